@@ -1,0 +1,269 @@
+"""Performance harness: page cost at district scale, on PostgreSQL, behind gunicorn.
+
+Builds the database `gridmgmt_bench` (drop, create, migrate, `seed_demo --scale district`)
+and reports the seed's wall time and peak memory. Then, for every page in PAGES, counts its
+SQL queries in-process (one GET after a warm-up GET) and times it over HTTP against gunicorn
+(5 warm-up requests, then N sequential ones), and prints p50, p95 and p50 / the floor page's
+p50. Every response must be 200. Needs PostgreSQL and Redis on 127.0.0.1.
+
+    .venv/bin/python bench/run.py                 # full run (`make bench`)
+    .venv/bin/python bench/run.py --reuse         # keep an already seeded database
+    .venv/bin/python bench/run.py --requests 20   # fewer timed requests per page
+
+To add a page, append to PAGES: the path is formatted with the persona's account
+(keys username, role, area), e.g. "/grids/{area}/".
+"""
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+# (name, persona, path); the first page is the floor the others are compared with.
+PAGES = [
+    ("notifications (floor)", "grid_member", "/notifications/"),
+    ("home", "stationmaster", "/"),
+    ("home", "district_staff", "/"),
+    ("home", "grid_member", "/"),
+    ("grid list", "district_staff", "/grids/"),
+    ("grid detail", "grid_member", "/grids/{area}/"),
+]
+# persona -> the role whose first demo account plays it (demo accounts list the first
+# community first, so "stationmaster" is the first community's).
+PERSONAS = {
+    "stationmaster": "stationmaster",
+    "district_staff": "district_staff",
+    "grid_member": "grid_member",
+}
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+SERVER_URL = "postgres://postgres@127.0.0.1:5432"
+DB_NAME = "gridmgmt_bench"
+HOST, PORT = "127.0.0.1", 8765
+WARMUP = 5
+ENV = {
+    "DATABASE_URL": f"{SERVER_URL}/{DB_NAME}",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
+    "DEBUG": "false",
+    "SECRET_KEY": "bench",
+    "ALLOWED_HOSTS": HOST,
+    "SECURE_SSL_REDIRECT": "false",
+    "TESTING": "true",
+    "DJANGO_SETTINGS_MODULE": "gridmgmt.settings",
+}
+
+
+def run_logged(args, log):
+    """Run a manage.py command with its output in `log`; return (seconds, peak MiB)."""
+    started = time.monotonic()
+    with open(log, "w") as out:
+        child = subprocess.Popen(
+            args, cwd=ROOT, env={**os.environ, **ENV}, stdout=out, stderr=subprocess.STDOUT
+        )
+        _, status, usage = os.wait4(child.pid, 0)  # the rusage of this child alone
+        child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        sys.exit(f"FAILED: {' '.join(args[1:])}\n{Path(log).read_text()}")
+    return time.monotonic() - started, usage.ru_maxrss / 1024
+
+
+def is_seeded():
+    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
+            return False
+    with psycopg.connect(ENV["DATABASE_URL"]) as conn:
+        if not conn.execute("SELECT to_regclass('grids_area')").fetchone()[0]:
+            return False
+        return conn.execute("SELECT EXISTS (SELECT 1 FROM grids_area)").fetchone()[0]
+
+
+def build_database(reuse, workdir):
+    """Return (seed time, seed peak memory, accounts); the first two as printable text."""
+    accounts_json = workdir / "accounts.json"
+    manage = [PYTHON, "manage.py"]
+    if reuse and is_seeded():
+        run_logged([*manage, "migrate", "--no-input"], workdir / "migrate.log")
+        run_logged(
+            [*manage, "seed_demo", "--if-empty", "--accounts-json", str(accounts_json)],
+            workdir / "seed.log",
+        )
+        seed = ("reused", "reused")
+    else:
+        with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {DB_NAME}")
+        run_logged([*manage, "migrate", "--no-input"], workdir / "migrate.log")
+        seed_args = ["seed_demo", "--scale", "district", "--seed", "1"]
+        seconds, peak_mib = run_logged(
+            [*manage, *seed_args, "--accounts-json", str(accounts_json)], workdir / "seed.log"
+        )
+        seed = (f"{seconds:.1f} s", f"{peak_mib:.0f} MiB")
+    return *seed, json.loads(accounts_json.read_text())
+
+
+def pick_personas(accounts):
+    personas = {}
+    for persona, role in PERSONAS.items():
+        found = [a for a in accounts if a["role"] == role]
+        if not found:
+            sys.exit(f"FAILED: no demo account with role {role!r} for persona {persona!r}")
+        personas[persona] = found[0]
+    return personas
+
+
+def get(path, cookie):
+    """One GET over a fresh connection (gunicorn's sync workers close it); (status, ms)."""
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection(HOST, PORT, timeout=60)
+    try:
+        conn.request("GET", path, headers={"Cookie": f"sessionid={cookie}"} if cookie else {})
+        response = conn.getresponse()
+        response.read()
+    finally:
+        conn.close()
+    return response.status, (time.perf_counter() - started) * 1000
+
+
+def start_gunicorn(log):
+    try:
+        get("/healthz", None)
+        sys.exit(f"FAILED: something already listens on {HOST}:{PORT}")
+    except OSError:
+        pass
+    server = subprocess.Popen(
+        [GUNICORN, "gridmgmt.wsgi", "-b", f"{HOST}:{PORT}", "-w", "2"],
+        cwd=ROOT,
+        env={**os.environ, **ENV},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("gunicorn exited on start")
+        try:
+            if get("/healthz", None)[0] == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("gunicorn did not answer /healthz with 200 within 30 s")
+
+
+def stop_gunicorn(server):
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def measure(personas, requests):
+    """One row per page: (name, persona, queries, p50, p95)."""
+    import django
+
+    os.environ.update(ENV)
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    clients = {}
+    for persona, account in personas.items():
+        clients[persona] = Client(HTTP_HOST=HOST)
+        clients[persona].force_login(get_user_model().objects.get(username=account["username"]))
+
+    rows = []
+    for name, persona, path_format in PAGES:
+        path = path_format.format(**personas[persona])
+        client = clients[persona]
+        client.get(path)  # warm per-process caches, like a server that has run a while
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"{name} as {persona}: GET {path} gave {response.status_code}")
+        cookie = client.cookies["sessionid"].value
+        timings = []
+        for i in range(WARMUP + requests):
+            status, ms = get(path, cookie)
+            if status != 200:
+                raise RuntimeError(f"{name} as {persona}: HTTP GET {path} gave {status}")
+            if i >= WARMUP:
+                timings.append(ms)
+        p95 = statistics.quantiles(timings, n=20, method="inclusive")[-1]
+        rows.append((name, persona, len(queries), statistics.median(timings), p95))
+    return rows
+
+
+def print_table(rows):
+    floor = rows[0][3]
+    table = [("page", "persona", "queries", "p50 ms", "p95 ms", "x floor")]
+    for name, persona, queries, p50, p95 in rows:
+        table.append(
+            (name, persona, str(queries), f"{p50:.1f}", f"{p95:.1f}", f"{p50 / floor:.2f}")
+        )
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for n, row in enumerate(table):
+        cells = [
+            c.ljust(w) if i < 2 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        print(" | ".join(cells))
+        if n == 0:
+            print("-+-".join("-" * w for w in widths))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=50, help="timed requests per page")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep gridmgmt_bench if it is already seeded"
+    )
+    args = parser.parse_args()
+    if args.requests < 2:
+        parser.error("--requests must be at least 2")
+
+    with tempfile.TemporaryDirectory(prefix="gridmgmt-bench-") as tmp:
+        workdir = Path(tmp)
+        seed_time, seed_memory, accounts = build_database(args.reuse, workdir)
+        personas = pick_personas(accounts)
+        log_path = workdir / "gunicorn.log"
+        with open(log_path, "w") as log:
+            server = None
+            try:
+                server = start_gunicorn(log)
+                rows = measure(personas, args.requests)
+            except Exception:
+                log.flush()
+                print(f"gunicorn log:\n{log_path.read_text()}", file=sys.stderr)
+                raise
+            finally:
+                if server is not None:
+                    stop_gunicorn(server)
+
+    print(f"seed time (district, seed 1): {seed_time}")
+    print(f"seed peak memory: {seed_memory}")
+    print(
+        f"requests per page: {WARMUP} warm-up + {args.requests} timed, sequential, "
+        f"gunicorn -w 2 at {HOST}:{PORT}"
+    )
+    print()
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from grids import views as grid_views
+
+from . import views
+
+admin.site.site_header = _("Grid management administration")
+admin.site.site_title = _("Grid management")
+
+accounts = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
+    ),
+    path("language/", grid_views.set_language, name="set_language"),
+]
+
+urlpatterns = [
+    path("", grid_views.home, name="home"),
+    path("accounts/", include(accounts)),
+    path("grids/", include("grids.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+]

@@ -1,0 +1,113 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    PROXY_KIND,
+    Absence,
+    Area,
+    Building,
+    Community,
+    District,
+    Grid,
+    Post,
+    Street,
+    Unit,
+    User,
+)
+
+
+@admin.register(User)
+class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
+    list_display = ["username", "full_name", "phone", "email", "is_active"]
+    search_fields = ["username", "full_name", "phone", "email"]
+    fieldsets = [
+        *BaseUserAdmin.fieldsets,
+        (_("Grid work"), {"fields": ["full_name", "phone", "language"]}),
+    ]
+
+
+class PostInline(admin.TabularInline):
+    model = Post
+    extra = 0
+    autocomplete_fields = ["holder_a", "holder_b"]
+
+
+class AreaAdmin(admin.ModelAdmin):
+    """One admin per kind of area; each lists, adds and edits only its own kind."""
+
+    list_display = ["code", "name", "parent"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["parent"]
+    inlines = [PostInline]
+    exclude = ["kind"]
+
+    def get_kind(self):
+        return PROXY_KIND[self.model]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(kind=self.get_kind()).select_related("parent")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The path of every area below hangs off the parent: it is set once.
+        return ["parent"] if obj else []
+
+    def get_exclude(self, request, obj=None):
+        excluded = ["kind"]
+        if self.get_kind() != Area.Kind.COMMUNITY:
+            excluded.append("community_kind")
+        if self.get_kind() != Area.Kind.GRID:
+            excluded.append("boundary")
+        return excluded
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        kind = self.get_kind()
+
+        class KindForm(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, **kw)
+                self.instance.kind = kind
+
+        return KindForm
+
+
+@admin.register(Area)
+class AllAreasAdmin(admin.ModelAdmin):
+    """Every area, for search and autocomplete; each kind is edited in its own admin."""
+
+    list_display = ["code", "name", "kind", "parent"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+for proxy in (District, Street, Community, Grid, Building, Unit):
+    admin.site.register(proxy, AreaAdmin)
+
+
+@admin.register(Post)
+class PostAdmin(SimpleHistoryAdmin):
+    list_display = ["role", "area", "holder_a", "holder_b"]
+    list_filter = ["role"]
+    search_fields = ["area__name", "area__code", "holder_a__full_name", "holder_b__full_name"]
+    autocomplete_fields = ["area", "holder_a", "holder_b"]
+    list_select_related = ["area", "holder_a", "holder_b"]
+
+
+@admin.register(Absence)
+class AbsenceAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "starts_on", "ends_on", "reason"]
+    search_fields = ["user__full_name", "user__username", "reason"]
+    autocomplete_fields = ["user"]
+    date_hierarchy = "starts_on"
+    list_select_related = ["user"]

@@ -1,0 +1,58 @@
+import json
+import random
+import resource
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from grids import demo
+
+
+class Command(BaseCommand):
+    help = "Fill an empty database with demo areas, people and work, and print the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--scale",
+            choices=sorted(demo.SCALES),
+            default="community",
+            help="community: one street, two communities; district: 800 grids",
+        )
+        parser.add_argument("--seed", type=int, default=2026, help="the same seed, the same data")
+        parser.add_argument(
+            "--accounts-json", metavar="FILE", help="also write the demo logins to FILE as JSON"
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing but print the logins when demo data is present",
+        )
+
+    def handle(self, *args, scale, seed, accounts_json, if_empty, **options):
+        started = time.monotonic()
+        if demo.has_demo_data():
+            if not if_empty:
+                raise CommandError("The database already has areas; seed_demo needs an empty one.")
+            self.stdout.write("Demo data is already present.")
+        else:
+            rng = random.Random(seed)
+            with transaction.atomic():
+                demo.build_areas_and_people(rng, scale, self.log)
+            peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            self.log(
+                f"seeded scale={scale} seed={seed} in {time.monotonic() - started:.1f} s, "
+                f"peak memory {peak_mib:.0f} MiB"
+            )
+
+        accounts = demo.demo_accounts()
+        self.stdout.write(f"\nDemo logins (password for all: {demo.DEMO_PASSWORD})")
+        self.stdout.write(f"{'username':<28} {'role':<20} area")
+        for account in accounts:
+            self.stdout.write(f"{account.username:<28} {account.role:<20} {account.area}")
+        if accounts_json:
+            with open(accounts_json, "w", encoding="utf-8") as handle:
+                json.dump([a.as_dict() for a in accounts], handle, ensure_ascii=False, indent=2)
+
+    def log(self, line):
+        self.stdout.write(line)

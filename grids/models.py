@@ -1,0 +1,360 @@
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class User(AbstractUser):
+    full_name = models.CharField(_("full name"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, help_text=_("The language the user chose.")
+    )
+
+    history = HistoricalRecords(excluded_fields=["last_login", "password"])
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    @property
+    def display_name(self):
+        return self.full_name or self.username
+
+
+class AreaQuerySet(models.QuerySet):
+    def of_kind(self, kind):
+        return self.filter(kind=kind)
+
+    def grids(self):
+        return self.filter(kind=Area.Kind.GRID)
+
+    def under(self, area):
+        """The area and everything below it."""
+        return self.filter(path__startswith=area.path)
+
+    def for_list(self):
+        return self.select_related("parent", "parent__parent")
+
+
+class Area(models.Model):
+    """One node of the area tree: District → Street → Community → Grid → Building → Unit.
+
+    `path` holds the ids from the root down ("/1/4/9/"), so "this area and everything below
+    it" is one indexed prefix match.
+    """
+
+    class Kind(models.TextChoices):
+        DISTRICT = "district", _("District")
+        STREET = "street", _("Street")
+        COMMUNITY = "community", _("Community")
+        GRID = "grid", _("Grid")
+        BUILDING = "building", _("Building")
+        UNIT = "unit", _("Unit")
+
+    class CommunityKind(models.TextChoices):
+        SELF_MANAGED = "self_managed", _("Self-managed")
+        PROPERTY_MANAGED = "property_managed", _("Property-managed")
+        WORK_UNIT = "work_unit", _("Work-unit compound")
+
+    # The kind each kind of area sits under.
+    PARENT_KIND = {
+        Kind.DISTRICT: None,
+        Kind.STREET: Kind.DISTRICT,
+        Kind.COMMUNITY: Kind.STREET,
+        Kind.GRID: Kind.COMMUNITY,
+        Kind.BUILDING: Kind.GRID,
+        Kind.UNIT: Kind.BUILDING,
+    }
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, db_index=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(
+        _("code"),
+        max_length=60,
+        unique=True,
+        help_text=_("A stable code, for a grid district-street-community-grid."),
+    )
+    path = models.CharField(max_length=255, unique=True, editable=False)
+    community_kind = models.CharField(
+        _("community kind"), max_length=20, choices=CommunityKind.choices, blank=True
+    )
+    boundary = models.JSONField(
+        _("boundary"), null=True, blank=True, help_text=_("A GeoJSON polygon, for the map.")
+    )
+
+    objects = AreaQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="district", parent__isnull=True)
+                | (~Q(kind="district") & Q(parent__isnull=False)),
+                name="area_parent_matches_kind",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        """Saves twice when new: the path needs the row's own id."""
+        super().save(*args, **kwargs)
+        path = self.build_path()
+        if self.path != path:
+            self.path = path
+            super().save(update_fields=["path"])
+
+    def get_absolute_url(self):
+        if self.kind == self.Kind.GRID:
+            return reverse("grids:detail", args=[self.code])
+        return ""
+
+    def clean(self):
+        want = self.PARENT_KIND.get(self.kind)
+        have = self.parent.kind if self.parent_id else None
+        if want != have:
+            raise ValidationError(
+                {
+                    "parent": _("A %(kind)s must sit under a %(parent)s.")
+                    % {"kind": self.get_kind_display(), "parent": self.Kind(want).label}
+                }
+                if want
+                else {"parent": _("A district has no parent.")}
+            )
+        if self.community_kind and self.kind != self.Kind.COMMUNITY:
+            raise ValidationError({"community_kind": _("Only a community has a kind.")})
+
+    def build_path(self, parent_path=None):
+        if parent_path is None:
+            parent_path = self.parent.path if self.parent_id else "/"
+        return f"{parent_path}{self.pk}/"
+
+    def is_within(self, other):
+        return self.path.startswith(other.path)
+
+
+class District(Area):
+    class Meta:
+        proxy = True
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+
+
+class Street(Area):
+    class Meta:
+        proxy = True
+        verbose_name = _("street")
+        verbose_name_plural = _("streets")
+
+
+class Community(Area):
+    class Meta:
+        proxy = True
+        verbose_name = _("community")
+        verbose_name_plural = _("communities")
+
+
+class Grid(Area):
+    class Meta:
+        proxy = True
+        verbose_name = _("grid")
+        verbose_name_plural = _("grids")
+
+
+class Building(Area):
+    class Meta:
+        proxy = True
+        verbose_name = _("building")
+        verbose_name_plural = _("buildings")
+
+
+class Unit(Area):
+    class Meta:
+        proxy = True
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+
+
+PROXY_KIND = {
+    District: Area.Kind.DISTRICT,
+    Street: Area.Kind.STREET,
+    Community: Area.Kind.COMMUNITY,
+    Grid: Area.Kind.GRID,
+    Building: Area.Kind.BUILDING,
+    Unit: Area.Kind.UNIT,
+}
+
+
+class Role(models.TextChoices):
+    DISTRICT_STAFF = "district_staff", _("District staff")
+    STREET_STAFF = "street_staff", _("Street staff")
+    STATIONMASTER = "stationmaster", _("Stationmaster")
+    GRID_LEADER = "grid_leader", _("Grid leader")
+    GRID_MEMBER = "grid_member", _("Grid member")
+    INFORMATION_OFFICER = "information_officer", _("Information officer")
+    BUILDING_LEADER = "building_leader", _("Building leader")
+    UNIT_LEADER = "unit_leader", _("Unit leader")
+    VOLUNTEER = "volunteer", _("Volunteer")
+    COMMUNITY_POLICE = "community_police", _("Community police")
+    PARTY_MEMBER = "party_member", _("Party member")
+    PATROL_MEMBER = "patrol_member", _("Patrol member")
+
+
+# Where each role's post may stand.
+ROLE_AREA_KINDS = {
+    Role.DISTRICT_STAFF: {Area.Kind.DISTRICT},
+    Role.STREET_STAFF: {Area.Kind.STREET},
+    Role.STATIONMASTER: {Area.Kind.COMMUNITY},
+    Role.GRID_LEADER: {Area.Kind.GRID},
+    Role.GRID_MEMBER: {Area.Kind.GRID},
+    Role.INFORMATION_OFFICER: {Area.Kind.GRID},
+    Role.BUILDING_LEADER: {Area.Kind.BUILDING},
+    Role.UNIT_LEADER: {Area.Kind.UNIT},
+    Role.VOLUNTEER: {Area.Kind.COMMUNITY, Area.Kind.GRID},
+    Role.COMMUNITY_POLICE: {Area.Kind.COMMUNITY, Area.Kind.GRID},
+    Role.PARTY_MEMBER: {Area.Kind.COMMUNITY, Area.Kind.GRID},
+    Role.PATROL_MEMBER: {Area.Kind.COMMUNITY, Area.Kind.GRID},
+}
+
+# Roles that supervise: the station and the offices above it.
+SUPERVISOR_ROLES = frozenset({Role.DISTRICT_STAFF, Role.STREET_STAFF, Role.STATIONMASTER})
+# Roles that work a grid: they patrol, report and keep the register.
+GRID_WORKER_ROLES = frozenset({Role.GRID_LEADER, Role.GRID_MEMBER, Role.INFORMATION_OFFICER})
+
+
+class PostQuerySet(models.QuerySet):
+    def held_by(self, user):
+        return self.filter(Q(holder_a=user) | Q(holder_b=user))
+
+    def for_team(self):
+        return self.select_related("area", "holder_a", "holder_b")
+
+
+class Post(models.Model):
+    """A standing duty at an area, held by an A holder and backed by a B holder.
+
+    While A is absent, B is the acting holder.
+    """
+
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="posts"
+    )
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    holder_a = models.ForeignKey(
+        User,
+        verbose_name=_("A holder"),
+        on_delete=models.PROTECT,
+        related_name="posts_as_a",
+    )
+    holder_b = models.ForeignKey(
+        User,
+        verbose_name=_("B holder"),
+        on_delete=models.PROTECT,
+        related_name="posts_as_b",
+        null=True,
+        blank=True,
+    )
+
+    objects = PostQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        ordering = ["area__path", "role", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(holder_a=models.F("holder_b")), name="post_a_and_b_differ"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_role_display()} · {self.area}"
+
+    def clean(self):
+        kinds = ROLE_AREA_KINDS.get(self.role, set())
+        if self.area_id and self.area.kind not in kinds:
+            raise ValidationError(
+                {
+                    "area": _("A %(role)s post stands at a %(kinds)s.")
+                    % {
+                        "role": self.get_role_display(),
+                        "kinds": ", ".join(str(Area.Kind(k).label) for k in sorted(kinds)),
+                    }
+                }
+            )
+        if self.holder_a_id and self.holder_a_id == self.holder_b_id:
+            raise ValidationError({"holder_b": _("A and B must be different people.")})
+
+    def acting_holder(self, absent_user_ids):
+        """B while A is absent (and B is not), otherwise A.
+
+        `absent_user_ids` is the set of users absent on the day in question.
+        """
+        if (
+            self.holder_a_id in absent_user_ids
+            and self.holder_b_id
+            and self.holder_b_id not in absent_user_ids
+        ):
+            return self.holder_b
+        return self.holder_a
+
+
+class AbsenceQuerySet(models.QuerySet):
+    def covering(self, day):
+        return self.filter(starts_on__lte=day, ends_on__gte=day)
+
+    def absent_user_ids(self, day, users=None):
+        """Runs one query."""
+        qs = self.covering(day)
+        if users is not None:
+            qs = qs.filter(user__in=users)
+        return set(qs.values_list("user_id", flat=True))
+
+
+class Absence(models.Model):
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="absences"
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("to"))
+    reason = models.CharField(_("reason"), max_length=200)
+
+    objects = AbsenceQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        ordering = ["-starts_on"]
+        indexes = [models.Index(fields=["user", "starts_on", "ends_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="absence_ends_after_start"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.starts_on}–{self.ends_on}"
+
+    def clean(self):
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("An absence cannot end before it starts.")})

@@ -1,0 +1,99 @@
+"""Which areas a user may see, and what they may do there.
+
+Every view reaches areas and the rows that hang off them through `Scope`: a user sees the
+areas of the posts they hold (as A or as B) and everything below them. Anything else is a
+404, so ids leak nothing.
+"""
+
+from functools import cached_property
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+
+from .models import SUPERVISOR_ROLES, Area, Post, Role
+
+
+class Scope:
+    def __init__(self, user):
+        self.user = user
+
+    @cached_property
+    def is_global(self):
+        """Administrators see every area."""
+        return bool(self.user.is_authenticated and self.user.is_superuser)
+
+    @cached_property
+    def posts(self):
+        """The user's posts with their areas. Runs one query, once."""
+        if not self.user.is_authenticated:
+            return []
+        return list(
+            Post.objects.held_by(self.user)
+            .select_related("area", "holder_a", "holder_b")
+            .order_by("area__path")
+        )
+
+    @cached_property
+    def root_paths(self):
+        """The paths of the user's topmost areas: none of them lies under another."""
+        roots = []
+        for path in sorted({post.area.path for post in self.posts}):
+            if not any(path.startswith(root) for root in roots):
+                roots.append(path)
+        return roots
+
+    def q(self, field=""):
+        """A filter for rows whose area (reached through `field`) is in scope."""
+        if self.is_global:
+            return Q()
+        lookup = f"{field}__path__startswith" if field else "path__startswith"
+        condition = Q(pk__in=[])
+        for root in self.root_paths:
+            condition |= Q(**{lookup: root})
+        return condition
+
+    def filter(self, queryset, field=""):
+        """`queryset` narrowed to rows whose area (through `field`) is in scope."""
+        return queryset.filter(self.q(field))
+
+    def areas(self):
+        return self.filter(Area.objects.all())
+
+    def grids(self):
+        return self.areas().grids()
+
+    def get(self, queryset, field="", **lookup):
+        """One row in scope, or 404."""
+        return get_object_or_404(self.filter(queryset, field), **lookup)
+
+    def get_grid(self, code):
+        return self.get(Area.objects.grids().select_related("parent__parent__parent"), code=code)
+
+    def contains(self, area):
+        return self.is_global or any(area.path.startswith(root) for root in self.root_paths)
+
+    def roles_at(self, area):
+        """The roles the user holds at `area` or above it."""
+        return {post.role for post in self.posts if area.path.startswith(post.area.path)}
+
+    def has_role(self, area, *roles):
+        return self.is_global or bool(self.roles_at(area) & set(roles))
+
+    def supervises(self, area):
+        """Stationmaster or above, for `area`."""
+        return self.has_role(area, *SUPERVISOR_ROLES)
+
+    @cached_property
+    def top_role(self):
+        """The user's most senior role, for the home page."""
+        order = list(Role)
+        held = [post.role for post in self.posts]
+        return min(held, key=order.index) if held else None
+
+
+def get_scope(request):
+    """The request's scope, built once per request."""
+    scope = getattr(request, "_scope", None)
+    if scope is None or scope.user is not request.user:
+        scope = request._scope = Scope(request.user)
+    return scope

@@ -1,0 +1,89 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from .forms import GridFilter, LanguageForm
+from .models import Absence, Area, Post
+from .paging import paginate
+from .scope import get_scope
+
+
+@login_required
+def home(request):
+    scope = get_scope(request)
+    posts = scope.posts
+    today = timezone.localdate()
+    holders = {p.holder_a_id for p in posts} | {p.holder_b_id for p in posts if p.holder_b_id}
+    absent = Absence.objects.absent_user_ids(today, users=holders)
+    rows = [
+        {
+            "post": post,
+            "acting": post.acting_holder(absent),
+            "is_a": post.holder_a_id == request.user.pk,
+        }
+        for post in posts
+    ]
+    return render(
+        request,
+        "grids/home.html",
+        {"rows": rows, "grid_count": scope.grids().count(), "today": today},
+    )
+
+
+@login_required
+def grid_list(request):
+    scope = get_scope(request)
+    communities = scope.areas().of_kind(Area.Kind.COMMUNITY).order_by("name")
+    grids = scope.grids().for_list().order_by("code")
+    filterset = GridFilter(request.GET, queryset=grids, communities=communities)
+    return render(
+        request, "grids/grid_list.html", {"filter": filterset, **paginate(request, filterset.qs)}
+    )
+
+
+@login_required
+def grid_detail(request, grid_code):
+    scope = get_scope(request)
+    grid = scope.get_grid(grid_code)
+    today = timezone.localdate()
+    posts = list(Post.objects.filter(area__path__startswith=grid.path).for_team())
+    holders = {p.holder_a_id for p in posts} | {p.holder_b_id for p in posts if p.holder_b_id}
+    absent = Absence.objects.absent_user_ids(today, users=holders)
+    team = [
+        {"post": post, "acting": post.acting_holder(absent), "a_absent": post.holder_a_id in absent}
+        for post in posts
+    ]
+    buildings = grid.children.annotate(unit_count=Count("children")).order_by("code")
+    return render(
+        request,
+        "grids/grid_detail.html",
+        {"grid": grid, "team": team, "buildings": buildings, "today": today},
+    )
+
+
+@require_POST
+def set_language(request):
+    """Switch the interface language; a signed-in user keeps the choice on every device."""
+    form = LanguageForm(request.POST)
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "/"
+    response = redirect(target)
+    if form.is_valid():
+        language = form.cleaned_data["language"]
+        if request.user.is_authenticated:
+            request.user.language = language
+            request.user.save(update_fields=["language"])
+        translation.activate(language)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            samesite="Lax",
+            secure=not settings.DEBUG,
+        )
+    return response

@@ -1,0 +1,105 @@
+import time
+
+import pytest
+from django.core import mail
+from django.db import transaction
+
+from notifications.models import Notification
+from notifications.services import notify
+from notifications.tasks import send_notification_email
+
+
+def test_the_same_key_reaches_each_person_once(world):
+    first = notify([world.a.grid_member, world.a.grid_leader], key="k1", title="Hello")
+    again = notify([world.a.grid_member, world.a.grid_leader], key="k1", title="Hello")
+    assert len(first) == 2 and again == []
+    assert Notification.objects.filter(key="k1").count() == 2
+
+
+def test_each_recipient_gets_their_own_language(world):
+    from django.utils.translation import gettext_lazy as _
+
+    world.a.grid_member.language = "zh-hans"
+    world.a.grid_member.save()
+    notify([world.a.grid_member, world.a.grid_leader], key="lang", title=_("Grids"))
+    titles = dict(
+        Notification.objects.filter(key="lang").values_list("recipient__username", "title")
+    )
+    assert titles == {"gm_a": "网格", "gl_a": "Grids"}
+
+
+def test_sending_the_email_is_idempotent(world):
+    (notification,) = notify([world.a.grid_member], key="mail", title="Patrol missed")
+    send_notification_email(notification.pk)
+    send_notification_email(notification.pk)
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["gm_a@example.com"]
+    notification.refresh_from_db()
+    assert notification.emailed_at is not None
+
+
+def test_a_vanished_notification_is_ignored(db):
+    send_notification_email(987654)
+    assert mail.outbox == []
+
+
+def test_inbox_lists_only_my_notifications(client, world):
+    notify([world.a.grid_member], key="mine", title="Mine")
+    notify([world.b.grid_member], key="theirs", title="Theirs")
+    client.force_login(world.a.grid_member)
+    body = client.get("/notifications/").content.decode()
+    assert "Mine" in body and "Theirs" not in body
+
+
+def test_the_header_counts_unread_and_opening_marks_read(client, world):
+    (n,) = notify([world.a.grid_member], key="one", title="One", url="/grids/")
+    client.force_login(world.a.grid_member)
+    assert "data-unread>1<" in client.get("/").content.decode()
+    response = client.post(f"/notifications/{n.pk}/open/")
+    assert response.status_code == 302 and response["Location"] == "/grids/"
+    assert Notification.objects.get(pk=n.pk).is_read
+    assert "data-unread" not in client.get("/").content.decode()
+
+
+def test_an_offsite_link_is_not_followed(client, world):
+    (n,) = notify([world.a.grid_member], key="evil", title="x", url="https://evil.example/")
+    client.force_login(world.a.grid_member)
+    assert client.post(f"/notifications/{n.pk}/open/")["Location"] == "/notifications/"
+
+
+def test_mark_all_read(client, world):
+    notify([world.a.grid_member], key="a", title="A")
+    notify([world.a.grid_member], key="b", title="B")
+    client.force_login(world.a.grid_member)
+    client.post("/notifications/read-all/")
+    assert not Notification.objects.for_user(world.a.grid_member).unread().exists()
+
+
+def test_inbox_query_count_does_not_grow(client, world, django_assert_num_queries):
+    notify([world.a.grid_member], key="first", title="First")
+    client.force_login(world.a.grid_member)
+    # session, user, count, page, unread count
+    with django_assert_num_queries(5):
+        client.get("/notifications/")
+    for i in range(30):
+        notify([world.a.grid_member], key=f"n{i}", title=f"N{i}")
+    with django_assert_num_queries(5):
+        client.get("/notifications/")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_on_redis_sends_the_email_once(celery_worker_on_redis, world):
+    with transaction.atomic():
+        (n,) = notify([world.a.grid_member], key="worker", title="Sent by the worker")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        n.refresh_from_db()
+        if n.emailed_at:
+            break
+        time.sleep(0.2)
+    assert n.emailed_at is not None, "the worker did not send the email"
+    # A second delivery of the same task finds nothing left to do.
+    send_notification_email.delay(n.pk)
+    time.sleep(1.5)
+    assert [m.subject for m in mail.outbox] == ["Sent by the worker"]

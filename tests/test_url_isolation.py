@@ -1,0 +1,58 @@
+"""Every URL pattern that takes an object's id or code must 404 for a user of the other
+community. New views are covered by construction: a parameter this test does not know
+fails it, so whoever adds a view names the object that stands behind its parameter here."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from notifications.services import notify
+
+# How to find, for each URL parameter, an object that belongs to community B.
+PARAMETERS = {
+    "grid_code": lambda world, b_objects: world.b.grid.code,
+    "notification_id": lambda world, b_objects: b_objects["notification"].pk,
+}
+
+SKIPPED_NAMESPACES = {"admin"}  # Django admin: staff only, with its own permissions.
+
+
+def walk(resolver, namespace=""):
+    """Yield (name, parameter names) for every named pattern that takes parameters."""
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            child = entry.namespace or ""
+            if child in SKIPPED_NAMESPACES:
+                continue
+            nested = ":".join(filter(None, [namespace, child]))
+            for name, params in walk(entry, nested):
+                outer = list(getattr(entry.pattern, "converters", {}))
+                yield name, outer + params
+        elif isinstance(entry, URLPattern) and entry.name:
+            params = list(getattr(entry.pattern, "converters", {}))
+            if params:
+                yield ":".join(filter(None, [namespace, entry.name])), params
+
+
+def parameterised_patterns():
+    return sorted(set((name, tuple(params)) for name, params in walk(get_resolver())))
+
+
+def test_the_walk_finds_the_object_views():
+    names = {name for name, _ in parameterised_patterns()}
+    assert {"grids:detail", "notifications:open"} <= names
+
+
+@pytest.mark.parametrize("name,params", parameterised_patterns())
+def test_a_user_of_the_other_community_gets_404(client, world, name, params):
+    b_objects = {
+        "notification": notify([world.b.grid_member], key="walk", title="For B only")[0],
+    }
+    unknown = [p for p in params if p not in PARAMETERS]
+    assert not unknown, f"{name}: add {unknown} to PARAMETERS in {__file__}"
+    url = reverse(name, kwargs={p: PARAMETERS[p](world, b_objects) for p in params})
+
+    for user in (world.a.stationmaster, world.a.grid_member):
+        client.force_login(user)
+        statuses = {method: getattr(client, method)(url).status_code for method in ("get", "post")}
+        assert set(statuses.values()) <= {404, 405}, f"{user} {url}: {statuses}"
+        assert 404 in statuses.values(), f"{user} {url}: {statuses}"
