@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install lint format messages migrate clean
+.PHONY: run test bench install lint format messages migrate clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,6 @@ format: install
 
 clean:
 	rm -rf var staticfiles
+
+screenshots: install
+	$(BIN)/pytest tests/browser/screenshots.py 

@@ -1,0 +1,52 @@
+"""Regenerates the README's screenshots from demo data: `make screenshots`.
+
+Not part of `make test` (pytest only collects it when named on the command line). Chinese
+text needs a CJK font on the machine (Debian: fonts-wqy-microhei).
+"""
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from grids.models import User
+
+OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+SHOTS = [
+    # (file, username, path, language, viewport)
+    ("login-phone-en.png", None, "/accounts/login/", "en", PHONE),
+    ("home-stationmaster-desktop-en.png", "sm-01-01-a", "/", "en", DESKTOP),
+    ("grid-phone-zh.png", "gm-01-01-01-a", "/grids/GL-01-01-01/", "zh-hans", PHONE),
+    ("grid-desktop-en.png", "sm-01-01-a", "/grids/GL-01-01-01/", "en", DESKTOP),
+    ("grids-phone-zh.png", "ds-gl-a", "/grids/", "zh-hans", PHONE),
+]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_take_screenshots(live_server, browser):
+    call_command("seed_demo", "--seed", "1", stdout=io.StringIO())
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, username, path, language, viewport in SHOTS:
+        context = browser.new_context(viewport=viewport)
+        if username:
+            User.objects.filter(username=username).update(language=language)
+            page = context.new_page()
+            page.goto(f"{live_server.url}/accounts/login/")
+            page.fill("input[name=username]", username)
+            page.fill("input[name=password]", "grid-demo-2026")
+            page.click("form:has(input[name=username]) button[type=submit]")
+            page.wait_for_url(f"{live_server.url}/")
+        else:
+            context.add_cookies(
+                [{"name": "django_language", "value": language, "url": live_server.url}]
+            )
+            page = context.new_page()
+        page.goto(f"{live_server.url}{path}")
+        page.screenshot(path=str(OUT / name), full_page=True)
+        assert (OUT / name).stat().st_size > 5000
+        context.close()
