@@ -9,10 +9,15 @@ from .models import (
     Area,
     Building,
     Community,
+    DisclosureLog,
     District,
     Grid,
+    Household,
     Post,
+    Rental,
+    Resident,
     Street,
+    Tag,
     Unit,
     User,
 )
@@ -111,3 +116,66 @@ class AbsenceAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["user"]
     date_hierarchy = "starts_on"
     list_select_related = ["user"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+
+
+class ResidentInline(admin.TabularInline):
+    model = Resident
+    extra = 0
+    fields = ["name", "sex", "relation", "population", "moved_in_on", "moved_out_on"]
+    show_change_link = True
+
+
+@admin.register(Household)
+class HouseholdAdmin(SimpleHistoryAdmin):
+    list_display = ["address", "room", "grid", "housing", "last_verified_at"]
+    list_filter = ["housing"]
+    search_fields = ["address", "grid__code"]
+    raw_id_fields = ["grid", "building", "unit", "last_verified_by"]
+    list_select_related = ["grid"]
+    inlines = [ResidentInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # households close; they are never deleted
+
+
+@admin.register(Resident)
+class ResidentAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "household", "population", "moved_in_on", "moved_out_on"]
+    list_filter = ["population", "sex"]
+    search_fields = ["name"]
+    raw_id_fields = ["household"]
+    list_select_related = ["household"]
+    exclude = ["id_number"]  # read through the app, where unmasking is logged
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # residents move out; they are never deleted
+
+
+@admin.register(Rental)
+class RentalAdmin(SimpleHistoryAdmin):
+    list_display = ["household", "landlord_name", "starts_on", "ends_on", "is_reported_to_police"]
+    raw_id_fields = ["household", "landlord", "tenants"]
+    list_select_related = ["household"]
+
+
+@admin.register(DisclosureLog)
+class DisclosureLogAdmin(admin.ModelAdmin):
+    list_display = ["at", "user", "action", "resident", "area", "detail"]
+    list_filter = ["action"]
+    list_select_related = ["user", "resident", "area"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

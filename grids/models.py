@@ -358,3 +358,296 @@ class Absence(models.Model):
     def clean(self):
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": _("An absence cannot end before it starts.")})
+
+
+# --- The household register ---
+
+
+class Tag(models.Model):
+    """A care or attention tag, from a list the administrator edits.
+
+    Attention tags (for example, under community correction) are shown to the stationmaster
+    and above only.
+    """
+
+    class Kind(models.TextChoices):
+        CARE = "care", _("Care")
+        ATTENTION = "attention", _("Attention")
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["kind", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class HouseholdQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(closed_on__isnull=True)
+
+    def for_list(self):
+        return self.select_related("grid", "building", "unit").annotate(
+            resident_count=models.Count("residents", filter=Q(residents__moved_out_on__isnull=True))
+        )
+
+
+class Household(models.Model):
+    class Housing(models.TextChoices):
+        OWNER_OCCUPIED = "owner", _("Owner-occupied")
+        RENTED = "rented", _("Rented")
+        COLLECTIVE = "collective", _("Collective")
+        VACANT = "vacant", _("Vacant")
+
+    grid = models.ForeignKey(
+        Area,
+        verbose_name=_("grid"),
+        on_delete=models.PROTECT,
+        related_name="households",
+        limit_choices_to={"kind": Area.Kind.GRID},
+    )
+    building = models.ForeignKey(
+        Area,
+        verbose_name=_("building"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        limit_choices_to={"kind": Area.Kind.BUILDING},
+    )
+    unit = models.ForeignKey(
+        Area,
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        limit_choices_to={"kind": Area.Kind.UNIT},
+    )
+    room = models.CharField(_("room"), max_length=20, blank=True)
+    address = models.CharField(_("address"), max_length=200)
+    housing = models.CharField(_("housing"), max_length=12, choices=Housing.choices)
+    last_verified_at = models.DateTimeField(_("last verified at"), null=True, blank=True)
+    last_verified_by = models.ForeignKey(
+        User,
+        verbose_name=_("last verified by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_on = models.DateField(_("registered on"))
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = HouseholdQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        ordering = ["grid", "address", "room", "pk"]
+        indexes = [models.Index(fields=["grid", "address"])]
+
+    def __str__(self):
+        return f"{self.address} {self.room}".strip()
+
+    def get_absolute_url(self):
+        return reverse("grids:household", args=[self.pk])
+
+
+class ResidentQuerySet(models.QuerySet):
+    def current(self):
+        return self.filter(moved_out_on__isnull=True)
+
+    def floating(self):
+        return self.filter(population=Resident.Population.FLOATING)
+
+    def for_list(self):
+        return self.select_related("household", "household__grid")
+
+
+class Resident(models.Model):
+    """A person in the register. `household` and the dates are where they live now; every
+    place they have lived, with dates, is in `Membership`."""
+
+    class Sex(models.TextChoices):
+        MALE = "m", _("Male")
+        FEMALE = "f", _("Female")
+
+    class Relation(models.TextChoices):
+        HEAD = "head", _("Head of household")
+        SPOUSE = "spouse", _("Spouse")
+        CHILD = "child", _("Child")
+        PARENT = "parent", _("Parent")
+        GRANDCHILD = "grandchild", _("Grandchild")
+        OTHER_RELATIVE = "relative", _("Other relative")
+        TENANT = "tenant", _("Tenant")
+        OTHER = "other", _("Other")
+
+    class Population(models.TextChoices):
+        REGISTERED = "registered", _("Registered")
+        FLOATING = "floating", _("Floating")
+
+    household = models.ForeignKey(
+        Household,
+        verbose_name=_("household"),
+        on_delete=models.PROTECT,
+        related_name="residents",
+    )
+    name = models.CharField(_("name"), max_length=50)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=18, blank=True, db_index=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    relation = models.CharField(_("relation to the head"), max_length=10, choices=Relation.choices)
+    population = models.CharField(
+        _("population"),
+        max_length=10,
+        choices=Population.choices,
+        default=Population.REGISTERED,
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True)
+    moved_in_on = models.DateField(_("moved in on"))
+    moved_out_on = models.DateField(_("moved out on"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ResidentQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[tags])
+
+    class Meta:
+        verbose_name = _("resident")
+        verbose_name_plural = _("residents")
+        ordering = ["household", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class MembershipQuerySet(models.QuerySet):
+    def as_of(self, day):
+        """Who lived where on `day`."""
+        return self.filter(
+            Q(moved_out_on__isnull=True) | Q(moved_out_on__gt=day), moved_in_on__lte=day
+        )
+
+
+class Membership(models.Model):
+    """One stay of a resident in a household, with its dates: counts "as of" a date read
+    these, so they stay the same after later moves."""
+
+    resident = models.ForeignKey(
+        Resident,
+        verbose_name=_("resident"),
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+    household = models.ForeignKey(
+        Household,
+        verbose_name=_("household"),
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+    grid = models.ForeignKey(
+        Area, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="+"
+    )
+    population = models.CharField(
+        _("population"), max_length=10, choices=Resident.Population.choices
+    )
+    moved_in_on = models.DateField(_("moved in on"))
+    moved_out_on = models.DateField(_("moved out on"), null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("stay")
+        verbose_name_plural = _("stays")
+        ordering = ["resident", "moved_in_on"]
+        indexes = [models.Index(fields=["grid", "moved_in_on", "moved_out_on"])]
+
+    def __str__(self):
+        return f"{self.resident} @ {self.household} {self.moved_in_on}–{self.moved_out_on or ''}"
+
+
+class Rental(models.Model):
+    household = models.ForeignKey(
+        Household,
+        verbose_name=_("household"),
+        on_delete=models.PROTECT,
+        related_name="rentals",
+    )
+    landlord = models.ForeignKey(
+        Resident,
+        verbose_name=_("landlord"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rentals_let",
+    )
+    landlord_name = models.CharField(_("landlord name"), max_length=50, blank=True)
+    landlord_phone = models.CharField(_("landlord phone"), max_length=20, blank=True)
+    tenants = models.ManyToManyField(
+        Resident, verbose_name=_("tenants"), related_name="rentals", blank=True
+    )
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    is_reported_to_police = models.BooleanField(_("reported to the police"), default=False)
+
+    history = HistoricalRecords(m2m_fields=[tenants])
+
+    class Meta:
+        verbose_name = _("rental registration")
+        verbose_name_plural = _("rental registrations")
+        ordering = ["ends_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="rental_ends_after_start"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.household} {self.starts_on}–{self.ends_on}"
+
+
+class DisclosureLog(models.Model):
+    """Every deliberate unmasking of an ID number or phone, and every export."""
+
+    class Action(models.TextChoices):
+        UNMASK_ID = "unmask_id", _("Unmasked an ID number")
+        UNMASK_PHONE = "unmask_phone", _("Unmasked a phone")
+        EXPORT = "export", _("Exported a list")
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=15, choices=Action.choices)
+    resident = models.ForeignKey(
+        Resident,
+        verbose_name=_("resident"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    area = models.ForeignKey(
+        Area,
+        verbose_name=_("area"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("disclosure log entry")
+        verbose_name_plural = _("disclosure log")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.user} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"

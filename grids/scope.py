@@ -10,7 +10,7 @@ from functools import cached_property
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from .models import SUPERVISOR_ROLES, Area, Post, Role
+from .models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area, Post, Role
 
 
 class Scope:
@@ -82,6 +82,21 @@ class Scope:
     def supervises(self, area):
         """Stationmaster or above, for `area`."""
         return self.has_role(area, *SUPERVISOR_ROLES)
+
+    def works_register(self, area):
+        """Grid workers and supervisors keep the register: add, edit, move out, export."""
+        return self.has_role(area, *SUPERVISOR_ROLES, *GRID_WORKER_ROLES)
+
+    def sees_phones(self, area):
+        """Those who call residents see their phones; everyone else sees them masked."""
+        return self.works_register(area)
+
+    def may_unmask_ids(self, area):
+        """ID numbers are always masked; the station and above may unmask one, logged."""
+        return self.supervises(area)
+
+    def sees_attention_tags(self, area):
+        return self.supervises(area)
 
     @cached_property
     def top_role(self):

@@ -1,0 +1,109 @@
+"""Writes to the household register. Each function is atomic and records who made the
+change in the history (django-simple-history)."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import DisclosureLog, Household, Membership, Resident
+
+
+def _save(obj, by, **kwargs):
+    obj._history_user = by
+    obj.save(**kwargs)
+    return obj
+
+
+@transaction.atomic
+def register_household(*, grid, by, residents=(), on=None, **fields):
+    """A new household in `grid`, with its first residents (dicts of Resident fields)."""
+    on = on or timezone.localdate()
+    household = _save(Household(grid=grid, created_on=on, **fields), by)
+    for resident_fields in residents:
+        add_resident(household, by=by, on=on, **resident_fields)
+    return household
+
+
+@transaction.atomic
+def update_household(household, *, by, **fields):
+    for name, value in fields.items():
+        setattr(household, name, value)
+    return _save(household, by)
+
+
+@transaction.atomic
+def add_resident(household, *, by, on=None, tags=(), **fields):
+    """A resident moving into `household` on `on` (today by default)."""
+    on = fields.pop("moved_in_on", None) or on or timezone.localdate()
+    resident = _save(Resident(household=household, moved_in_on=on, **fields), by)
+    if tags:
+        resident.tags.set(tags)
+    Membership.objects.create(
+        resident=resident,
+        household=household,
+        grid_id=household.grid_id,
+        population=resident.population,
+        moved_in_on=on,
+    )
+    return resident
+
+
+@transaction.atomic
+def update_resident(resident, *, by, tags=None, **fields):
+    population_changed = "population" in fields and fields["population"] != resident.population
+    for name, value in fields.items():
+        setattr(resident, name, value)
+    _save(resident, by)
+    if tags is not None:
+        resident.tags.set(tags)
+    if population_changed:
+        Membership.objects.filter(resident=resident, moved_out_on__isnull=True).update(
+            population=resident.population
+        )
+    return resident
+
+
+@transaction.atomic
+def move_resident(resident, *, to, on, by, relation=None):
+    """Move a resident to another household (maybe in another grid) from `on`. Where they
+    lived before stays in their memberships, so counts as of earlier dates do not change."""
+    Membership.objects.filter(resident=resident, moved_out_on__isnull=True).update(moved_out_on=on)
+    resident.household = to
+    resident.moved_in_on = on
+    resident.moved_out_on = None
+    if relation:
+        resident.relation = relation
+    _save(resident, by)
+    Membership.objects.create(
+        resident=resident,
+        household=to,
+        grid_id=to.grid_id,
+        population=resident.population,
+        moved_in_on=on,
+    )
+    return resident
+
+
+@transaction.atomic
+def move_out(resident, *, on, by):
+    """The resident leaves the area on `on`. Nothing is deleted."""
+    Membership.objects.filter(resident=resident, moved_out_on__isnull=True).update(moved_out_on=on)
+    resident.moved_out_on = on
+    return _save(resident, by)
+
+
+def unmask(resident, *, field, by):
+    """The full ID number or phone, and a log entry saying who saw whose, and when."""
+    action = {
+        "id_number": DisclosureLog.Action.UNMASK_ID,
+        "phone": DisclosureLog.Action.UNMASK_PHONE,
+    }[field]
+    DisclosureLog.objects.create(
+        user=by, action=action, resident=resident, area_id=resident.household.grid_id
+    )
+    return getattr(resident, field)
+
+
+def log_export(*, by, area, detail):
+    return DisclosureLog.objects.create(
+        user=by, action=DisclosureLog.Action.EXPORT, area=area, detail=detail[:300]
+    )
