@@ -23,7 +23,7 @@ accounts = [
 urlpatterns = [
     path("", grid_views.home, name="home"),
     path("accounts/", include(accounts)),
-    path("grids/", include("grids.urls")),
+    path("", include("grids.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),

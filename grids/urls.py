@@ -1,10 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 app_name = "grids"
 
 urlpatterns = [
-    path("", views.grid_list, name="list"),
-    path("<str:grid_code>/", views.grid_detail, name="detail"),
+    path("grids/", views.grid_list, name="list"),
+    path("grids/<str:grid_code>/", views.grid_detail, name="detail"),
+    path("register/import/", include("grids.import_urls")),
 ]

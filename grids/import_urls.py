@@ -1,0 +1,3 @@
+"""The register's XLSX import: patterns included in the `grids` namespace."""
+
+urlpatterns = []
