@@ -1,10 +1,14 @@
+import datetime
+
 import django_filters
 from django import forms
 from django.conf import settings
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Area
+from .identity import birth_date_from_id, mask_id_number, normalize_id_number, validate_id_number
+from .models import Area, Household, Rental, Resident, Tag
 
 
 class LanguageForm(forms.Form):
@@ -35,3 +39,259 @@ class GridFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value))
+
+
+# --- The household register ---
+
+
+class StaleCheckMixin:
+    """Refuses to save over a change someone else made since the form was opened."""
+
+    def add_stale_field(self):
+        self.fields["seen_updated_at"] = forms.CharField(widget=forms.HiddenInput, required=False)
+        if self.instance.pk and not self.is_bound:
+            self.initial["seen_updated_at"] = self.instance.updated_at.isoformat()
+
+    def check_stale(self):
+        seen = self.cleaned_data.get("seen_updated_at")
+        if self.instance.pk and seen and seen != self.instance.updated_at.isoformat():
+            raise forms.ValidationError(
+                _(
+                    "Someone else changed this record after you opened it. Reload the page to "
+                    "see their change, then make yours again."
+                ),
+                code="stale",
+            )
+
+
+class HouseholdForm(StaleCheckMixin, forms.ModelForm):
+    class Meta:
+        model = Household
+        fields = ["building", "unit", "room", "address", "housing"]
+
+    def __init__(self, *args, grid, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grid = grid
+        buildings = Area.objects.filter(parent=grid).order_by("code")
+        self.fields["building"].queryset = buildings
+        self.fields["unit"].queryset = (
+            Area.objects.filter(parent__parent=grid).select_related("parent").order_by("code")
+        )
+        self.fields["unit"].label_from_instance = lambda u: f"{u.parent.name} {u.name}"
+        self.add_stale_field()
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_stale()
+        unit, building = cleaned.get("unit"), cleaned.get("building")
+        if unit and building and unit.parent_id != building.pk:
+            self.add_error("unit", _("This unit is not in the chosen building."))
+        if unit and not building:
+            cleaned["building"] = unit.parent
+        return cleaned
+
+
+class ResidentForm(StaleCheckMixin, forms.ModelForm):
+    confirm_duplicate = forms.BooleanField(
+        label=_("Register anyway: I have checked this is the same person"), required=False
+    )
+
+    class Meta:
+        model = Resident
+        fields = [
+            "name",
+            "sex",
+            "birth_date",
+            "id_number",
+            "phone",
+            "relation",
+            "population",
+            "tags",
+            "moved_in_on",
+        ]
+        widgets = {
+            "birth_date": forms.DateInput(attrs={"type": "date"}),
+            "moved_in_on": forms.DateInput(attrs={"type": "date"}),
+            "tags": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, scope, area, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope = scope
+        tags = Tag.objects.all()
+        if not scope.sees_attention_tags(area):
+            tags = tags.filter(kind=Tag.Kind.CARE)
+        self.fields["tags"].queryset = tags
+        self.fields["tags"].required = False
+        self.fields["moved_in_on"].required = False
+        self.fields["id_number"].help_text = _("18 characters; checked as you save.")
+        if self.instance.pk:
+            # The stored number is never sent to the browser: leave blank to keep it.
+            self.initial["id_number"] = ""
+            self.fields["id_number"].help_text = _(
+                "Leave blank to keep the number on record (%(masked)s)."
+            ) % {"masked": mask_id_number(self.instance.id_number) or "—"}
+            del self.fields["moved_in_on"]
+            if not scope.sees_phones(area):
+                del self.fields["phone"]
+        self.add_stale_field()
+
+    def clean_id_number(self):
+        value = normalize_id_number(self.cleaned_data.get("id_number"))
+        if not value:
+            return self.instance.id_number if self.instance.pk else ""
+        validate_id_number(value)
+        return value
+
+    def clean_phone(self):
+        value = (self.cleaned_data.get("phone") or "").replace(" ", "").replace("-", "")
+        if value and not (value.isdigit() and 7 <= len(value) <= 12):
+            raise forms.ValidationError(_("A phone number is 7 to 12 digits."))
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_stale()
+        id_number = cleaned.get("id_number")
+        if id_number and not cleaned.get("birth_date"):
+            cleaned["birth_date"] = birth_date_from_id(id_number)
+        if id_number and not cleaned.get("confirm_duplicate"):
+            message = duplicate_warning(id_number, self.scope, exclude=self.instance.pk)
+            if message:
+                self.add_error("id_number", message)
+        return cleaned
+
+
+def duplicate_warning(id_number, scope, exclude=None):
+    """A message when the ID number is already registered for a current resident. It names
+    the grid only when the user may see it. Runs one query."""
+    others = (
+        Resident.objects.current().filter(id_number=id_number).select_related("household__grid")
+    )
+    if exclude:
+        others = others.exclude(pk=exclude)
+    other = others.first()
+    if other is None:
+        return None
+    if scope.contains(other.household.grid):
+        return _(
+            "This person is already registered in %(grid)s (%(name)s, %(address)s). "
+            "Check, then tick “Register anyway” to keep both."
+        ) % {"grid": other.household.grid.name, "name": other.name, "address": other.household}
+    return _(
+        "This person is already registered in another grid. Check with the "
+        "stationmaster, or tick “Register anyway” to keep both."
+    )
+
+
+class MoveOutForm(forms.Form):
+    moved_out_on = forms.DateField(
+        label=_("Moved out on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean_moved_out_on(self):
+        value = self.cleaned_data["moved_out_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("A move-out date cannot be in the future."))
+        return value
+
+
+class HouseholdFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Address or room"), method="search")
+    building = django_filters.ModelChoiceFilter(label=_("Building"), queryset=Area.objects.none())
+    housing = django_filters.ChoiceFilter(label=_("Housing"), choices=Household.Housing.choices)
+    sort = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(
+            ("address", "address"),
+            ("room", "room"),
+            ("resident_count", "residents"),
+            ("last_verified_at", "verified"),
+        ),
+        field_labels={
+            "address": _("Address"),
+            "room": _("Room"),
+            "resident_count": _("Residents"),
+            "last_verified_at": _("Last verified"),
+        },
+    )
+
+    class Meta:
+        model = Household
+        fields = ["q", "building", "housing"]
+
+    def __init__(self, *args, grid, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["building"].queryset = Area.objects.filter(parent=grid).order_by("code")
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(address__icontains=value) | Q(room__icontains=value))
+
+
+class FloatingFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Name or address"), method="search")
+    grid = django_filters.ModelChoiceFilter(
+        label=_("Grid"), field_name="household__grid", queryset=Area.objects.none()
+    )
+    sort = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(("name", "name"), ("moved_in_on", "moved_in"), ("household__address", "address")),
+        field_labels={
+            "name": _("Name"),
+            "moved_in_on": _("Moved in on"),
+            "household__address": _("Address"),
+        },
+    )
+
+    class Meta:
+        model = Resident
+        fields = ["q", "grid"]
+
+    def __init__(self, *args, grids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["grid"].queryset = grids
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(household__address__icontains=value))
+
+
+class RentalFilter(django_filters.FilterSet):
+    STATES = [
+        ("active", _("Active")),
+        ("expiring", _("Ending within 30 days")),
+        ("ended", _("Ended")),
+    ]
+    state = django_filters.ChoiceFilter(label=_("State"), choices=STATES, method="by_state")
+    grid = django_filters.ModelChoiceFilter(
+        label=_("Grid"), field_name="household__grid", queryset=Area.objects.none()
+    )
+    sort = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(("ends_on", "ends"), ("starts_on", "starts"), ("household__address", "address")),
+        field_labels={
+            "ends_on": _("Ends on"),
+            "starts_on": _("Starts on"),
+            "household__address": _("Address"),
+        },
+    )
+
+    class Meta:
+        model = Rental
+        fields = ["state", "grid"]
+
+    def __init__(self, *args, grids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["grid"].queryset = grids
+
+    def by_state(self, queryset, name, value):
+        today = timezone.localdate()
+        soon = today + datetime.timedelta(days=30)
+        if value == "ended":
+            return queryset.filter(ends_on__lt=today)
+        if value == "expiring":
+            return queryset.filter(ends_on__gte=today, ends_on__lte=soon)
+        return queryset.filter(ends_on__gte=today)
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Name, phone, ID number or address"), max_length=100, min_length=2)

@@ -83,6 +83,14 @@ class Scope:
         """Stationmaster or above, for `area`."""
         return self.has_role(area, *SUPERVISOR_ROLES)
 
+    def supervises_somewhere(self):
+        return self.is_global or any(post.role in SUPERVISOR_ROLES for post in self.posts)
+
+    @cached_property
+    def home_area(self):
+        """The user's topmost area: where their work across several areas is logged."""
+        return self.posts[0].area if self.posts else None
+
     def works_register(self, area):
         """Grid workers and supervisors keep the register: add, edit, move out, export."""
         return self.has_role(area, *SUPERVISOR_ROLES, *GRID_WORKER_ROLES)

@@ -1,11 +1,45 @@
 from django.urls import include, path
 
-from . import views
+from . import register_views, views
 
 app_name = "grids"
 
 urlpatterns = [
     path("grids/", views.grid_list, name="list"),
     path("grids/<str:grid_code>/", views.grid_detail, name="detail"),
+    path("grids/<str:grid_code>/households/", register_views.household_list, name="households"),
+    path(
+        "grids/<str:grid_code>/households/new/",
+        register_views.household_create,
+        name="household_create",
+    ),
+    path("households/<int:household_id>/", register_views.household_detail, name="household"),
+    path(
+        "households/<int:household_id>/edit/",
+        register_views.household_update,
+        name="household_update",
+    ),
+    path(
+        "households/<int:household_id>/residents/new/",
+        register_views.resident_create,
+        name="resident_create",
+    ),
+    path(
+        "residents/<int:resident_id>/edit/", register_views.resident_update, name="resident_update"
+    ),
+    path(
+        "residents/<int:resident_id>/move-out/",
+        register_views.resident_move_out,
+        name="resident_move_out",
+    ),
+    path(
+        "residents/<int:resident_id>/unmask/",
+        register_views.resident_unmask,
+        name="resident_unmask",
+    ),
+    path("register/floating/", register_views.floating_list, name="floating"),
+    path("register/rentals/", register_views.rental_list, name="rentals"),
+    path("register/search/", register_views.search, name="search"),
+    path("register/disclosures/", register_views.disclosure_log, name="disclosures"),
     path("register/import/", include("grids.import_urls")),
 ]

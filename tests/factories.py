@@ -1,8 +1,11 @@
 """Plain factory functions for tests."""
 
+import datetime
 import itertools
 
-from grids.models import Area, Post, Role, User
+from grids import services
+from grids.identity import check_char
+from grids.models import Area, Household, Post, Resident, Role, User
 
 _seq = itertools.count(1)
 
@@ -36,6 +39,29 @@ def make_community(street, code, grids=2):
         building = make_area(Area.Kind.BUILDING, grid, code=f"{grid.code}-B01")
         make_area(Area.Kind.UNIT, building, code=f"{building.code}-U1")
     return community
+
+
+def make_id_number(born=datetime.date(1980, 5, 17), serial=None, region="330106"):
+    """A valid 18-character ID number."""
+    serial = serial if serial is not None else next(_seq) % 1000
+    first17 = f"{region}{born:%Y%m%d}{serial:03d}"
+    return first17 + check_char(first17)
+
+
+def make_household(grid, by=None, **fields):
+    fields.setdefault("address", f"{grid.name} {next(_seq)}号")
+    fields.setdefault("housing", Household.Housing.OWNER_OCCUPIED)
+    return services.register_household(grid=grid, by=by, **fields)
+
+
+def make_resident(household, by=None, **fields):
+    fields.setdefault("name", f"居民{next(_seq)}")
+    fields.setdefault("sex", Resident.Sex.FEMALE)
+    fields.setdefault("relation", Resident.Relation.HEAD)
+    if "id_number" not in fields:
+        fields["id_number"] = make_id_number()
+    fields.setdefault("phone", f"139{next(_seq):08d}")
+    return services.add_resident(household, by=by, **fields)
 
 
 __all__ = ["make_user", "make_area", "make_post", "make_community", "Role"]

@@ -6,11 +6,14 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from notifications.services import notify
+from tests.factories import make_household, make_resident
 
 # How to find, for each URL parameter, an object that belongs to community B.
 PARAMETERS = {
     "grid_code": lambda world, b_objects: world.b.grid.code,
     "notification_id": lambda world, b_objects: b_objects["notification"].pk,
+    "household_id": lambda world, b_objects: b_objects["resident"].household_id,
+    "resident_id": lambda world, b_objects: b_objects["resident"].pk,
 }
 
 SKIPPED_NAMESPACES = {"admin"}  # Django admin: staff only, with its own permissions.
@@ -46,6 +49,7 @@ def test_the_walk_finds_the_object_views():
 def test_a_user_of_the_other_community_gets_404(client, world, name, params):
     b_objects = {
         "notification": notify([world.b.grid_member], key="walk", title="For B only")[0],
+        "resident": make_resident(make_household(world.b.grid)),
     }
     unknown = [p for p in params if p not in PARAMETERS]
     assert not unknown, f"{name}: add {unknown} to PARAMETERS in {__file__}"

@@ -1,0 +1,423 @@
+"""The household register's pages: households, residents, floating population, rentals,
+search, unmasking and the disclosure log. Every object is reached through the user's scope."""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, Q
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import services
+from .exports import xlsx_response
+from .forms import (
+    FloatingFilter,
+    HouseholdFilter,
+    HouseholdForm,
+    MoveOutForm,
+    RentalFilter,
+    ResidentForm,
+    SearchForm,
+)
+from .history import history_entries
+from .identity import mask_id_number, mask_phone
+from .models import DisclosureLog, Household, Rental, Resident, Tag
+from .paging import paginate
+from .scope import get_scope
+
+RESIDENT_FIELDS = ["name", "sex", "birth_date", "id_number", "phone", "relation", "population"]
+
+
+def present(residents, scope):
+    """Mask what the user may not see, row by row. No queries: needs `household__grid` and
+    the tags prefetched."""
+    for resident in residents:
+        grid = resident.household.grid
+        resident.shown_id_number = mask_id_number(resident.id_number)
+        phones = scope.sees_phones(grid)
+        resident.shown_phone = resident.phone if phones else mask_phone(resident.phone)
+        attention = scope.sees_attention_tags(grid)
+        resident.shown_tags = [
+            t for t in resident.tags.all() if attention or t.kind == Tag.Kind.CARE
+        ]
+        resident.can_unmask = scope.may_unmask_ids(grid) and bool(resident.id_number)
+    return residents
+
+
+def _require_register_work(scope, area):
+    if not scope.works_register(area):
+        raise PermissionDenied
+
+
+def _wants_xlsx(request):
+    return request.GET.get("format") == "xlsx"
+
+
+@login_required
+def household_list(request, grid_code):
+    scope = get_scope(request)
+    grid = scope.get_grid(grid_code)
+    households = Household.objects.filter(grid=grid).active().for_list()
+    filterset = HouseholdFilter(request.GET, queryset=households, grid=grid)
+    if _wants_xlsx(request):
+        _require_register_work(scope, grid)
+        services.log_export(
+            by=request.user, area=grid, detail=f"households {request.GET.urlencode()}"
+        )
+        rows = (
+            (
+                h.address,
+                h.room,
+                h.building.name if h.building else "",
+                h.get_housing_display(),
+                h.resident_count,
+                timezone.localtime(h.last_verified_at).strftime("%Y-%m-%d %H:%M")
+                if h.last_verified_at
+                else "",
+            )
+            for h in filterset.qs.iterator(chunk_size=2000)
+        )
+        headers = [
+            _("Address"),
+            _("Room"),
+            _("Building"),
+            _("Housing"),
+            _("Residents"),
+            _("Last verified"),
+        ]
+        return xlsx_response(f"households-{grid.code}.xlsx", headers, rows)
+    return render(
+        request,
+        "grids/household_list.html",
+        {
+            "grid": grid,
+            "filter": filterset,
+            "can_edit": scope.works_register(grid),
+            **paginate(request, filterset.qs),
+        },
+    )
+
+
+@login_required
+def household_detail(request, household_id):
+    scope = get_scope(request)
+    household = scope.get(
+        Household.objects.select_related("grid", "building", "unit", "last_verified_by"),
+        "grid",
+        pk=household_id,
+    )
+    residents = present(
+        list(
+            household.residents.select_related("household__grid")
+            .prefetch_related("tags")
+            .order_by("moved_out_on", "pk")
+        ),
+        scope,
+    )
+    rentals = household.rentals.prefetch_related(
+        Prefetch("tenants", queryset=Resident.objects.only("name"))
+    ).order_by("-starts_on")
+    return render(
+        request,
+        "grids/household_detail.html",
+        {
+            "household": household,
+            "current": [r for r in residents if not r.moved_out_on],
+            "former": [r for r in residents if r.moved_out_on],
+            "rentals": rentals,
+            "history": history_entries(household),
+            "can_edit": scope.works_register(household.grid),
+        },
+    )
+
+
+@login_required
+def household_create(request, grid_code):
+    scope = get_scope(request)
+    grid = scope.get_grid(grid_code)
+    _require_register_work(scope, grid)
+    form = HouseholdForm(request.POST or None, grid=grid, prefix="h")
+    resident_forms = [
+        ResidentForm(
+            request.POST or None,
+            scope=scope,
+            area=grid,
+            prefix=f"r{i}",
+            use_required_attribute=False,
+        )
+        for i in range(int(request.POST.get("resident_rows", 2)) if request.POST else 2)
+    ]
+    filled = [f for f in resident_forms if f.has_changed()] if request.POST else []
+    if request.method == "POST" and form.is_valid() and all(f.is_valid() for f in filled):
+        household = services.register_household(
+            grid=grid,
+            by=request.user,
+            residents=[_resident_fields(f.cleaned_data) for f in filled],
+            **{k: v for k, v in form.cleaned_data.items() if k != "seen_updated_at"},
+        )
+        messages.success(
+            request,
+            _("Household %(address)s registered with %(count)d residents.")
+            % {"address": household, "count": len(filled)},
+        )
+        return redirect(household)
+    return render(
+        request,
+        "grids/household_form.html",
+        {
+            "grid": grid,
+            "form": form,
+            "resident_forms": resident_forms,
+        },
+    )
+
+
+@login_required
+def household_update(request, household_id):
+    scope = get_scope(request)
+    household = scope.get(Household.objects.select_related("grid"), "grid", pk=household_id)
+    _require_register_work(scope, household.grid)
+    form = HouseholdForm(request.POST or None, instance=household, grid=household.grid, prefix="h")
+    if request.method == "POST" and form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "seen_updated_at"}
+        services.update_household(household, by=request.user, **fields)
+        messages.success(request, _("Household saved."))
+        return redirect(household)
+    return render(
+        request,
+        "grids/household_form.html",
+        {
+            "grid": household.grid,
+            "form": form,
+            "household": household,
+        },
+    )
+
+
+@login_required
+def resident_create(request, household_id):
+    scope = get_scope(request)
+    household = scope.get(Household.objects.select_related("grid"), "grid", pk=household_id)
+    _require_register_work(scope, household.grid)
+    form = ResidentForm(request.POST or None, scope=scope, area=household.grid)
+    if request.method == "POST" and form.is_valid():
+        resident = services.add_resident(
+            household, by=request.user, **_resident_fields(form.cleaned_data)
+        )
+        messages.success(request, _("%(name)s added.") % {"name": resident.name})
+        return redirect(household)
+    return render(request, "grids/resident_form.html", {"household": household, "form": form})
+
+
+@login_required
+def resident_update(request, resident_id):
+    scope = get_scope(request)
+    resident = scope.get(
+        Resident.objects.select_related("household__grid"), "household__grid", pk=resident_id
+    )
+    household = resident.household
+    _require_register_work(scope, household.grid)
+    form = ResidentForm(request.POST or None, instance=resident, scope=scope, area=household.grid)
+    if request.method == "POST" and form.is_valid():
+        fields = _resident_fields(form.cleaned_data)
+        fields.pop("moved_in_on", None)
+        if "tags" in fields and not scope.sees_attention_tags(household.grid):
+            # Attention tags the user cannot see stay as they are.
+            hidden = resident.tags.filter(kind=Tag.Kind.ATTENTION)
+            fields["tags"] = [*fields["tags"], *hidden]
+        services.update_resident(resident, by=request.user, **fields)
+        messages.success(request, _("%(name)s saved.") % {"name": resident.name})
+        return redirect(household)
+    return render(
+        request,
+        "grids/resident_form.html",
+        {"household": household, "form": form, "resident": resident},
+    )
+
+
+@login_required
+def resident_move_out(request, resident_id):
+    scope = get_scope(request)
+    resident = scope.get(
+        Resident.objects.current().select_related("household__grid"),
+        "household__grid",
+        pk=resident_id,
+    )
+    _require_register_work(scope, resident.household.grid)
+    form = MoveOutForm(request.POST or None, initial={"moved_out_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        services.move_out(resident, on=form.cleaned_data["moved_out_on"], by=request.user)
+        messages.success(request, _("%(name)s moved out.") % {"name": resident.name})
+        return redirect(resident.household)
+    return render(request, "grids/resident_move_out.html", {"resident": resident, "form": form})
+
+
+@login_required
+@require_POST
+def resident_unmask(request, resident_id):
+    """The full ID number, for the station and above; every unmasking is logged."""
+    scope = get_scope(request)
+    resident = scope.get(
+        Resident.objects.select_related("household__grid"), "household__grid", pk=resident_id
+    )
+    if not scope.may_unmask_ids(resident.household.grid):
+        raise PermissionDenied
+    value = services.unmask(resident, field="id_number", by=request.user)
+    return HttpResponse(f'<span class="font-monospace" data-unmasked>{value}</span>')
+
+
+@login_required
+def floating_list(request):
+    scope = get_scope(request)
+    residents = (
+        scope.filter(Resident.objects.current().floating(), "household__grid")
+        .select_related("household__grid")
+        .prefetch_related("tags")
+        .order_by("household__grid__code", "name", "pk")
+    )
+    grids = scope.grids().order_by("code")
+    filterset = FloatingFilter(request.GET, queryset=residents, grids=grids)
+    if _wants_xlsx(request):
+        return _export_residents(request, scope, filterset.qs, "floating-population.xlsx")
+    context = paginate(request, filterset.qs)
+    present(context["page"].object_list, scope)
+    return render(request, "grids/floating_list.html", {"filter": filterset, **context})
+
+
+@login_required
+def rental_list(request):
+    scope = get_scope(request)
+    today = timezone.localdate()
+    rentals = (
+        scope.filter(Rental.objects.all(), "household__grid")
+        .select_related("household__grid")
+        .prefetch_related(Prefetch("tenants", queryset=Resident.objects.only("name")))
+    )
+    filterset = RentalFilter(request.GET, queryset=rentals, grids=scope.grids().order_by("code"))
+    if _wants_xlsx(request):
+        services.log_export(
+            by=request.user, area=scope.home_area, detail=f"rentals {request.GET.urlencode()}"
+        )
+        rows = (
+            (
+                r.household.grid.code,
+                str(r.household),
+                r.landlord_name,
+                r.starts_on,
+                r.ends_on,
+                _("Yes") if r.is_reported_to_police else _("No"),
+            )
+            for r in filterset.qs.iterator(chunk_size=2000)
+        )
+        headers = [
+            _("Grid"),
+            _("Household"),
+            _("Landlord"),
+            _("Starts on"),
+            _("Ends on"),
+            _("Reported to the police"),
+        ]
+        return xlsx_response("rentals.xlsx", headers, rows)
+    context = paginate(request, filterset.qs)
+    soon = today + datetime.timedelta(days=30)
+    for rental in context["page"].object_list:
+        rental.is_ended = rental.ends_on < today
+        rental.is_expiring = today <= rental.ends_on <= soon
+    return render(request, "grids/rental_list.html", {"filter": filterset, **context})
+
+
+@login_required
+def search(request):
+    scope = get_scope(request)
+    form = SearchForm(request.GET or None)
+    context = {"form": form}
+    if form.is_valid():
+        q = form.cleaned_data["q"].strip()
+        residents = (
+            scope.filter(Resident.objects.all(), "household__grid")
+            .filter(_search_condition(q))
+            .select_related("household__grid")
+            .prefetch_related("tags")
+        )
+        residents = residents.order_by("moved_out_on", "name", "pk")
+        context.update(paginate(request, residents))
+        if len(q) == 18:
+            # A whole ID number is not echoed back into the page.
+            context["form"] = SearchForm(initial={"q": mask_id_number(q)})
+        present(context["page"].object_list, scope)
+    return render(request, "grids/search.html", context)
+
+
+@login_required
+def disclosure_log(request):
+    scope = get_scope(request)
+    if not scope.supervises_somewhere():
+        raise PermissionDenied
+    entries = (
+        scope.filter(DisclosureLog.objects.all(), "area")
+        .select_related("user", "resident", "area")
+        .order_by("-at", "-pk")
+    )
+    return render(request, "grids/disclosure_log.html", paginate(request, entries))
+
+
+def _search_condition(q):
+    """Name, phone or ID number (whole or its last digits), or address."""
+    compact = q.replace(" ", "").upper()
+    condition = Q(name__icontains=q) | Q(household__address__icontains=q)
+    if compact.isdigit() or compact[:-1].isdigit():
+        if len(compact) == 18:
+            condition |= Q(id_number=compact)
+        elif len(compact) >= 4:
+            condition |= (
+                Q(phone__endswith=compact) | Q(phone=compact) | Q(id_number__endswith=compact)
+            )
+    return condition
+
+
+def _export_residents(request, scope, residents, filename):
+    services.log_export(
+        by=request.user, area=scope.home_area, detail=f"{filename} {request.GET.urlencode()}"
+    )
+    headers = [
+        _("Grid"),
+        _("Name"),
+        _("Sex"),
+        _("Birth date"),
+        _("ID number"),
+        _("Phone"),
+        _("Address"),
+        _("Population"),
+        _("Moved in on"),
+    ]
+
+    def rows():
+        for r in residents.iterator(chunk_size=2000):
+            grid = r.household.grid
+            yield (
+                grid.code,
+                r.name,
+                r.get_sex_display(),
+                r.birth_date,
+                mask_id_number(r.id_number),
+                r.phone if scope.sees_phones(grid) else mask_phone(r.phone),
+                str(r.household),
+                r.get_population_display(),
+                r.moved_in_on,
+            )
+
+    return xlsx_response(filename, headers, rows())
+
+
+def _resident_fields(cleaned):
+    fields = {k: cleaned[k] for k in RESIDENT_FIELDS if k in cleaned}
+    if "tags" in cleaned:
+        fields["tags"] = list(cleaned["tags"])
+    if cleaned.get("moved_in_on"):
+        fields["moved_in_on"] = cleaned["moved_in_on"]
+    return fields
