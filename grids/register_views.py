@@ -150,7 +150,7 @@ def household_create(request, grid_code):
             prefix=f"r{i}",
             use_required_attribute=False,
         )
-        for i in range(int(request.POST.get("resident_rows", 2)) if request.POST else 2)
+        for i in range(_resident_rows(request))
     ]
     filled = [f for f in resident_forms if f.has_changed()] if request.POST else []
     if request.method == "POST" and form.is_valid() and all(f.is_valid() for f in filled):
@@ -412,6 +412,14 @@ def _export_residents(request, scope, residents, filename):
             )
 
     return xlsx_response(filename, headers, rows())
+
+
+def _resident_rows(request, default=2, most=10):
+    """How many resident blocks the household form shows (posted back as a hidden field)."""
+    try:
+        return max(0, min(int(request.POST.get("resident_rows", default)), most))
+    except ValueError:
+        return default
 
 
 def _resident_fields(cleaned):
