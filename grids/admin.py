@@ -13,6 +13,7 @@ from .models import (
     District,
     Grid,
     Household,
+    ImportJob,
     Post,
     Rental,
     Resident,
@@ -178,4 +179,15 @@ class DisclosureLogAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["pk", "user", "status", "rows_total", "error_count", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["user"]
+    readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+    def has_add_permission(self, request):
         return False

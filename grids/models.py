@@ -651,3 +651,68 @@ class DisclosureLog(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- The register's XLSX import ---
+
+
+class ImportJob(models.Model):
+    """One upload of the household register's XLSX file, validated and saved by a worker.
+
+    Nothing is saved unless every row is valid; then `report` names each bad row.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        VALIDATING = "validating", _("Checking rows")
+        WRITING = "writing", _("Saving")
+        FAILED = "failed", _("Failed")
+        DONE = "done", _("Done")
+
+    user = models.ForeignKey(
+        User, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="import_jobs"
+    )
+    file = models.FileField(_("file"), upload_to="imports/")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows checked"), default=0)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    report = models.FileField(_("error report"), upload_to="imports/", blank=True)
+    households_created = models.PositiveIntegerField(_("households created"), default=0)
+    residents_created = models.PositiveIntegerField(_("residents created"), default=0)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("register import")
+        verbose_name_plural = _("register imports")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.file.name} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return reverse("grids:import_detail", args=[self.pk])
+
+    @property
+    def filename(self):
+        return self.file.name.rsplit("/", 1)[-1]
+
+    @property
+    def is_finished(self):
+        return self.status in {self.Status.FAILED, self.Status.DONE}
+
+    @property
+    def progress_percent(self):
+        """How far the worker has got, 0-100. Checking the rows is what takes time; the
+        write runs in one transaction, so it shows as full until it commits."""
+        if self.status in {self.Status.WRITING, self.Status.DONE}:
+            return 100
+        if not self.rows_total:
+            return 0
+        percent = min(100, self.rows_done * 100 // self.rows_total)
+        # The row count is an estimate until every row has been read.
+        return min(99, percent) if self.status == self.Status.VALIDATING else percent

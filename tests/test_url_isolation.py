@@ -14,6 +14,9 @@ PARAMETERS = {
     "notification_id": lambda world, b_objects: b_objects["notification"].pk,
     "household_id": lambda world, b_objects: b_objects["resident"].household_id,
     "resident_id": lambda world, b_objects: b_objects["resident"].pk,
+    "import_id": lambda world, b_objects: (
+        world.b.grid_member.import_jobs.create(file="imports/b.xlsx").pk
+    ),
 }
 
 SKIPPED_NAMESPACES = {"admin"}  # Django admin: staff only, with its own permissions.
