@@ -35,6 +35,13 @@ PAGES = [
     ("home", "grid_member", "/"),
     ("grid list", "district_staff", "/grids/"),
     ("grid detail", "grid_member", "/grids/{area}/"),
+    ("household list", "grid_member", "/grids/{area}/households/"),
+    ("household list", "stationmaster", "/grids/{area}-01/households/"),
+    ("search by name", "stationmaster", "/register/search/?q=%E7%8E%8B"),
+    ("search by name", "district_staff", "/register/search/?q=%E7%8E%8B%E4%BC%9F"),
+    ("search by phone end", "district_staff", "/register/search/?q=5678"),
+    ("floating population", "stationmaster", "/register/floating/"),
+    ("rentals", "stationmaster", "/register/rentals/"),
 ]
 # persona -> the role whose first demo account plays it (demo accounts list the first
 # community first, so "stationmaster" is the first community's).
@@ -233,6 +240,8 @@ def main():
     parser.add_argument(
         "--reuse", action="store_true", help="keep gridmgmt_bench if it is already seeded"
     )
+    parser.add_argument("--skip-import", action="store_true", help="skip the import's cost")
+    parser.add_argument("--import-rows", type=int, nargs="*", default=[10_000, 40_000])
     args = parser.parse_args()
     if args.requests < 2:
         parser.error("--requests must be at least 2")
@@ -263,6 +272,26 @@ def main():
     )
     print()
     print_table(rows)
+    if not args.skip_import:
+        print()
+        import_cost(args.import_rows)
+
+
+def import_cost(rows):
+    """The register import's time and peak memory (bench/import_bench.py), on a scratch
+    database of its own."""
+    name = "gridmgmt_importbench"
+    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    env = {**os.environ, **ENV, "DATABASE_URL": f"{SERVER_URL}/{name}"}
+    subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    print("register import (XLSX, one row per resident):")
+    subprocess.run(
+        [PYTHON, "bench/import_bench.py", "--rows", *map(str, rows)], cwd=ROOT, env=env, check=True
+    )
 
 
 if __name__ == "__main__":

@@ -1,17 +1,60 @@
+import datetime
+import hashlib
 import io
 import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Count, F, Q
+from django.utils import timezone
 
-from grids.models import Area, Post, Role, User
+from grids.identity import birth_date_from_id, validate_id_number
+from grids.models import (
+    Area,
+    Household,
+    Membership,
+    Post,
+    Rental,
+    Resident,
+    Role,
+    Tag,
+    User,
+)
 
 
 def snapshot():
+    residents = Resident.objects.order_by("id_number").values_list(
+        "id_number",
+        "name",
+        "sex",
+        "birth_date",
+        "relation",
+        "population",
+        "moved_in_on",
+        "moved_out_on",
+        "household__address",
+        "household__room",
+    )
+    digest = hashlib.sha256(repr(list(residents)).encode()).hexdigest()
     return (
         list(Area.objects.order_by("code").values_list("code", "name", "community_kind")),
         list(User.objects.order_by("username").values_list("username", "full_name", "phone")),
+        digest,
     )
+
+
+def delete_demo_data():
+    Membership.objects.all().delete()
+    Rental.tenants.through.objects.all().delete()
+    Rental.objects.all().delete()
+    Resident.tags.through.objects.all().delete()
+    Resident.objects.all().delete()
+    Household.objects.all().delete()
+    Tag.objects.all().delete()
+    Post.objects.all().delete()
+    User.objects.all().delete()
+    for kind in reversed(Area.Kind.values):
+        Area.objects.filter(kind=kind).delete()
 
 
 @pytest.mark.django_db
@@ -38,15 +81,105 @@ def test_seed_demo_builds_two_communities_with_full_teams(tmp_path):
 
 
 @pytest.mark.django_db
-def test_the_same_seed_gives_the_same_data():
+def test_the_same_seed_gives_the_same_data(settings):
     call_command("seed_demo", "--seed", "3", stdout=io.StringIO())
     first = snapshot()
-    Post.objects.all().delete()
-    User.objects.all().delete()
-    for kind in reversed(Area.Kind.values):
-        Area.objects.filter(kind=kind).delete()
+    settings.SIMPLE_HISTORY_ENABLED = False  # no history rows for the deletions
+    delete_demo_data()
     call_command("seed_demo", "--seed", "3", stdout=io.StringIO())
     assert snapshot() == first
+
+
+@pytest.mark.django_db
+def test_seed_demo_fills_every_grid_with_a_household_register():
+    call_command("seed_demo", "--seed", "5", stdout=io.StringIO())
+    today = timezone.localdate()
+    grids = Area.objects.grids().annotate(
+        household_count=Count("households", distinct=True),
+        resident_count=Count("households__residents"),
+    )
+    assert len(grids) == 16
+    for grid in grids:
+        assert 180 <= grid.household_count <= 220, grid.code
+        assert 800 <= grid.resident_count <= 1200, grid.code
+    # The housing mix: mostly owner-occupied, about a fifth rented, and vacant homes empty.
+    housing = dict(Household.objects.values_list("housing").annotate(n=Count("id")))
+    total = sum(housing.values())
+    assert housing[Household.Housing.OWNER_OCCUPIED] > total * 0.6
+    assert total * 0.15 < housing[Household.Housing.RENTED] < total * 0.25
+    assert housing[Household.Housing.COLLECTIVE] and housing[Household.Housing.VACANT]
+    assert not Resident.objects.filter(household__housing=Household.Housing.VACANT).exists()
+    # Households sit in a building and unit of their own grid, one per room.
+    assert not Household.objects.exclude(building__parent=F("grid"), unit__parent=F("building"))
+    rooms = Household.objects.values("unit", "room").annotate(n=Count("id")).filter(n__gt=1)
+    assert not rooms.exists()
+
+    residents = Resident.objects.count()
+    floating = Resident.objects.floating().count()
+    assert 0.15 < floating / residents < 0.25
+    assert Resident.objects.floating().filter(relation=Resident.Relation.TENANT).count() > (
+        floating / 2
+    )
+    assert Resident.objects.filter(moved_out_on__isnull=False).exists()
+    assert Resident.objects.filter(relation=Resident.Relation.HEAD).count() > total * 0.7
+
+    # One stay per resident, the same as the resident.
+    assert Membership.objects.count() == residents
+    assert not Resident.objects.annotate(n=Count("memberships")).exclude(n=1).exists()
+    assert not Membership.objects.exclude(
+        household=F("resident__household"),
+        grid=F("household__grid"),
+        population=F("resident__population"),
+        moved_in_on=F("resident__moved_in_on"),
+    ).exists()
+    assert not Membership.objects.exclude(
+        Q(moved_out_on=F("resident__moved_out_on"))
+        | Q(moved_out_on__isnull=True, resident__moved_out_on__isnull=True)
+    ).exists()
+    assert not Membership.objects.filter(moved_out_on__lt=F("moved_in_on")).exists()
+
+    # Valid, unique ID numbers that agree with the birth date and sex.
+    people = list(Resident.objects.values_list("id_number", "birth_date", "sex"))
+    for id_number, birth_date, sex in people:
+        validate_id_number(id_number)
+        assert birth_date_from_id(id_number) == birth_date
+        assert int(id_number[16]) % 2 == (1 if sex == Resident.Sex.MALE else 0)
+        assert birth_date <= today
+    assert len({p[0] for p in people}) == len(people)
+    phones = Resident.objects.exclude(phone="").values_list("phone", flat=True)
+    assert all(len(p) == 11 and p.startswith("1") and p.isdigit() for p in phones)
+
+    # Rentals for rented homes, their tenants the home's tenants; some end within 30 days,
+    # some have ended.
+    rentals = Rental.objects.all()
+    assert not rentals.exclude(household__housing=Household.Housing.RENTED).exists()
+    assert not Rental.tenants.through.objects.exclude(
+        resident__household=F("rental__household"), resident__relation=Resident.Relation.TENANT
+    ).exists()
+    rented = Household.objects.filter(housing=Household.Housing.RENTED)
+    assert not rented.exclude(rentals__isnull=False).exists()
+    soon = today + datetime.timedelta(days=30)
+    assert rentals.filter(ends_on__gte=today, ends_on__lte=soon).count() >= 10
+    assert rentals.filter(ends_on__lt=today).exists()
+    assert rentals.filter(is_reported_to_police=True).count() > rentals.count() * 0.8
+
+    # Tags: care tags for a few percent, attention tags for a few.
+    assert set(Tag.objects.values_list("name", flat=True)) == {
+        "独居老人",
+        "残疾人",
+        "低保户",
+        "留守儿童",
+        "退役军人",
+        "社区矫正",
+        "重点关注",
+    }
+    cared = Resident.objects.filter(tags__kind=Tag.Kind.CARE).distinct().count()
+    watched = Resident.objects.filter(tags__kind=Tag.Kind.ATTENTION).distinct().count()
+    assert 0.01 < cared / residents < 0.06
+    assert 0 < watched / residents < 0.02
+    alone = Resident.objects.filter(tags__name="独居老人")
+    assert alone.exists()
+    assert not alone.filter(birth_date__gt=today - datetime.timedelta(days=65 * 365)).exists()
 
 
 @pytest.mark.django_db

@@ -10,7 +10,10 @@ from grids import demo
 
 
 class Command(BaseCommand):
-    help = "Fill an empty database with demo areas, people and work, and print the demo logins."
+    help = (
+        "Fill an empty database with demo areas, people, work and a household register, "
+        "and print the demo logins."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -38,7 +41,8 @@ class Command(BaseCommand):
         else:
             rng = random.Random(seed)
             with transaction.atomic():
-                demo.build_areas_and_people(rng, scale, self.log)
+                levels = demo.build_areas_and_people(rng, scale, self.log)
+                demo.build_register(rng, levels, self.log)
             peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             self.log(
                 f"seeded scale={scale} seed={seed} in {time.monotonic() - started:.1f} s, "
