@@ -256,12 +256,17 @@ class FloatingFilter(django_filters.FilterSet):
 
 
 class RentalFilter(django_filters.FilterSet):
+    """Current registrations by default, the soonest to end first."""
+
     STATES = [
-        ("active", _("Active")),
+        ("active", _("Current")),
         ("expiring", _("Ending within 30 days")),
         ("ended", _("Ended")),
+        ("all", _("All")),
     ]
-    state = django_filters.ChoiceFilter(label=_("State"), choices=STATES, method="by_state")
+    state = django_filters.ChoiceFilter(
+        label=_("State"), choices=STATES, method="by_state", empty_label=None
+    )
     grid = django_filters.ModelChoiceFilter(
         label=_("Grid"), field_name="household__grid", queryset=Area.objects.none()
     )
@@ -279,19 +284,23 @@ class RentalFilter(django_filters.FilterSet):
         model = Rental
         fields = ["state", "grid"]
 
-    def __init__(self, *args, grids, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, grids, **kwargs):
+        data = data.copy() if data is not None else {}
+        data.setdefault("state", "active")
+        super().__init__(data, *args, **kwargs)
         self.filters["grid"].queryset = grids
 
     def by_state(self, queryset, name, value):
         today = timezone.localdate()
         soon = today + datetime.timedelta(days=30)
         if value == "ended":
-            return queryset.filter(ends_on__lt=today)
+            return queryset.filter(ends_on__lt=today).order_by("-ends_on", "pk")
         if value == "expiring":
             return queryset.filter(ends_on__gte=today, ends_on__lte=soon)
+        if value == "all":
+            return queryset
         return queryset.filter(ends_on__gte=today)
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(label=_("Name, phone, ID number or address"), max_length=100, min_length=2)
+    q = forms.CharField(label=_("Name, phone, ID number or address"), max_length=100)

@@ -263,6 +263,26 @@ def test_rentals_ending_within_30_days_are_marked(client, world, homes):
     assert response.content.decode().count("data-expiring") == 1
 
 
+def test_the_rental_list_shows_current_rentals_unless_asked(client, world, homes):
+    today = timezone.localdate()
+    for name, ends in [("晚", 90), ("早", 5), ("旧", -3)]:
+        Rental.objects.create(
+            household=homes[0],
+            landlord_name=name,
+            starts_on=today - datetime.timedelta(days=400),
+            ends_on=today + datetime.timedelta(days=ends),
+        )
+    client.force_login(world.a.grid_member)
+
+    def landlords(**params):
+        page = client.get("/register/rentals/", params).context["page"]
+        return [r.landlord_name for r in page.object_list]
+
+    assert landlords() == ["早", "晚"]
+    assert landlords(state="ended") == ["旧"]
+    assert sorted(landlords(state="all")) == sorted(["早", "晚", "旧"])
+
+
 def test_the_export_is_masked_and_logged(client, world, homes):
     homes[0].residents.update(population="floating")
     client.force_login(world.a.stationmaster)
