@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from grids.models import User
+from grids.models import Household, User
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
@@ -23,6 +23,16 @@ SHOTS = [
     ("grid-phone-zh.png", "gm-01-01-01-a", "/grids/GL-01-01-01/", "zh-hans", PHONE),
     ("grid-desktop-en.png", "sm-01-01-a", "/grids/GL-01-01-01/", "en", DESKTOP),
     ("grids-phone-zh.png", "ds-gl-a", "/grids/", "zh-hans", PHONE),
+    (
+        "households-phone-zh.png",
+        "gm-01-01-01-a",
+        "/grids/GL-01-01-01/households/",
+        "zh-hans",
+        PHONE,
+    ),
+    ("household-phone-zh.png", "gm-01-01-01-a", "{household}", "zh-hans", PHONE),
+    ("household-stationmaster-desktop-en.png", "sm-01-01-a", "{household}", "en", DESKTOP),
+    ("rentals-desktop-en.png", "sm-01-01-a", "/register/rentals/", "en", DESKTOP),
 ]
 
 
@@ -30,6 +40,11 @@ SHOTS = [
 @pytest.mark.django_db(transaction=True)
 def test_take_screenshots(live_server, browser):
     call_command("seed_demo", "--seed", "1", stdout=io.StringIO())
+    household = (
+        Household.objects.filter(grid__code="GL-01-01-01", residents__tags__isnull=False)
+        .order_by("pk")
+        .first()
+    )
     OUT.mkdir(parents=True, exist_ok=True)
     for name, username, path, language, viewport in SHOTS:
         context = browser.new_context(viewport=viewport)
@@ -46,7 +61,7 @@ def test_take_screenshots(live_server, browser):
                 [{"name": "django_language", "value": language, "url": live_server.url}]
             )
             page = context.new_page()
-        page.goto(f"{live_server.url}{path}")
+        page.goto(live_server.url + path.format(household=household.get_absolute_url()))
         page.screenshot(path=str(OUT / name), full_page=True)
         assert (OUT / name).stat().st_size > 5000
         context.close()

@@ -49,3 +49,25 @@ def test_a_member_adds_a_household_and_a_wrong_id_is_refused(live_server, page, 
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     household = Household.objects.get(address="幸福路8号")
     assert household.residents.count() == 2
+
+
+def test_a_stationmaster_unmasks_an_id_number_and_it_is_logged(live_server, page, world):
+    from grids.models import DisclosureLog
+    from tests.factories import make_household, make_resident
+
+    number = make_id_number(datetime.date(1950, 2, 3), serial=21)
+    household = make_household(world.a.grid, address="老街1号")
+    make_resident(household, name="周老", id_number=number)
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("sm_a")
+    page.get_by_label("Password").fill("pw-test-2026")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}{household.get_absolute_url()}")
+    row = page.locator("[data-resident]").first
+    expect(row).to_contain_text(number[:6] + "********" + number[-4:])
+    assert number not in page.content()
+    row.get_by_role("button", name="Show (logged)").click()
+    expect(row.locator("[data-unmasked]")).to_have_text(number)
+    entry = DisclosureLog.objects.get()
+    assert (entry.user.username, entry.resident.name) == ("sm_a", "周老")
