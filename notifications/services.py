@@ -4,20 +4,24 @@ from django.utils import timezone, translation
 from .models import Notification
 
 
-def notify(recipients, *, key, title, body="", url=""):
+def notify(recipients, *, key, title, body="", url="", params=None):
     """Tell each recipient once: an inbox entry now, an email after commit.
 
-    `title` and `body` may be lazy translations: each recipient gets them in their own
-    language. A recipient who already has a notification with this `key` is skipped, so a
-    repeated task tells nobody twice. Returns the notifications created. Runs one query per
-    recipient, inside a savepoint each.
+    `title` and `body` may be lazy translations, formatted with `params` (whose values may be
+    lazy too): each recipient gets them in their own language. A recipient who already has a
+    notification with this `key` is skipped, so a repeated task tells nobody twice. Returns
+    the notifications created. Runs one query per recipient, inside a savepoint each.
     """
     from .tasks import send_notification_email
 
     created = []
     for recipient in {r.pk: r for r in recipients if r is not None}.values():
         with translation.override(recipient.language or None):
-            fields = {"title": str(title)[:200], "body": str(body), "url": url}
+            fields = {
+                "title": (str(title) % params if params else str(title))[:200],
+                "body": str(body) % params if params and body else str(body),
+                "url": url,
+            }
         try:
             with transaction.atomic():
                 created.append(Notification.objects.create(recipient=recipient, key=key, **fields))
