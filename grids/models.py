@@ -499,7 +499,7 @@ class Resident(models.Model):
         on_delete=models.PROTECT,
         related_name="residents",
     )
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("name"), max_length=50, db_index=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     id_number = models.CharField(_("ID number"), max_length=18, blank=True, db_index=True)

@@ -62,7 +62,9 @@ def _wants_xlsx(request):
 def household_list(request, grid_code):
     scope = get_scope(request)
     grid = scope.get_grid(grid_code)
-    households = Household.objects.filter(grid=grid).active().for_list()
+    households = (
+        Household.objects.filter(grid=grid).active().for_list().order_by("address", "room", "pk")
+    )
     filterset = HouseholdFilter(request.GET, queryset=households, grid=grid)
     if _wants_xlsx(request):
         _require_register_work(scope, grid)
@@ -340,7 +342,7 @@ def search(request):
         q = form.cleaned_data["q"].strip()
         residents = (
             scope.filter(Resident.objects.all(), "household__grid")
-            .filter(_search_condition(q))
+            .filter(pk__in=_matching_residents(q))
             .select_related("household__grid")
             .prefetch_related("tags")
         )
@@ -366,18 +368,30 @@ def disclosure_log(request):
     return render(request, "grids/disclosure_log.html", paginate(request, entries))
 
 
-def _search_condition(q):
-    """Name, phone or ID number (whole or its last digits), or address."""
+def _matching_residents(q):
+    """Ids of residents whose name starts with `q`, whose household's address contains it,
+    or, for digits, whose phone or ID number ends with it (or is it). Each part is indexed
+    on PostgreSQL (a prefix index on names, trigram indexes on addresses, phones and ID
+    numbers), and the union keeps them apart so that each can use its index."""
     compact = q.replace(" ", "").upper()
-    condition = Q(name__icontains=q) | Q(household__address__icontains=q)
-    if compact.isdigit() or compact[:-1].isdigit():
+    parts = [
+        Resident.objects.filter(name__startswith=q).values("pk").order_by(),
+        Resident.objects.filter(
+            household__in=Household.objects.filter(address__icontains=q).values("pk")
+        )
+        .values("pk")
+        .order_by(),
+    ]
+    if compact.isdigit() or (compact[:-1].isdigit() and compact.endswith("X")):
         if len(compact) == 18:
-            condition |= Q(id_number=compact)
+            parts.append(Resident.objects.filter(id_number=compact).values("pk").order_by())
         elif len(compact) >= 4:
-            condition |= (
-                Q(phone__endswith=compact) | Q(phone=compact) | Q(id_number__endswith=compact)
+            parts.append(
+                Resident.objects.filter(Q(phone__endswith=compact) | Q(id_number__endswith=compact))
+                .values("pk")
+                .order_by()
             )
-    return condition
+    return parts[0].union(*parts[1:])
 
 
 def _export_residents(request, scope, residents, filename):

@@ -4,7 +4,7 @@ import resource
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from grids import demo
 
@@ -43,6 +43,10 @@ class Command(BaseCommand):
             with transaction.atomic():
                 levels = demo.build_areas_and_people(rng, scale, self.log)
                 demo.build_register(rng, levels, self.log)
+            if connection.vendor == "postgresql":
+                # Fresh statistics, so the first queries are planned for the real sizes.
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE")
             peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             self.log(
                 f"seeded scale={scale} seed={seed} in {time.monotonic() - started:.1f} s, "
