@@ -24,6 +24,7 @@ urlpatterns = [
     path("", grid_views.home, name="home"),
     path("accounts/", include(accounts)),
     path("", include("grids.urls")),
+    path("patrols/", include("patrols.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),

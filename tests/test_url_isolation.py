@@ -6,6 +6,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from notifications.services import notify
+from patrols.models import Instruction, Patrol
 from tests.factories import make_household, make_resident
 
 # How to find, for each URL parameter, an object that belongs to community B.
@@ -18,6 +19,27 @@ PARAMETERS = {
         world.b.grid_member.import_jobs.create(file="imports/b.xlsx").pk
     ),
 }
+
+PARAMETERS["instruction_id"] = lambda world, b_objects: (
+    Instruction.objects.create(
+        grid=world.b.grid, text="B only", due_on="2099-01-01", issued_by=world.b.stationmaster
+    ).pk
+)
+
+PARAMETERS.setdefault(
+    "patrol_id",
+    lambda world, b_objects: (
+        Patrol.objects.create(
+            grid=world.b.grid,
+            member=world.b.grid_member,
+            day="2026-11-28",
+            slot="am",
+            started_at="2026-11-28T00:30:00Z",
+            status="submitted",
+        ).pk
+    ),
+)
+PARAMETERS.setdefault("community_code", lambda world, b_objects: world.b.community.code)
 
 SKIPPED_NAMESPACES = {"admin"}  # Django admin: staff only, with its own permissions.
 

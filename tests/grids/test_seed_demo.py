@@ -44,6 +44,10 @@ def snapshot():
 
 
 def delete_demo_data():
+    from patrols.models import Instruction, KeyPoint, MissedPatrol, Observation, Patrol
+
+    for model in (Observation, Instruction, Patrol, MissedPatrol, KeyPoint):
+        model.objects.all().delete()
     Membership.objects.all().delete()
     Rental.tenants.through.objects.all().delete()
     Rental.objects.all().delete()
@@ -183,6 +187,24 @@ def test_seed_demo_fills_every_grid_with_a_household_register():
 
 
 @pytest.mark.django_db
+@pytest.mark.django_db
+def test_seed_demo_adds_a_month_of_patrols_with_a_realistic_mix():
+    from patrols.models import Instruction, MissedPatrol, Patrol
+
+    call_command("seed_demo", "--seed", "5", stdout=io.StringIO())
+    patrols = Patrol.objects.all()
+    closed = patrols.exclude(status="in_progress").count()
+    assert 16 * 2 * 29 < patrols.count() <= 16 * 2 * 31
+    assert patrols.filter(is_short=True).count() / closed < 0.2
+    assert patrols.filter(status="approved").count() / closed > 0.6
+    assert patrols.filter(status="returned").exists()
+    assert 0 < MissedPatrol.objects.count() < 0.1 * patrols.count()
+    # A missed window has no patrol.
+    for missed in MissedPatrol.objects.all()[:20]:
+        assert not patrols.filter(grid=missed.grid, day=missed.day, slot=missed.slot).exists()
+    assert Instruction.objects.open().count() == 6
+
+
 def test_seed_demo_refuses_a_database_with_data_unless_told(world):
     with pytest.raises(CommandError):
         call_command("seed_demo")

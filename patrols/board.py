@@ -1,0 +1,133 @@
+"""The daily review board: for each grid and window, what happened. Pure functions: the
+view fetches the rows (a fixed number of queries), these turn them into cells."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from . import windows
+from .models import Patrol, Slot
+
+
+class State(models.TextChoices):
+    DONE = "done", _("Done")
+    SHORT = "short", _("Short")
+    RETURNED = "returned", _("Returned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    MISSING = "missing", _("Missing")
+    UPCOMING = "upcoming", _("Upcoming")
+
+
+# Bootstrap badge classes, in the order of the legend.
+BADGES = {
+    State.DONE: "text-bg-success",
+    State.SHORT: "text-bg-warning",
+    State.RETURNED: "text-bg-info",
+    State.IN_PROGRESS: "text-bg-primary",
+    State.MISSING: "text-bg-danger",
+    State.UPCOMING: "text-bg-light border",
+}
+
+# Which of several logs of one grid and window the board shows: the one that counts most.
+_RANK = {
+    Patrol.Status.APPROVED: 0,
+    Patrol.Status.SUBMITTED: 0,
+    Patrol.Status.RETURNED: 1,
+    Patrol.Status.IN_PROGRESS: 2,
+}
+
+
+@dataclass
+class Cell:
+    slot: str
+    state: State
+    patrol: object = None  # the log shown, if any
+
+    @property
+    def badge(self):
+        return BADGES[self.state]
+
+
+@dataclass
+class Row:
+    grid: object
+    cells: list
+
+
+@dataclass
+class Group:
+    """The rows of one community, with what the view adds: its sign-off and waiting logs."""
+
+    community: object
+    rows: list = field(default_factory=list)
+    sign_off: object = None
+    waiting: int = 0
+    can_sign_off: bool = False
+
+
+def cell_state(patrol, *, is_closed, is_recorded_missed):
+    """A window's state from the log that counts most (or None). A submitted log counts, short
+    or not; an in-progress one does not once the window (and its grace) has closed."""
+    if patrol is not None and patrol.status != Patrol.Status.IN_PROGRESS:
+        if patrol.status == Patrol.Status.RETURNED:
+            return State.RETURNED
+        return State.SHORT if patrol.is_short else State.DONE
+    if is_closed or is_recorded_missed:
+        return State.MISSING
+    if patrol is not None:
+        return State.IN_PROGRESS
+    return State.UPCOMING
+
+
+def build_rows(grids, patrols, missed, schedules, day, now):
+    """One row per grid (in the given order), one cell per window.
+
+    `grids`: areas with `pk` and `parent_id`; `patrols`: the day's logs of those grids, with
+    `grid_id`, `slot`, `status`, `is_short`, `started_at`; `missed`: a set of (grid id, slot)
+    with a MissedPatrol; `schedules`: community id -> PatrolSchedule; `now`: an aware moment.
+    Runs no queries.
+    """
+    best = {}
+    for patrol in patrols:
+        key = (patrol.grid_id, patrol.slot)
+        current = best.get(key)
+        if current is None or _sort_key(patrol) < _sort_key(current):
+            best[key] = patrol
+    rows = []
+    for grid in grids:
+        schedule = schedules[grid.parent_id]
+        cells = []
+        for slot in (Slot.MORNING, Slot.AFTERNOON):
+            patrol = best.get((grid.pk, slot))
+            state = cell_state(
+                patrol,
+                is_closed=windows.is_closed(schedule, day, slot, now),
+                is_recorded_missed=(grid.pk, slot) in missed,
+            )
+            cells.append(Cell(slot, state, patrol))
+        rows.append(Row(grid, cells))
+    return rows
+
+
+def count_states(rows):
+    """[(state, label, badge, count)] for every state, in legend order."""
+    counts = Counter(cell.state for row in rows for cell in row.cells)
+    return [(state, state.label, BADGES[state], counts[state]) for state in BADGES]
+
+
+def group_rows(rows):
+    """Rows grouped by community (`grid.parent`), keeping their order."""
+    groups = {}
+    for row in rows:
+        group = groups.get(row.grid.parent_id)
+        if group is None:
+            group = groups[row.grid.parent_id] = Group(row.grid.parent)
+        group.rows.append(row)
+    return list(groups.values())
+
+
+def _sort_key(patrol):
+    # Latest start first among logs of the same rank.
+    return (_RANK[patrol.status], -patrol.started_at.timestamp())

@@ -1,0 +1,153 @@
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Area, Household, Resident, User
+
+from .models import Instruction, Observation
+
+
+class StartForm(forms.Form):
+    grid = forms.ModelChoiceField(label=_("Grid"), queryset=Area.objects.none(), empty_label=None)
+
+    def __init__(self, *args, grids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = grids
+        self.fields["grid"].to_field_name = "code"
+
+
+class ObservationForm(forms.ModelForm):
+    client_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Observation
+        fields = ["category", "building", "place", "text", "photo"]
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 3}),
+            "photo": forms.ClearableFileInput(
+                attrs={"accept": "image/*", "capture": "environment"}
+            ),
+        }
+
+    def __init__(self, *args, grid, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["building"].queryset = Area.objects.filter(parent=grid).order_by("code")
+        self.fields["place"].help_text = _("Where, if not a building: a street, a yard, a shop.")
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if photo and photo.size > 8 * 1024 * 1024:
+            raise forms.ValidationError(_("A photo can be at most 8 MB."))
+        return photo
+
+
+class CompleteInstructionForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=Instruction.Outcome.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    housing = forms.ChoiceField(
+        label=_("Housing, corrected"),
+        choices=[("", "—"), *Household.Housing.choices],
+        required=False,
+    )
+    phone = forms.CharField(label=_("Phone, corrected"), required=False, max_length=20)
+    population = forms.ChoiceField(
+        label=_("Population, corrected"),
+        choices=[("", "—"), *Resident.Population.choices],
+        required=False,
+    )
+
+    def __init__(self, *args, instruction, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instruction = instruction
+        if not (instruction.household_id or instruction.resident_id or instruction.rental_id):
+            del self.fields["housing"]
+        if not instruction.resident_id:
+            del self.fields["phone"]
+            del self.fields["population"]
+
+    def clean_phone(self):
+        value = (self.cleaned_data.get("phone") or "").replace(" ", "").replace("-", "")
+        if value and not (value.isdigit() and 7 <= len(value) <= 12):
+            raise forms.ValidationError(_("A phone number is 7 to 12 digits."))
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        corrected = any(cleaned.get(f) for f in ("housing", "phone", "population"))
+        if cleaned.get("outcome") == Instruction.Outcome.CORRECTED and not corrected:
+            raise forms.ValidationError(_("Enter what was corrected."))
+        if cleaned.get("outcome") != Instruction.Outcome.CORRECTED and corrected:
+            raise forms.ValidationError(_("Corrections need the outcome “Corrected”."))
+        return cleaned
+
+    def corrections(self):
+        household = (
+            {"housing": self.cleaned_data["housing"]} if self.cleaned_data.get("housing") else {}
+        )
+        resident = {
+            f: self.cleaned_data[f] for f in ("phone", "population") if self.cleaned_data.get(f)
+        }
+        return {"household": household, "resident": resident}
+
+
+class SubmitForm(forms.Form):
+    summary = forms.CharField(
+        label=_("Summary"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What you covered, what you found, what needs following up."),
+    )
+    companions = forms.ModelMultipleChoiceField(
+        label=_("Companions"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, team, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["companions"].queryset = team
+
+
+class InstructionForm(forms.ModelForm):
+    household = forms.IntegerField(
+        label=_("Household no."), required=False, help_text=_("Optional: one household.")
+    )
+
+    class Meta:
+        model = Instruction
+        fields = ["grid", "household", "text", "due_on"]
+        widgets = {
+            "due_on": forms.DateInput(attrs={"type": "date"}),
+            "text": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, grids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = grids
+        self.fields["due_on"].initial = timezone.localdate() + datetime.timedelta(days=3)
+
+    def clean_due_on(self):
+        due = self.cleaned_data["due_on"]
+        if due < timezone.localdate():
+            raise forms.ValidationError(_("The due date has passed already."))
+        return due
+
+    def clean(self):
+        cleaned = super().clean()
+        number, grid = cleaned.get("household"), cleaned.get("grid")
+        if number and grid:
+            household = Household.objects.filter(pk=number, grid=grid).first()
+            if household is None:
+                self.add_error(
+                    "household", _("There is no household with this number in the grid.")
+                )
+            cleaned["household"] = household
+        else:
+            cleaned["household"] = None
+        return cleaned

@@ -1,0 +1,221 @@
+"""The station's daily review: the board of every grid and window, reviewing a log, and
+signing a community's day off. Supervisors only; every object is reached through scope."""
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from grids.models import SUPERVISOR_ROLES, Area
+from grids.scope import get_scope
+
+from . import board as review_board
+from . import services, windows
+from .models import DaySignOff, MissedPatrol, Patrol
+
+BOARD_KINDS = (Area.Kind.STREET, Area.Kind.COMMUNITY)
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", gettext_lazy("Approve")), ("return", gettext_lazy("Return"))]
+    )
+    comment = forms.CharField(required=False, max_length=2000)
+
+
+class DayForm(forms.Form):
+    day = forms.DateField()
+    note = forms.CharField(required=False, max_length=2000)
+
+
+@login_required
+def board(request):
+    """Every grid of a street or community x the day's two windows.
+
+    Runs a fixed number of queries, whatever the number of grids or logs: the area (when
+    asked for by code), the areas to pick from, the grids with their schedules, the day's
+    logs, the missed windows and the sign-offs.
+    """
+    scope = get_scope(request)
+    area = _board_area(request, scope)
+    day = _day(request.GET.get("day"))
+    now = timezone.now()
+
+    grids = list(
+        Area.objects.grids()
+        .under(area)
+        .select_related("parent__patrol_schedule")
+        .defer("boundary", "parent__boundary")
+        .order_by("parent__code", "code")
+    )
+    patrols = list(
+        Patrol.objects.filter(grid__path__startswith=area.path, day=day)
+        .select_related("member")
+        .only(
+            "grid_id",
+            "slot",
+            "status",
+            "is_short",
+            "started_at",
+            "duration_minutes",
+            "member__username",
+            "member__full_name",
+        )
+        .order_by("started_at")
+    )
+    missed = set(
+        MissedPatrol.objects.filter(grid__path__startswith=area.path, day=day).values_list(
+            "grid_id", "slot"
+        )
+    )
+    sign_offs = {
+        s.community_id: s
+        for s in DaySignOff.objects.filter(
+            community__path__startswith=area.path, day=day
+        ).select_related("signed_by")
+    }
+    schedules = {grid.parent_id: windows.schedule_for(grid.parent) for grid in grids}
+
+    rows = review_board.build_rows(grids, patrols, missed, schedules, day, now)
+    grid_names = {grid.pk: grid for grid in grids}
+    waiting = [p for p in patrols if p.status == Patrol.Status.SUBMITTED]
+    for patrol in waiting:
+        patrol.grid = grid_names[patrol.grid_id]
+    groups = review_board.group_rows(rows)
+    is_past_or_today = day <= timezone.localdate(now)
+    for group in groups:
+        group.sign_off = sign_offs.get(group.community.pk)
+        group.waiting = sum(1 for p in waiting if p.grid.parent_id == group.community.pk)
+        group.can_sign_off = is_past_or_today and not group.sign_off and not group.waiting
+
+    one_day = datetime.timedelta(days=1)
+    return render(
+        request,
+        "patrols/board.html",
+        {
+            "area": area,
+            "areas": _board_areas(scope),
+            "day": day,
+            "is_today": day == timezone.localdate(now),
+            "previous_query": urlencode({"day": day - one_day, "area": area.code}),
+            "next_query": urlencode({"day": day + one_day, "area": area.code}),
+            "groups": groups,
+            "is_street": area.kind == Area.Kind.STREET,
+            "counts": review_board.count_states(rows),
+            "waiting": waiting,
+        },
+    )
+
+
+@login_required
+@require_POST
+def review(request, patrol_id):
+    scope = get_scope(request)
+    patrol = scope.get(Patrol.objects.select_related("grid", "member"), "grid", pk=patrol_id)
+    if not scope.supervises(patrol.grid):
+        raise PermissionDenied
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose to approve or return the log."))
+        return redirect(patrol)
+    approve = form.cleaned_data["decision"] == "approve"
+    try:
+        services.review_patrol(
+            patrol, by=request.user, approve=approve, comment=form.cleaned_data["comment"]
+        )
+    except services.PatrolError as exc:
+        messages.error(request, str(exc))
+    else:
+        if approve:
+            messages.success(request, _("Log approved."))
+        else:
+            messages.success(
+                request,
+                _("Log returned to %(member)s.") % {"member": patrol.member.display_name},
+            )
+    return redirect(patrol)
+
+
+@login_required
+@require_POST
+def sign_off(request, community_code):
+    scope = get_scope(request)
+    community = scope.get(Area.objects.of_kind(Area.Kind.COMMUNITY), code=community_code)
+    if not scope.supervises(community):
+        raise PermissionDenied
+    form = DayForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a valid day."))
+        return redirect(_board_url(community, timezone.localdate()))
+    day = form.cleaned_data["day"]
+    waiting = Patrol.objects.filter(
+        grid__parent=community, day=day, status=Patrol.Status.SUBMITTED
+    ).count()
+    if day > timezone.localdate():
+        messages.error(request, _("A day can be signed off once it has begun."))
+    elif waiting:
+        messages.error(
+            request,
+            _("Review the %(count)d logs still waiting before signing the day off.")
+            % {"count": waiting},
+        )
+    else:
+        try:
+            services.sign_off_day(community, day, by=request.user, note=form.cleaned_data["note"])
+        except services.PatrolError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("%(community)s signed off for %(day)s.")
+                % {"community": community.name, "day": day},
+            )
+    return redirect(_board_url(community, day))
+
+
+def _board_url(area, day):
+    return f"{reverse('patrols:board')}?{urlencode({'day': day, 'area': area.code})}"
+
+
+def _board_area(request, scope):
+    """The street or community asked for (404 outside scope, 403 unless supervised), or the
+    user's topmost supervised one."""
+    code = request.GET.get("area")
+    if code:
+        area = scope.get(Area.objects.filter(kind__in=BOARD_KINDS), code=code)
+    else:
+        supervised = [post.area for post in scope.posts if post.role in SUPERVISOR_ROLES]
+        area = supervised[0] if supervised else None
+        if area is not None and area.kind not in BOARD_KINDS:
+            # Above a street (a district): start at its first street.
+            area = Area.objects.of_kind(Area.Kind.STREET).under(area).order_by("code").first()
+        if area is None:
+            raise PermissionDenied
+    if not scope.supervises(area):
+        raise PermissionDenied
+    return area
+
+
+def _board_areas(scope):
+    """The streets and communities the user may pick. Runs one query."""
+    areas = scope.filter(Area.objects.filter(kind__in=BOARD_KINDS)).only(
+        "code", "name", "kind", "path"
+    )
+    return [a for a in areas.order_by("code") if scope.supervises(a)]
+
+
+def _day(value):
+    """The local date asked for, or today."""
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return timezone.localdate()

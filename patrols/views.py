@@ -1,0 +1,310 @@
+"""A member's patrol, on a phone: start, prepare (instructions and key points), record
+observations (also offline), complete instructions, submit. And the instructions the station
+issues. Every object is reached through the user's scope."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from grids.models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, User
+from grids.paging import paginate
+from grids.scope import get_scope
+
+from . import services, windows
+from .forms import (
+    CompleteInstructionForm,
+    InstructionForm,
+    ObservationForm,
+    StartForm,
+    SubmitForm,
+)
+from .models import Instruction, KeyPoint, Patrol
+
+
+def _patrol(request, patrol_id):
+    return get_scope(request).get(
+        Patrol.objects.select_related("grid__parent__patrol_schedule", "member", "reviewed_by"),
+        "grid",
+        pk=patrol_id,
+    )
+
+
+def _own_open_patrol(request, patrol_id):
+    patrol = _patrol(request, patrol_id)
+    if patrol.member_id != request.user.pk:
+        raise PermissionDenied
+    return patrol
+
+
+def _patrol_grids(scope):
+    """The grids where the user patrols: their grid-worker posts."""
+    return (
+        scope.grids()
+        .filter(pk__in=[p.area_id for p in scope.posts if p.role in GRID_WORKER_ROLES])
+        .order_by("code")
+    )
+
+
+@login_required
+def patrol_list(request):
+    scope = get_scope(request)
+    patrols = scope.filter(Patrol.objects.for_list(), "grid")
+    if not scope.supervises_somewhere():
+        patrols = patrols.filter(Q(member=request.user) | Q(companions=request.user)).distinct()
+    status = request.GET.get("status")
+    if status in Patrol.Status.values:
+        patrols = patrols.filter(status=status)
+    grids = _patrol_grids(scope)
+    open_patrol = Patrol.objects.filter(
+        member=request.user, status=Patrol.Status.IN_PROGRESS
+    ).first()
+    return render(
+        request,
+        "patrols/patrol_list.html",
+        {
+            "start_form": StartForm(grids=grids) if grids and not open_patrol else None,
+            "open_patrol": open_patrol,
+            "statuses": Patrol.Status.choices,
+            "status": status,
+            **paginate(request, patrols.order_by("-day", "-started_at")),
+        },
+    )
+
+
+@login_required
+@require_POST
+def start(request):
+    scope = get_scope(request)
+    form = StartForm(request.POST, grids=_patrol_grids(scope))
+    if not form.is_valid():
+        raise PermissionDenied
+    try:
+        patrol = services.start_patrol(form.cleaned_data["grid"], by=request.user)
+    except services.PatrolError as exc:
+        messages.error(request, str(exc))
+        return redirect("patrols:list")
+    return redirect(patrol)
+
+
+@login_required
+def detail(request, patrol_id):
+    patrol = _patrol(request, patrol_id)
+    scope = get_scope(request)
+    grid = patrol.grid
+    is_mine = patrol.member_id == request.user.pk
+    today = timezone.localdate()
+    instructions = list(
+        Instruction.objects.filter(Q(completed_at__isnull=True) | Q(patrol=patrol), grid=grid)
+        .select_related("household", "resident", "rental__household", "completed_by")
+        .order_by("completed_at", "due_on", "pk")
+    )
+    for instruction in instructions:
+        instruction.is_late = instruction.is_overdue(today)
+        instruction.form = (
+            CompleteInstructionForm(instruction=instruction, prefix=f"i{instruction.pk}")
+            if is_mine and patrol.is_open and not instruction.completed_at
+            else None
+        )
+    schedule = windows.schedule_for(grid.parent)
+    context = {
+        "patrol": patrol,
+        "is_mine": is_mine,
+        "can_review": scope.supervises(grid) and patrol.status == Patrol.Status.SUBMITTED,
+        "instructions": instructions,
+        "key_points": KeyPoint.objects.filter(community=grid.parent_id, is_active=True),
+        "observations": patrol.observations.select_related("building"),
+        "minimum_minutes": schedule.minimum_minutes,
+        "companions": patrol.companions.all(),
+    }
+    if is_mine and patrol.is_open:
+        context["observation_form"] = ObservationForm(grid=grid)
+        context["submit_form"] = SubmitForm(
+            initial={"summary": patrol.summary}, team=_team(grid, request.user)
+        )
+    return render(request, "patrols/patrol_detail.html", context)
+
+
+@login_required
+@require_POST
+def acknowledge(request, patrol_id):
+    patrol = _own_open_patrol(request, patrol_id)
+    services.acknowledge_briefing(patrol, by=request.user)
+    return redirect(f"{patrol.get_absolute_url()}#during")
+
+
+@login_required
+def observations(request, patrol_id):
+    """POST: record an observation (the offline queue sends JSON-accepting requests with a
+    client id; a repeat returns the stored one). GET: the list, for refreshing the page."""
+    if request.method != "POST":
+        patrol = _patrol(request, patrol_id)
+        return render(
+            request,
+            "patrols/_observations.html",
+            {"observations": patrol.observations.select_related("building")},
+        )
+    patrol = _own_open_patrol(request, patrol_id)
+    form = ObservationForm(request.POST, request.FILES, grid=patrol.grid)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if not form.is_valid():
+        if wants_json:
+            return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+        messages.error(
+            request,
+            _("The observation was not saved: %(errors)s")
+            % {"errors": "; ".join(str(e) for errs in form.errors.values() for e in errs)},
+        )
+        return redirect(f"{patrol.get_absolute_url()}#during")
+    fields = {k: v for k, v in form.cleaned_data.items() if k != "client_id"}
+    try:
+        observation, created = services.add_observation(
+            patrol,
+            by=request.user,
+            client_id=form.cleaned_data["client_id"] or uuid.uuid4(),
+            **fields,
+        )
+    except services.PatrolError as exc:
+        if wants_json:
+            return JsonResponse({"errors": {"__all__": [{"message": str(exc)}]}}, status=409)
+        messages.error(request, str(exc))
+        return redirect(patrol)
+    if wants_json:
+        return JsonResponse(
+            {"id": observation.pk, "client_id": str(observation.client_id), "created": created},
+            status=201 if created else 200,
+        )
+    messages.success(request, _("Observation recorded."))
+    return redirect(f"{patrol.get_absolute_url()}#during")
+
+
+@login_required
+@require_POST
+def complete_instruction(request, patrol_id, instruction_id):
+    patrol = _own_open_patrol(request, patrol_id)
+    instruction = (
+        Instruction.objects.filter(grid=patrol.grid, pk=instruction_id)
+        .select_related("household", "resident__household", "rental__household")
+        .first()
+    )
+    if instruction is None:
+        raise PermissionDenied
+    form = CompleteInstructionForm(
+        request.POST, instruction=instruction, prefix=f"i{instruction.pk}"
+    )
+    if form.is_valid():
+        try:
+            services.complete_instruction(
+                instruction,
+                patrol=patrol,
+                by=request.user,
+                outcome=form.cleaned_data["outcome"],
+                note=form.cleaned_data["note"],
+                corrections=form.corrections(),
+            )
+            messages.success(request, _("Instruction completed."))
+        except services.PatrolError as exc:
+            messages.error(request, str(exc))
+    else:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect(f"{patrol.get_absolute_url()}#instructions")
+
+
+@login_required
+@require_POST
+def submit(request, patrol_id):
+    patrol = _own_open_patrol(request, patrol_id)
+    form = SubmitForm(request.POST, team=_team(patrol.grid, request.user))
+    if not form.is_valid():
+        messages.error(request, _("Write a summary before submitting."))
+        return redirect(f"{patrol.get_absolute_url()}#after")
+    try:
+        patrol = services.submit_patrol(
+            patrol,
+            by=request.user,
+            summary=form.cleaned_data["summary"],
+            companions=form.cleaned_data["companions"],
+        )
+    except services.PatrolError as exc:
+        messages.error(request, str(exc))
+        return redirect(patrol)
+    if patrol.is_short:
+        messages.warning(
+            request,
+            _(
+                "Log submitted. It lasted %(minutes)d minutes, less than the minimum: it is "
+                "flagged short."
+            )
+            % {"minutes": patrol.duration_minutes},
+        )
+    else:
+        messages.success(request, _("Log submitted."))
+    return redirect(patrol)
+
+
+@login_required
+def instruction_list(request):
+    scope = get_scope(request)
+    instructions = scope.filter(Instruction.objects.all(), "grid").select_related(
+        "grid", "household", "resident", "issued_by", "completed_by"
+    )
+    state = request.GET.get("state", "open")
+    if state == "open":
+        instructions = instructions.open()
+    elif state == "done":
+        instructions = instructions.filter(completed_at__isnull=False)
+    context = paginate(request, instructions.order_by("completed_at", "due_on", "pk"))
+    today = timezone.localdate()
+    for instruction in context["page"].object_list:
+        instruction.is_late = instruction.is_overdue(today)
+    return render(
+        request,
+        "patrols/instruction_list.html",
+        {"state": state, "can_issue": scope.supervises_somewhere(), **context},
+    )
+
+
+@login_required
+def instruction_create(request):
+    scope = get_scope(request)
+    grids = (
+        scope.grids().filter(_supervised(scope)).order_by("code")
+        if not scope.is_global
+        else scope.grids().order_by("code")
+    )
+    if not grids.exists():
+        raise PermissionDenied
+    form = InstructionForm(request.POST or None, grids=grids)
+    if request.method == "POST" and form.is_valid():
+        instruction = form.save(commit=False)
+        instruction.issued_by = request.user
+        instruction.save()
+        messages.success(request, _("Instruction issued to %(grid)s.") % {"grid": instruction.grid})
+        return redirect("patrols:instructions")
+    return render(request, "patrols/instruction_form.html", {"form": form})
+
+
+def _supervised(scope):
+    """Areas where the user is stationmaster or above, as a filter on grids."""
+    condition = Q(pk__in=[])
+    for post in scope.posts:
+        if post.role in SUPERVISOR_ROLES:
+            condition |= Q(path__startswith=post.area.path)
+    return condition
+
+
+def _team(grid, user):
+    """The people who hold posts at the grid, other than `user`: possible companions."""
+    return (
+        User.objects.filter(Q(posts_as_a__area=grid) | Q(posts_as_b__area=grid))
+        .exclude(pk=user.pk)
+        .distinct()
+        .order_by("full_name")
+    )
