@@ -42,10 +42,15 @@ PAGES = [
     ("search by phone end", "district_staff", "/register/search/?q=5678"),
     ("floating population", "stationmaster", "/register/floating/"),
     ("rentals", "stationmaster", "/register/rentals/"),
+    ("patrol board, community", "stationmaster", "/patrols/board/"),
+    ("patrol board, street", "street_staff", "/patrols/board/"),
+    ("patrol page (in progress)", "grid_member", "/patrols/{patrol}/"),
+    ("patrol list", "grid_member", "/patrols/"),
 ]
 # persona -> the role whose first demo account plays it (demo accounts list the first
 # community first, so "stationmaster" is the first community's).
 PERSONAS = {
+    "street_staff": "street_staff",
     "stationmaster": "stationmaster",
     "district_staff": "district_staff",
     "grid_member": "grid_member",
@@ -194,6 +199,9 @@ def measure(personas, requests):
         clients[persona] = Client(HTTP_HOST=HOST)
         clients[persona].force_login(get_user_model().objects.get(username=account["username"]))
 
+    member = get_user_model().objects.get(username=personas["grid_member"]["username"])
+    personas["grid_member"]["patrol"] = open_patrol(member, personas["grid_member"]["area"]).pk
+
     rows = []
     for name, persona, path_format in PAGES:
         path = path_format.format(**personas[persona])
@@ -213,7 +221,58 @@ def measure(personas, requests):
                 timings.append(ms)
         p95 = statistics.quantiles(timings, n=20, method="inclusive")[-1]
         rows.append((name, persona, len(queries), statistics.median(timings), p95))
+    rows.append(measure_submit(clients["grid_member"], member, personas, requests))
     return rows
+
+
+def open_patrol(member, grid_code):
+    """The member's patrol in progress (started now if there is none)."""
+    from grids.models import Area
+    from patrols.models import Patrol
+    from patrols.services import start_patrol
+
+    patrol = Patrol.objects.filter(member=member, status=Patrol.Status.IN_PROGRESS).first()
+    return patrol or start_patrol(Area.objects.get(code=grid_code), by=member)
+
+
+def measure_submit(client, member, personas, requests):
+    """POST the patrol log's submit: each request submits a patrol started just before."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    grid = personas["grid_member"]["area"]
+    path = "/patrols/{}/submit/"
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(path.format(open_patrol(member, grid).pk), {"summary": "bench"})
+    if response.status_code != 302:
+        raise RuntimeError(f"patrol submit gave {response.status_code}")
+    token = "b" * 32  # the CSRF cookie and header only have to agree
+    cookie = f"sessionid={client.cookies['sessionid'].value}; csrftoken={token}"
+    timings = []
+    for i in range(WARMUP + requests):
+        patrol = open_patrol(member, grid)
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection(HOST, PORT, timeout=60)
+        try:
+            conn.request(
+                "POST",
+                path.format(patrol.pk),
+                body="summary=bench",
+                headers={
+                    "Cookie": cookie,
+                    "X-CSRFToken": token,
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
+            )
+            status = conn.getresponse().status
+        finally:
+            conn.close()
+        if status != 302:
+            raise RuntimeError(f"patrol submit: HTTP POST gave {status}")
+        if i >= WARMUP:
+            timings.append((time.perf_counter() - started) * 1000)
+    p95 = statistics.quantiles(timings, n=20, method="inclusive")[-1]
+    return ("patrol submit (POST)", "grid_member", len(queries), statistics.median(timings), p95)
 
 
 def print_table(rows):

@@ -6,8 +6,10 @@ from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from patrols import board as patrol_board
+
 from .forms import GridFilter, LanguageForm
-from .models import Absence, Area, Post
+from .models import GRID_WORKER_ROLES, Absence, Area, Post
 from .paging import paginate
 from .scope import get_scope
 
@@ -27,10 +29,24 @@ def home(request):
         }
         for post in posts
     ]
+    worker_grids = list(
+        scope.grids()
+        .filter(pk__in=[p.area_id for p in posts if p.role in GRID_WORKER_ROLES])
+        .select_related("parent__patrol_schedule")
+        .order_by("code")
+    )
+    patrol_rows = (
+        patrol_board.rows_for_grids(worker_grids, today, timezone.now()) if worker_grids else []
+    )
     return render(
         request,
         "grids/home.html",
-        {"rows": rows, "grid_count": scope.grids().count(), "today": today},
+        {
+            "rows": rows,
+            "grid_count": scope.grids().count(),
+            "today": today,
+            "patrol_rows": patrol_rows,
+        },
     )
 
 

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from . import windows
-from .models import Patrol, Slot
+from .models import MissedPatrol, Patrol, Slot
 
 
 class State(models.TextChoices):
@@ -131,3 +131,17 @@ def group_rows(rows):
 def _sort_key(patrol):
     # Latest start first among logs of the same rank.
     return (_RANK[patrol.status], -patrol.started_at.timestamp())
+
+
+def rows_for_grids(grids, day, now):
+    """Board rows for a few grids (fetched with `parent__patrol_schedule`), for a home page.
+    Runs two queries: the day's logs and the missed windows."""
+    ids = [grid.pk for grid in grids]
+    patrols = Patrol.objects.filter(grid_id__in=ids, day=day).only(
+        "grid_id", "slot", "status", "is_short", "started_at"
+    )
+    missed = set(
+        MissedPatrol.objects.filter(grid_id__in=ids, day=day).values_list("grid_id", "slot")
+    )
+    schedules = {grid.parent_id: windows.schedule_for(grid.parent) for grid in grids}
+    return build_rows(grids, patrols, missed, schedules, day, now)

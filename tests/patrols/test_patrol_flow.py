@@ -168,3 +168,22 @@ def test_the_station_issues_instructions_and_members_cannot(client, world):
     client.force_login(world.a.grid_member)
     assert client.get("/patrols/instructions/new/").status_code == 403
     assert "核实流动人口" in client.get("/patrols/instructions/").content.decode()
+
+
+def test_a_members_home_shows_todays_windows_and_their_cover(client, world):
+    client.force_login(world.a.grid_member)
+    with time_machine.travel(at(8, 10), tick=False):
+        patrol = start(client, world)
+    with time_machine.travel(at(9, 20), tick=False):
+        client.post(f"/patrols/{patrol.pk}/submit/", {"summary": "好"})
+    with time_machine.travel(at(12, 45), tick=False):
+        response = client.get("/")
+    (row,) = response.context["patrol_rows"]
+    assert row.grid == world.a.grid
+    assert [(c.slot, c.state) for c in row.cells] == [("am", "done"), ("pm", "upcoming")]
+    with time_machine.travel(at(18, 45), tick=False):
+        (row,) = client.get("/").context["patrol_rows"]
+    assert [c.state for c in row.cells] == ["done", "missing"]
+    # The station's home has no windows of its own.
+    client.force_login(world.a.stationmaster)
+    assert client.get("/").context["patrol_rows"] == []
