@@ -18,5 +18,10 @@ urlpatterns = [
         name="complete_instruction",
     ),
     path("<int:patrol_id>/submit/", views.submit, name="submit"),
+    path(
+        "observations/<int:observation_id>/photo/",
+        views.observation_photo,
+        name="observation_photo",
+    ),
     path("", include("patrols.review_urls")),
 ]

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import JsonResponse
+from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +26,7 @@ from .forms import (
     StartForm,
     SubmitForm,
 )
-from .models import Instruction, KeyPoint, Patrol
+from .models import Instruction, KeyPoint, Observation, Patrol
 
 
 def _patrol(request, patrol_id):
@@ -183,6 +183,15 @@ def observations(request, patrol_id):
         )
     messages.success(request, _("Observation recorded."))
     return redirect(f"{patrol.get_absolute_url()}#during")
+
+
+@login_required
+def observation_photo(request, observation_id):
+    """An observation's photo, to those who may see its patrol (photos are not public)."""
+    observation = get_scope(request).get(
+        Observation.objects.exclude(photo=""), "patrol__grid", pk=observation_id
+    )
+    return FileResponse(observation.photo.open("rb"))
 
 
 @login_required

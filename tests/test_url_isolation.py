@@ -6,40 +6,42 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from notifications.services import notify
-from patrols.models import Instruction, Patrol
+from patrols.models import Instruction, Observation, Patrol
 from tests.factories import make_household, make_resident
+
+
+def b_patrol(world):
+    return Patrol.objects.create(
+        grid=world.b.grid,
+        member=world.b.grid_member,
+        day="2026-11-28",
+        slot="am",
+        started_at="2026-11-28T00:30:00Z",
+        status="submitted",
+    )
+
 
 # How to find, for each URL parameter, an object that belongs to community B.
 PARAMETERS = {
-    "grid_code": lambda world, b_objects: world.b.grid.code,
-    "notification_id": lambda world, b_objects: b_objects["notification"].pk,
-    "household_id": lambda world, b_objects: b_objects["resident"].household_id,
-    "resident_id": lambda world, b_objects: b_objects["resident"].pk,
-    "import_id": lambda world, b_objects: (
-        world.b.grid_member.import_jobs.create(file="imports/b.xlsx").pk
-    ),
-}
-
-PARAMETERS["instruction_id"] = lambda world, b_objects: (
-    Instruction.objects.create(
-        grid=world.b.grid, text="B only", due_on="2099-01-01", issued_by=world.b.stationmaster
-    ).pk
-)
-
-PARAMETERS.setdefault(
-    "patrol_id",
-    lambda world, b_objects: (
-        Patrol.objects.create(
-            grid=world.b.grid,
-            member=world.b.grid_member,
-            day="2026-11-28",
-            slot="am",
-            started_at="2026-11-28T00:30:00Z",
-            status="submitted",
+    "grid_code": lambda world, b: world.b.grid.code,
+    "community_code": lambda world, b: world.b.community.code,
+    "notification_id": lambda world, b: b["notification"].pk,
+    "household_id": lambda world, b: b["resident"].household_id,
+    "resident_id": lambda world, b: b["resident"].pk,
+    "import_id": lambda world, b: world.b.grid_member.import_jobs.create(file="imports/b.xlsx").pk,
+    "instruction_id": lambda world, b: (
+        Instruction.objects.create(
+            grid=world.b.grid, text="B only", due_on="2099-01-01", issued_by=world.b.stationmaster
         ).pk
     ),
-)
-PARAMETERS.setdefault("community_code", lambda world, b_objects: world.b.community.code)
+    "patrol_id": lambda world, b: b_patrol(world).pk,
+    # With a photo on record: were scope skipped, opening the missing file would not be a 404.
+    "observation_id": lambda world, b: (
+        Observation.objects.create(
+            patrol=b_patrol(world), category="other", text="B only", photo="observations/b.jpg"
+        ).pk
+    ),
+}
 
 SKIPPED_NAMESPACES = {"admin"}  # Django admin: staff only, with its own permissions.
 

@@ -187,3 +187,45 @@ def test_a_members_home_shows_todays_windows_and_their_cover(client, world):
     # The station's home has no windows of its own.
     client.force_login(world.a.stationmaster)
     assert client.get("/").context["patrol_rows"] == []
+
+
+def test_an_observation_photo_is_stored_and_served_only_within_scope(
+    client, world, settings, tmp_path
+):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buffer, "PNG")
+    client.force_login(world.a.grid_member)
+    patrol = start(client, world)
+    photo = SimpleUploadedFile("leak.png", buffer.getvalue(), content_type="image/png")
+    client.post(
+        f"/patrols/{patrol.pk}/observations/",
+        {"category": "demand", "text": "化粪池渗漏", "photo": photo},
+    )
+    observation = Observation.objects.get()
+    response = client.get(f"/patrols/observations/{observation.pk}/photo/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == buffer.getvalue()
+    client.force_login(world.b.stationmaster)
+    assert client.get(f"/patrols/observations/{observation.pk}/photo/").status_code == 404
+
+
+def test_a_file_that_is_not_an_image_is_refused(client, world, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(world.a.grid_member)
+    patrol = start(client, world)
+    fake = SimpleUploadedFile("x.png", b"not an image", content_type="image/png")
+    response = client.post(
+        f"/patrols/{patrol.pk}/observations/",
+        {"category": "demand", "text": "x", "photo": fake},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 400 and "photo" in response.json()["errors"]
+    assert not Observation.objects.exists()

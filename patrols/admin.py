@@ -1,0 +1,86 @@
+from django.contrib import admin
+
+from .models import (
+    DaySignOff,
+    Instruction,
+    KeyPoint,
+    MissedPatrol,
+    Observation,
+    Patrol,
+    PatrolSchedule,
+)
+
+
+@admin.register(PatrolSchedule)
+class PatrolScheduleAdmin(admin.ModelAdmin):
+    list_display = [
+        "community",
+        "morning_starts_at",
+        "morning_ends_at",
+        "afternoon_starts_at",
+        "afternoon_ends_at",
+        "minimum_minutes",
+        "grace_minutes",
+    ]
+    autocomplete_fields = ["community"]
+    list_select_related = ["community"]
+
+
+@admin.register(KeyPoint)
+class KeyPointAdmin(admin.ModelAdmin):
+    list_display = ["text", "community", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["text", "community__name"]
+    autocomplete_fields = ["community"]
+    list_select_related = ["community"]
+
+
+class ObservationInline(admin.TabularInline):
+    model = Observation
+    extra = 0
+    fields = ["category", "place", "text", "is_follow_up", "observed_at"]
+    readonly_fields = ["observed_at"]
+
+
+@admin.register(Patrol)
+class PatrolAdmin(admin.ModelAdmin):
+    list_display = ["grid", "day", "slot", "member", "status", "duration_minutes", "is_short"]
+    list_filter = ["status", "slot", "is_short"]
+    search_fields = ["grid__code", "grid__name", "member__full_name"]
+    date_hierarchy = "day"
+    raw_id_fields = ["grid", "member", "companions", "reviewed_by"]
+    list_select_related = ["grid", "member"]
+    inlines = [ObservationInline]
+
+
+@admin.register(Instruction)
+class InstructionAdmin(admin.ModelAdmin):
+    list_display = ["text", "grid", "due_on", "outcome", "completed_at"]
+    list_filter = ["outcome"]
+    search_fields = ["text", "grid__code"]
+    raw_id_fields = [
+        "grid",
+        "household",
+        "resident",
+        "rental",
+        "issued_by",
+        "completed_by",
+        "patrol",
+    ]
+    list_select_related = ["grid"]
+
+
+@admin.register(DaySignOff)
+class DaySignOffAdmin(admin.ModelAdmin):
+    list_display = ["community", "day", "signed_by", "signed_at"]
+    list_select_related = ["community", "signed_by"]
+    raw_id_fields = ["community", "signed_by"]
+
+
+@admin.register(MissedPatrol)
+class MissedPatrolAdmin(admin.ModelAdmin):
+    list_display = ["grid", "day", "slot", "recorded_at"]
+    list_filter = ["slot"]
+    date_hierarchy = "day"
+    list_select_related = ["grid"]
+    raw_id_fields = ["grid"]
