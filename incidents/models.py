@@ -1,0 +1,421 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from grids.models import Area, Household, Post, Resident
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    URGENT = "urgent", _("Urgent")
+    CRITICAL = "critical", _("Critical")
+
+
+class Category(models.Model):
+    """What kind of matter an incident is. Sensitive categories (petitions, unstable
+    information) are seen only by the station and above, and by their handler."""
+
+    code = models.SlugField(_("code"), unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    is_sensitive = models.BooleanField(_("sensitive"), default=False)
+    is_dispute = models.BooleanField(
+        _("dispute"), default=False, help_text=_("Records the parties and the mediation.")
+    )
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class TimeLimit(models.Model):
+    """Working hours allowed to settle an incident of a category and urgency."""
+
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.CASCADE, related_name="limits"
+    )
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices)
+    hours = models.PositiveIntegerField(_("working hours"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("time limit")
+        verbose_name_plural = _("time limits")
+        ordering = ["category", "urgency"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "urgency"], name="one_limit_per_kind")
+        ]
+
+    def __str__(self):
+        return f"{self.category} · {self.get_urgency_display()}: {self.hours} h"
+
+
+class CalendarDay(models.Model):
+    """An exception to the Monday-to-Friday week: a public holiday on a weekday, or a
+    weekend day that is a make-up working day."""
+
+    class Kind(models.TextChoices):
+        DAY_OFF = "day_off", _("Day off")
+        WORKING_DAY = "working_day", _("Working day")
+
+    day = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("working calendar")
+        ordering = ["day"]
+
+    def __str__(self):
+        return f"{self.day} {self.get_kind_display()} {self.name}".strip()
+
+
+class IncidentQuerySet(models.QuerySet):
+    OPEN_STATES = (
+        "reported",
+        "accepted",
+        "assigned",
+        "in_progress",
+        "resolved",
+        "verified",
+        "escalated",
+        "referred",
+        "returned",
+        "reopened",
+    )
+
+    def open(self):
+        return self.filter(status__in=self.OPEN_STATES)
+
+    def visible_to(self, scope):
+        """Incidents in the user's areas; sensitive ones only where they are the station or
+        above, or where they handle them."""
+        qs = scope.filter(self, "grid")
+        if scope.is_global:
+            return qs
+        supervised = Q(pk__in=[])
+        for post in scope.posts:
+            if post.role in {"district_staff", "street_staff", "stationmaster"}:
+                supervised |= Q(grid__path__startswith=post.area.path)
+        return qs.filter(Q(is_sensitive=False) | supervised | Q(handler=scope.user))
+
+    def with_light(self, light, now=None):
+        now = now or timezone.now()
+        if light == "red":
+            return self.filter(deadline_at__lte=now, paused_at__isnull=True)
+        if light == "yellow":
+            return self.filter(warn_at__lte=now, deadline_at__gt=now, paused_at__isnull=True)
+        if light == "green":
+            return self.filter(Q(warn_at__gt=now) | Q(paused_at__isnull=False))
+        return self
+
+    def for_list(self):
+        return self.select_related("grid", "category", "handler", "first_responsible")
+
+
+class Incident(models.Model):
+    class Status(models.TextChoices):
+        REPORTED = "reported", _("Reported")
+        ACCEPTED = "accepted", _("Accepted")
+        ASSIGNED = "assigned", _("Assigned")
+        IN_PROGRESS = "in_progress", _("In progress")
+        RESOLVED = "resolved", _("Resolved")
+        VERIFIED = "verified", _("Verified")
+        CLOSED = "closed", _("Closed")
+        ESCALATED = "escalated", _("Escalated")
+        REFERRED = "referred", _("Referred")
+        RETURNED = "returned", _("Returned for rework")
+        REOPENED = "reopened", _("Reopened")
+        DUPLICATE = "duplicate", _("Duplicate")
+
+    class Source(models.TextChoices):
+        PATROL = "patrol", _("Patrol")
+        WALK_IN = "walk_in", _("Walk-in")
+        PHONE = "phone", _("Phone")
+        MEETING = "meeting", _("Meeting")
+        OTHER = "other", _("Other")
+
+    class Satisfaction(models.TextChoices):
+        SATISFIED = "satisfied", _("Satisfied")
+        BASICALLY = "basically", _("Basically satisfied")
+        DISSATISFIED = "dissatisfied", _("Dissatisfied")
+
+    number = models.CharField(_("number"), max_length=12, unique=True)
+    grid = models.ForeignKey(
+        Area, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="incidents"
+    )
+    building = models.ForeignKey(
+        Area,
+        verbose_name=_("building"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT)
+    urgency = models.CharField(
+        _("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    observation = models.OneToOneField(
+        "patrols.Observation",
+        verbose_name=_("observation"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="incident",
+    )
+    reporter_resident = models.ForeignKey(
+        Resident,
+        verbose_name=_("reporting resident"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reporter_name = models.CharField(_("reporter's name"), max_length=50, blank=True)
+    reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
+    is_anonymous = models.BooleanField(_("anonymous"), default=False)
+    is_sensitive = models.BooleanField(_("sensitive"), default=False, editable=False)
+
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.REPORTED
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reported by"),
+        on_delete=models.PROTECT,
+        related_name="incidents_reported",
+    )
+    first_responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("first-responsible person"),
+        on_delete=models.PROTECT,
+        related_name="incidents_first_responsible",
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents_handled",
+    )
+    post = models.ForeignKey(
+        Post,
+        verbose_name=_("assigned post"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="incidents",
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("duplicate of"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+    )
+
+    # Time-limited settlement: the limit is kept as it was when the incident was filed.
+    limit_hours = models.PositiveIntegerField(_("time limit (working hours)"))
+    filed_at = models.DateTimeField(_("filed at"), default=timezone.now)
+    warn_at = models.DateTimeField(_("warning at"), db_index=True)
+    deadline_at = models.DateTimeField(_("deadline"), db_index=True)
+    paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
+    paused_until = models.DateTimeField(_("paused until"), null=True, blank=True)
+    pause_reason = models.CharField(_("pause reason"), max_length=200, blank=True)
+    warned_at = models.DateTimeField(_("handler warned at"), null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    is_supervised = models.BooleanField(_("supervised"), default=False)
+    rework_count = models.PositiveSmallIntegerField(_("rework"), default=0)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    referred_to = models.CharField(_("referred to"), max_length=100, blank=True)
+    referral_reply = models.TextField(_("department's reply"), blank=True)
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True
+    )
+    satisfaction_comment = models.TextField(_("resident's comment"), blank=True)
+
+    # Disputes.
+    parties = models.ManyToManyField(
+        Resident, verbose_name=_("parties"), blank=True, related_name="disputes"
+    )
+    mediation = models.TextField(_("how it was mediated"), blank=True)
+    is_mediated = models.BooleanField(_("mediation succeeded"), null=True, blank=True)
+
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = IncidentQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-filed_at", "-pk"]
+        indexes = [
+            models.Index(fields=["grid", "status"]),
+            models.Index(fields=["status", "deadline_at"]),
+            models.Index(fields=["handler", "status"]),
+            models.Index(fields=["first_responsible", "status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("incidents:detail", args=[self.number])
+
+    @property
+    def is_open(self):
+        return self.status in IncidentQuerySet.OPEN_STATES
+
+    @property
+    def is_paused(self):
+        return self.paused_at is not None
+
+    def light(self, now=None):
+        """green, yellow or red, or "" when closed. A paused incident keeps its colour."""
+        if not self.is_open:
+            return ""
+        now = self.paused_at or now or timezone.now()
+        if now >= self.deadline_at:
+            return "red"
+        if now >= self.warn_at:
+            return "yellow"
+        return "green"
+
+
+class IncidentCounter(models.Model):
+    """The last number given in a year, so numbers run 2026-000001, 2026-000002, ..."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("incident counter")
+        verbose_name_plural = _("incident counters")
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
+
+class TimelineEntry(models.Model):
+    """One step of an incident: who, when, from which state to which, and a note."""
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.CASCADE, related_name="timeline"
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=20)
+    from_status = models.CharField(_("from"), max_length=12, blank=True)
+    to_status = models.CharField(_("to"), max_length=12, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline")
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.incident_id} {self.action}"
+
+
+class Handover(models.Model):
+    """First-question responsibility passes only when the receiver accepts."""
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.CASCADE, related_name="handovers"
+    )
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("from"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("to"),
+        on_delete=models.PROTECT,
+        related_name="handovers_received",
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    declined_at = models.DateTimeField(_("declined at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("handover")
+        verbose_name_plural = _("handovers")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident"],
+                condition=Q(accepted_at__isnull=True, declined_at__isnull=True),
+                name="one_pending_handover",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.incident_id}: {self.from_user_id} → {self.to_user_id}"
+
+
+class Extension(models.Model):
+    """More working hours, asked by the handler and approved by the stationmaster."""
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.CASCADE, related_name="extensions"
+    )
+    hours = models.PositiveIntegerField(_("extra working hours"))
+    reason = models.CharField(_("reason"), max_length=300)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    is_approved = models.BooleanField(_("approved"), null=True)
+
+    class Meta:
+        verbose_name = _("extension")
+        verbose_name_plural = _("extensions")
+        ordering = ["-requested_at"]
+
+    def __str__(self):
+        return f"{self.incident_id} +{self.hours} h"

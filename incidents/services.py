@@ -1,0 +1,447 @@
+"""Writes for incidents: filing, the workflow steps, first-question responsibility,
+time-limited settlement (pause, extension, the sweep) and supervision."""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Absence, Post, Role
+from notifications.services import notify
+
+from . import workflow
+from .calendar import Calendar
+from .models import (
+    Extension,
+    Handover,
+    Incident,
+    IncidentCounter,
+    TimeLimit,
+    TimelineEntry,
+    Urgency,
+)
+
+WARN_SHARE = 0.75  # the warning (yellow) comes at this share of the time limit
+DEFAULT_LIMIT_HOURS = 24
+DUPLICATE_DAYS = 7
+
+
+class InvalidTransition(Exception):
+    """A step that cannot be taken now; the message says why, for the user."""
+
+
+def limit_for(category, urgency):
+    """The working hours the time-limit table gives now. Runs one query."""
+    limit = TimeLimit.objects.filter(category=category, urgency=urgency).first()
+    return limit.hours if limit else DEFAULT_LIMIT_HOURS
+
+
+def next_number(at):
+    """ "2026-000123": the year's next number, taken under a row lock, so two filings never
+    share one."""
+    year = timezone.localtime(at).year
+    IncidentCounter.objects.get_or_create(year=year)
+    counter = IncidentCounter.objects.select_for_update().get(year=year)
+    counter.last = F("last") + 1
+    counter.save(update_fields=["last"])
+    counter.refresh_from_db()
+    return f"{year}-{counter.last:06d}"
+
+
+def possible_duplicates(grid, category, building=None, at=None):
+    """Open incidents of the same grid, category and building from the last 7 days."""
+    at = at or timezone.now()
+    qs = Incident.objects.open().filter(
+        grid=grid, category=category, filed_at__gte=at - datetime.timedelta(days=DUPLICATE_DAYS)
+    )
+    if building is not None:
+        qs = qs.filter(building=building)
+    return qs.order_by("-filed_at")
+
+
+@transaction.atomic
+def open_incident(*, grid, category, by, title, source, urgency=Urgency.NORMAL, at=None, **fields):
+    """File an incident. The person filing it is its first-responsible person. Its time
+    limit is fixed now from the table, and its deadline computed on the working calendar."""
+    at = at or timezone.now()
+    hours = limit_for(category, urgency)
+    calendar = Calendar.around(at)
+    incident = Incident.objects.create(
+        number=next_number(at),
+        grid=grid,
+        category=category,
+        urgency=urgency,
+        title=title,
+        source=source,
+        reported_by=by,
+        first_responsible=by,
+        is_sensitive=category.is_sensitive,
+        limit_hours=hours,
+        filed_at=at,
+        warn_at=calendar.add(at, hours * 3600 * WARN_SHARE),
+        deadline_at=calendar.add(at, hours * 3600),
+        **fields,
+    )
+    _log(incident, by, "report", "", incident.status, incident.description[:500], at=at)
+    observation = fields.get("observation")
+    if observation is not None:
+        type(observation).objects.filter(pk=observation.pk).update(is_follow_up=False)
+    return incident
+
+
+@transaction.atomic
+def take_step(
+    incident,
+    step_name,
+    *,
+    by,
+    scope,
+    note="",
+    post=None,
+    satisfaction="",
+    department="",
+    duplicate_of=None,
+):
+    """Apply one workflow step. Checks who may take it, then moves the state with a
+    conditional update: if someone else moved it first, InvalidTransition says so."""
+    step = workflow.STEPS[step_name]
+    if not workflow.may_take(step, incident, by, scope):
+        raise InvalidTransition(_("Your post does not allow this step."))
+    if step.needs_note and not note.strip():
+        raise InvalidTransition(_("Add a note for this step."))
+    now = timezone.now()
+    changes = {"status": step.target}
+    if step_name == "accept":
+        changes["handler"] = incident.handler or by
+    elif step_name == "assign":
+        if post is None:
+            raise InvalidTransition(_("Choose the post to assign to."))
+        changes.update(post=post, handler=acting_holder(post))
+    elif step_name == "resolve":
+        changes["resolved_at"] = now
+        if incident.status == Incident.Status.REFERRED:
+            changes["referral_reply"] = note
+    elif step_name == "return":
+        changes["rework_count"] = F("rework_count") + 1
+    elif step_name == "close":
+        if satisfaction not in Incident.Satisfaction.values:
+            raise InvalidTransition(_("Record the resident's satisfaction to close."))
+        changes.update(
+            closed_at=now,
+            satisfaction=satisfaction,
+            satisfaction_comment=note,
+            paused_at=None,
+            paused_until=None,
+        )
+    elif step_name == "reopen":
+        changes.update(closed_at=None, satisfaction="")
+    elif step_name == "refer":
+        if not department.strip():
+            raise InvalidTransition(_("Name the department it is referred to."))
+        changes["referred_to"] = department
+    elif step_name == "mark_duplicate":
+        if duplicate_of is None or duplicate_of.pk == incident.pk:
+            raise InvalidTransition(_("Choose the incident this one repeats."))
+        changes["duplicate_of"] = duplicate_of
+    won = Incident.objects.filter(pk=incident.pk, status__in=step.sources).update(**changes)
+    if not won:
+        raise InvalidTransition(
+            _("Someone else changed this incident first: it is now “%(status)s”.")
+            % {"status": Incident.objects.get(pk=incident.pk).get_status_display()}
+        )
+    _log(incident, by, step_name, incident.status, step.target, note, at=now)
+    incident.refresh_from_db()
+    _tell_about_step(incident, step_name, by, note)
+    return incident
+
+
+def acting_holder(post, day=None):
+    """A, or B while A is absent. Runs one query."""
+    day = day or timezone.localdate()
+    absent = Absence.objects.absent_user_ids(day, users=[post.holder_a_id, post.holder_b_id])
+    return post.acting_holder(absent)
+
+
+# --- First-question responsibility ---
+
+
+@transaction.atomic
+def request_handover(incident, *, by, to, note=""):
+    """The first-responsible person offers the incident to `to`; they stay accountable until
+    `to` accepts."""
+    if incident.first_responsible_id != by.pk:
+        raise InvalidTransition(_("Only the first-responsible person can hand it over."))
+    if to.pk == by.pk:
+        raise InvalidTransition(_("Choose someone else."))
+    if incident.handovers.filter(accepted_at__isnull=True, declined_at__isnull=True).exists():
+        raise InvalidTransition(_("A handover is already waiting for an answer."))
+    handover = Handover.objects.create(incident=incident, from_user=by, to_user=to, note=note)
+    _log(
+        incident,
+        by,
+        "handover",
+        "",
+        "",
+        _("Offered to %(name)s") % {"name": to} + (f": {note}" if note else ""),
+    )
+    notify(
+        [to],
+        key=f"handover:{handover.pk}",
+        title=_("Will you take over %(number)s?"),
+        params={"number": incident.number},
+        url=incident.get_absolute_url(),
+    )
+    return handover
+
+
+@transaction.atomic
+def answer_handover(handover, *, by, accept):
+    """The receiver accepts (and becomes first-responsible) or declines."""
+    if handover.to_user_id != by.pk:
+        raise InvalidTransition(_("This handover is not addressed to you."))
+    now = timezone.now()
+    field = "accepted_at" if accept else "declined_at"
+    answered = Handover.objects.filter(
+        pk=handover.pk, accepted_at__isnull=True, declined_at__isnull=True
+    ).update(**{field: now})
+    if not answered:
+        raise InvalidTransition(_("This handover was already answered."))
+    incident = handover.incident
+    if accept:
+        Incident.objects.filter(pk=incident.pk).update(first_responsible=by)
+    _log(incident, by, "handover_accepted" if accept else "handover_declined", "", "", "")
+    incident.refresh_from_db()
+    return incident
+
+
+# --- Time-limited settlement ---
+
+
+@transaction.atomic
+def pause(incident, *, by, reason, until=None):
+    """Stop the clock (say, waiting for the resident), until `until` or until resumed."""
+    if not reason.strip():
+        raise InvalidTransition(_("Say why the clock stops."))
+    now = timezone.now()
+    if not Incident.objects.filter(pk=incident.pk, paused_at__isnull=True).update(
+        paused_at=now, paused_until=until, pause_reason=reason
+    ):
+        raise InvalidTransition(_("The clock is already stopped."))
+    _log(incident, by, "pause", "", "", reason, at=now)
+    incident.refresh_from_db()
+    return incident
+
+
+@transaction.atomic
+def resume(incident, *, by=None, at=None):
+    """Restart the clock: the deadline moves on by the working time spent paused."""
+    at = at or timezone.now()
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.paused_at is None:
+        raise InvalidTransition(_("The clock is running."))
+    calendar = Calendar.around(incident.paused_at)
+    paused = calendar.between(incident.paused_at, at)
+    warn_at = incident.warn_at
+    if warn_at > incident.paused_at:
+        warn_at = calendar.add(warn_at, paused)
+    Incident.objects.filter(pk=incident.pk).update(
+        paused_at=None,
+        paused_until=None,
+        deadline_at=calendar.add(incident.deadline_at, paused),
+        warn_at=warn_at,
+    )
+    _log(incident, by, "resume", "", "", "", at=at)
+    incident.refresh_from_db()
+    return incident
+
+
+def request_extension(incident, *, by, hours, reason):
+    if not workflow.is_acting_handler(incident, by):
+        raise InvalidTransition(_("Only the handler can ask for more time."))
+    extension = Extension.objects.create(
+        incident=incident, hours=hours, reason=reason, requested_by=by
+    )
+    _log(incident, by, "extension_requested", "", "", f"+{hours} h: {reason}")
+    return extension
+
+
+@transaction.atomic
+def decide_extension(extension, *, by, scope, approve):
+    """The stationmaster approves (the deadline moves by the extra working hours) or refuses."""
+    incident = extension.incident
+    if not scope.supervises(incident.grid):
+        raise InvalidTransition(_("Only the station can approve more time."))
+    if not Extension.objects.filter(pk=extension.pk, is_approved__isnull=True).update(
+        is_approved=approve, decided_by=by, decided_at=timezone.now()
+    ):
+        raise InvalidTransition(_("This request was already decided."))
+    if approve:
+        calendar = Calendar.around(incident.deadline_at)
+        seconds = extension.hours * 3600
+        Incident.objects.filter(pk=incident.pk).update(
+            deadline_at=calendar.add(incident.deadline_at, seconds),
+            warn_at=calendar.add(incident.warn_at, seconds),
+            warned_at=None,
+        )
+    _log(
+        incident,
+        by,
+        "extension_approved" if approve else "extension_refused",
+        "",
+        "",
+        f"+{extension.hours} h",
+    )
+    incident.refresh_from_db()
+    return incident
+
+
+def supervise(incident, *, by, scope, note=""):
+    """督办: mark the incident supervised and urge its handler (each urge is recorded)."""
+    if not scope.supervises(incident.grid):
+        raise InvalidTransition(_("Only the station can supervise an incident."))
+    Incident.objects.filter(pk=incident.pk).update(is_supervised=True)
+    entry = _log(incident, by, "urge", "", "", note)
+    if incident.handler:
+        notify(
+            [incident.handler],
+            key=f"urge:{entry.pk}",
+            title=_("%(number)s is supervised: please settle it"),
+            params={"number": incident.number},
+            body=note,
+            url=incident.get_absolute_url(),
+        )
+    incident.refresh_from_db()
+    return incident
+
+
+# The street or district is told when an overdue incident is still open this long after its
+# deadline (in working hours).
+SECOND_ESCALATION_HOURS = 8
+
+
+def sweep_time_limits(at=None):
+    """Warn at yellow, escalate at red: first to the stationmaster, then (after
+    SECOND_ESCALATION_HOURS more working hours) to street and district staff. Resumes
+    incidents whose pause has run out. Each step is claimed with a conditional update, so a
+    repeated sweep tells nobody twice. Returns (warned, escalated) counts."""
+    at = at or timezone.now()
+    for incident in Incident.objects.open().filter(paused_until__lte=at):
+        resume(incident, at=at)
+    open_running = Incident.objects.open().filter(paused_at__isnull=True)
+    warned = escalated = 0
+    for incident in open_running.filter(warn_at__lte=at, warned_at__isnull=True).select_related(
+        "handler", "grid"
+    ):
+        if Incident.objects.filter(pk=incident.pk, warned_at__isnull=True).update(warned_at=at):
+            warned += 1
+            notify(
+                [incident.handler or incident.first_responsible],
+                key=f"incident-yellow:{incident.pk}:{incident.deadline_at.isoformat()}",
+                title=_("%(number)s is nearing its deadline"),
+                params={"number": incident.number},
+                url=incident.get_absolute_url(),
+            )
+    for incident in open_running.filter(deadline_at__lte=at, escalation_level=0).select_related(
+        "grid"
+    ):
+        if Incident.objects.filter(pk=incident.pk, escalation_level=0).update(
+            escalation_level=1, escalated_at=at
+        ):
+            escalated += 1
+            _log(incident, None, "overdue", "", "", "")
+            notify(
+                _supervisors(incident.grid, [Role.STATIONMASTER]),
+                key=f"incident-red:{incident.pk}:1",
+                title=_("%(number)s is overdue"),
+                params={"number": incident.number},
+                url=incident.get_absolute_url(),
+            )
+    for incident in open_running.filter(escalation_level=1).select_related("grid"):
+        calendar = Calendar.around(incident.deadline_at)
+        if calendar.between(incident.deadline_at, at) < SECOND_ESCALATION_HOURS * 3600:
+            continue
+        if Incident.objects.filter(pk=incident.pk, escalation_level=1).update(
+            escalation_level=2, escalated_at=at
+        ):
+            escalated += 1
+            notify(
+                _supervisors(incident.grid, [Role.STREET_STAFF, Role.DISTRICT_STAFF]),
+                key=f"incident-red:{incident.pk}:2",
+                title=_("%(number)s is still overdue"),
+                params={"number": incident.number},
+                url=incident.get_absolute_url(),
+            )
+    return warned, escalated
+
+
+def tell_acting_holders(day=None):
+    """When an absence begins, B hears of A's open incidents, once per absence."""
+    day = day or timezone.localdate()
+    told = 0
+    for absence in Absence.objects.covering(day).select_related("user"):
+        posts = Post.objects.filter(holder_a=absence.user, holder_b__isnull=False).select_related(
+            "holder_b"
+        )
+        for post in posts:
+            incidents = list(
+                Incident.objects.open()
+                .filter(post=post, handler=absence.user)
+                .values_list("number", flat=True)
+            )
+            if not incidents:
+                continue
+            told += len(
+                notify(
+                    [post.holder_b],
+                    key=f"absence-cover:{absence.pk}:{post.pk}",
+                    title=_("You are covering for %(name)s: %(count)d open incidents"),
+                    params={"name": absence.user.display_name, "count": len(incidents)},
+                    body=", ".join(incidents),
+                    url="/incidents/?mine=1",
+                )
+            )
+    return told
+
+
+def _supervisors(grid, roles):
+    """The acting holders of the given roles' posts above `grid`."""
+    ancestors = [int(pk) for pk in grid.path.strip("/").split("/")]
+    posts = Post.objects.filter(area_id__in=ancestors, role__in=roles).select_related(
+        "holder_a", "holder_b"
+    )
+    absent = Absence.objects.absent_user_ids(timezone.localdate())
+    return [post.acting_holder(absent) for post in posts]
+
+
+def _tell_about_step(incident, step_name, by, note):
+    if step_name == "assign" and incident.handler and incident.handler_id != by.pk:
+        notify(
+            [incident.handler],
+            key=f"assigned:{incident.pk}:{incident.updated_at.isoformat()}",
+            title=_("%(number)s was assigned to you"),
+            params={"number": incident.number},
+            url=incident.get_absolute_url(),
+        )
+    elif step_name == "return" and incident.handler:
+        notify(
+            [incident.handler],
+            key=f"returned:{incident.pk}:{incident.rework_count}",
+            title=_("%(number)s was returned for rework"),
+            params={"number": incident.number},
+            body=note,
+            url=incident.get_absolute_url(),
+        )
+
+
+def _log(incident, by, action, from_status, to_status, note, at=None):
+    return TimelineEntry.objects.create(
+        incident=incident,
+        by=by,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        note=str(note),
+        at=at or timezone.now(),
+    )
