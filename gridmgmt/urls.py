@@ -25,6 +25,7 @@ urlpatterns = [
     path("accounts/", include(accounts)),
     path("", include("grids.urls")),
     path("patrols/", include("patrols.urls")),
+    path("incidents/", include("incidents.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),

@@ -1,0 +1,3 @@
+"""Reporting and lists: included in the incidents namespace."""
+
+urlpatterns = []
