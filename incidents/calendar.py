@@ -70,7 +70,7 @@ class Calendar:
         for _ in range(HORIZON_DAYS * 2):
             for begin, end in self.periods_on(day):
                 begin = max(begin, start)
-                if begin >= end:
+                if begin > end:
                     continue
                 available = (end - begin).total_seconds()
                 if remaining <= available:

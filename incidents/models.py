@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -109,13 +110,15 @@ class IncidentQuerySet(models.QuerySet):
         return qs.filter(Q(is_sensitive=False) | supervised | Q(handler=scope.user))
 
     def with_light(self, light, now=None):
+        """Filter by light. A paused incident keeps the colour it had when it was paused."""
         now = now or timezone.now()
+        moment = Coalesce(F("paused_at"), Value(now))
         if light == "red":
-            return self.filter(deadline_at__lte=now, paused_at__isnull=True)
+            return self.filter(deadline_at__lte=moment)
         if light == "yellow":
-            return self.filter(warn_at__lte=now, deadline_at__gt=now, paused_at__isnull=True)
+            return self.filter(warn_at__lte=moment, deadline_at__gt=moment)
         if light == "green":
-            return self.filter(Q(warn_at__gt=now) | Q(paused_at__isnull=False))
+            return self.filter(warn_at__gt=moment)
         return self
 
     def for_list(self):
@@ -318,6 +321,22 @@ class IncidentCounter(models.Model):
         return f"{self.year}: {self.last}"
 
 
+TIMELINE_ACTIONS = {
+    "report": _("Reported"),
+    "handover": _("Offered a handover"),
+    "handover_accepted": _("Accepted the handover"),
+    "handover_declined": _("Declined the handover"),
+    "pause": _("Stopped the clock"),
+    "resume": _("Restarted the clock"),
+    "extension_requested": _("Asked for more time"),
+    "extension_approved": _("Approved more time"),
+    "extension_refused": _("Refused more time"),
+    "urge": _("Supervised and urged"),
+    "overdue": _("Overdue: escalated to the station"),
+    "mediation": _("Recorded the mediation"),
+}
+
+
 class TimelineEntry(models.Model):
     """One step of an incident: who, when, from which state to which, and a note."""
 
@@ -345,6 +364,20 @@ class TimelineEntry(models.Model):
 
     def __str__(self):
         return f"{self.incident_id} {self.action}"
+
+    @property
+    def action_label(self):
+        from .workflow import STEPS
+
+        if self.action in STEPS:
+            return STEPS[self.action].label
+        return TIMELINE_ACTIONS.get(self.action, self.action)
+
+    @property
+    def to_label(self):
+        if self.to_status in Incident.Status.values:
+            return Incident.Status(self.to_status).label
+        return ""
 
 
 class Handover(models.Model):

@@ -327,8 +327,12 @@ def sweep_time_limits(at=None):
     incidents whose pause has run out. Each step is claimed with a conditional update, so a
     repeated sweep tells nobody twice. Returns (warned, escalated) counts."""
     at = at or timezone.now()
-    for incident in Incident.objects.open().filter(paused_until__lte=at):
-        resume(incident, at=at)
+    for incident in Incident.objects.open().filter(paused_at__isnull=False, paused_until__lte=at):
+        try:
+            # The clock restarts when the pause ended, however late the sweep runs.
+            resume(incident, at=min(incident.paused_until, at))
+        except InvalidTransition:
+            continue  # another sweep resumed it first
     open_running = Incident.objects.open().filter(paused_at__isnull=True)
     warned = escalated = 0
     for incident in open_running.filter(warn_at__lte=at, warned_at__isnull=True).select_related(
@@ -350,9 +354,9 @@ def sweep_time_limits(at=None):
             escalation_level=1, escalated_at=at
         ):
             escalated += 1
-            _log(incident, None, "overdue", "", "", "")
+            _log(incident, None, "overdue", "", "", "", at=at)
             notify(
-                _supervisors(incident.grid, [Role.STATIONMASTER]),
+                _supervisors(incident.grid, [Role.STATIONMASTER], at),
                 key=f"incident-red:{incident.pk}:1",
                 title=_("%(number)s is overdue"),
                 params={"number": incident.number},
@@ -367,7 +371,7 @@ def sweep_time_limits(at=None):
         ):
             escalated += 1
             notify(
-                _supervisors(incident.grid, [Role.STREET_STAFF, Role.DISTRICT_STAFF]),
+                _supervisors(incident.grid, [Role.STREET_STAFF, Role.DISTRICT_STAFF], at),
                 key=f"incident-red:{incident.pk}:2",
                 title=_("%(number)s is still overdue"),
                 params={"number": incident.number},
@@ -405,13 +409,13 @@ def tell_acting_holders(day=None):
     return told
 
 
-def _supervisors(grid, roles):
-    """The acting holders of the given roles' posts above `grid`."""
+def _supervisors(grid, roles, at):
+    """The acting holders (on the local date of `at`) of the given roles' posts above `grid`."""
     ancestors = [int(pk) for pk in grid.path.strip("/").split("/")]
     posts = Post.objects.filter(area_id__in=ancestors, role__in=roles).select_related(
         "holder_a", "holder_b"
     )
-    absent = Absence.objects.absent_user_ids(timezone.localdate())
+    absent = Absence.objects.absent_user_ids(timezone.localdate(at))
     return [post.acting_holder(absent) for post in posts]
 
 
@@ -445,3 +449,15 @@ def _log(incident, by, action, from_status, to_status, note, at=None):
         note=str(note),
         at=at or timezone.now(),
     )
+
+
+@transaction.atomic
+def record_mediation(incident, *, by, parties, mediation, is_mediated):
+    """A dispute's parties (residents in the register) and how it was mediated."""
+    incident.mediation = mediation
+    incident.is_mediated = is_mediated
+    incident._history_user = by
+    incident.save(update_fields=["mediation", "is_mediated", "updated_at"])
+    incident.parties.set(parties)
+    _log(incident, by, "mediation", "", "", mediation[:500])
+    return incident

@@ -7,7 +7,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -120,7 +120,9 @@ def detail(request, patrol_id):
         "can_review": scope.supervises(grid) and patrol.status == Patrol.Status.SUBMITTED,
         "instructions": instructions,
         "key_points": KeyPoint.objects.filter(community=grid.parent_id, is_active=True),
-        "observations": patrol.observations.select_related("building"),
+        "observations": patrol.observations.select_related("building").annotate(
+            incident_number=F("incident__number")
+        ),
         "minimum_minutes": schedule.minimum_minutes,
         "companions": patrol.companions.all(),
     }
@@ -149,7 +151,11 @@ def observations(request, patrol_id):
         return render(
             request,
             "patrols/_observations.html",
-            {"observations": patrol.observations.select_related("building")},
+            {
+                "observations": patrol.observations.select_related("building").annotate(
+                    incident_number=F("incident__number")
+                )
+            },
         )
     patrol = _own_open_patrol(request, patrol_id)
     form = ObservationForm(request.POST, request.FILES, grid=patrol.grid)

@@ -5,6 +5,8 @@ fails it, so whoever adds a view names the object that stands behind its paramet
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from incidents.models import Category
+from incidents.services import open_incident
 from notifications.services import notify
 from patrols.models import Instruction, Observation, Patrol
 from tests.factories import make_household, make_resident
@@ -18,6 +20,17 @@ def b_patrol(world):
         slot="am",
         started_at="2026-11-28T00:30:00Z",
         status="submitted",
+    )
+
+
+def b_incident(world):
+    category = Category.objects.get_or_create(code="walk", defaults={"name": "walk"})[0]
+    return open_incident(
+        grid=world.b.grid,
+        category=category,
+        by=world.b.grid_member,
+        title="B only",
+        source="patrol",
     )
 
 
@@ -35,6 +48,18 @@ PARAMETERS = {
         ).pk
     ),
     "patrol_id": lambda world, b: b_patrol(world).pk,
+    "incident_number": lambda world, b: b["incident"].number,
+    "step_name": lambda world, b: "verify",
+    "extension_id": lambda world, b: (
+        b["incident"]
+        .extensions.create(hours=1, reason="B only", requested_by=world.b.grid_member)
+        .pk
+    ),
+    "handover_id": lambda world, b: (
+        b["incident"]
+        .handovers.create(from_user=world.b.grid_member, to_user=world.b.grid_leader)
+        .pk
+    ),
     # With a photo on record: were scope skipped, opening the missing file would not be a 404.
     "observation_id": lambda world, b: (
         Observation.objects.create(
@@ -77,6 +102,7 @@ def test_a_user_of_the_other_community_gets_404(client, world, name, params):
     b_objects = {
         "notification": notify([world.b.grid_member], key="walk", title="For B only")[0],
         "resident": make_resident(make_household(world.b.grid)),
+        "incident": b_incident(world),
     }
     unknown = [p for p in params if p not in PARAMETERS]
     assert not unknown, f"{name}: add {unknown} to PARAMETERS in {__file__}"

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from grids.models import Household, User
+from grids.models import Area, Household, User
+from patrols.models import Observation, Patrol
+from patrols.services import start_patrol
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
@@ -33,6 +35,10 @@ SHOTS = [
     ("household-phone-zh.png", "gm-01-01-01-a", "{household}", "zh-hans", PHONE),
     ("household-stationmaster-desktop-en.png", "sm-01-01-a", "{household}", "en", DESKTOP),
     ("rentals-desktop-en.png", "sm-01-01-a", "/register/rentals/", "en", DESKTOP),
+    ("patrol-phone-zh.png", "gm-01-01-01-a", "{patrol}", "zh-hans", PHONE),
+    ("board-phone-zh.png", "sm-01-01-a", "/patrols/board/", "zh-hans", PHONE),
+    ("board-desktop-en.png", "sm-01-01-a", "/patrols/board/", "en", DESKTOP),
+    ("home-member-phone-zh.png", "gm-01-01-01-a", "/", "zh-hans", PHONE),
 ]
 
 
@@ -44,6 +50,13 @@ def test_take_screenshots(live_server, browser):
         Household.objects.filter(grid__code="GL-01-01-01", residents__tags__isnull=False)
         .order_by("pk")
         .first()
+    )
+    member = User.objects.get(username="gm-01-01-01-a")
+    patrol = Patrol.objects.filter(member=member, status="in_progress").first() or start_patrol(
+        Area.objects.get(code="GL-01-01-01"), by=member
+    )
+    Observation.objects.create(
+        patrol=patrol, category="demand", text="居民反映化粪池渗漏", place="3号楼后"
     )
     OUT.mkdir(parents=True, exist_ok=True)
     for name, username, path, language, viewport in SHOTS:
@@ -61,7 +74,10 @@ def test_take_screenshots(live_server, browser):
                 [{"name": "django_language", "value": language, "url": live_server.url}]
             )
             page = context.new_page()
-        page.goto(live_server.url + path.format(household=household.get_absolute_url()))
+        page.goto(
+            live_server.url
+            + path.format(household=household.get_absolute_url(), patrol=patrol.get_absolute_url())
+        )
         page.screenshot(path=str(OUT / name), full_page=True)
         assert (OUT / name).stat().st_size > 5000
         context.close()

@@ -44,8 +44,13 @@ def snapshot():
 
 
 def delete_demo_data():
+    from incidents.models import Extension, Handover, Incident, IncidentCounter, TimelineEntry
     from patrols.models import Instruction, KeyPoint, MissedPatrol, Observation, Patrol
 
+    for model in (TimelineEntry, Handover, Extension, Incident.parties.through):
+        model.objects.all().delete()
+    Incident.objects.all().delete()
+    IncidentCounter.objects.all().delete()
     for model in (Observation, Instruction, Patrol, MissedPatrol, KeyPoint):
         model.objects.all().delete()
     Membership.objects.all().delete()
@@ -210,3 +215,67 @@ def test_seed_demo_refuses_a_database_with_data_unless_told(world):
         call_command("seed_demo")
     call_command("seed_demo", "--if-empty", stdout=io.StringIO())
     assert Area.objects.filter(kind="district").count() == 1
+
+
+@pytest.mark.django_db
+def test_seed_demo_adds_a_year_of_incidents_with_a_realistic_mix():
+    from incidents.models import Incident, IncidentCounter, TimelineEntry
+
+    call_command("seed_demo", "--seed", "5", stdout=io.StringIO())
+    now = timezone.now()
+    incidents = Incident.objects.all()
+    total = incidents.count()
+    assert 16 * 66 <= total <= 16 * 90  # about 1.5 a grid a week, for a year
+    assert incidents.filter(filed_at__lt=now - datetime.timedelta(days=300)).exists()
+    assert not incidents.filter(filed_at__gt=now).exists()
+    # Every category the migration made is used.
+    assert incidents.values("category").distinct().count() == 9
+
+    # Most are closed, mostly to the resident's satisfaction.
+    closed = incidents.filter(status=Incident.Status.CLOSED)
+    assert closed.count() > total * 0.9
+    assert closed.filter(satisfaction="satisfied").count() > closed.count() * 0.6
+    assert not closed.filter(Q(satisfaction="") | Q(closed_at__isnull=True)).exists()
+    # A few of the last three months are still open, in many states.
+    recent = incidents.filter(filed_at__gte=now - datetime.timedelta(days=90))
+    open_ = recent.open()
+    assert 0.02 < open_.count() / recent.count() < 0.15
+    assert not incidents.open().filter(filed_at__lt=now - datetime.timedelta(days=90)).exists()
+    assert open_.values("status").distinct().count() >= 8
+    overdue = open_.filter(deadline_at__lte=now, paused_at__isnull=True)
+    assert overdue.exists()
+    assert not overdue.filter(escalation_level=0).exists()
+    assert open_.filter(paused_at__isnull=False).exists()
+    assert incidents.filter(status=Incident.Status.REFERRED).exclude(referred_to="").exists()
+    assert incidents.filter(status=Incident.Status.ESCALATED).exists()
+    # Disputes have two parties of their grid, and the mediation.
+    disputes = incidents.filter(category__is_dispute=True)
+    assert disputes.exists()
+    assert not disputes.annotate(n=Count("parties")).exclude(n=2).exists()
+    assert not disputes.exclude(parties__household__grid=F("grid")).exists()
+    assert not disputes.filter(status=Incident.Status.CLOSED, mediation="").exists()
+    # Petitions and unstable information are sensitive, and only they are.
+    assert incidents.filter(category__code="petition").exists()
+    assert not incidents.exclude(is_sensitive=F("category__is_sensitive")).exists()
+    # The reporter is the grid member, first-responsible too; the handler works the grid.
+    assert not incidents.exclude(first_responsible=F("reported_by")).exists()
+    assert (
+        not incidents.exclude(handler__isnull=True)
+        .exclude(Q(handler__posts_as_a__area=F("grid")))
+        .exists()
+    )
+    # Every incident's timeline starts with its report and leads to its state.
+    assert TimelineEntry.objects.filter(action="report").count() == total
+    for incident in incidents.exclude(status=Incident.Status.REPORTED)[:200]:
+        steps = incident.timeline.exclude(to_status="")
+        assert steps.last().to_status == incident.status, incident.number
+    # Numbers run in filing order, and later filings continue them.
+    numbers = list(incidents.order_by("filed_at", "pk").values_list("number", flat=True))
+    assert len(set(numbers)) == total
+    by_year = {}
+    for number in numbers:
+        year, n = number.split("-")
+        assert int(n) > by_year.get(year, 0)
+        by_year[year] = int(n)
+    for year, last in by_year.items():
+        assert IncidentCounter.objects.get(year=int(year)).last == last

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from grids import demo
+from incidents import demo as incident_demo
 from patrols import demo as patrol_demo
 
 
@@ -45,6 +46,7 @@ class Command(BaseCommand):
                 levels = demo.build_areas_and_people(rng, scale, self.log)
                 demo.build_register(rng, levels, self.log)
                 patrol_demo.build_patrols(rng, levels, self.log)
+                incident_demo.build_incidents(rng, levels, self.log)
             if connection.vendor == "postgresql":
                 # Fresh statistics, so the first queries are planned for the real sizes.
                 with connection.cursor() as cursor:

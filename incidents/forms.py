@@ -1,0 +1,87 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Post, Resident, User
+
+from .models import Incident
+
+
+class StepForm(forms.Form):
+    """The fields a workflow step may need; each step's button shows only its own."""
+
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    post = forms.ModelChoiceField(label=_("Post"), queryset=Post.objects.none(), required=False)
+    satisfaction = forms.ChoiceField(
+        label=_("Resident's satisfaction"),
+        choices=[("", "—"), *Incident.Satisfaction.choices],
+        required=False,
+    )
+    department = forms.CharField(label=_("Department"), max_length=100, required=False)
+    duplicate_number = forms.CharField(
+        label=_("Number of the incident it repeats"), max_length=12, required=False
+    )
+
+    def __init__(self, *args, incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        community_path = incident.grid.path.rsplit("/", 2)[0] + "/"
+        self.fields["post"].queryset = (
+            Post.objects.filter(area__path__startswith=community_path)
+            .exclude(role__in=["unit_leader", "building_leader"])
+            .select_related("area", "holder_a", "holder_b")
+            .order_by("area__code", "role")
+        )
+        self.fields["post"].label_from_instance = lambda p: (
+            f"{p.area.name} · {p.get_role_display()} · {p.holder_a}"
+            + (f" / {p.holder_b}" if p.holder_b_id else "")
+        )
+
+
+class PauseForm(forms.Form):
+    reason = forms.CharField(label=_("Why the clock stops"), max_length=200)
+    until = forms.DateTimeField(
+        label=_("Until (optional)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+class ExtensionForm(forms.Form):
+    hours = forms.IntegerField(label=_("Extra working hours"), min_value=1, max_value=400)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class HandoverForm(forms.Form):
+    to = forms.ModelChoiceField(label=_("Hand over to"), queryset=User.objects.none())
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args, incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        community_path = incident.grid.path.rsplit("/", 2)[0] + "/"
+        posts = Post.objects.filter(area__path__startswith=community_path).exclude(
+            role__in=["unit_leader", "building_leader"]
+        )
+        self.fields["to"].queryset = (
+            User.objects.filter(pk__in=posts.values("holder_a"))
+            .exclude(pk=incident.first_responsible_id)
+            .order_by("full_name")
+        )
+
+
+class MediationForm(forms.ModelForm):
+    class Meta:
+        model = Incident
+        fields = ["parties", "mediation", "is_mediated"]
+        widgets = {"mediation": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        incident = self.instance
+        residents = Resident.objects.current().filter(household__grid=incident.grid)
+        if incident.building_id:
+            residents = residents.filter(household__building=incident.building)
+        self.fields["parties"].queryset = residents.select_related("household").order_by(
+            "household__address", "name"
+        )
+        self.fields["parties"].label_from_instance = lambda r: f"{r.name} · {r.household}"

@@ -1,0 +1,232 @@
+"""Reporting an incident, and the filters of the incident lists."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area, Household, Resident
+
+from .models import Category, Incident, IncidentQuerySet, Urgency
+
+
+def reporting_grids(scope):
+    """The grids where the user may file incidents: where they keep the register (grid
+    workers at their grids, the station and above everywhere below them)."""
+    grids = scope.grids()
+    if scope.is_global:
+        return grids.order_by("code")
+    condition = Q(pk__in=[])
+    for post in scope.posts:
+        if post.role in SUPERVISOR_ROLES or post.role in GRID_WORKER_ROLES:
+            condition |= Q(path__startswith=post.area.path)
+    return grids.filter(condition).order_by("code")
+
+
+class ReportForm(forms.Form):
+    """Who reports what, where. `incident_fields()` gives the keywords for
+    services.open_incident."""
+
+    REPORTER_KINDS = [
+        ("resident", _("A resident from the register")),
+        ("named", _("Someone else: name and phone")),
+        ("anonymous", _("Anonymous")),
+    ]
+
+    grid = forms.ModelChoiceField(label=_("Grid"), queryset=Area.objects.none())
+    building = forms.ModelChoiceField(
+        label=_("Building"), queryset=Area.objects.none(), required=False
+    )
+    household = forms.IntegerField(
+        label=_("Household number"),
+        required=False,
+        min_value=1,
+        help_text=_("Optional: the number on the household's register page."),
+    )
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all())
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    source = forms.ChoiceField(
+        label=_("Source"), choices=Incident.Source.choices, initial=Incident.Source.WALK_IN
+    )
+    reporter_kind = forms.ChoiceField(
+        label=_("Reported by"),
+        choices=REPORTER_KINDS,
+        initial="named",
+        widget=forms.RadioSelect,
+    )
+    resident = forms.IntegerField(
+        label=_("Resident number"),
+        required=False,
+        min_value=1,
+        help_text=_("The number on the resident's register entry."),
+    )
+    reporter_name = forms.CharField(label=_("Name"), max_length=50, required=False)
+    reporter_phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope = scope
+        grids = reporting_grids(scope)
+        self.fields["grid"].queryset = grids
+        buildings = Area.objects.filter(kind=Area.Kind.BUILDING, parent__in=grids)
+        # Once the grid is known only its buildings are offered (and accepted): a short list
+        # on a phone, and a building of another grid is refused on the field.
+        grid = self._chosen_grid(grids)
+        if grid is not None:
+            buildings = buildings.filter(parent=grid)
+        self.fields["building"].queryset = buildings.select_related("parent").order_by("code")
+        self.fields["building"].label_from_instance = (
+            (lambda b: b.name) if grid is not None else (lambda b: f"{b.parent.name} · {b.name}")
+        )
+
+    def _chosen_grid(self, grids):
+        """The grid the form is about: the posted one, else the initial one, else the
+        user's only grid. Runs one query."""
+        value = self.data.get(self.add_prefix("grid")) if self.is_bound else None
+        if value is None:
+            value = self.initial.get("grid")
+        if isinstance(value, Area):
+            return value
+        if value:
+            try:
+                return grids.filter(pk=int(value)).first()
+            except (TypeError, ValueError):
+                return None
+        only = list(grids[:2])
+        if len(only) == 1:
+            self.initial.setdefault("grid", only[0].pk)
+            return only[0]
+        return None
+
+    def clean_reporter_phone(self):
+        value = self.cleaned_data["reporter_phone"].replace(" ", "").replace("-", "")
+        if value and not (value.isdigit() and 7 <= len(value) <= 12):
+            raise forms.ValidationError(_("A phone number is 7 to 12 digits."))
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        grid = cleaned.get("grid")
+        building = cleaned.get("building")
+        if grid and building and building.parent_id != grid.pk:
+            self.add_error("building", _("This building is not in the chosen grid."))
+        number = cleaned.get("household")
+        cleaned["household_obj"] = None
+        if number and grid:
+            household = Household.objects.filter(pk=number, grid=grid).first()
+            if household is None:
+                self.add_error("household", _("No household with this number in the chosen grid."))
+            else:
+                cleaned["household_obj"] = household
+        kind = cleaned.get("reporter_kind")
+        cleaned["resident_obj"] = None
+        if kind == "resident":
+            resident_id = cleaned.get("resident")
+            resident = (
+                self.scope.filter(Resident.objects.current(), "household__grid")
+                .filter(pk=resident_id)
+                .first()
+                if resident_id
+                else None
+            )
+            if resident is None:
+                self.add_error(
+                    "resident",
+                    _("Give the number of a current resident in your area.")
+                    if resident_id
+                    else _("Give the resident's number."),
+                )
+            cleaned["resident_obj"] = resident
+        elif kind == "named" and not cleaned.get("reporter_name", "").strip():
+            self.add_error("reporter_name", _("Give the reporter's name, or choose anonymous."))
+        return cleaned
+
+    def incident_fields(self):
+        """Keywords for services.open_incident (all but `by`)."""
+        data = self.cleaned_data
+        kind = data["reporter_kind"]
+        fields = {
+            "grid": data["grid"],
+            "category": data["category"],
+            "urgency": data["urgency"],
+            "title": data["title"],
+            "description": data["description"],
+            "source": data["source"],
+            "building": data["building"],
+            "household": data["household_obj"],
+            "is_anonymous": kind == "anonymous",
+        }
+        if kind == "resident":
+            resident = data["resident_obj"]
+            fields["reporter_resident"] = resident
+            fields["reporter_name"] = resident.name
+            if fields["household"] is None and resident.household.grid_id == data["grid"].pk:
+                fields["household"] = resident.household
+        elif kind == "named":
+            fields["reporter_name"] = data["reporter_name"].strip()
+            fields["reporter_phone"] = data["reporter_phone"]
+        return fields
+
+
+class IncidentFilter(django_filters.FilterSet):
+    """Open incidents by default; closed, all, or one status on request."""
+
+    STATES = [
+        ("open", _("Open")),
+        ("closed", _("Closed")),
+        ("all", _("All")),
+        *Incident.Status.choices,
+    ]
+    LIGHTS = [("green", _("On time")), ("yellow", _("Nearing deadline")), ("red", _("Overdue"))]
+
+    state = django_filters.ChoiceFilter(
+        label=_("State"), choices=STATES, method="by_state", empty_label=None
+    )
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"), queryset=Category.objects.all()
+    )
+    light = django_filters.ChoiceFilter(label=_("Light"), choices=LIGHTS, method="by_light")
+    supervised = django_filters.ChoiceFilter(
+        label=_("Supervision"),
+        choices=[("yes", _("Supervised")), ("no", _("Not supervised"))],
+        method="by_supervision",
+    )
+    sort = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(("filed_at", "filed"), ("deadline_at", "deadline"), ("number", "number")),
+        field_labels={
+            "filed_at": _("Filed"),
+            "deadline_at": _("Deadline"),
+            "number": _("Number"),
+        },
+    )
+
+    class Meta:
+        model = Incident
+        fields = ["state", "category", "light", "supervised"]
+
+    def __init__(self, data=None, *args, now=None, **kwargs):
+        data = data.copy() if data is not None else {}
+        data.setdefault("state", "open")
+        super().__init__(data, *args, **kwargs)
+        self.now = now
+
+    def by_state(self, queryset, name, value):
+        if value == "open":
+            return queryset.open()
+        if value == "closed":
+            return queryset.exclude(status__in=IncidentQuerySet.OPEN_STATES)
+        if value == "all":
+            return queryset
+        return queryset.filter(status=value)
+
+    def by_supervision(self, queryset, name, value):
+        return queryset.filter(is_supervised=value == "yes")
+
+    def by_light(self, queryset, name, value):
+        """Lights are for open incidents: a closed one has none."""
+        return queryset.open().with_light(value, now=self.now)

@@ -1,0 +1,202 @@
+"""Reporting incidents (by the desk, a grid worker, or one tap from a patrol observation) and
+the incident lists. Every incident is listed through `Incident.objects.visible_to(scope)`."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from grids.models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area
+from grids.paging import paginate
+from grids.scope import get_scope
+from patrols.models import Observation
+
+from . import services
+from .intake_forms import IncidentFilter, ReportForm, reporting_grids
+from .models import Category, Incident
+
+VIEWS = [
+    ("mine", _("Mine")),
+    ("grid", _("My grid")),
+    ("community", _("My community")),
+]
+
+# An observation's category and the incident category (by code) it becomes.
+OBSERVATION_CATEGORIES = {
+    Observation.Category.SANITATION: "sanitation",
+    Observation.Category.SECURITY: "security",
+    Observation.Category.FACILITY: "facility",
+    Observation.Category.DISPUTE: "dispute",
+    Observation.Category.POPULATION: "population",
+    Observation.Category.DEMAND: "demand",
+    Observation.Category.OTHER: "other",
+}
+
+
+def _tab_filter(view, scope):
+    """The rows of a tab: mine (handler or first-responsible), my grid-worker posts' grids,
+    or the communities I supervise and my grids' communities. No query."""
+    user = scope.user
+    if view == "mine":
+        return Q(handler=user) | Q(first_responsible=user)
+    condition = Q(pk__in=[])
+    for post in scope.posts:
+        if view == "grid":
+            if post.role in GRID_WORKER_ROLES:
+                condition |= Q(grid=post.area_id)
+        elif post.role in SUPERVISOR_ROLES:
+            condition |= Q(grid__path__startswith=post.area.path)
+        elif post.area.kind == Area.Kind.GRID:
+            condition |= Q(grid__parent=post.area.parent_id)
+        elif post.area.kind == Area.Kind.COMMUNITY:
+            condition |= Q(grid__parent=post.area_id)
+    if view == "community" and scope.is_global:
+        return Q()
+    return condition
+
+
+@login_required
+def incident_list(request):
+    """Runs: the scope's posts, the page and its count, the category choices."""
+    scope = get_scope(request)
+    view = request.GET.get("view")
+    if view not in dict(VIEWS):
+        view = "mine"
+    now = timezone.now()
+    incidents = Incident.objects.visible_to(scope).filter(_tab_filter(view, scope)).for_list()
+    filterset = IncidentFilter(request.GET, queryset=incidents, now=now)
+    context = paginate(request, filterset.qs)
+    for incident in context["page"].object_list:
+        incident.light_now = incident.light(now)
+    return render(
+        request,
+        "incidents/incident_list.html",
+        {
+            "views": VIEWS,
+            "view": view,
+            "filter": filterset,
+            "filter_query": _without(request.GET, "view", "page"),
+            "can_report": _can_report(scope),
+            **context,
+        },
+    )
+
+
+@login_required
+def report(request):
+    scope = get_scope(request)
+    initial = {}
+    if request.GET.get("grid"):
+        initial["grid"] = request.GET["grid"]
+    form = ReportForm(request.POST or None, scope=scope, initial=initial)
+    if not form.fields["grid"].queryset.exists():
+        raise PermissionDenied
+    if request.method == "POST" and form.is_valid():
+        incident = services.open_incident(by=request.user, **form.incident_fields())
+        messages.success(request, _("Incident %(number)s filed.") % {"number": incident.number})
+        return _after_filing(incident, scope)
+    return render(request, "incidents/report_form.html", {"form": form})
+
+
+def _after_filing(incident, scope):
+    """To the new incident, unless it is sensitive and the reporter may not follow it."""
+    if Incident.objects.visible_to(scope).filter(pk=incident.pk).exists():
+        return redirect(incident)
+    return redirect("incidents:list")
+
+
+@login_required
+@require_GET
+def duplicates(request):
+    """Possible duplicates of what is being reported, for the report form (htmx). Nothing
+    outside the user's scope, and no sensitive incident they may not see."""
+    scope = get_scope(request)
+    found = Incident.objects.none()
+    grid = _pk_in(reporting_grids(scope), request.GET.get("grid"))
+    category = _pk_in(Category.objects.all(), request.GET.get("category"))
+    if grid and category:
+        building = _pk_in(Area.objects.filter(parent=grid), request.GET.get("building"))
+        same = services.possible_duplicates(grid, category, building)
+        found = (
+            Incident.objects.visible_to(scope)
+            .filter(pk__in=same.values("pk"))
+            .select_related("handler", "building")
+            .order_by("-filed_at")[:10]
+        )
+    return render(request, "incidents/_duplicates.html", {"incidents": found})
+
+
+@login_required
+@require_POST
+def from_observation(request, observation_id):
+    """One tap: the observation becomes an incident of its patrol's grid (or, if it already
+    is one, the tap leads to it)."""
+    scope = get_scope(request)
+    observation = scope.get(
+        Observation.objects.select_related("patrol__grid", "building"),
+        "patrol__grid",
+        pk=observation_id,
+    )
+    patrol = observation.patrol
+    if patrol.member_id != request.user.pk and not scope.supervises(patrol.grid):
+        raise PermissionDenied
+    existing = Incident.objects.filter(observation=observation).first()
+    if existing is not None:
+        return redirect(existing)
+    category = (
+        Category.objects.filter(code=OBSERVATION_CATEGORIES.get(observation.category)).first()
+        or Category.objects.order_by("pk").first()
+    )
+    if category is None:
+        messages.error(request, _("No incident categories are set up yet."))
+        return redirect(patrol)
+    description = observation.text
+    if observation.place:
+        description = f"{observation.place}: {description}"
+    try:
+        with transaction.atomic():
+            incident = services.open_incident(
+                grid=patrol.grid,
+                category=category,
+                by=request.user,
+                title=_title(observation.text),
+                description=description,
+                source=Incident.Source.PATROL,
+                building=observation.building,
+                observation=observation,
+            )
+    except IntegrityError:
+        # A second tap that raced the first: the first one's incident stands.
+        return redirect(Incident.objects.get(observation=observation))
+    messages.success(request, _("Incident %(number)s filed.") % {"number": incident.number})
+    return _after_filing(incident, scope)
+
+
+def _title(text, length=200):
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first if len(first) <= length else first[: length - 1] + "…"
+
+
+def _pk_in(queryset, value):
+    try:
+        return queryset.filter(pk=int(value)).first() if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _can_report(scope):
+    return scope.is_global or any(
+        post.role in SUPERVISOR_ROLES or post.role in GRID_WORKER_ROLES for post in scope.posts
+    )
+
+
+def _without(params, *names):
+    params = params.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()

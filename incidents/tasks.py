@@ -1,0 +1,22 @@
+from celery import shared_task
+from django.db import OperationalError
+
+from . import services
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
+def sweep_time_limits():
+    """Warn at yellow, escalate at red; run by beat every five minutes. At-least-once
+    delivery, and idempotent: each warning and escalation is claimed with a conditional
+    update and each notification has a unique key, so a repeated or overlapping run tells
+    nobody twice. Returns {"warned": n, "escalated": n}."""
+    warned, escalated = services.sweep_time_limits()
+    return {"warned": warned, "escalated": escalated}
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
+def tell_acting_holders():
+    """Tell each B holder of the open incidents of an A who is absent today; run by beat.
+    At-least-once delivery, and idempotent: the notification's key names the absence and the
+    post, so B hears once per absence however often this runs. Returns how many were told."""
+    return services.tell_acting_holders()

@@ -1,0 +1,260 @@
+"""An incident's page and the steps taken on it. Every incident is reached through
+`Incident.objects.visible_to(scope)`: outside the user's areas, or a sensitive incident they
+may not see, is a 404."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from grids.identity import mask_phone
+from grids.scope import get_scope
+
+from . import services, workflow
+from .forms import ExtensionForm, HandoverForm, MediationForm, PauseForm, StepForm
+from .models import Extension, Handover, Incident
+
+
+def _incident(request, number):
+    return get_object_or_404(
+        Incident.objects.visible_to(get_scope(request)).select_related(
+            "grid__parent",
+            "building",
+            "household",
+            "category",
+            "handler",
+            "first_responsible",
+            "reported_by",
+            "post__area",
+            "post__holder_a",
+            "post__holder_b",
+            "duplicate_of",
+            "reporter_resident",
+        ),
+        number=number,
+    )
+
+
+@login_required
+def detail(request, incident_number):
+    incident = _incident(request, incident_number)
+    scope = get_scope(request)
+    user = request.user
+    supervises = scope.supervises(incident.grid)
+    is_handler = workflow.is_acting_handler(incident, user)
+    steps = workflow.available_steps(incident, user, scope) if incident.status else []
+    pending = incident.handovers.filter(accepted_at__isnull=True, declined_at__isnull=True)
+    pending = pending.select_related("to_user", "from_user").first()
+    reporter_phone = incident.reporter_phone
+    if reporter_phone and not scope.sees_phones(incident.grid):
+        reporter_phone = mask_phone(reporter_phone)
+    context = {
+        "incident": incident,
+        "light": incident.light(),
+        "now": timezone.now(),
+        "steps": steps,
+        "step_form": StepForm(incident=incident) if steps else None,
+        "timeline": incident.timeline.select_related("by"),
+        "pending_handover": pending,
+        "reporter_phone": reporter_phone,
+        "extensions": incident.extensions.select_related("requested_by", "decided_by"),
+        "can_pause": incident.is_open and (supervises or is_handler),
+        "can_extend": incident.is_open and is_handler,
+        "supervises": supervises,
+        "can_hand_over": incident.is_open
+        and incident.first_responsible_id == user.pk
+        and pending is None,
+        "parties": incident.parties.select_related("household"),
+    }
+    if context["can_pause"]:
+        context["pause_form"] = PauseForm()
+    if context["can_extend"]:
+        context["extension_form"] = ExtensionForm()
+    if context["can_hand_over"]:
+        context["handover_form"] = HandoverForm(incident=incident)
+    if incident.category.is_dispute and incident.is_open and (supervises or is_handler):
+        context["mediation_form"] = MediationForm(instance=incident)
+    return render(request, "incidents/incident_detail.html", context)
+
+
+@login_required
+@require_POST
+def step(request, incident_number, step_name):
+    incident = _incident(request, incident_number)
+    scope = get_scope(request)
+    if step_name not in workflow.STEPS or not workflow.may_take(
+        workflow.STEPS[step_name], incident, request.user, scope
+    ):
+        raise PermissionDenied
+    form = StepForm(request.POST, incident=incident)
+    form.is_valid()
+    data = form.cleaned_data
+    duplicate_of = None
+    if step_name == "mark_duplicate" and data.get("duplicate_number"):
+        duplicate_of = (
+            Incident.objects.visible_to(get_scope(request))
+            .filter(number=data["duplicate_number"].strip())
+            .first()
+        )
+    try:
+        services.take_step(
+            incident,
+            step_name,
+            by=request.user,
+            scope=get_scope(request),
+            note=data.get("note", ""),
+            post=data.get("post"),
+            satisfaction=data.get("satisfaction", ""),
+            department=data.get("department", ""),
+            duplicate_of=duplicate_of,
+        )
+        messages.success(request, _("Done: %(step)s.") % {"step": workflow.STEPS[step_name].label})
+    except services.InvalidTransition as exc:
+        messages.error(request, str(exc))
+    return redirect(incident)
+
+
+@login_required
+@require_POST
+def pause(request, incident_number):
+    incident = _incident(request, incident_number)
+    scope = get_scope(request)
+    if not (scope.supervises(incident.grid) or workflow.is_acting_handler(incident, request.user)):
+        raise PermissionDenied
+    if incident.is_paused:
+        _run(request, services.resume, incident, by=request.user, done=_("The clock runs again."))
+        return redirect(incident)
+    form = PauseForm(request.POST)
+    if form.is_valid():
+        _run(
+            request,
+            services.pause,
+            incident,
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+            until=form.cleaned_data["until"],
+            done=_("The clock is stopped."),
+        )
+    else:
+        messages.error(request, _("Say why the clock stops."))
+    return redirect(incident)
+
+
+@login_required
+@require_POST
+def extension(request, incident_number):
+    incident = _incident(request, incident_number)
+    form = ExtensionForm(request.POST)
+    if form.is_valid():
+        _run(
+            request,
+            services.request_extension,
+            incident,
+            by=request.user,
+            hours=form.cleaned_data["hours"],
+            reason=form.cleaned_data["reason"],
+            done=_("More time was asked for; the station decides."),
+        )
+    else:
+        messages.error(request, _("Give the extra hours and a reason."))
+    return redirect(incident)
+
+
+@login_required
+@require_POST
+def decide_extension(request, incident_number, extension_id):
+    incident = _incident(request, incident_number)
+    extension = get_object_or_404(Extension, pk=extension_id, incident=incident)
+    approve = request.POST.get("decision") == "approve"
+    _run(
+        request,
+        services.decide_extension,
+        extension,
+        by=request.user,
+        scope=get_scope(request),
+        approve=approve,
+        done=_("Extension approved.") if approve else _("Extension refused."),
+    )
+    return redirect(incident)
+
+
+@login_required
+@require_POST
+def supervise(request, incident_number):
+    incident = _incident(request, incident_number)
+    _run(
+        request,
+        services.supervise,
+        incident,
+        by=request.user,
+        scope=get_scope(request),
+        note=request.POST.get("note", "")[:500],
+        done=_("The handler was urged."),
+    )
+    return redirect(incident)
+
+
+@login_required
+@require_POST
+def handover(request, incident_number):
+    incident = _incident(request, incident_number)
+    form = HandoverForm(request.POST, incident=incident)
+    if form.is_valid():
+        _run(
+            request,
+            services.request_handover,
+            incident,
+            by=request.user,
+            to=form.cleaned_data["to"],
+            note=form.cleaned_data["note"],
+            done=_("Handover offered. You stay responsible until it is accepted."),
+        )
+    else:
+        messages.error(request, _("Choose who to hand it over to."))
+    return redirect(incident)
+
+
+@login_required
+@require_POST
+def answer_handover(request, incident_number, handover_id):
+    incident = _incident(request, incident_number)
+    handover = get_object_or_404(Handover, pk=handover_id, incident=incident)
+    accept = request.POST.get("decision") == "accept"
+    _run(
+        request,
+        services.answer_handover,
+        handover,
+        by=request.user,
+        accept=accept,
+        done=_("You are now first-responsible.") if accept else _("Handover declined."),
+    )
+    return redirect(incident)
+
+
+@login_required
+@require_POST
+def mediation(request, incident_number):
+    incident = _incident(request, incident_number)
+    scope = get_scope(request)
+    if not incident.category.is_dispute or not (
+        scope.supervises(incident.grid) or workflow.is_acting_handler(incident, request.user)
+    ):
+        raise PermissionDenied
+    form = MediationForm(request.POST, instance=incident)
+    if form.is_valid():
+        services.record_mediation(incident, by=request.user, **form.cleaned_data)
+        messages.success(request, _("Mediation recorded."))
+    else:
+        messages.error(request, _("The mediation was not saved: check the parties."))
+    return redirect(incident)
+
+
+def _run(request, service, *args, done, **kwargs):
+    try:
+        service(*args, **kwargs)
+        messages.success(request, done)
+    except services.InvalidTransition as exc:
+        messages.error(request, str(exc))
