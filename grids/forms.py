@@ -7,7 +7,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .identity import birth_date_from_id, mask_id_number, normalize_id_number, validate_id_number
+from .identity import (
+    birth_date_from_id,
+    clean_phone,
+    mask_id_number,
+    normalize_id_number,
+    validate_id_number,
+)
 from .models import Area, Household, Rental, Resident, Tag
 
 
@@ -144,10 +150,7 @@ class ResidentForm(StaleCheckMixin, forms.ModelForm):
         return value
 
     def clean_phone(self):
-        value = (self.cleaned_data.get("phone") or "").replace(" ", "").replace("-", "")
-        if value and not (value.isdigit() and 7 <= len(value) <= 12):
-            raise forms.ValidationError(_("A phone number is 7 to 12 digits."))
-        return value
+        return clean_phone(self.cleaned_data.get("phone"))
 
     def clean(self):
         cleaned = super().clean()

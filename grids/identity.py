@@ -70,3 +70,12 @@ def mask_phone(value):
     if not value:
         return ""
     return value[:3] + "*" * (len(value) - 7) + value[-4:] if len(value) > 7 else "*" * len(value)
+
+
+def clean_phone(value):
+    """A phone number without spaces or dashes: 7 to 12 digits, or empty. Raises
+    ValidationError with a message for the field."""
+    value = (value or "").replace(" ", "").replace("-", "")
+    if value and not (value.isdigit() and 7 <= len(value) <= 12):
+        raise ValidationError(_("A phone number is 7 to 12 digits."), code="phone")
+    return value

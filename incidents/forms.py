@@ -25,9 +25,8 @@ class StepForm(forms.Form):
 
     def __init__(self, *args, incident, **kwargs):
         super().__init__(*args, **kwargs)
-        community_path = incident.grid.path.rsplit("/", 2)[0] + "/"
         self.fields["post"].queryset = (
-            Post.objects.filter(area__path__startswith=community_path)
+            Post.objects.filter(area__path__startswith=incident.grid.parent.path)
             .exclude(role__in=["unit_leader", "building_leader"])
             .select_related("area", "holder_a", "holder_b")
             .order_by("area__code", "role")
@@ -58,8 +57,7 @@ class HandoverForm(forms.Form):
 
     def __init__(self, *args, incident, **kwargs):
         super().__init__(*args, **kwargs)
-        community_path = incident.grid.path.rsplit("/", 2)[0] + "/"
-        posts = Post.objects.filter(area__path__startswith=community_path).exclude(
+        posts = Post.objects.filter(area__path__startswith=incident.grid.parent.path).exclude(
             role__in=["unit_leader", "building_leader"]
         )
         self.fields["to"].queryset = (

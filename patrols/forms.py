@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from grids.identity import clean_phone
 from grids.models import Area, Household, Resident, User
 
 from .models import Instruction, Observation
@@ -72,10 +73,7 @@ class CompleteInstructionForm(forms.Form):
             del self.fields["population"]
 
     def clean_phone(self):
-        value = (self.cleaned_data.get("phone") or "").replace(" ", "").replace("-", "")
-        if value and not (value.isdigit() and 7 <= len(value) <= 12):
-            raise forms.ValidationError(_("A phone number is 7 to 12 digits."))
-        return value
+        return clean_phone(self.cleaned_data.get("phone"))
 
     def clean(self):
         cleaned = super().clean()

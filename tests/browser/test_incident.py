@@ -9,17 +9,10 @@ from playwright.sync_api import expect
 
 from grids.models import Absence, Post, Role
 from incidents.models import Category, Incident
+from tests.browser.helpers import log_in
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw-test-2026")
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/")
 
 
 def take(page, step, **fields):

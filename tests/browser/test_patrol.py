@@ -11,17 +11,10 @@ from playwright.sync_api import expect
 from grids.models import Household
 from notifications.models import Notification
 from patrols.models import Instruction, Observation, Patrol
+from tests.browser.helpers import log_in
 from tests.factories import make_household, make_resident
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw-test-2026")
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/")
 
 
 def start_patrol(page, live_server):
