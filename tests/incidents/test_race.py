@@ -11,15 +11,17 @@ from django.db import connection
 from grids.scope import Scope
 from incidents import services
 from incidents.models import Incident, TimelineEntry
+from tests.conftest import missing_service
 from tests.incidents.factories import local, make_category, make_incident
 
-pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="SQLite serialises writers, so threads cannot race; CI runs this on PostgreSQL",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _postgresql():
+    if connection.vendor != "postgresql":
+        missing_service("SQLite serialises writers, so threads cannot race: needs PostgreSQL")
+
 
 ROUNDS = 30
 
