@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from grids.models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area
@@ -21,9 +22,9 @@ from .intake_forms import IncidentFilter, ReportForm, reporting_grids
 from .models import Category, Incident
 
 VIEWS = [
-    ("mine", _("Mine")),
-    ("grid", _("My grid")),
-    ("community", _("My community")),
+    ("mine", gettext_lazy("Mine")),
+    ("grid", gettext_lazy("My grid")),
+    ("community", gettext_lazy("My community")),
 ]
 
 # An observation's category and the incident category (by code) it becomes.
