@@ -46,6 +46,9 @@ PAGES = [
     ("patrol board, street", "street_staff", "/patrols/board/"),
     ("patrol page (in progress)", "grid_member", "/patrols/{patrol}/"),
     ("patrol list", "grid_member", "/patrols/"),
+    ("incident list, community", "stationmaster", "/incidents/?view=community"),
+    ("incident list, mine", "grid_member", "/incidents/"),
+    ("incident detail", "stationmaster", "/incidents/{incident}/"),
 ]
 # persona -> the role whose first demo account plays it (demo accounts list the first
 # community first, so "stationmaster" is the first community's).
@@ -201,6 +204,7 @@ def measure(personas, requests):
 
     member = get_user_model().objects.get(username=personas["grid_member"]["username"])
     personas["grid_member"]["patrol"] = open_patrol(member, personas["grid_member"]["area"]).pk
+    personas["stationmaster"]["incident"] = new_incident(member, personas["grid_member"]["area"])
 
     rows = []
     for name, persona, path_format in PAGES:
@@ -221,8 +225,44 @@ def measure(personas, requests):
                 timings.append(ms)
         p95 = statistics.quantiles(timings, n=20, method="inclusive")[-1]
         rows.append((name, persona, len(queries), statistics.median(timings), p95))
-    rows.append(measure_submit(clients["grid_member"], member, personas, requests))
+    grid = personas["grid_member"]["area"]
+    rows.append(
+        measure_post(
+            clients["grid_member"],
+            "patrol submit (POST)",
+            "grid_member",
+            lambda: f"/patrols/{open_patrol(member, grid).pk}/submit/",
+            {"summary": "bench"},
+            requests,
+        )
+    )
+    rows.append(
+        measure_post(
+            clients["grid_member"],
+            "incident accept (POST)",
+            "grid_member",
+            lambda: f"/incidents/{new_incident(member, grid)}/steps/accept/",
+            {"note": ""},
+            requests,
+        )
+    )
     return rows
+
+
+def sweep_cost():
+    """The time-limit sweep over every open incident, twice (the second finds nothing new)."""
+    from incidents.models import Incident
+    from incidents.services import sweep_time_limits
+
+    open_count = Incident.objects.open().count()
+    for run in ("first", "second"):
+        started = time.perf_counter()
+        warned, escalated = sweep_time_limits()
+        seconds = time.perf_counter() - started
+        print(
+            f"time-limit sweep ({run} run) over {open_count:,} open incidents: {seconds:.2f} s, "
+            f"{warned} warned, {escalated} escalated"
+        )
 
 
 def open_patrol(member, grid_code):
@@ -235,29 +275,45 @@ def open_patrol(member, grid_code):
     return patrol or start_patrol(Area.objects.get(code=grid_code), by=member)
 
 
-def measure_submit(client, member, personas, requests):
-    """POST the patrol log's submit: each request submits a patrol started just before."""
+def new_incident(member, grid_code):
+    """A freshly reported incident in the member's grid; its number."""
+    from grids.models import Area
+    from incidents.models import Category
+    from incidents.services import open_incident
+
+    incident = open_incident(
+        grid=Area.objects.get(code=grid_code),
+        category=Category.objects.get(code="demand"),
+        by=member,
+        title="bench",
+        source="patrol",
+    )
+    return incident.number
+
+
+def measure_post(client, name, persona, prepare, data, requests):
+    """Time a POST over HTTP; `prepare()` gives a fresh path before each request (one more for
+    the in-process query count). Each must answer with a redirect."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    grid = personas["grid_member"]["area"]
-    path = "/patrols/{}/submit/"
     with CaptureQueriesContext(connection) as queries:
-        response = client.post(path.format(open_patrol(member, grid).pk), {"summary": "bench"})
+        response = client.post(prepare(), data)
     if response.status_code != 302:
-        raise RuntimeError(f"patrol submit gave {response.status_code}")
+        raise RuntimeError(f"{name} gave {response.status_code}")
     token = "b" * 32  # the CSRF cookie and header only have to agree
     cookie = f"sessionid={client.cookies['sessionid'].value}; csrftoken={token}"
+    body = "&".join(f"{key}={value}" for key, value in data.items())
     timings = []
     for i in range(WARMUP + requests):
-        patrol = open_patrol(member, grid)
+        path = prepare()
         started = time.perf_counter()
         conn = http.client.HTTPConnection(HOST, PORT, timeout=60)
         try:
             conn.request(
                 "POST",
-                path.format(patrol.pk),
-                body="summary=bench",
+                path,
+                body=body,
                 headers={
                     "Cookie": cookie,
                     "X-CSRFToken": token,
@@ -268,11 +324,11 @@ def measure_submit(client, member, personas, requests):
         finally:
             conn.close()
         if status != 302:
-            raise RuntimeError(f"patrol submit: HTTP POST gave {status}")
+            raise RuntimeError(f"{name}: HTTP POST {path} gave {status}")
         if i >= WARMUP:
             timings.append((time.perf_counter() - started) * 1000)
     p95 = statistics.quantiles(timings, n=20, method="inclusive")[-1]
-    return ("patrol submit (POST)", "grid_member", len(queries), statistics.median(timings), p95)
+    return (name, persona, len(queries), statistics.median(timings), p95)
 
 
 def print_table(rows):
@@ -331,6 +387,8 @@ def main():
     )
     print()
     print_table(rows)
+    print()
+    sweep_cost()
     if not args.skip_import:
         print()
         import_cost(args.import_rows)
