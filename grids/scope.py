@@ -10,7 +10,7 @@ from functools import cached_property
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from .models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area, Post, Role
+from .models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area, Post
 
 
 class Scope:
@@ -105,13 +105,6 @@ class Scope:
 
     def sees_attention_tags(self, area):
         return self.supervises(area)
-
-    @cached_property
-    def top_role(self):
-        """The user's most senior role, for the home page."""
-        order = list(Role)
-        held = [post.role for post in self.posts]
-        return min(held, key=order.index) if held else None
 
 
 def get_scope(request):
