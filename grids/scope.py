@@ -44,12 +44,20 @@ class Scope:
 
     def q(self, field=""):
         """A filter for rows whose area (reached through `field`) is in scope."""
+        return self._under(self.root_paths, field)
+
+    def supervised_q(self, field=""):
+        """A filter for rows whose area lies where the user is stationmaster or above."""
+        paths = [post.area.path for post in self.posts if post.role in SUPERVISOR_ROLES]
+        return self._under(paths, field)
+
+    def _under(self, paths, field):
         if self.is_global:
             return Q()
         lookup = f"{field}__path__startswith" if field else "path__startswith"
         condition = Q(pk__in=[])
-        for root in self.root_paths:
-            condition |= Q(**{lookup: root})
+        for path in paths:
+            condition |= Q(**{lookup: path})
         return condition
 
     def filter(self, queryset, field=""):

@@ -100,14 +100,9 @@ class IncidentQuerySet(models.QuerySet):
     def visible_to(self, scope):
         """Incidents in the user's areas; sensitive ones only where they are the station or
         above, or where they handle them."""
-        qs = scope.filter(self, "grid")
-        if scope.is_global:
-            return qs
-        supervised = Q(pk__in=[])
-        for post in scope.posts:
-            if post.role in {"district_staff", "street_staff", "stationmaster"}:
-                supervised |= Q(grid__path__startswith=post.area.path)
-        return qs.filter(Q(is_sensitive=False) | supervised | Q(handler=scope.user))
+        return scope.filter(self, "grid").filter(
+            Q(is_sensitive=False) | scope.supervised_q("grid") | Q(handler=scope.user)
+        )
 
     def with_light(self, light, now=None):
         """Filter by light. A paused incident keeps the colour it had when it was paused."""

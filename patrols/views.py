@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from grids.models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, User
+from grids.models import GRID_WORKER_ROLES, User
 from grids.paging import paginate
 from grids.scope import get_scope
 
@@ -289,11 +289,7 @@ def instruction_list(request):
 @login_required
 def instruction_create(request):
     scope = get_scope(request)
-    grids = (
-        scope.grids().filter(_supervised(scope)).order_by("code")
-        if not scope.is_global
-        else scope.grids().order_by("code")
-    )
+    grids = scope.grids().filter(scope.supervised_q()).order_by("code")
     if not grids.exists():
         raise PermissionDenied
     form = InstructionForm(request.POST or None, grids=grids)
@@ -304,15 +300,6 @@ def instruction_create(request):
         messages.success(request, _("Instruction issued to %(grid)s.") % {"grid": instruction.grid})
         return redirect("patrols:instructions")
     return render(request, "patrols/instruction_form.html", {"form": form})
-
-
-def _supervised(scope):
-    """Areas where the user is stationmaster or above, as a filter on grids."""
-    condition = Q(pk__in=[])
-    for post in scope.posts:
-        if post.role in SUPERVISOR_ROLES:
-            condition |= Q(path__startswith=post.area.path)
-    return condition
 
 
 def _team(grid, user):
