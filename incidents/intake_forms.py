@@ -64,8 +64,8 @@ class ReportForm(forms.Form):
         min_value=1,
         help_text=_("The number on the resident's register entry."),
     )
-    reporter_name = forms.CharField(label=_("Name"), max_length=50, required=False)
-    reporter_phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    reporter_name = forms.CharField(label=_("Reporter's name"), max_length=50, required=False)
+    reporter_phone = forms.CharField(label=_("Reporter's phone"), max_length=20, required=False)
 
     def __init__(self, *args, scope, **kwargs):
         super().__init__(*args, **kwargs)
