@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "patrols",
     "incidents",
     "notifications",
+    "meetings",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -26,6 +26,8 @@ urlpatterns = [
     path("", include("grids.urls")),
     path("patrols/", include("patrols.urls")),
     path("incidents/", include("incidents.urls")),
+    path("meetings/", include("meetings.urls")),
+    path("reports/", include("reports.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),

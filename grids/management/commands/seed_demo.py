@@ -8,7 +8,10 @@ from django.db import connection, transaction
 
 from grids import demo
 from incidents import demo as incident_demo
+from meetings import demo as meeting_demo
+from meetings import report_demo
 from patrols import demo as patrol_demo
+from reports import demo as reports_demo
 
 
 class Command(BaseCommand):
@@ -47,6 +50,9 @@ class Command(BaseCommand):
                 demo.build_register(rng, levels, self.log)
                 patrol_demo.build_patrols(rng, levels, self.log)
                 incident_demo.build_incidents(rng, levels, self.log)
+                reports_demo.build_boundaries(rng, levels, self.log)
+                meeting_demo.build_meetings(rng, levels, self.log)
+                report_demo.build_grid_reports(rng, levels, self.log)
             if connection.vendor == "postgresql":
                 # Fresh statistics, so the first queries are planned for the real sizes.
                 with connection.cursor() as cursor:
