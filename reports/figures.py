@@ -1,0 +1,716 @@
+"""Every figure the reports and dashboards show, computed in the database.
+
+Plain functions: give them grids (a queryset of grid Areas) and a period of local dates
+[start, end], get `Figures` back. Each call runs a fixed number of queries whatever the
+number of grids or rows: everything that adds up is counted per grid in the database
+(GROUP BY grid, conditional counts), and the per-grid rows are added up per group; what
+does not add up (distinct grid workers, percentiles of the time to close) is computed per
+group in the database (a CASE over the grid ids gives each row its group).
+
+A day's bounds are local midnight to midnight (settings.TIME_ZONE). Patrol windows count
+once they have closed (window end plus the community's grace), so a report on the current
+month does not count today's or tomorrow's windows as missed.
+
+The register (households, residents, floating residents, rentals) as of a past day is read
+from the daily roll-up (`reports.rollup`, table PopulationDay) when it has that day for every
+grid asked for; otherwise it is counted live from the dated stays, as the roll-up itself is.
+`Figures.population_as_of` says which.
+"""
+
+import dataclasses
+import datetime
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from grids.models import GRID_WORKER_ROLES, Area, Membership, Post, Rental, Resident
+from incidents.models import Incident, IncidentQuerySet
+from patrols import windows
+from patrols.models import Instruction, MissedPatrol, Patrol, PatrolSchedule, Slot
+
+# Satisfaction that counts as satisfied: "satisfied" and "basically satisfied" (the usual
+# 满意率 counts both).
+SATISFIED = (Incident.Satisfaction.SATISFIED, Incident.Satisfaction.BASICALLY)
+# A submitted log covers its window (short or not); a returned one was rejected.
+_SUBMITTED = (Patrol.Status.SUBMITTED, Patrol.Status.APPROVED)
+_LOGGED = (*_SUBMITTED, Patrol.Status.RETURNED)
+
+# How many households a cadre served before grids (the report says so beside the workload).
+CADRE_HOUSEHOLDS_BEFORE_GRIDS = (500, 600)
+
+
+def _ratio(part, whole):
+    return part / whole if whole else None
+
+
+@dataclass
+class Figures:
+    """The figures of some grids over a period. Zero everywhere by default, so `Figures()`
+    is an empty row. Rates are fractions (0..1) or None when their denominator is 0."""
+
+    # Patrols. `windows`: 2 per grid per day (am, pm), counting only windows that have
+    # closed (end + grace) by now. Of those: `done` = windows with a submitted or approved
+    # log that is not short, `short` = windows whose submitted logs are all short,
+    # `returned` = windows whose only logs were returned, `missed` = MissedPatrol records
+    # (windows with no log that counts; a late log takes the window out of `missed`, as on
+    # the board).
+    windows: int = 0
+    done: int = 0
+    short: int = 0
+    missed: int = 0
+    returned: int = 0
+    # Incidents of the grids.
+    opened: int = 0  # filed in the period
+    by_category: dict = field(default_factory=dict)  # category name -> opened
+    by_status: dict = field(default_factory=dict)  # status value -> of those opened, now
+    closed: int = 0  # closed in the period
+    due: int = 0  # deadline in the period
+    on_time: int = 0  # of `due`, closed at or before the deadline
+    overdue_open: int = 0  # open at the end of the period (or now), deadline passed
+    median_hours_to_close: float | None = None  # filed -> closed, of those closed
+    p90_hours_to_close: float | None = None
+    escalations: int = 0  # escalated (escalated_at) in the period
+    rework: int = 0  # rework_count summed over those closed in the period
+    satisfied: int = 0  # of those closed: satisfied or basically satisfied
+    rated: int = 0  # of those closed: with a satisfaction
+    overdue_instructions: int = 0  # verification instructions past due, not done, at end
+    # The register as of the end date, and as of the day before the start.
+    households: int = 0
+    residents: int = 0
+    floating: int = 0
+    rentals: int = 0
+    households_before: int = 0
+    residents_before: int = 0
+    floating_before: int = 0
+    rentals_before: int = 0
+    grid_workers: int = 0  # distinct A holders of grid-worker posts
+    grids: int = 0
+
+    # When the register figures come from the daily roll-up (reports.models.PopulationDay):
+    # the aware datetime the oldest roll-up used was computed; None when they were counted
+    # live. Not a dataclass field, since it is not a figure: it is left out of as_dict(),
+    # add() and ==, so figures compare equal whichever way they were counted.
+    population_as_of = None
+
+    # --- derived ---
+
+    @property
+    def covered(self):
+        """Windows with a submitted log (short ones too)."""
+        return self.done + self.short
+
+    @property
+    def coverage(self):
+        return _ratio(self.done + self.short, self.windows)
+
+    @property
+    def done_share(self):
+        return _ratio(self.done, self.windows)
+
+    @property
+    def short_share(self):
+        return _ratio(self.short, self.windows)
+
+    @property
+    def missed_share(self):
+        return _ratio(self.missed, self.windows)
+
+    @property
+    def on_time_rate(self):
+        return _ratio(self.on_time, self.due)
+
+    @property
+    def closure_rate(self):
+        return _ratio(self.closed, self.opened)
+
+    @property
+    def satisfaction_rate(self):
+        return _ratio(self.satisfied, self.rated)
+
+    @property
+    def rework_rate(self):
+        """Rework rounds per closed incident."""
+        return _ratio(self.rework, self.closed)
+
+    @property
+    def households_per_worker(self):
+        return _ratio(self.households, self.grid_workers)
+
+    @property
+    def households_change(self):
+        return self.households - self.households_before
+
+    @property
+    def residents_change(self):
+        return self.residents - self.residents_before
+
+    @property
+    def floating_change(self):
+        return self.floating - self.floating_before
+
+    @property
+    def rentals_change(self):
+        return self.rentals - self.rentals_before
+
+    DERIVED = (
+        "coverage",
+        "done_share",
+        "short_share",
+        "missed_share",
+        "on_time_rate",
+        "closure_rate",
+        "satisfaction_rate",
+        "rework_rate",
+        "households_per_worker",
+    )
+
+    def as_dict(self):
+        """The fields and the derived rates, JSON-safe (for GridReport.figures)."""
+        data = dataclasses.asdict(self)
+        for name in self.DERIVED:
+            data[name] = getattr(self, name)
+        return data
+
+    @classmethod
+    def from_dict(cls, data):
+        """Figures from `as_dict()` output (derived and unknown keys are ignored)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in (data or {}).items() if k in names})
+
+    def add(self, other):
+        """Add another row's counts into this one (percentiles are left alone: they do not
+        add up; grid workers are added, which counts twice a person working two grids)."""
+        for f in dataclasses.fields(self):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if isinstance(mine, int):
+                setattr(self, f.name, mine + theirs)
+            elif isinstance(mine, dict):
+                for key, count in theirs.items():
+                    mine[key] = mine.get(key, 0) + count
+        return self
+
+
+# --- Public functions ---
+
+
+def figures_for(grids, start, end, *, now=None):
+    """Totals over `grids` (a queryset of grid Areas) for the local dates [start, end].
+    Runs 12 queries (10 when the daily roll-up has the register's days; none after the
+    first when there are no grids), whatever the data."""
+    rows = _grid_rows(grids)
+    by_key = _compute(rows, {row.pk: 0 for row in rows}, [(start, end)], now)
+    return by_key[0][0] if by_key else Figures()
+
+
+def figures_by_grid(grids, start, end, *, now=None):
+    """{grid id: Figures} for every grid of `grids`, in their order. Runs 12 queries (10
+    when the daily roll-up has the register's days)."""
+    rows = _grid_rows(grids)
+    by_key = _compute(rows, {row.pk: row.pk for row in rows}, [(start, end)], now)
+    return {row.pk: by_key[row.pk][0] for row in rows}
+
+
+def figures_by_child(area, start, end, grids=None, *, now=None):
+    """[(child, Figures)] for each child area of `area` (street, community or grid), with
+    the totals of the grids under it. `grids` (a queryset of grid Areas) limits the grids
+    counted, e.g. to a scope's; children with none of them are then left out. A grid has no
+    such children: []. Percentiles are per child. Runs 13 queries (11 when the daily roll-up
+    has the register's days)."""
+    if area.kind == Area.Kind.GRID:
+        return []
+    children = list(
+        Area.objects.filter(parent=area)
+        .exclude(kind__in=[Area.Kind.BUILDING, Area.Kind.UNIT])
+        .order_by("code", "pk")
+    )
+    under = Area.objects.under(area).grids()
+    if grids is not None:
+        under = under.filter(pk__in=grids.values("pk"))
+    rows = _grid_rows(under)
+    key_of = {}
+    for row in rows:
+        for child in children:
+            if row.path.startswith(child.path):
+                key_of[row.pk] = child.pk
+                break
+    by_key = _compute(rows, key_of, [(start, end)], now)
+    return [
+        (child, by_key[child.pk][0] if child.pk in by_key else Figures())
+        for child in children
+        if grids is None or child.pk in by_key
+    ]
+
+
+def trend(grids, start, end, step="month", *, now=None):
+    """[(first day of the step, Figures)] for each month (or Monday-to-Sunday week) that
+    overlaps [start, end], each clipped to the period. Runs the same fixed number of
+    queries as figures_for, however many steps."""
+    rows = _grid_rows(grids)
+    periods = steps(start, end, step)
+    clipped = [(max(first, start), min(last, end)) for first, last in periods]
+    by_key = _compute(rows, {row.pk: 0 for row in rows}, clipped, now)
+    figures = by_key[0] if by_key else [Figures() for _ in periods]
+    return [(first, f) for (first, _), f in zip(periods, figures, strict=True)]
+
+
+def steps(start, end, step="month"):
+    """[(first, last)] local dates of the months (or Monday-to-Sunday weeks) that overlap
+    [start, end]. Runs no queries."""
+    result = []
+    if step == "week":
+        first = start - datetime.timedelta(days=start.weekday())
+        while first <= end:
+            result.append((first, first + datetime.timedelta(days=6)))
+            first += datetime.timedelta(days=7)
+        return result
+    if step != "month":
+        raise ValueError(f"step must be 'month' or 'week', not {step!r}")
+    first = start.replace(day=1)
+    while first <= end:
+        following = (first + datetime.timedelta(days=32)).replace(day=1)
+        result.append((first, following - datetime.timedelta(days=1)))
+        first = following
+    return result
+
+
+def local_midnight(day):
+    """The aware moment a local date starts."""
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=timezone.get_default_timezone())
+
+
+# --- The computation ---
+
+
+@dataclass(frozen=True)
+class _Grid:
+    pk: int
+    path: str
+    parent_id: int
+
+
+def _grid_rows(grids):
+    """(pk, path, parent id) of the grids. One query for a queryset, none for a list of
+    Areas."""
+    if isinstance(grids, QuerySet):
+        values = grids.order_by("code", "pk").values_list("pk", "path", "parent_id")
+        return [_Grid(*row) for row in values]
+    return [_Grid(grid.pk, grid.path, grid.parent_id) for grid in grids]
+
+
+def _schedules(rows):
+    """{community id: PatrolSchedule} (the default one where none is saved). One query."""
+    community_ids = {row.parent_id for row in rows}
+    saved = {
+        s.community_id: s for s in PatrolSchedule.objects.filter(community_id__in=community_ids)
+    }
+    return {cid: saved.get(cid) or PatrolSchedule(community_id=cid) for cid in community_ids}
+
+
+def _empty(grid_count):
+    return Figures(grids=grid_count)
+
+
+class _Keys:
+    """Which group each grid's rows count in: `key_of` maps grid id -> group key (an int)."""
+
+    def __init__(self, key_of):
+        self.key_of = key_of
+        self.ids = list(key_of)
+        self.groups = defaultdict(list)
+        for grid_id, key in key_of.items():
+            self.groups[key].append(grid_id)
+
+    def rows(self, qs, grid_field, *extra, **aggregates):
+        """[(key, row)] of `aggregates` per group (and per `extra` fields): one query."""
+        qs = qs.filter(**{f"{grid_field}__in": self.ids}).order_by()
+        if len(self.groups) == 1:
+            (key,) = self.groups
+            if extra:
+                return [(key, row) for row in qs.values(*extra).annotate(**aggregates)]
+            return [(key, qs.aggregate(**aggregates))]
+        if all(key == grid_id for grid_id, key in self.key_of.items()):
+            expression = F(grid_field)
+        else:
+            expression = Case(
+                *(
+                    When(**{f"{grid_field}__in": ids}, then=Value(key))
+                    for key, ids in self.groups.items()
+                ),
+                output_field=IntegerField(),
+            )
+        rows = qs.values(*extra, _key=expression).annotate(**aggregates)
+        return [(row.pop("_key"), row) for row in rows]
+
+    def per_grid(self, qs, grid_field, *extra, **aggregates):
+        """[(grid id, row)] of `aggregates` per grid (and per `extra`): one query."""
+        qs = qs.filter(**{f"{grid_field}__in": self.ids}).order_by()
+        rows = qs.values(*extra, _grid=F(grid_field)).annotate(**aggregates)
+        return [(row.pop("_grid"), row) for row in rows]
+
+
+class _PercentileHours(Aggregate):
+    """PostgreSQL's percentile_cont over a duration, in hours."""
+
+    function = "PERCENTILE_CONT"
+    name = "PercentileHours"
+    template = (
+        "%(function)s(%(fraction)s) WITHIN GROUP "
+        "(ORDER BY EXTRACT(EPOCH FROM %(expressions)s) / 3600.0)"
+    )
+    output_field = FloatField()
+
+    def __init__(self, fraction, expression, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+def percentile(values, fraction):
+    """percentile_cont: linear interpolation between the closest ranks. None when empty."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    position = fraction * (len(ordered) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _closed_windows(rows, schedules, start, end, moment):
+    """({grid id: closed windows in [start, end]}, Q for patrol-like rows of closed windows).
+    Every window of a day before yesterday has closed, none of a day after today; yesterday's
+    and today's are checked against each community's schedule. Runs no queries."""
+    today = timezone.localdate(moment)
+    all_closed_until = min(end, today - datetime.timedelta(days=2))
+    full_days = max(0, (all_closed_until - start).days + 1)
+    closed_q = Q(day__gte=start, day__lte=all_closed_until)
+    boundary = defaultdict(list)  # (day, slot) -> grid ids
+    counts = {}
+    for row in rows:
+        schedule = schedules[row.parent_id]
+        count = 2 * full_days
+        for day in (today - datetime.timedelta(days=1), today):
+            if start <= day <= end:
+                for slot in Slot.values:
+                    if windows.is_closed(schedule, day, slot, moment):
+                        count += 1
+                        boundary[day, slot].append(row.pk)
+        counts[row.pk] = count
+    for (day, slot), ids in boundary.items():
+        closed_q |= Q(day=day, slot=slot, grid_id__in=ids)
+    return counts, closed_q
+
+
+def _compute(rows, key_of, periods, now=None):
+    """{key: [Figures, one per period]} for the groups of `key_of` (grid id -> key) and the
+    periods ([(start, end)] local dates, in order, not overlapping). Every query counts all
+    the periods at once (one conditional aggregate per period), so the number of queries
+    does not depend on the periods either: 11 queries (the schedules, then 10; the two
+    counting the register live are left out when the daily roll-up has all its days), none when
+    there are no grids."""
+    rows = [row for row in rows if row.pk in key_of]
+    if not rows:
+        return {}
+    now = now or timezone.now()
+    keys = _Keys(key_of)
+    result = {key: [_empty(len(ids)) for _ in periods] for key, ids in keys.groups.items()}
+    schedules = _schedules(rows)
+    indexed = list(enumerate(periods))
+
+    def add(grid_id, n, **counts):
+        figures = result[key_of[grid_id]][n]
+        for name, value in counts.items():
+            setattr(figures, name, getattr(figures, name) + (value or 0))
+
+    def spread(grid_id, row, *names):
+        """Add the per-period aggregates `<name>_<n>` of a row to the grid's figures."""
+        for n, _ in indexed:
+            add(grid_id, n, **{name: row[f"{name}_{n}"] for name in names})
+
+    def per_period(**makers):
+        """{<name>_<n>: maker(n, start, end)} for every period."""
+        return {
+            f"{name}_{n}": make(n, start, end)
+            for n, (start, end) in indexed
+            for name, make in makers.items()
+        }
+
+    # Patrols: windows that closed, and what happened in them.
+    closed_q = None
+    for n, (start, end) in indexed:
+        window_counts, period_q = _closed_windows(rows, schedules, start, end, now)
+        closed_q = period_q if closed_q is None else closed_q | period_q
+        for grid_id, count in window_counts.items():
+            add(grid_id, n, windows=count)
+
+    def days(slot, condition):
+        def make(n, start, end):
+            period = Q(slot=slot, day__gte=start, day__lte=end)
+            return Count("day", distinct=True, filter=period & condition)
+
+        return make
+
+    submitted = Q(status__in=_SUBMITTED)
+    full = submitted & Q(is_short=False)
+    logged = Q(status__in=_LOGGED)
+    for grid_id, row in keys.per_grid(
+        Patrol.objects.filter(closed_q),
+        "grid_id",
+        **per_period(
+            full_am=days(Slot.MORNING, full),
+            full_pm=days(Slot.AFTERNOON, full),
+            submitted_am=days(Slot.MORNING, submitted),
+            submitted_pm=days(Slot.AFTERNOON, submitted),
+            logged_am=days(Slot.MORNING, logged),
+            logged_pm=days(Slot.AFTERNOON, logged),
+        ),
+    ):
+        for n, _ in indexed:
+            done = row[f"full_am_{n}"] + row[f"full_pm_{n}"]
+            covered = row[f"submitted_am_{n}"] + row[f"submitted_pm_{n}"]
+            logged_windows = row[f"logged_am_{n}"] + row[f"logged_pm_{n}"]
+            add(grid_id, n, done=done, short=covered - done, returned=logged_windows - covered)
+
+    late_log = Patrol.objects.filter(
+        grid_id=OuterRef("grid_id"), day=OuterRef("day"), slot=OuterRef("slot"), status__in=_LOGGED
+    )
+    for grid_id, row in keys.per_grid(
+        MissedPatrol.objects.filter(closed_q).filter(~Exists(late_log)),
+        "grid_id",
+        **per_period(missed=lambda n, start, end: Count("pk", filter=Q(day__range=(start, end)))),
+    ):
+        spread(grid_id, row, "missed")
+
+    # Incidents.
+    bounds = [
+        (local_midnight(start), local_midnight(end + datetime.timedelta(days=1)))
+        for start, end in periods
+    ]
+    cuts = [min(end_at, now) for _, end_at in bounds]
+
+    def within(name, n):
+        start_at, end_at = bounds[n]
+        return Q(**{f"{name}__gte": start_at, f"{name}__lt": end_at})
+
+    def open_overdue_at(cut):
+        still_open = Q(closed_at__isnull=True, status__in=IncidentQuerySet.OPEN_STATES)
+        return Q(filed_at__lt=cut, deadline_at__lte=cut) & (still_open | Q(closed_at__gt=cut))
+
+    first_at, last_at = bounds[0][0], bounds[-1][1]
+    incidents = Incident.objects.filter(filed_at__lt=last_at).filter(
+        Q(filed_at__gte=first_at)
+        | Q(closed_at__gte=first_at)
+        | Q(deadline_at__gte=first_at)
+        | Q(escalated_at__gte=first_at)
+        | Q(closed_at__isnull=True)
+    )
+    names = ["closed", "due", "on_time", "overdue_open", "escalations", "rework", "satisfied"]
+    names.append("rated")
+    for grid_id, row in keys.per_grid(
+        incidents,
+        "grid_id",
+        **per_period(
+            closed=lambda n, *_: Count("pk", filter=within("closed_at", n)),
+            due=lambda n, *_: Count("pk", filter=within("deadline_at", n)),
+            on_time=lambda n, *_: Count(
+                "pk", filter=within("deadline_at", n) & Q(closed_at__lte=F("deadline_at"))
+            ),
+            overdue_open=lambda n, *_: Count("pk", filter=open_overdue_at(cuts[n])),
+            escalations=lambda n, *_: Count("pk", filter=within("escalated_at", n)),
+            rework=lambda n, *_: Sum("rework_count", filter=within("closed_at", n)),
+            satisfied=lambda n, *_: Count(
+                "pk", filter=within("closed_at", n) & Q(satisfaction__in=SATISFIED)
+            ),
+            rated=lambda n, *_: Count("pk", filter=within("closed_at", n) & ~Q(satisfaction="")),
+        ),
+    ):
+        spread(grid_id, row, *names)
+
+    filed = Incident.objects.filter(filed_at__gte=first_at, filed_at__lt=last_at)
+    for grid_id, row in keys.per_grid(
+        filed,
+        "grid_id",
+        "category__name",
+        "status",
+        **per_period(opened=lambda n, *_: Count("pk", filter=within("filed_at", n))),
+    ):
+        category, status = row["category__name"], row["status"]
+        for n, _ in indexed:
+            count = row[f"opened_{n}"]
+            if count:
+                figures = result[key_of[grid_id]][n]
+                figures.opened += count
+                figures.by_category[category] = figures.by_category.get(category, 0) + count
+                figures.by_status[status] = figures.by_status.get(status, 0) + count
+
+    # Time to close, per group.
+    closed = Incident.objects.filter(closed_at__gte=first_at, closed_at__lt=last_at)
+    if connection.vendor == "postgresql":
+        duration = ExpressionWrapper(F("closed_at") - F("filed_at"), output_field=DurationField())
+        for key, row in keys.rows(
+            closed,
+            "grid_id",
+            **per_period(
+                median=lambda n, *_: _PercentileHours(0.5, duration, filter=within("closed_at", n)),
+                p90=lambda n, *_: _PercentileHours(0.9, duration, filter=within("closed_at", n)),
+            ),
+        ):
+            for n, _ in indexed:
+                result[key][n].median_hours_to_close = row[f"median_{n}"]
+                result[key][n].p90_hours_to_close = row[f"p90_{n}"]
+    else:
+        hours = defaultdict(list)
+        for grid_id, filed_at, closed_at in closed.filter(grid_id__in=keys.ids).values_list(
+            "grid_id", "filed_at", "closed_at"
+        ):
+            for n, (start_at, end_at) in enumerate(bounds):
+                if start_at <= closed_at < end_at:
+                    hours[key_of[grid_id], n].append((closed_at - filed_at).total_seconds() / 3600)
+        for (key, n), values in hours.items():
+            result[key][n].median_hours_to_close = percentile(values, 0.5)
+            result[key][n].p90_hours_to_close = percentile(values, 0.9)
+
+    # Verification instructions not done when the period ended (or now).
+    def overdue_instructions(cut):
+        not_done = Q(completed_at__isnull=True) | Q(completed_at__gte=cut)
+        return Q(issued_at__lt=cut, due_on__lt=timezone.localdate(cut)) & not_done
+
+    instructions = Instruction.objects.filter(
+        issued_at__lt=cuts[-1], due_on__lt=timezone.localdate(cuts[-1])
+    ).filter(Q(completed_at__isnull=True) | Q(completed_at__gte=cuts[0]))
+    for grid_id, row in keys.per_grid(
+        instructions,
+        "grid_id",
+        **per_period(
+            overdue_instructions=lambda n, *_: Count("pk", filter=overdue_instructions(cuts[n]))
+        ),
+    ):
+        spread(grid_id, row, "overdue_instructions")
+
+    # The register, as of each period's end date and the day before its start: from the
+    # daily roll-up for the past days it covers completely, counted live for the others.
+    ends = [end for _, end in periods]
+    eves = [start - datetime.timedelta(days=1) for start, _ in periods]
+    wanted = set(ends) | set(eves)
+    today = timezone.localdate(now)
+    rolled = _rolled_up(keys, {day for day in wanted if day < today})
+    counts = defaultdict(lambda: dict.fromkeys(REGISTER, 0))  # (key, day) -> counts
+    for day, (_computed_at, by_key) in rolled.items():
+        for key, row in by_key.items():
+            counts[key, day] = row
+    for (grid_id, day), row in register_by_grid(keys.ids, wanted - set(rolled)).items():
+        totals = counts[key_of[grid_id], day]
+        for name in REGISTER:
+            totals[name] += row[name]
+    for key, figures_list in result.items():
+        for figures, end, eve in zip(figures_list, ends, eves, strict=True):
+            for name in REGISTER:
+                setattr(figures, name, counts[key, end][name])
+                setattr(figures, f"{name}_before", counts[key, eve][name])
+            used = [rolled[day][0] for day in (end, eve) if day in rolled]
+            figures.population_as_of = min(used) if used else None
+
+    # Grid workers: distinct people per group (posts have no dates: the same every period).
+    for key, row in keys.rows(
+        Post.objects.filter(role__in=GRID_WORKER_ROLES),
+        "area_id",
+        n=Count("holder_a_id", distinct=True),
+    ):
+        for figures in result[key]:
+            figures.grid_workers = row["n"] or 0
+    return result
+
+
+# --- The register as of a day ---
+
+REGISTER = ("households", "residents", "floating", "rentals")
+
+
+def as_of(day):
+    """The filter of Membership.objects.as_of(day) (who lived where on `day`), as a
+    condition for a conditional aggregate."""
+    return Q(moved_in_on__lte=day) & (Q(moved_out_on__isnull=True) | Q(moved_out_on__gt=day))
+
+
+def renting(day):
+    """Rentals running on `day`, as a condition."""
+    return Q(starts_on__lte=day, ends_on__gte=day)
+
+
+def register_by_grid(grid_ids, days):
+    """{(grid id, day): {"households", "residents", "floating", "rentals": count}} of each
+    grid as of each of the local dates `days`, counted live in one grouped pass over the
+    stays and one over the rentals: two queries, none without grids or days. A grid with
+    nothing on a day may be missing or zero."""
+    days = sorted(set(days))
+    if not days or not grid_ids:
+        return {}
+    result = defaultdict(lambda: dict.fromkeys(REGISTER, 0))
+    floating = Q(population=Resident.Population.FLOATING)
+    stays = Membership.objects.filter(grid_id__in=grid_ids, moved_in_on__lte=days[-1]).filter(
+        Q(moved_out_on__isnull=True) | Q(moved_out_on__gt=days[0])
+    )
+    aggregates = {}
+    for n, day in enumerate(days):
+        aggregates[f"households_{n}"] = Count("household_id", distinct=True, filter=as_of(day))
+        aggregates[f"residents_{n}"] = Count("pk", filter=as_of(day))
+        aggregates[f"floating_{n}"] = Count("pk", filter=as_of(day) & floating)
+    for row in stays.order_by().values("grid_id").annotate(**aggregates):
+        for n, day in enumerate(days):
+            counts = result[row["grid_id"], day]
+            for name in ("households", "residents", "floating"):
+                counts[name] = row[f"{name}_{n}"]
+    rentals = Rental.objects.filter(
+        household__grid_id__in=grid_ids, starts_on__lte=days[-1], ends_on__gte=days[0]
+    )
+    aggregates = {f"rentals_{n}": Count("pk", filter=renting(day)) for n, day in enumerate(days)}
+    for row in rentals.order_by().values(_grid=F("household__grid_id")).annotate(**aggregates):
+        for n, day in enumerate(days):
+            result[row["_grid"], day]["rentals"] = row[f"rentals_{n}"]
+    return dict(result)
+
+
+def _rolled_up(keys, days):
+    """{day: (oldest computed_at, {key: counts})} for those of the past `days` that the daily
+    roll-up covers for every grid of `keys`, summed per group in the database. One query,
+    none without days."""
+    from .models import PopulationDay
+
+    if not days:
+        return {}
+    found = defaultdict(dict)
+    grids = defaultdict(int)
+    computed = {}
+    for key, row in keys.rows(
+        PopulationDay.objects.filter(day__in=days),
+        "grid_id",
+        "day",
+        **{name: Sum(name) for name in REGISTER},
+        n=Count("pk"),
+        computed_at=Min("computed_at"),
+    ):
+        day = row["day"]
+        found[day][key] = {name: row[name] for name in REGISTER}
+        grids[day] += row["n"]
+        computed[day] = min(computed.get(day, row["computed_at"]), row["computed_at"])
+    return {
+        day: (computed[day], by_key) for day, by_key in found.items() if grids[day] == len(keys.ids)
+    }
