@@ -1,7 +1,401 @@
+"""The meetings list and a meeting's page: its agenda, attendance, minutes and decisions,
+action items, and closing it.
+
+Every meeting is reached through `Meeting.objects.visible_to(scope, user)`: the supervisors
+of its community and its participants read it; anyone else gets a 404. Only the community's
+supervisors (its stationmaster, or the street and district above) change it."""
+
+import datetime
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from grids.models import Area
+from grids.paging import paginate
+from grids.scope import get_scope
+
+from . import services
+from .forms import (
+    ActionItemForm,
+    AgendaItemForm,
+    AttendanceForm,
+    IncidentFromActionForm,
+    MeetingFilterForm,
+    MinutesForm,
+    Roster,
+)
+from .gridreports import reports_for_meeting
+from .models import ActionItem, AgendaItem, Kind, Meeting
+
+
+def _visible(request):
+    return Meeting.objects.visible_to(get_scope(request), request.user)
+
+
+def _meeting(request, meeting_id):
+    return get_object_or_404(
+        _visible(request).select_related("community", "closed_by"), pk=meeting_id
+    )
+
+
+def _require_supervisor(request, meeting):
+    if not get_scope(request).supervises(meeting.community):
+        raise PermissionDenied
+
+
+def _editable_meeting(request, meeting_id):
+    meeting = _meeting(request, meeting_id)
+    _require_supervisor(request, meeting)
+    return meeting
+
+
+def _agenda_item(request, agenda_item_id):
+    item = get_object_or_404(
+        AgendaItem.objects.select_related("meeting__community").filter(
+            meeting__in=_visible(request)
+        ),
+        pk=agenda_item_id,
+    )
+    _require_supervisor(request, item.meeting)
+    return item
+
+
+def _action_item(request, action_item_id):
+    """An action item of a meeting the user sees, or one they own."""
+    return get_object_or_404(
+        ActionItem.objects.select_related("meeting__community", "grid").filter(
+            Q(meeting__in=_visible(request)) | Q(owner=request.user)
+        ),
+        pk=action_item_id,
+    )
+
+
+def _back(meeting, anchor=""):
+    return redirect(meeting.get_absolute_url() + (f"#{anchor}" if anchor else ""))
+
+
+def _run(request, action, *args, done="", **kwargs):
+    """Call a service; say what happened, or why it could not."""
+    try:
+        result = action(*args, **kwargs)
+    except services.MeetingError as exc:
+        messages.error(request, str(exc))
+        return None
+    if done:
+        messages.success(request, done)
+    return result
+
+
+# --- The list ---
 
 
 @login_required
 def meeting_list(request):
-    return render(request, "meetings/meeting_list.html", {})
+    form = MeetingFilterForm(request.GET)
+    form.is_valid()
+    when = form.cleaned_data.get("when") or "upcoming"
+    kind = form.cleaned_data.get("kind")
+    now = timezone.now()
+    meetings = _visible(request).select_related("community")
+    if kind:
+        meetings = meetings.filter(kind=kind)
+    if when == "upcoming":
+        meetings = meetings.upcoming(now)
+    else:
+        meetings = meetings.filter(
+            Q(ends_at__lt=now) | ~Q(status=Meeting.Status.SCHEDULED)
+        ).order_by("-starts_at")
+    return render(
+        request,
+        "meetings/meeting_list.html",
+        {
+            "form": form,
+            "when": when,
+            "kind": kind or "",
+            "kinds": Kind.choices,
+            "whens": MeetingFilterForm.WHEN,
+            "now": now,
+            **paginate(request, meetings),
+        },
+    )
+
+
+# --- A meeting's page ---
+
+
+@login_required
+def detail(request, meeting_id):
+    meeting = _meeting(request, meeting_id)
+    services.ensure_agenda(meeting)
+    return render(request, "meetings/meeting_detail.html", _context(request, meeting))
+
+
+def _context(request, meeting, **forms):
+    """Everything the meeting's page shows. Runs a fixed number of queries: participants,
+    agenda, action items, and for a supervisor the roster and the grids (twice: the grid
+    list and the action item form's choices), and for a monthly meeting the grid reports."""
+    scope = get_scope(request)
+    supervises = scope.supervises(meeting.community)
+    is_open = meeting.status == Meeting.Status.SCHEDULED
+    can_edit = supervises and is_open
+    participants = list(
+        meeting.participants.select_related(
+            "user", "substitute", "post__area", "post__holder_a", "post__holder_b"
+        ).order_by("post__area__code", "post__role", "user__username")
+    )
+    agenda = meeting.agenda.select_related("incident", "grid")
+    if not supervises:
+        # Sensitive incidents are for the station and above.
+        agenda = agenda.exclude(incident__is_sensitive=True)
+    action_items = list(meeting.action_items.select_related("owner", "grid", "incident"))
+    context = {
+        "meeting": meeting,
+        "now": timezone.now(),
+        "supervises": supervises,
+        "can_edit": can_edit,
+        "participants": participants,
+        "agenda": list(agenda),
+        "action_items": action_items,
+        "expected_count": sum(p.attendance == "expected" for p in participants),
+        "grid_reports": list(reports_for_meeting(meeting)) if meeting.kind == Kind.MONTHLY else [],
+    }
+    if supervises and meeting.status != Meeting.Status.CANCELLED:
+        grids = Area.objects.grids().filter(parent=meeting.community).order_by("code")
+        context["grids"] = list(grids)
+        if can_edit:
+            roster = Roster(meeting, participants)
+            context["attendance_forms"] = forms.get("attendance_forms") or [
+                AttendanceForm(participant=p, roster=roster) for p in participants
+            ]
+            context["minutes_form"] = forms.get("minutes_form") or MinutesForm(instance=meeting)
+            context["agenda_form"] = forms.get("agenda_form") or AgendaItemForm(prefix="agenda")
+            context["action_form"] = forms.get("action_form") or ActionItemForm(
+                prefix="action",
+                meeting=meeting,
+                roster=roster,
+                grids=grids,
+                initial={"due_on": timezone.localdate() + datetime.timedelta(days=7)},
+            )
+    return context
+
+
+def _render_invalid(request, meeting, **forms):
+    messages.error(request, _("Please correct the errors below."))
+    return render(
+        request, "meetings/meeting_detail.html", _context(request, meeting, **forms), status=400
+    )
+
+
+# --- The agenda ---
+
+
+@login_required
+@require_POST
+def agenda_redraft(request, meeting_id):
+    meeting = _editable_meeting(request, meeting_id)
+    _run(
+        request,
+        services.redraft_agenda,
+        meeting,
+        by=request.user,
+        done=_("The agenda was drafted again from today's data; your own items stay."),
+    )
+    return _back(meeting, "agenda")
+
+
+@login_required
+@require_POST
+def agenda_add(request, meeting_id):
+    meeting = _editable_meeting(request, meeting_id)
+    form = AgendaItemForm(request.POST, prefix="agenda")
+    if not form.is_valid():
+        return _render_invalid(request, meeting, agenda_form=form)
+    _run(
+        request,
+        services.add_agenda_item,
+        meeting,
+        by=request.user,
+        done=_("Item added to the agenda."),
+        **form.cleaned_data,
+    )
+    return _back(meeting, "agenda")
+
+
+@login_required
+@require_POST
+def agenda_edit(request, agenda_item_id):
+    item = _agenda_item(request, agenda_item_id)
+    form = AgendaItemForm(request.POST)
+    if form.is_valid():
+        _run(
+            request,
+            services.update_agenda_item,
+            item,
+            by=request.user,
+            done=_("Agenda item saved."),
+            **form.cleaned_data,
+        )
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return _back(item.meeting, f"agenda-{item.pk}")
+
+
+@login_required
+@require_POST
+def agenda_move(request, agenda_item_id):
+    item = _agenda_item(request, agenda_item_id)
+    _run(
+        request,
+        services.move_agenda_item,
+        item,
+        by=request.user,
+        up=request.POST.get("direction") != "down",
+    )
+    return _back(item.meeting, f"agenda-{item.pk}")
+
+
+@login_required
+@require_POST
+def agenda_delete(request, agenda_item_id):
+    item = _agenda_item(request, agenda_item_id)
+    _run(
+        request,
+        services.delete_agenda_item,
+        item,
+        by=request.user,
+        done=_("Item removed from the agenda."),
+    )
+    return _back(item.meeting, "agenda")
+
+
+# --- Attendance, minutes, closing ---
+
+
+@login_required
+@require_POST
+def attendance(request, meeting_id):
+    meeting = _editable_meeting(request, meeting_id)
+    participants = list(
+        meeting.participants.select_related(
+            "user", "substitute", "post__holder_a", "post__holder_b"
+        )
+    )
+    roster = Roster(meeting, participants)
+    forms = [AttendanceForm(request.POST, participant=p, roster=roster) for p in participants]
+    if not all(form.is_valid() for form in forms):
+        return _render_invalid(request, meeting, attendance_forms=forms)
+    _run(
+        request,
+        services.record_attendance,
+        meeting,
+        [form.row() for form in forms],
+        by=request.user,
+        done=_("Attendance saved."),
+    )
+    return _back(meeting, "attendance")
+
+
+@login_required
+@require_POST
+def minutes(request, meeting_id):
+    meeting = _editable_meeting(request, meeting_id)
+    form = MinutesForm(request.POST, instance=meeting)
+    if not form.is_valid():
+        return _render_invalid(request, meeting, minutes_form=form)
+    _run(
+        request,
+        services.record_minutes,
+        meeting,
+        by=request.user,
+        minutes=form.cleaned_data["minutes"],
+        decisions=form.cleaned_data["decisions"],
+        seen_updated_at=form.cleaned_data.get("seen_updated_at"),
+        done=_("Minutes and decisions saved."),
+    )
+    return _back(meeting, "minutes")
+
+
+@login_required
+@require_POST
+def close(request, meeting_id):
+    meeting = _editable_meeting(request, meeting_id)
+    _run(
+        request, services.close_meeting, meeting, by=request.user, done=_("The meeting is closed.")
+    )
+    return _back(meeting)
+
+
+# --- Action items ---
+
+
+@login_required
+@require_POST
+def action_add(request, meeting_id):
+    meeting = _editable_meeting(request, meeting_id)
+    participants = list(meeting.participants.select_related("user"))
+    grids = Area.objects.grids().filter(parent=meeting.community)
+    form = ActionItemForm(
+        request.POST,
+        prefix="action",
+        meeting=meeting,
+        roster=Roster(meeting, participants),
+        grids=grids,
+    )
+    if not form.is_valid():
+        return _render_invalid(request, meeting, action_form=form)
+    _run(
+        request,
+        services.add_action_item,
+        meeting,
+        by=request.user,
+        done=_("Action item added."),
+        **form.cleaned_data,
+    )
+    return _back(meeting, "actions")
+
+
+@login_required
+@require_POST
+def action_done(request, action_item_id):
+    item = _action_item(request, action_item_id)
+    if item.owner_id != request.user.pk:
+        _require_supervisor(request, item.meeting)
+    if services.mark_action_done(item, by=request.user):
+        messages.success(request, _("Action item done."))
+    else:
+        messages.info(request, _("This action item was already closed."))
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    if not _visible(request).filter(pk=item.meeting_id).exists():
+        return redirect("home")  # an owner who does not attend the meeting
+    return redirect(item.meeting.get_absolute_url() + "#actions")
+
+
+@login_required
+@require_POST
+def action_incident(request, action_item_id):
+    item = _action_item(request, action_item_id)
+    _require_supervisor(request, item.meeting)
+    form = IncidentFromActionForm(
+        request.POST, grids=Area.objects.grids().filter(parent=item.meeting.community)
+    )
+    if not form.is_valid():
+        messages.error(request, _("Choose the grid the incident belongs to."))
+        return _back(item.meeting, f"action-{item.pk}")
+    incident = _run(
+        request, services.make_incident, item, by=request.user, grid=form.cleaned_data["grid"]
+    )
+    if incident is not None:
+        messages.success(
+            request,
+            _("Incident %(number)s opened for the action item.") % {"number": incident.number},
+        )
+    return _back(item.meeting, f"action-{item.pk}")

@@ -1,0 +1,181 @@
+"""The draft agenda of a meeting, assembled from the data: what the station should talk about.
+
+`draft_agenda` replaces the items it drafted before (the station's own items, source OTHER,
+stay) with one item per:
+
+- open incident of the community that is overdue (its deadline has passed; a paused one
+  keeps the colour it had when paused), supervised, or escalated since the last meeting;
+- grid with missed patrol windows since the last meeting (with the count);
+- open verification instruction of the community's grids;
+- open action item of an earlier meeting of the same series.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents.models import Incident
+from patrols.models import Instruction, MissedPatrol
+
+from .models import ActionItem, AgendaItem, Kind, Meeting
+
+Source = AgendaItem.Source
+
+# Without a previous meeting, the agenda looks back one period of the series.
+LOOK_BACK = {Kind.WEEKLY: datetime.timedelta(days=7), Kind.MONTHLY: datetime.timedelta(days=31)}
+
+
+def previous_meeting(meeting):
+    """The last meeting of the same series before this one that was not cancelled, or None.
+    Runs one query."""
+    return (
+        Meeting.objects.filter(series_id=meeting.series_id, starts_at__lt=meeting.starts_at)
+        .exclude(status=Meeting.Status.CANCELLED)
+        .order_by("-starts_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def draft_agenda(meeting, now=None):
+    """Replace the meeting's drafted agenda items with fresh ones from the data; items the
+    station added by hand are kept, after the drafted ones. Sets `agenda_generated_at`.
+
+    Runs a fixed number of queries (at most eleven), however much data there is. The
+    meeting's row is locked first, so two drafts of the same meeting run one after the other
+    and never leave duplicates."""
+    now = now or timezone.now()
+    # Query 1: lock the meeting (and read its community's path).
+    community = (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("community")
+        .get(pk=meeting.pk)
+        .community
+    )
+    # Query 2: the previous meeting of the series.
+    previous = previous_meeting(meeting)
+    since = previous.starts_at if previous else meeting.starts_at - LOOK_BACK[meeting.kind]
+    since_day = timezone.localtime(since).date()
+    in_community = community.path
+
+    items = []
+    # Query 3: incidents.
+    incidents = (
+        Incident.objects.open()
+        .filter(grid__path__startswith=in_community)
+        .annotate(moment=Coalesce(F("paused_at"), Value(now)))
+        .filter(Q(deadline_at__lte=F("moment")) | Q(is_supervised=True) | Q(escalated_at__gt=since))
+        .select_related("grid")
+        .order_by("deadline_at", "pk")
+    )
+    for incident in incidents:
+        reasons = []
+        if incident.escalated_at and incident.escalated_at > since:
+            reasons.append((Source.ESCALATED, _("escalated")))
+        if incident.deadline_at <= incident.moment:
+            reasons.append((Source.OVERDUE, _("overdue")))
+        if incident.is_supervised:
+            reasons.append((Source.SUPERVISED, _("supervised")))
+        items.append(
+            AgendaItem(
+                source=reasons[0][0],
+                text=_("%(number)s %(title)s (%(grid)s): %(reasons)s")
+                % {
+                    "number": incident.number,
+                    "title": incident.title,
+                    "grid": incident.grid.name,
+                    "reasons": ", ".join(str(label) for _source, label in reasons),
+                },
+                incident=incident,
+                grid=incident.grid,
+            )
+        )
+
+    # Query 4: missed patrol windows, counted per grid in the database.
+    missed = (
+        MissedPatrol.objects.filter(grid__path__startswith=in_community, day__gte=since_day)
+        .values("grid_id", "grid__name", "grid__code")
+        .annotate(count=Count("pk"))
+        .order_by("grid__code")
+    )
+    for row in missed:
+        items.append(
+            AgendaItem(
+                source=Source.MISSED_PATROLS,
+                text=_("%(grid)s: %(count)d missed patrol windows since %(since)s")
+                % {"grid": row["grid__name"], "count": row["count"], "since": since_day},
+                grid_id=row["grid_id"],
+            )
+        )
+
+    # Query 5: open verification instructions.
+    instructions = (
+        Instruction.objects.open()
+        .filter(grid__path__startswith=in_community)
+        .select_related("grid")
+        .order_by("due_on", "pk")
+    )
+    for instruction in instructions:
+        items.append(
+            AgendaItem(
+                source=Source.INSTRUCTION,
+                text=_("%(grid)s: verify “%(text)s” by %(due)s")
+                % {
+                    "grid": instruction.grid.name,
+                    "text": _shorten(instruction.text, 150),
+                    "due": instruction.due_on,
+                },
+                instruction=instruction,
+                grid=instruction.grid,
+            )
+        )
+
+    # Query 6: open action items of the series' earlier meetings.
+    actions = (
+        ActionItem.objects.open()
+        .filter(meeting__series_id=meeting.series_id, meeting__starts_at__lt=meeting.starts_at)
+        .select_related("owner")
+        .order_by("due_on", "pk")
+    )
+    for action in actions:
+        items.append(
+            AgendaItem(
+                source=Source.ACTION_ITEM,
+                text=_("%(text)s (%(owner)s, by %(due)s)")
+                % {
+                    "text": _shorten(action.text, 200),
+                    "owner": action.owner,
+                    "due": action.due_on,
+                },
+                action_item=action,
+                grid_id=action.grid_id,
+            )
+        )
+
+    # Query 7: drop the old draft; query 8: the station's own items, kept after the draft.
+    meeting.agenda.exclude(source=Source.OTHER).delete()
+    own = list(meeting.agenda.order_by("position", "pk"))
+    for position, item in enumerate(items, start=1):
+        item.meeting = meeting
+        item.position = position
+    for position, item in enumerate(own, start=len(items) + 1):
+        item.position = position
+    # Query 9: the new draft (when there is one); query 10: renumber the station's items
+    # (when there are any).
+    AgendaItem.objects.bulk_create(items)
+    if own:
+        AgendaItem.objects.bulk_update(own, ["position"])
+    # Query 11: the time of the draft (an update: it does not bump updated_at, so a minutes
+    # form opened before the draft is not taken for stale).
+    Meeting.objects.filter(pk=meeting.pk).update(agenda_generated_at=now)
+    meeting.agenda_generated_at = now
+    return items
+
+
+def _shorten(text, length):
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[: length - 1] + "…"

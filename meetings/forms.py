@@ -1,0 +1,208 @@
+from collections import defaultdict
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from grids.forms import StaleCheckMixin
+from grids.models import Area, Post
+
+from .models import ActionItem, AgendaItem, Kind, Meeting, Participant
+
+
+class Roster:
+    """The people of a meeting's community who may stand in for a participant or own an
+    action item: the holders of the community's posts and of its grids' posts (building and
+    unit posts are left out). Runs one query."""
+
+    def __init__(self, meeting, participants):
+        posts = (
+            Post.objects.filter(
+                area__path__startswith=meeting.community.path,
+                area__kind__in=[Area.Kind.COMMUNITY, Area.Kind.GRID],
+            )
+            .select_related("area", "holder_a", "holder_b")
+            .order_by("area__code", "role", "pk")
+        )
+        self.users = {}
+        self.at_area = defaultdict(list)
+        self.community_people = []
+        for post in posts:
+            for holder in (post.holder_a, post.holder_b):
+                if holder is None:
+                    continue
+                self.users.setdefault(holder.pk, holder)
+                self.at_area[post.area_id].append(holder)
+                if post.area_id == meeting.community_id:
+                    self.community_people.append(holder)
+        self.participants = participants
+        for participant in participants:
+            self.users.setdefault(participant.user_id, participant.user)
+
+    @staticmethod
+    def suggestion(participant):
+        """Who stands in through the AB post: B for A, A for B (the acting holder)."""
+        post = participant.post
+        if post is None:
+            return None
+        if post.holder_a_id == participant.user_id:
+            return post.holder_b
+        if post.holder_b_id == participant.user_id:
+            return post.holder_a
+        return post.holder_b or post.holder_a
+
+    def substitutes_for(self, participant):
+        """[(user id, label)]: the AB partner first, then the post's area, then the
+        community's own posts."""
+        seen = {participant.user_id}
+        choices = []
+        suggestion = self.suggestion(participant)
+        people = [suggestion] if suggestion else []
+        if participant.post is not None:
+            people += self.at_area.get(participant.post.area_id, [])
+        people += self.community_people
+        for user in people:
+            if user is None or user.pk in seen:
+                continue
+            seen.add(user.pk)
+            label = str(user)
+            if suggestion is not None and user.pk == suggestion.pk:
+                label = _("%(name)s (AB post)") % {"name": user}
+            choices.append((str(user.pk), label))
+        return choices
+
+    def owner_choices(self):
+        """[(user id, label)]: the meeting's participants first, then the others."""
+        first = [p.user for p in self.participants]
+        rest = sorted(
+            (u for pk, u in self.users.items() if pk not in {x.pk for x in first}),
+            key=lambda u: (str(u), u.pk),
+        )
+        seen, choices = set(), []
+        for user in first + rest:
+            if user.pk not in seen:
+                seen.add(user.pk)
+                choices.append((str(user.pk), str(user)))
+        return choices
+
+
+class AttendanceForm(forms.Form):
+    """One participant's row of the attendance table (the form's prefix names them)."""
+
+    attendance = forms.ChoiceField(
+        label=_("Attendance"),
+        choices=[
+            (Participant.Attendance.PRESENT, Participant.Attendance.PRESENT.label),
+            (Participant.Attendance.ABSENT, Participant.Attendance.ABSENT.label),
+            (Participant.Attendance.EXCUSED, Participant.Attendance.EXCUSED.label),
+        ],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    substitute = forms.ChoiceField(label=_("Substituted by"), required=False)
+
+    def __init__(self, *args, participant, roster, **kwargs):
+        kwargs.setdefault("prefix", f"p{participant.pk}")
+        kwargs.setdefault(
+            "initial",
+            {
+                "attendance": participant.attendance,
+                "substitute": str(participant.substitute_id or ""),
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.participant = participant
+        self.roster = roster
+        self.suggestion = roster.suggestion(participant)
+        choices = roster.substitutes_for(participant)
+        if participant.substitute_id and str(participant.substitute_id) not in dict(choices):
+            choices.append((str(participant.substitute_id), str(participant.substitute)))
+        self.fields["substitute"].choices = [("", _("Nobody"))] + choices
+        self.fields["substitute"].widget.attrs.update(
+            {
+                "class": "form-select",
+                "data-substitute": "",
+                "data-suggestion": str(self.suggestion.pk) if self.suggestion else "",
+            }
+        )
+
+    def row(self):
+        """(participant, attendance, substitute user or None), for the service."""
+        attendance = self.cleaned_data["attendance"] or self.participant.attendance
+        substitute_id = self.cleaned_data["substitute"]
+        substitute = None
+        if substitute_id:
+            substitute = self.roster.users.get(int(substitute_id)) or self.participant.substitute
+        return self.participant, attendance, substitute
+
+
+class MinutesForm(StaleCheckMixin, forms.ModelForm):
+    class Meta:
+        model = Meeting
+        fields = ["minutes", "decisions"]
+        widgets = {
+            "minutes": forms.Textarea(attrs={"rows": 6}),
+            "decisions": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_stale_field()
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_stale()
+        return cleaned
+
+
+class AgendaItemForm(forms.ModelForm):
+    class Meta:
+        model = AgendaItem
+        fields = ["text", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+
+class ActionItemForm(forms.ModelForm):
+    owner = forms.ChoiceField(label=_("Owner"))
+
+    class Meta:
+        model = ActionItem
+        fields = ["text", "owner", "due_on", "grid"]
+        widgets = {"due_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, meeting, roster, grids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.meeting = meeting
+        self.roster = roster
+        self.fields["owner"].choices = [("", "—")] + roster.owner_choices()
+        self.fields["grid"].queryset = grids
+        self.fields["grid"].required = False
+        self.fields["grid"].help_text = _("Needed to turn it into an incident.")
+
+    def clean_owner(self):
+        return self.roster.users[int(self.cleaned_data["owner"])]
+
+    def clean_due_on(self):
+        due_on = self.cleaned_data["due_on"]
+        if due_on < timezone.localtime(self.meeting.starts_at).date():
+            raise forms.ValidationError(_("The deadline cannot fall before the meeting."))
+        return due_on
+
+
+class IncidentFromActionForm(forms.Form):
+    grid = forms.ModelChoiceField(label=_("Grid"), queryset=Area.objects.none())
+
+    def __init__(self, *args, grids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = grids
+
+
+class MeetingFilterForm(forms.Form):
+    WHEN = [("upcoming", _("Upcoming")), ("past", _("Past"))]
+
+    when = forms.ChoiceField(label=_("When"), choices=WHEN, required=False)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", _("All meetings")), *Kind.choices]
