@@ -1,0 +1,406 @@
+"""The district report's tables, map and charts, built from figures already computed.
+
+Pure functions over `reports.figures.Figures`: nothing here runs a query. The view fetches;
+this module lays out the headline sections, the children table (its columns, sort and cells),
+the map's GeoJSON and the charts' series.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Area
+
+from . import score as scoring
+from .figures import CADRE_HOUSEHOLDS_BEFORE_GRIDS
+
+KINDS = (Area.Kind.DISTRICT, Area.Kind.STREET, Area.Kind.COMMUNITY, Area.Kind.GRID)
+WEEKLY_UP_TO_DAYS = 62  # a longer period is charted per month
+
+
+def registered(figures):
+    return figures.residents - figures.floating
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str  # int, pct, hours, num, score
+    get: object  # Row -> value
+    better: str = ""  # "high" or "low": which end is good, for the map's colours
+
+
+def _fig(name):
+    return lambda row: getattr(row.figures, name)
+
+
+COLUMNS = [
+    Column("grids", _("Grids"), "int", _fig("grids")),
+    Column("score", _("Score"), "score", lambda row: row.score.value, "high"),
+    Column("coverage", _("Patrol coverage"), "pct", _fig("coverage"), "high"),
+    Column("missed", _("Missed windows"), "int", _fig("missed"), "low"),
+    Column("opened", _("Incidents"), "int", _fig("opened")),
+    Column("closed", _("Closed"), "int", _fig("closed")),
+    Column("on_time_rate", _("On-time closure rate"), "pct", _fig("on_time_rate"), "high"),
+    Column("closure_rate", _("Closure rate"), "pct", _fig("closure_rate"), "high"),
+    Column("overdue_open", _("Overdue"), "int", _fig("overdue_open"), "low"),
+    Column("median_hours", _("Median hours to close"), "hours", _fig("median_hours_to_close")),
+    Column(
+        "p90_hours",
+        _("90th percentile hours"),
+        "hours",
+        _fig("p90_hours_to_close"),
+    ),
+    Column("escalations", _("Escalations"), "int", _fig("escalations"), "low"),
+    Column("rework", _("Rework"), "int", _fig("rework"), "low"),
+    Column("satisfaction", _("Satisfaction"), "pct", _fig("satisfaction_rate"), "high"),
+    Column(
+        "overdue_instructions",
+        _("Overdue instructions"),
+        "int",
+        _fig("overdue_instructions"),
+        "low",
+    ),
+    Column("households", _("Households"), "int", _fig("households")),
+    Column("residents", _("Residents"), "int", _fig("residents")),
+    Column("floating", _("Floating"), "int", _fig("floating")),
+    Column("rentals", _("Rentals"), "int", _fig("rentals")),
+    Column(
+        "households_per_worker",
+        _("Households per grid worker"),
+        "num",
+        _fig("households_per_worker"),
+        "low",
+    ),
+]
+COLUMNS_BY_KEY = {c.key: c for c in COLUMNS}
+MAP_KEYS = [
+    "score",
+    "coverage",
+    "on_time_rate",
+    "closure_rate",
+    "overdue_open",
+    "missed",
+    "satisfaction",
+    "households_per_worker",
+]
+DEFAULT_SORT = "name"
+
+
+def display(kind, value):
+    """A value as the page shows it."""
+    if value is None:
+        return "—"
+    if kind == "pct":
+        return f"{value * 100:.1f}%"
+    if kind in ("hours", "num", "score"):
+        return f"{value:.1f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+@dataclass
+class Cell:
+    column: Column
+    value: object
+    text: str
+
+
+@dataclass
+class Row:
+    area: Area
+    figures: object
+    score: scoring.Score
+    cells: list = field(default_factory=list)
+    url: str = ""
+
+    def value(self, key):
+        return COLUMNS_BY_KEY[key].get(self)
+
+
+def build_rows(pairs, weights):
+    """One Row per (area, Figures), with its score and its cells."""
+    rows = []
+    for area, figures in pairs:
+        row = Row(area, figures, scoring.score(figures, weights))
+        row.cells = [Cell(c, c.get(row), display(c.kind, c.get(row))) for c in COLUMNS]
+        rows.append(row)
+    return rows
+
+
+def parse_sort(value):
+    """(key, descending) from "?sort=key" or "?sort=-key"; unknown keys sort by name."""
+    value = value or DEFAULT_SORT
+    descending = value.startswith("-")
+    key = value.removeprefix("-")
+    if key != DEFAULT_SORT and key not in COLUMNS_BY_KEY:
+        return DEFAULT_SORT, False
+    return key, descending
+
+
+def sort_rows(rows, key, descending):
+    """Rows sorted by a column; a missing value (—) sorts last either way."""
+    if key == DEFAULT_SORT:
+        return sorted(rows, key=lambda r: r.area.code, reverse=descending)
+    known = [r for r in rows if r.value(key) is not None]
+    unknown = [r for r in rows if r.value(key) is None]
+    known.sort(key=lambda r: (r.value(key), r.area.code), reverse=descending)
+    return known + sorted(unknown, key=lambda r: r.area.code)
+
+
+@dataclass
+class Header:
+    key: str
+    label: str
+    sort: str  # the ?sort= value a click asks for
+    aria_sort: str  # ascending, descending or none
+
+
+def headers(key, descending):
+    """The table's headers: a click sorts by the column, a second click reverses it."""
+    out = []
+    for column_key, label in [(DEFAULT_SORT, _("Area")), *[(c.key, c.label) for c in COLUMNS]]:
+        is_current = column_key == key
+        ask = f"-{column_key}" if is_current and not descending else column_key
+        if not is_current and column_key in COLUMNS_BY_KEY and column_key != "grids":
+            # Figures read best worst-first or biggest-first: the first click sorts down.
+            ask = f"-{column_key}"
+        state = ("descending" if descending else "ascending") if is_current else "none"
+        out.append(Header(column_key, label, ask, state))
+    return out
+
+
+def cards(figures, score):
+    """The headline figures at the top of the page: (key, label, text)."""
+    return [
+        ("score", _("Score"), display("score", score.value)),
+        ("coverage", _("Patrol coverage"), display("pct", figures.coverage)),
+        ("on_time_rate", _("On-time closure rate"), display("pct", figures.on_time_rate)),
+        ("closure_rate", _("Closure rate"), display("pct", figures.closure_rate)),
+        ("overdue_open", _("Overdue"), display("int", figures.overdue_open)),
+        (
+            "households_per_worker",
+            _("Households per grid worker"),
+            display("num", figures.households_per_worker),
+        ),
+    ]
+
+
+def summary(figures, score):
+    """The headline sections as (section, [(label, value text, raw value)])."""
+
+    def pct(v):
+        return display("pct", v)
+
+    def count_and_share(count, share):
+        return f"{count:,} ({pct(share)})"
+
+    low, high = CADRE_HOUSEHOLDS_BEFORE_GRIDS
+    sections = [
+        (
+            "patrols",
+            _("Patrol coverage"),
+            [
+                (_("Windows"), f"{figures.windows:,}", figures.windows),
+                (_("Done"), count_and_share(figures.done, figures.coverage), figures.done),
+                (_("Short"), count_and_share(figures.short, figures.short_share), figures.short),
+                (
+                    _("Missed"),
+                    count_and_share(figures.missed, figures.missed_share),
+                    figures.missed,
+                ),
+            ],
+        ),
+        (
+            "incidents",
+            _("Incidents"),
+            [
+                (_("Filed in the period"), f"{figures.opened:,}", figures.opened),
+                (_("Closed in the period"), f"{figures.closed:,}", figures.closed),
+                (_("Closure rate"), pct(figures.closure_rate), figures.closure_rate),
+                (_("Due in the period"), f"{figures.due:,}", figures.due),
+                (_("Closed on time"), f"{figures.on_time:,}", figures.on_time),
+                (
+                    _("On-time closure rate (on time ÷ due)"),
+                    pct(figures.on_time_rate),
+                    figures.on_time_rate,
+                ),
+                (_("Overdue and still open"), f"{figures.overdue_open:,}", figures.overdue_open),
+                (
+                    _("Median hours to close"),
+                    display("hours", figures.median_hours_to_close),
+                    figures.median_hours_to_close,
+                ),
+                (
+                    _("90th percentile hours to close"),
+                    display("hours", figures.p90_hours_to_close),
+                    figures.p90_hours_to_close,
+                ),
+                (_("Escalations"), f"{figures.escalations:,}", figures.escalations),
+                (_("Rework"), f"{figures.rework:,}", figures.rework),
+                (
+                    _("Satisfied"),
+                    f"{figures.satisfied:,} / {figures.rated:,} ({pct(figures.satisfaction_rate)})",
+                    figures.satisfaction_rate,
+                ),
+                (
+                    _("Overdue verification instructions"),
+                    f"{figures.overdue_instructions:,}",
+                    figures.overdue_instructions,
+                ),
+            ],
+        ),
+        (
+            "population",
+            _("Population at the end date"),
+            [
+                _with_change(_("Households"), figures.households, figures.households_before),
+                _with_change(_("Residents"), figures.residents, figures.residents_before),
+                _with_change(
+                    _("Registered residents"),
+                    registered(figures),
+                    figures.residents_before - figures.floating_before,
+                ),
+                _with_change(_("Floating residents"), figures.floating, figures.floating_before),
+                _with_change(_("Rentals"), figures.rentals, figures.rentals_before),
+            ],
+        ),
+        (
+            "workload",
+            _("Workload"),
+            [
+                (_("Grids"), f"{figures.grids:,}", figures.grids),
+                (_("Grid workers"), f"{figures.grid_workers:,}", figures.grid_workers),
+                (
+                    _("Households per grid worker"),
+                    display("num", figures.households_per_worker),
+                    figures.households_per_worker,
+                ),
+                (
+                    _("Before grids, households per cadre"),
+                    f"{low}–{high}",
+                    f"{low}–{high}",
+                ),
+            ],
+        ),
+        (
+            "score",
+            _("Score"),
+            [(_("Score"), display("score", score.value), score.value)]
+            + [
+                (
+                    part.label,
+                    f"{part.points:.1f} / {part.weight}",
+                    round(part.points, 1),
+                )
+                for part in score.parts
+            ],
+        ),
+    ]
+    return sections
+
+
+def _with_change(label, now, before):
+    change = now - before
+    return (label, f"{now:,} ({change:+,})", now)
+
+
+def categories(figures):
+    """(category, count, share) for the incidents filed in the period, biggest first."""
+    total = sum(figures.by_category.values())
+    return [
+        (name, count, display("pct", count / total if total else None))
+        for name, count in sorted(figures.by_category.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def map_data(rows, boundaries, link):
+    """The map's GeoJSON: one feature per row with a boundary, its figures and its link."""
+    features = []
+    for row in rows:
+        boundary = boundaries.get(row.area.pk)
+        if not boundary:
+            continue
+        values = {key: row.value(key) for key in MAP_KEYS}
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": boundary,
+                "properties": {
+                    "code": row.area.code,
+                    "name": row.area.name,
+                    "url": link(row.area),
+                    "values": values,
+                    "texts": {
+                        key: display(COLUMNS_BY_KEY[key].kind, values[key]) for key in MAP_KEYS
+                    },
+                },
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "metrics": [
+            {
+                "key": key,
+                "label": str(COLUMNS_BY_KEY[key].label),
+                "better": COLUMNS_BY_KEY[key].better,
+                "kind": COLUMNS_BY_KEY[key].kind,
+            }
+            for key in MAP_KEYS
+        ],
+        "noData": str(_("No data")),
+    }
+
+
+def trend_step(start, end):
+    return "week" if (end - start).days < WEEKLY_UP_TO_DAYS else "month"
+
+
+def chart_data(points, step):
+    """The charts' series from `trend` output: [(period start, Figures)]."""
+
+    def pct(value):
+        return None if value is None else round(value * 100, 1)
+
+    return {
+        "step": step,
+        "labels": [_label(day, step) for day, _f in points],
+        "coverage": [pct(f.coverage) for _d, f in points],
+        "opened": [f.opened for _d, f in points],
+        "closed": [f.closed for _d, f in points],
+        "onTime": [pct(f.on_time_rate) for _d, f in points],
+        "text": {
+            "coverage": str(_("Patrol coverage %")),
+            "opened": str(_("Filed")),
+            "closed": str(_("Closed")),
+            "onTime": str(_("On-time closure rate %")),
+        },
+    }
+
+
+def _label(day, step):
+    if step == "month":
+        return f"{day:%Y-%m}"
+    return f"{day:%m-%d}"
+
+
+def last_full_month(today):
+    end = today.replace(day=1) - datetime.timedelta(days=1)
+    return end.replace(day=1), end
+
+
+def presets(today):
+    """(label, start, end) for the quick period links."""
+    first = today.replace(day=1)
+    last_start, last_end = last_full_month(today)
+    quarter_start = (first - datetime.timedelta(days=1)).replace(day=1)
+    quarter_start = (quarter_start - datetime.timedelta(days=1)).replace(day=1)
+    quarter_start = (quarter_start - datetime.timedelta(days=1)).replace(day=1)
+    return [
+        (_("Last month"), last_start, last_end),
+        (_("This month"), first, today),
+        (_("Last three months"), quarter_start, last_end),
+        (_("This year"), today.replace(month=1, day=1), today),
+    ]
