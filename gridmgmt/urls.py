@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from grids import views as grid_views
+from reports.home import home
 
 from . import views
 
@@ -21,7 +22,7 @@ accounts = [
 ]
 
 urlpatterns = [
-    path("", grid_views.home, name="home"),
+    path("", home, name="home"),
     path("accounts/", include(accounts)),
     path("", include("grids.urls")),
     path("patrols/", include("patrols.urls")),

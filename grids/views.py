@@ -6,48 +6,10 @@ from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from patrols import board as patrol_board
-
 from .forms import GridFilter, LanguageForm
-from .models import GRID_WORKER_ROLES, Absence, Area, Post
+from .models import Absence, Area, Post
 from .paging import paginate
 from .scope import get_scope
-
-
-@login_required
-def home(request):
-    scope = get_scope(request)
-    posts = scope.posts
-    today = timezone.localdate()
-    holders = {p.holder_a_id for p in posts} | {p.holder_b_id for p in posts if p.holder_b_id}
-    absent = Absence.objects.absent_user_ids(today, users=holders)
-    rows = [
-        {
-            "post": post,
-            "acting": post.acting_holder(absent),
-            "is_a": post.holder_a_id == request.user.pk,
-        }
-        for post in posts
-    ]
-    worker_grids = list(
-        scope.grids()
-        .filter(pk__in=[p.area_id for p in posts if p.role in GRID_WORKER_ROLES])
-        .select_related("parent__patrol_schedule")
-        .order_by("code")
-    )
-    patrol_rows = (
-        patrol_board.rows_for_grids(worker_grids, today, timezone.now()) if worker_grids else []
-    )
-    return render(
-        request,
-        "grids/home.html",
-        {
-            "rows": rows,
-            "grid_count": scope.grids().count(),
-            "today": today,
-            "patrol_rows": patrol_rows,
-        },
-    )
 
 
 @login_required

@@ -1,0 +1,441 @@
+"""The home page: what each of the user's roles needs today, supervisor sections first.
+
+A user holding several posts sees the sections of every role they hold. Each section runs a
+fixed number of queries whatever the number of grids, logs, incidents or action items:
+lists are cut to a few rows, counts are aggregated in the database.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import GRID_WORKER_ROLES, Absence, Area, Post, Role
+from grids.scope import get_scope
+from incidents.models import Incident
+from meetings.models import ActionItem, GridReport, Meeting
+from patrols import board as patrol_board
+from patrols.models import Instruction, Patrol
+
+from .figures import Figures, figures_by_child
+
+# How many rows a home-page list shows; each links to the full list.
+LIST_LIMIT = 8
+# How many "areas that need attention" district and street staff see.
+ATTENTION_LIMIT = 5
+AREA_ROLES = (Role.DISTRICT_STAFF, Role.STREET_STAFF)
+
+
+@dataclass
+class Headline:
+    label: str
+    value: str
+    is_bad: bool = False
+
+
+@dataclass
+class AreaSection:
+    """District or street staff: the area's figures for the month so far."""
+
+    area: object
+    role: str
+    headlines: list
+    attention: list  # [(child area, [Headline], report url)]
+    report_url: str
+
+
+@dataclass
+class CommunityBoard:
+    community: object
+    rows: list = field(default_factory=list)
+    counts: list = field(default_factory=list)
+    board_url: str = ""
+    waiting: int = 0
+    waiting_url: str = ""
+    next_meeting: object = None
+    grids: int = 0
+    reports_submitted: int = 0
+
+
+@dataclass
+class StationSection:
+    """The stationmaster's morning screen, for every community they run."""
+
+    communities: list
+    counts: dict
+    late_incidents: list
+    escalations: list
+    absences: list
+
+
+@dataclass
+class LeaderSection:
+    grids: list
+    incidents: list
+    action_items: list
+    reports: list  # [(grid, GridReport or None)]
+    month: datetime.date
+
+
+@dataclass
+class WorkerSection:
+    patrol_rows: list
+    instructions: list
+
+
+@login_required
+def home(request):
+    """Read-only: every section's queries are named in its helper's docstring; each list
+    is cut to LIST_LIMIT rows and links to its full page."""
+    scope = get_scope(request)
+    posts = scope.posts
+    if not posts:
+        return render(request, "reports/home.html", {"has_posts": False})
+    now = timezone.now()
+    today = timezone.localdate(now)
+    communities = [p.area for p in posts if p.role == Role.STATIONMASTER]
+    led_grids = [p.area for p in posts if p.role == Role.GRID_LEADER]
+    worker_grids = _unique(p.area for p in posts if p.role in GRID_WORKER_ROLES)
+
+    rows = _window_rows(worker_grids, communities, today, now)
+    worker_ids = {g.pk for g in worker_grids}
+    station = _station(scope, communities, rows, today, now) if communities else None
+    worker = (
+        WorkerSection(
+            patrol_rows=[r for r in rows if r.grid.pk in worker_ids],
+            instructions=_instructions(worker_ids, today),
+        )
+        if worker_grids
+        else None
+    )
+    context = {
+        "has_posts": True,
+        "today": today,
+        "areas": [_area_section(p, today) for p in posts if p.role in AREA_ROLES],
+        "station": station,
+        "leader": _leader(scope, led_grids, today, now) if led_grids else None,
+        "worker": worker,
+        "patrol_rows": worker.patrol_rows if worker else [],
+        "my_incidents": _my_incidents(scope, now),
+        "my_action_items": _my_action_items(request.user, today),
+        "post_rows": _post_rows(posts, request.user, today),
+        "is_worker": bool(worker_grids),
+    }
+    return render(request, "reports/home.html", context)
+
+
+def _unique(areas):
+    seen = {}
+    for area in areas:
+        seen.setdefault(area.pk, area)
+    return list(seen.values())
+
+
+def _last_month(today):
+    return (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+
+
+def _board_url(area, day=None):
+    query = {"area": area.code}
+    if day is not None:
+        query = {"day": day.isoformat(), **query}
+    return f"{reverse('patrols:board')}?{urlencode(query)}"
+
+
+def _report_url(area):
+    return f"{reverse('reports:report')}?{urlencode({'area': area.code})}"
+
+
+def _paths_q(areas, field):
+    condition = Q(pk__in=[])
+    for area in areas:
+        condition |= Q(**{f"{field}__path__startswith": area.path})
+    return condition
+
+
+def _with_lights(incidents, now):
+    incidents = list(incidents)
+    for incident in incidents:
+        incident.light_now = incident.light(now)
+    return incidents
+
+
+# --- Patrol windows: a grid worker's grids and the station's communities, one fetch ---
+
+
+def _window_rows(worker_grids, communities, today, now):
+    """Today's board rows for the worker's grids and every grid of the communities.
+    Runs three queries (grids with their schedules, the day's logs, missed windows), or none."""
+    if not worker_grids and not communities:
+        return []
+    grids = list(
+        Area.objects.grids()
+        .filter(Q(pk__in=[g.pk for g in worker_grids]) | Q(parent__in=communities))
+        .select_related("parent__patrol_schedule")
+        .defer("boundary", "parent__boundary")
+        .order_by("parent__code", "code")
+    )
+    return patrol_board.rows_for_grids(grids, today, now)
+
+
+def _instructions(grid_ids, today):
+    """The grids' open verification instructions, soonest due first. Runs one query."""
+    instructions = list(
+        Instruction.objects.open()
+        .filter(grid_id__in=grid_ids)
+        .select_related("grid")
+        .order_by("due_on", "pk")[:LIST_LIMIT]
+    )
+    for instruction in instructions:
+        instruction.is_late = instruction.is_overdue(today)
+    return instructions
+
+
+# --- Personal lists ---
+
+
+def _my_incidents(scope, now):
+    """Open incidents I handle or am first-responsible for (the incident list's "Mine").
+    Runs one query."""
+    user = scope.user
+    return _with_lights(
+        Incident.objects.visible_to(scope)
+        .open()
+        .filter(Q(handler=user) | Q(first_responsible=user))
+        .for_list()
+        .order_by("deadline_at", "pk")[:LIST_LIMIT],
+        now,
+    )
+
+
+def _action_item_list(queryset, today):
+    items = list(
+        queryset.select_related("meeting", "owner", "grid").order_by("due_on", "pk")[:LIST_LIMIT]
+    )
+    for item in items:
+        item.is_late = item.due_on < today
+    return items
+
+
+def _my_action_items(user, today):
+    """Runs one query."""
+    return _action_item_list(ActionItem.objects.open().filter(owner=user), today)
+
+
+def _post_rows(posts, user, today):
+    """Each post with who is acting today. Runs one query (today's absences)."""
+    holders = {p.holder_a_id for p in posts} | {p.holder_b_id for p in posts if p.holder_b_id}
+    absent = Absence.objects.absent_user_ids(today, users=holders)
+    return [
+        {"post": post, "acting": post.acting_holder(absent), "is_a": post.holder_a_id == user.pk}
+        for post in posts
+    ]
+
+
+# --- Grid leader ---
+
+
+def _leader(scope, grids, today, now):
+    """The led grids' open incidents and action items, and last month's report.
+    Runs three queries."""
+    ids = [g.pk for g in grids]
+    month = _last_month(today)
+    incidents = _with_lights(
+        Incident.objects.visible_to(scope)
+        .open()
+        .filter(grid_id__in=ids)
+        .for_list()
+        .order_by("deadline_at", "pk")[:LIST_LIMIT],
+        now,
+    )
+    action_items = _action_item_list(ActionItem.objects.open().filter(grid_id__in=ids), today)
+    reports = {
+        r.grid_id: r
+        for r in GridReport.objects.filter(grid_id__in=ids, month=month).only(
+            "pk", "grid_id", "status", "submitted_at", "month"
+        )
+    }
+    return LeaderSection(
+        grids=grids,
+        incidents=incidents,
+        action_items=action_items,
+        reports=[(grid, reports.get(grid.pk)) for grid in grids],
+        month=month,
+    )
+
+
+# --- Stationmaster ---
+
+
+def _station(scope, communities, rows, today, now):
+    """Board, waiting logs, late and escalated incidents, absences, the next meeting and last
+    month's grid reports of the communities. Runs seven queries."""
+    ids = [c.pk for c in communities]
+    boards = {c.pk: CommunityBoard(c, board_url=_board_url(c)) for c in communities}
+    for group in patrol_board.group_rows(r for r in rows if r.grid.parent_id in boards):
+        board = boards[group.community.pk]
+        board.rows = group.rows
+        board.grids = len(group.rows)
+        board.counts = [c for c in patrol_board.count_states(group.rows) if c[3]]
+
+    # 1. Logs waiting for review, any day: the oldest day is where review should start.
+    waiting = (
+        Patrol.objects.filter(grid__parent_id__in=ids, status=Patrol.Status.SUBMITTED)
+        .values("grid__parent_id")
+        .annotate(count=Count("pk"), oldest=Min("day"))
+    )
+    for row in waiting:
+        board = boards[row["grid__parent_id"]]
+        board.waiting = row["count"]
+        board.waiting_url = _board_url(board.community, row["oldest"])
+
+    # 2. The next meeting of each community.
+    next_of_community = (
+        Meeting.objects.upcoming(now).filter(community=OuterRef("community")).values("pk")[:1]
+    )
+    for meeting in Meeting.objects.upcoming(now).filter(
+        community_id__in=ids, pk=Subquery(next_of_community)
+    ):
+        boards[meeting.community_id].next_meeting = meeting
+
+    # 3. Last month's grid reports handed in.
+    for row in (
+        GridReport.objects.filter(
+            grid__parent_id__in=ids, month=_last_month(today), status=GridReport.Status.SUBMITTED
+        )
+        .values("grid__parent_id")
+        .annotate(count=Count("pk"))
+    ):
+        boards[row["grid__parent_id"]].reports_submitted = row["count"]
+
+    # 4-6. Open incidents that are late or nearly so, and escalations.
+    open_incidents = Incident.objects.visible_to(scope).open().filter(grid__parent_id__in=ids)
+    red = open_incidents.with_light("red", now)
+    yellow = open_incidents.with_light("yellow", now)
+    escalated = open_incidents.filter(escalation_level__gt=0)
+    counts = open_incidents.aggregate(
+        red=Count("pk", filter=Q(pk__in=red.values("pk"))),
+        yellow=Count("pk", filter=Q(pk__in=yellow.values("pk"))),
+        escalated=Count("pk", filter=Q(escalation_level__gt=0)),
+    )
+    late = _with_lights((red | yellow).for_list().order_by("deadline_at", "pk")[:LIST_LIMIT], now)
+    escalations = _with_lights(
+        escalated.for_list().order_by("-escalation_level", "-escalated_at", "pk")[:LIST_LIMIT],
+        now,
+    )
+
+    return StationSection(
+        communities=list(boards.values()),
+        counts=counts,
+        late_incidents=late,
+        escalations=escalations,
+        absences=_absences(communities, today),
+    )
+
+
+def _absences(communities, today):
+    """Posts in the communities whose A holder is away today, and who covers: the B holder
+    unless they are away too. Runs one query."""
+    away = Absence.objects.covering(today).order_by("-ends_on")
+    posts = (
+        Post.objects.filter(_paths_q(communities, "area"))
+        .annotate(
+            a_back_after=Subquery(away.filter(user=OuterRef("holder_a")).values("ends_on")[:1]),
+            b_away=Subquery(away.filter(user=OuterRef("holder_b")).values("ends_on")[:1]),
+        )
+        .filter(a_back_after__isnull=False)
+        .select_related("area", "holder_a", "holder_b")
+        .order_by("area__path", "role")
+    )
+    return [
+        {
+            "post": post,
+            "until": post.a_back_after,
+            "covering": post.holder_b if post.holder_b_id and not post.b_away else None,
+        }
+        for post in posts
+    ]
+
+
+# --- District and street staff ---
+
+
+def _percent(value):
+    return "—" if value is None else f"{number_format(value * 100, 0)}%"
+
+
+def _area_section(post, today):
+    """The area's figures for the month to date and its children that need attention.
+    Runs the fixed queries of one `figures_by_child`: the area's totals are the sum of its
+    children's counts (every grid lies under exactly one child), which saves computing
+    them twice. No percentile is shown here, and percentiles are all that does not add."""
+    area = post.area
+    children = figures_by_child(area, today.replace(day=1), today)
+    totals = Figures()
+    for _child, figures in children:
+        totals.add(figures)
+    needing = [(child, f) for child, f in children if _needs_attention(f)]
+    needing.sort(key=lambda pair: _attention_key(pair[1]))
+    return AreaSection(
+        area=area,
+        role=post.get_role_display(),
+        headlines=[
+            Headline(
+                _("Patrol coverage"),
+                _percent(totals.coverage),
+                totals.coverage is not None and totals.coverage < 1,
+            ),
+            Headline(_("Incidents filed"), number_format(totals.opened)),
+            Headline(
+                _("Closed on time"),
+                _percent(totals.on_time_rate),
+                totals.on_time_rate is not None and totals.on_time_rate < 1,
+            ),
+            Headline(
+                _("Overdue, still open"),
+                number_format(totals.overdue_open),
+                bool(totals.overdue_open),
+            ),
+            Headline(_("Escalations"), number_format(totals.escalations), bool(totals.escalations)),
+            Headline(
+                _("Overdue instructions"),
+                number_format(totals.overdue_instructions),
+                bool(totals.overdue_instructions),
+            ),
+        ],
+        attention=[
+            (
+                child,
+                [
+                    Headline(_("Closed on time"), _percent(f.on_time_rate)),
+                    Headline(_("Overdue"), number_format(f.overdue_open)),
+                    Headline(_("Coverage"), _percent(f.coverage)),
+                ],
+                _report_url(child),
+            )
+            for child, f in needing[:ATTENTION_LIMIT]
+        ],
+        report_url=_report_url(area),
+    )
+
+
+def _needs_attention(f):
+    return (
+        (f.on_time_rate is not None and f.on_time_rate < 1)
+        or f.overdue_open > 0
+        or (f.coverage is not None and f.coverage < 1)
+    )
+
+
+def _attention_key(f):
+    """Worst on-time rate first, then most overdue, then lowest coverage."""
+    on_time = 1.0 if f.on_time_rate is None else f.on_time_rate
+    coverage = 1.0 if f.coverage is None else f.coverage
+    return (on_time, -f.overdue_open, coverage)
