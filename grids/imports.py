@@ -41,6 +41,7 @@ from .models import (
     Resident,
 )
 from .scope import Scope
+from .signals import register_changed
 
 logger = logging.getLogger(__name__)
 
@@ -698,6 +699,11 @@ class _Writer:
                     moved_in_on=resident.moved_in_on,
                 )
                 for resident in self.residents
+            )
+            register_changed.send(
+                sender=Membership,
+                grid_ids={resident.household.grid_id for resident in self.residents},
+                since=min(resident.moved_in_on for resident in self.residents),
             )
         self.households_created += len(self.households)
         self.residents_created += len(self.residents)

@@ -5,6 +5,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import DisclosureLog, Household, Membership, Resident
+from .signals import register_changed
+
+
+def _changed(grid_ids, since):
+    """Tell whoever keeps figures from the register that these grids changed from `since`."""
+    register_changed.send(sender=Membership, grid_ids=set(grid_ids), since=since)
 
 
 def _save(obj, by, **kwargs):
@@ -44,6 +50,7 @@ def add_resident(household, *, by, on=None, tags=(), **fields):
         population=resident.population,
         moved_in_on=on,
     )
+    _changed([household.grid_id], on)
     return resident
 
 
@@ -56,9 +63,10 @@ def update_resident(resident, *, by, tags=None, **fields):
     if tags is not None:
         resident.tags.set(tags)
     if population_changed:
-        Membership.objects.filter(resident=resident, moved_out_on__isnull=True).update(
-            population=resident.population
-        )
+        current = Membership.objects.filter(resident=resident, moved_out_on__isnull=True)
+        for grid_id, since in current.values_list("grid_id", "moved_in_on"):
+            _changed([grid_id], since)
+        current.update(population=resident.population)
     return resident
 
 
@@ -66,7 +74,9 @@ def update_resident(resident, *, by, tags=None, **fields):
 def move_resident(resident, *, to, on, by, relation=None):
     """Move a resident to another household (maybe in another grid) from `on`. Where they
     lived before stays in their memberships, so counts as of earlier dates do not change."""
-    Membership.objects.filter(resident=resident, moved_out_on__isnull=True).update(moved_out_on=on)
+    current = Membership.objects.filter(resident=resident, moved_out_on__isnull=True)
+    _changed([*current.values_list("grid_id", flat=True), to.grid_id], on)
+    current.update(moved_out_on=on)
     resident.household = to
     resident.moved_in_on = on
     resident.moved_out_on = None
@@ -86,7 +96,9 @@ def move_resident(resident, *, to, on, by, relation=None):
 @transaction.atomic
 def move_out(resident, *, on, by):
     """The resident leaves the area on `on`. Nothing is deleted."""
-    Membership.objects.filter(resident=resident, moved_out_on__isnull=True).update(moved_out_on=on)
+    current = Membership.objects.filter(resident=resident, moved_out_on__isnull=True)
+    _changed(current.values_list("grid_id", flat=True), on)
+    current.update(moved_out_on=on)
     resident.moved_out_on = on
     return _save(resident, by)
 
