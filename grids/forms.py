@@ -51,15 +51,19 @@ class GridFilter(django_filters.FilterSet):
 
 
 class StaleCheckMixin:
-    """Refuses to save over a change someone else made since the form was opened."""
+    """Refuses to save over a change someone else made since the form was opened: a hidden
+    field carries the record's `updated_at` as it was when the form was drawn. Put it before
+    forms.ModelForm in the bases; it adds the field and checks it by itself."""
 
-    def add_stale_field(self):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self.fields["seen_updated_at"] = forms.CharField(widget=forms.HiddenInput, required=False)
         if self.instance.pk and not self.is_bound:
             self.initial["seen_updated_at"] = self.instance.updated_at.isoformat()
 
-    def check_stale(self):
-        seen = self.cleaned_data.get("seen_updated_at")
+    def clean(self):
+        cleaned = super().clean()
+        seen = cleaned.get("seen_updated_at")
         if self.instance.pk and seen and seen != self.instance.updated_at.isoformat():
             raise forms.ValidationError(
                 _(
@@ -68,6 +72,7 @@ class StaleCheckMixin:
                 ),
                 code="stale",
             )
+        return cleaned
 
 
 class HouseholdForm(StaleCheckMixin, forms.ModelForm):
@@ -84,11 +89,9 @@ class HouseholdForm(StaleCheckMixin, forms.ModelForm):
             Area.objects.filter(parent__parent=grid).select_related("parent").order_by("code")
         )
         self.fields["unit"].label_from_instance = lambda u: f"{u.parent.name} {u.name}"
-        self.add_stale_field()
 
     def clean(self):
         cleaned = super().clean()
-        self.check_stale()
         unit, building = cleaned.get("unit"), cleaned.get("building")
         if unit and building and unit.parent_id != building.pk:
             self.add_error("unit", _("This unit is not in the chosen building."))
@@ -140,7 +143,6 @@ class ResidentForm(StaleCheckMixin, forms.ModelForm):
             del self.fields["moved_in_on"]
             if not scope.sees_phones(area):
                 del self.fields["phone"]
-        self.add_stale_field()
 
     def clean_id_number(self):
         value = normalize_id_number(self.cleaned_data.get("id_number"))
@@ -154,7 +156,6 @@ class ResidentForm(StaleCheckMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        self.check_stale()
         id_number = cleaned.get("id_number")
         if id_number and not cleaned.get("birth_date"):
             cleaned["birth_date"] = birth_date_from_id(id_number)

@@ -145,15 +145,6 @@ class MinutesForm(StaleCheckMixin, forms.ModelForm):
             "decisions": forms.Textarea(attrs={"rows": 4}),
         }
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.add_stale_field()
-
-    def clean(self):
-        cleaned = super().clean()
-        self.check_stale()
-        return cleaned
-
 
 class AgendaItemForm(forms.ModelForm):
     class Meta:

@@ -16,15 +16,6 @@ class ReportTextForm(StaleCheckMixin, forms.ModelForm):
         fields = GridReport.TEXT_FIELDS
         widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in GridReport.TEXT_FIELDS}
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.add_stale_field()
-
-    def clean(self):
-        cleaned = super().clean()
-        self.check_stale()
-        return cleaned
-
     @property
     def texts(self):
         return {name: self.cleaned_data[name] for name in GridReport.TEXT_FIELDS}
