@@ -2,11 +2,14 @@
 community. New views are covered by construction: a parameter this test does not know
 fails it, so whoever adds a view names the object that stands behind its parameter here."""
 
+import datetime
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from incidents.models import Category
 from incidents.services import open_incident
+from meetings.models import GridReport
 from notifications.services import notify
 from patrols.models import Instruction, Observation, Patrol
 from tests.factories import make_household, make_resident
@@ -32,6 +35,25 @@ def b_incident(world):
         title="B only",
         source="patrol",
     )
+
+
+def b_meeting(world):
+    from tests.incidents.factories import local
+    from tests.meetings.test_agenda import make_meeting
+
+    return make_meeting(world.b.community, local(datetime.date(2099, 1, 5), 9))
+
+
+def b_retired_feed_token(world):
+    """A calendar-feed token B had and replaced. The feed needs no login (a phone fetches
+    it), so a valid token answers whoever holds it: the token is the key, not a scope. What
+    the walk can check is that a replaced (or wrong) token is gone for everybody."""
+    from meetings.feed import renew_feed
+    from meetings.models import CalendarFeed
+
+    old = CalendarFeed.objects.create(user=world.b.grid_member, token="b-replaced-link").token
+    renew_feed(world.b.grid_member)
+    return old
 
 
 # How to find, for each URL parameter, an object that belongs to community B.
@@ -66,6 +88,33 @@ PARAMETERS = {
             patrol=b_patrol(world), category="other", text="B only", photo="observations/b.jpg"
         ).pk
     ),
+    # A submitted one: its page, PDF, refresh and return all answer for someone in scope.
+    "report_id": lambda world, b: (
+        GridReport.objects.create(
+            grid=world.b.grid, month="2026-11-01", status="submitted", public_security="B only"
+        ).pk
+    ),
+    # Meetings: a Monday meeting of community B (with B's participants), its agenda and
+    # action items.
+    "meeting_id": lambda world, b: b_meeting(world).pk,
+    "agenda_item_id": lambda world, b: (
+        b_meeting(world).agenda.create(position=1, source="other", text="B only").pk
+    ),
+    "action_item_id": lambda world, b: (
+        b_meeting(world)
+        .action_items.create(
+            text="B only",
+            owner=world.b.grid_leader,
+            due_on="2099-01-08",
+            grid=world.b.grid,
+            created_by=world.b.stationmaster,
+        )
+        .pk
+    ),
+    # The calendar feed (no login; see b_retired_feed_token).
+    "token": lambda world, b: b_retired_feed_token(world),
+    # The district report's export: any area (district, street, community, grid) by code.
+    "area_code": lambda world, b: world.b.community.code,
 }
 
 SKIPPED_NAMESPACES = {"admin"}  # Django admin: staff only, with its own permissions.

@@ -45,8 +45,14 @@ def snapshot():
 
 def delete_demo_data():
     from incidents.models import Extension, Handover, Incident, IncidentCounter, TimelineEntry
+    from meetings.models import GridReport, Meeting, MeetingSeries
+    from notifications.models import Notification
     from patrols.models import Instruction, KeyPoint, MissedPatrol, Observation, Patrol
 
+    GridReport.objects.all().delete()
+    Meeting.objects.all().delete()  # with their participants, agenda and action items
+    MeetingSeries.objects.all().delete()
+    Notification.objects.all().delete()
     for model in (TimelineEntry, Handover, Extension, Incident.parties.through):
         model.objects.all().delete()
     Incident.objects.all().delete()

@@ -53,6 +53,7 @@ class Command(BaseCommand):
                 reports_demo.build_boundaries(rng, levels, self.log)
                 meeting_demo.build_meetings(rng, levels, self.log)
                 report_demo.build_grid_reports(rng, levels, self.log)
+                reports_demo.build_rollup(rng, levels, self.log)
             if connection.vendor == "postgresql":
                 # Fresh statistics, so the first queries are planned for the real sizes.
                 with connection.cursor() as cursor:
