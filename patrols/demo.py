@@ -1,4 +1,5 @@
-"""Demo patrols for `seed_demo`: 30 days of history for every grid (mostly done, some short,
+"""Demo patrols for `seed_demo`: history from the first day of the month before last (so the
+last two months' reports have their patrols) for every grid (mostly done, some short,
 a few missing, some returned), today's patrols so far, key points and open instructions.
 
 Written in bulk, one community at a time; every choice comes from the seed's `rng`.
@@ -14,7 +15,6 @@ from grids.models import Area, Household, Post, Role
 from . import windows
 from .models import Instruction, KeyPoint, MissedPatrol, Observation, Patrol, Slot
 
-DAYS = 30
 BATCH = 2000
 
 KEY_POINTS = [
@@ -35,6 +35,14 @@ OBSERVATIONS = {
 }
 INSTRUCTIONS = ["核实该户实际居住人数", "核实租户信息并登记", "核实是否仍为空置房", "走访独居老人"]
 SUMMARIES = ["巡查正常，未发现异常。", "已处理发现的问题，需跟进一项。", "与居民沟通，情况已记录。"]
+
+
+def history_days(today):
+    """Days of patrol history before today: back to the first of the month before last."""
+    first = today.replace(day=1)
+    for _ in range(2):
+        first = (first - datetime.timedelta(days=1)).replace(day=1)
+    return (today - first).days
 
 
 def build_patrols(rng, levels, log):
@@ -60,7 +68,7 @@ def build_patrols(rng, levels, log):
             member = members.get(grid.pk)
             if member is None:
                 continue
-            for back in range(DAYS, -1, -1):
+            for back in range(history_days(today), -1, -1):
                 day = today - datetime.timedelta(days=back)
                 for slot in Slot.values:
                     patrol = _patrol(rng, schedule, grid, member, day, slot, now)

@@ -218,8 +218,13 @@ def summary(figures, score):
             [
                 (_("Filed in the period"), f"{figures.opened:,}", figures.opened),
                 (_("Closed in the period"), f"{figures.closed:,}", figures.closed),
-                (_("Closure rate"), pct(figures.closure_rate), figures.closure_rate),
                 (_("Due in the period"), f"{figures.due:,}", figures.due),
+                (_("Due and closed"), f"{figures.due_closed:,}", figures.due_closed),
+                (
+                    _("Closure rate (closed ÷ due)"),
+                    pct(figures.closure_rate),
+                    figures.closure_rate,
+                ),
                 (_("Closed on time"), f"{figures.on_time:,}", figures.on_time),
                 (
                     _("On-time closure rate (on time ÷ due)"),

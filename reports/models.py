@@ -25,7 +25,7 @@ class ScoreWeights(models.Model):
         _("closure rate"),
         default=25,
         validators=[MaxValueValidator(100)],
-        help_text=_("Points for closures ÷ incidents filed in the period."),
+        help_text=_("Points for incidents due in the period and closed ÷ incidents due."),
     )
     rework = models.PositiveSmallIntegerField(
         _("rework"),

@@ -199,13 +199,19 @@ def test_seed_demo_fills_every_grid_with_a_household_register():
 
 @pytest.mark.django_db
 @pytest.mark.django_db
-def test_seed_demo_adds_a_month_of_patrols_with_a_realistic_mix():
+def test_seed_demo_adds_two_months_of_patrols_with_a_realistic_mix():
     from patrols.models import Instruction, MissedPatrol, Patrol
 
     call_command("seed_demo", "--seed", "5", stdout=io.StringIO())
     patrols = Patrol.objects.all()
     closed = patrols.exclude(status="in_progress").count()
-    assert 16 * 2 * 29 < patrols.count() <= 16 * 2 * 31
+    # From the first of the month before last to today, at most two windows a day.
+    today = timezone.localdate()
+    first = (today.replace(day=1) - datetime.timedelta(days=32)).replace(day=1)
+    days = (today - first).days + 1
+    assert patrols.filter(day__lt=first).count() == 0
+    assert patrols.filter(day=first).exists()
+    assert 16 * 2 * (days - 2) < patrols.count() <= 16 * 2 * days
     assert patrols.filter(is_short=True).count() / closed < 0.2
     assert patrols.filter(status="approved").count() / closed > 0.6
     assert patrols.filter(status="returned").exists()
