@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grids.models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area, Household, Resident
 
@@ -199,7 +200,7 @@ class IncidentFilter(django_filters.FilterSet):
         label=_("Sort by"),
         fields=(("filed_at", "filed"), ("deadline_at", "deadline"), ("number", "number")),
         field_labels={
-            "filed_at": _("Filed"),
+            "filed_at": pgettext_lazy("date", "Filed"),
             "deadline_at": _("Deadline"),
             "number": _("Number"),
         },
