@@ -66,10 +66,12 @@ class MeetingQuerySet(models.QuerySet):
         return self.filter(ends_at__gte=now, status=Meeting.Status.SCHEDULED).order_by("starts_at")
 
     def visible_to(self, scope, user):
-        """Meetings of communities the user supervises, and meetings the user attends."""
+        """Meetings of communities the user supervises, and meetings the user attends or
+        stands in at."""
+        attending = Participant.objects.filter(Q(user=user) | Q(substitute=user))
         return self.filter(
-            Q(scope.supervised_q("community")) | Q(participants__user=user)
-        ).distinct()
+            Q(scope.supervised_q("community")) | Q(pk__in=attending.values("meeting_id"))
+        )
 
 
 class Meeting(models.Model):

@@ -93,6 +93,16 @@ def test_the_stationmaster_records_attendance_with_a_substitute(client, world, m
     assert member.history.first().history_user == a.stationmaster
 
 
+def test_the_substitute_opens_the_meeting_they_stand_in_at(client, world, meeting, during):
+    a = world.a
+    client.force_login(a.grid_member_b)
+    assert client.get(meeting.get_absolute_url()).status_code == 404
+    member = participant(meeting, a.grid_member)
+    member.attendance, member.substitute = "excused", a.grid_member_b
+    member.save()
+    assert client.get(meeting.get_absolute_url()).status_code == 200
+
+
 def test_someone_present_has_no_substitute(client, world, meeting, during):
     a = world.a
     client.force_login(a.stationmaster)
