@@ -234,12 +234,13 @@ def figures_by_grid(grids, start, end, *, now=None):
     return {row.pk: by_key[row.pk][0] for row in rows}
 
 
-def figures_by_child(area, start, end, grids=None, *, now=None):
+def figures_by_child(area, start, end, grids=None, *, now=None, register=True):
     """[(child, Figures)] for each child area of `area` (street, community or grid), with
     the totals of the grids under it. `grids` (a queryset of grid Areas) limits the grids
     counted, e.g. to a scope's; children with none of them are then left out. A grid has no
     such children: []. Percentiles are per child. Runs 13 queries (11 when the daily roll-up
-    has the register's days)."""
+    has the register's days). With register=False the register figures are left at zero and
+    not counted (2 queries fewer), for pages that do not show them."""
     if area.kind == Area.Kind.GRID:
         return []
     children = list(
@@ -257,7 +258,7 @@ def figures_by_child(area, start, end, grids=None, *, now=None):
             if row.path.startswith(child.path):
                 key_of[row.pk] = child.pk
                 break
-    by_key = _compute(rows, key_of, [(start, end)], now)
+    by_key = _compute(rows, key_of, [(start, end)], now, register=register)
     return [
         (child, by_key[child.pk][0] if child.pk in by_key else Figures())
         for child in children
@@ -422,7 +423,7 @@ def _closed_windows(rows, schedules, start, end, moment):
     return counts, closed_q
 
 
-def _compute(rows, key_of, periods, now=None):
+def _compute(rows, key_of, periods, now=None, register=True):
     """{key: [Figures, one per period]} for the groups of `key_of` (grid id -> key) and the
     periods ([(start, end)] local dates, in order, not overlapping). Every query counts all
     the periods at once (one conditional aggregate per period), so the number of queries
@@ -612,8 +613,23 @@ def _compute(rows, key_of, periods, now=None):
     ):
         spread(grid_id, row, "overdue_instructions")
 
-    # The register, as of each period's end date and the day before its start: from the
-    # daily roll-up for the past days it covers completely, counted live for the others.
+    if register:
+        _count_register(result, keys, key_of, periods, now)
+
+    # Grid workers: distinct people per group (posts have no dates: the same every period).
+    for key, row in keys.rows(
+        Post.objects.filter(role__in=GRID_WORKER_ROLES),
+        "area_id",
+        n=Count("holder_a_id", distinct=True),
+    ):
+        for figures in result[key]:
+            figures.grid_workers = row["n"] or 0
+    return result
+
+
+def _count_register(result, keys, key_of, periods, now):
+    """The register, as of each period's end date and the day before its start: from the
+    daily roll-up for the past days it covers completely, counted live for the others."""
     ends = [end for _, end in periods]
     eves = [start - datetime.timedelta(days=1) for start, _ in periods]
     wanted = set(ends) | set(eves)
@@ -634,16 +650,6 @@ def _compute(rows, key_of, periods, now=None):
                 setattr(figures, f"{name}_before", counts[key, eve][name])
             used = [rolled[day][0] for day in (end, eve) if day in rolled]
             figures.population_as_of = min(used) if used else None
-
-    # Grid workers: distinct people per group (posts have no dates: the same every period).
-    for key, row in keys.rows(
-        Post.objects.filter(role__in=GRID_WORKER_ROLES),
-        "area_id",
-        n=Count("holder_a_id", distinct=True),
-    ):
-        for figures in result[key]:
-            figures.grid_workers = row["n"] or 0
-    return result
 
 
 # --- The register as of a day ---

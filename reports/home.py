@@ -377,7 +377,7 @@ def _area_section(post, today):
     children's counts (every grid lies under exactly one child), which saves computing
     them twice. No percentile is shown here, and percentiles are all that does not add."""
     area = post.area
-    children = figures_by_child(area, today.replace(day=1), today)
+    children = figures_by_child(area, today.replace(day=1), today, register=False)
     totals = Figures()
     for _child, figures in children:
         totals.add(figures)

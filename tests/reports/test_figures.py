@@ -470,6 +470,22 @@ def test_the_children_of_a_street_add_up_to_all_its_grids(seeded):
     assert street_row == whole
 
 
+def test_without_the_register_the_other_figures_are_the_same(seeded):
+    register = {"households", "residents", "floating", "rentals"}
+    register |= {f"{name}_before" for name in register}
+    with time_machine.travel(local(D(2026, 4, 10), 9), tick=False):
+        full = figures_by_child(seeded.street, START, END)
+        light = figures_by_child(seeded.street, START, END, register=False)
+    assert [child for child, _ in light] == [child for child, _ in full]
+    assert full[0][1].residents > 0  # community A has a register to leave out
+    for (_, with_register), (_, without) in zip(full, light, strict=True):
+        got, expected = without.as_dict(), with_register.as_dict()
+        assert all(got[name] == 0 for name in register)
+        assert {k: v for k, v in got.items() if k not in register and k not in Figures.DERIVED} == {
+            k: v for k, v in expected.items() if k not in register and k not in Figures.DERIVED
+        }
+
+
 def test_a_scope_limits_the_children(seeded):
     only_a = Area.objects.under(seeded.a.community).grids()
     with time_machine.travel(local(D(2026, 4, 10), 9), tick=False):
