@@ -34,6 +34,8 @@ PAGES = [
     ("home", "stationmaster", "/"),
     ("home", "district_staff", "/"),
     ("home", "grid_member", "/"),
+    ("home", "grid_leader", "/"),
+    ("home", "street_staff", "/"),
     ("grid list", "district_staff", "/grids/"),
     ("grid detail", "grid_member", "/grids/{area}/"),
     ("household list", "grid_member", "/grids/{area}/households/"),
@@ -50,6 +52,15 @@ PAGES = [
     ("incident list, community", "stationmaster", "/incidents/?view=community"),
     ("incident list, mine", "grid_member", "/incidents/"),
     ("incident detail", "stationmaster", "/incidents/{incident}/"),
+    ("meeting list", "stationmaster", "/meetings/"),
+    ("monthly meeting", "stationmaster", "/meetings/{meeting}/"),
+    ("grid reports of a month", "stationmaster", "/meetings/reports/"),
+    ("grid report", "grid_member", "/meetings/reports/{report}/"),
+    ("report, district", "district_staff", "/reports/"),
+    ("report, street", "street_staff", "/reports/"),
+    ("report, community", "stationmaster", "/reports/"),
+    ("report, grid", "grid_member", "/reports/?area={area}"),
+    ("report, district, XLSX", "district_staff", "/reports/{area}/report.xlsx"),
 ]
 # persona -> the role whose first demo account plays it (demo accounts list the first
 # community first, so "stationmaster" is the first community's).
@@ -58,6 +69,7 @@ PERSONAS = {
     "stationmaster": "stationmaster",
     "district_staff": "district_staff",
     "grid_member": "grid_member",
+    "grid_leader": "grid_leader",
 }
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,6 +221,19 @@ def measure(personas, requests):
     member = get_user_model().objects.get(username=personas["grid_member"]["username"])
     personas["grid_member"]["patrol"] = open_patrol(member, personas["grid_member"]["area"]).pk
     personas["stationmaster"]["incident"] = new_incident(member, personas["grid_member"]["area"])
+    from meetings.models import GridReport, Meeting
+
+    community = personas["stationmaster"]["area"]
+    personas["stationmaster"]["meeting"] = (
+        Meeting.objects.filter(community__code=community, kind="monthly")
+        .order_by("-starts_at")[0]
+        .pk
+    )
+    personas["grid_member"]["report"] = (
+        GridReport.objects.filter(grid__code=personas["grid_member"]["area"])
+        .order_by("-month")[0]
+        .pk
+    )
 
     rows = []
     for name, persona, path_format in PAGES:

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from grids.models import Area, Household, User
+from meetings.models import GridReport, Meeting
 from patrols.models import Observation, Patrol
 from patrols.services import start_patrol
 
@@ -39,6 +40,18 @@ SHOTS = [
     ("board-phone-zh.png", "sm-01-01-a", "/patrols/board/", "zh-hans", PHONE),
     ("board-desktop-en.png", "sm-01-01-a", "/patrols/board/", "en", DESKTOP),
     ("home-member-phone-zh.png", "gm-01-01-01-a", "/", "zh-hans", PHONE),
+    ("home-stationmaster-phone-en.png", "sm-01-01-a", "/", "en", PHONE),
+    ("home-stationmaster-phone-zh.png", "sm-01-01-a", "/", "zh-hans", PHONE),
+    ("home-stationmaster-desktop-zh.png", "sm-01-01-a", "/", "zh-hans", DESKTOP),
+    ("report-district-desktop-en.png", "ds-gl-a", "/reports/", "en", DESKTOP),
+    ("report-district-desktop-zh.png", "ds-gl-a", "/reports/", "zh-hans", DESKTOP),
+    ("report-district-phone-en.png", "ds-gl-a", "/reports/", "en", PHONE),
+    ("report-district-phone-zh.png", "ds-gl-a", "/reports/", "zh-hans", PHONE),
+    ("report-grid-desktop-en.png", "ds-gl-a", "/reports/?area=GL-01-01-01", "en", DESKTOP),
+    ("meeting-phone-zh.png", "sm-01-01-a", "{meeting}", "zh-hans", PHONE),
+    ("meeting-desktop-en.png", "sm-01-01-a", "{meeting}", "en", DESKTOP),
+    ("grid-report-phone-zh.png", "gl-01-01-01-a", "{report}", "zh-hans", PHONE),
+    ("grid-reports-desktop-en.png", "sm-01-01-a", "/meetings/reports/", "en", DESKTOP),
 ]
 
 
@@ -58,6 +71,10 @@ def test_take_screenshots(live_server, browser):
     Observation.objects.create(
         patrol=patrol, category="demand", text="居民反映化粪池渗漏", place="3号楼后"
     )
+    meeting = Meeting.objects.filter(
+        community__code="GL-01-01", kind="monthly", status="closed"
+    ).order_by("-starts_at")[0]
+    report = GridReport.objects.filter(grid__code="GL-01-01-01").order_by("-month")[0]
     OUT.mkdir(parents=True, exist_ok=True)
     for name, username, path, language, viewport in SHOTS:
         context = browser.new_context(viewport=viewport)
@@ -76,7 +93,12 @@ def test_take_screenshots(live_server, browser):
             page = context.new_page()
         page.goto(
             live_server.url
-            + path.format(household=household.get_absolute_url(), patrol=patrol.get_absolute_url())
+            + path.format(
+                household=household.get_absolute_url(),
+                patrol=patrol.get_absolute_url(),
+                meeting=meeting.get_absolute_url(),
+                report=report.get_absolute_url(),
+            )
         )
         page.screenshot(path=str(OUT / name), full_page=True)
         assert (OUT / name).stat().st_size > 5000

@@ -24,7 +24,7 @@ START, END = datetime.date(2026, 10, 1), datetime.date(2026, 10, 31)
 
 
 def heading(page, name):
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Report · {name}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Area report · {name}")
 
 
 def table_link(page, name):
