@@ -201,6 +201,16 @@ class Figures:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in (data or {}).items() if k in names})
 
+    def take_register(self, parts):
+        """Set the register figures (and their "before") to the sums of `parts`: a
+        household and its stays belong to one grid, so the register adds up exactly."""
+        for name in REGISTER:
+            for field_name in (name, f"{name}_before"):
+                setattr(self, field_name, sum(getattr(part, field_name) for part in parts))
+        used = [part.population_as_of for part in parts if part.population_as_of]
+        self.population_as_of = min(used) if len(used) == len(parts) and used else None
+        return self
+
     def add(self, other):
         """Add another row's counts into this one (percentiles are left alone: they do not
         add up; grid workers are added, which counts twice a person working two grids)."""
@@ -217,12 +227,13 @@ class Figures:
 # --- Public functions ---
 
 
-def figures_for(grids, start, end, *, now=None):
+def figures_for(grids, start, end, *, now=None, register=True):
     """Totals over `grids` (a queryset of grid Areas) for the local dates [start, end].
-    Runs 12 queries (10 when the daily roll-up has the register's days; none after the
-    first when there are no grids), whatever the data."""
+    Runs 12 queries (10 when the daily roll-up has the register's days; 9 with
+    register=False, which leaves the register figures at zero; none after the first when
+    there are no grids), whatever the data."""
     rows = _grid_rows(grids)
-    by_key = _compute(rows, {row.pk: 0 for row in rows}, [(start, end)], now)
+    by_key = _compute(rows, {row.pk: 0 for row in rows}, [(start, end)], now, register=register)
     return by_key[0][0] if by_key else Figures()
 
 
@@ -266,14 +277,15 @@ def figures_by_child(area, start, end, grids=None, *, now=None, register=True):
     ]
 
 
-def trend(grids, start, end, step="month", *, now=None):
+def trend(grids, start, end, step="month", *, now=None, register=True):
     """[(first day of the step, Figures)] for each month (or Monday-to-Sunday week) that
     overlaps [start, end], each clipped to the period. Runs the same fixed number of
-    queries as figures_for, however many steps."""
+    queries as figures_for, however many steps (2 fewer with register=False, which leaves
+    the register figures at zero)."""
     rows = _grid_rows(grids)
     periods = steps(start, end, step)
     clipped = [(max(first, start), min(last, end)) for first, last in periods]
-    by_key = _compute(rows, {row.pk: 0 for row in rows}, clipped, now)
+    by_key = _compute(rows, {row.pk: 0 for row in rows}, clipped, now, register=register)
     figures = by_key[0] if by_key else [Figures() for _ in periods]
     return [(first, f) for (first, _), f in zip(periods, figures, strict=True)]
 

@@ -91,11 +91,14 @@ def _build(scope, area, start, end, sort):
     month or week of the period)."""
     grids = scope.filter(Area.objects.grids().under(area))
     weights = ScoreWeights.load()
-    headline = figures_for(grids, start, end)
     if area.kind == Area.Kind.GRID:
+        headline = figures_for(grids, start, end)
         pairs = [(area, headline)]
     else:
+        # The register is counted once, for the children; the headline's is their sum.
         pairs = figures_by_child(area, start, end, grids=grids)
+        headline = figures_for(grids, start, end, register=False)
+        headline.take_register([figures for _child, figures in pairs])
     rows = district.build_rows(pairs, weights)
     key, descending = district.parse_sort(sort)
     rows = district.sort_rows(rows, key, descending)
@@ -109,7 +112,8 @@ def _build(scope, area, start, end, sort):
         "sort_key": key,
         "descending": descending,
         "step": step,
-        "trend": trend(grids, start, end, step=step),
+        # The charts and the export's trend sheet show no register figures.
+        "trend": trend(grids, start, end, step=step, register=False),
     }
 
 

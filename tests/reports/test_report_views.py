@@ -139,19 +139,32 @@ def test_the_report_costs_the_same_queries_at_two_data_sizes(client, world, now,
     assert get(client, f"/reports/{LEVELS[level]}/report.xlsx?{PERIOD}")[0] == exported
 
 
+@pytest.mark.parametrize("level", ["district", "community"])
+def test_the_headline_is_every_figure_of_the_areas_grids(client, world, now, level):
+    """The headline's register is the children's sum; every other figure is its own count:
+    together they equal the figures of all the area's grids counted at once."""
+    populate(world, 2)
+    client.force_login(world.district_officer)
+    _count, response = get(client, f"/reports/?area={LEVELS[level]}&{PERIOD}")
+    area = Area.objects.get(code=LEVELS[level])
+    whole = figures_for(Area.objects.under(area).grids(), START, END)
+    assert whole.residents > 0 and whole.rentals > 0
+    assert response.context["headline"].as_dict() == whole.as_dict()
+
+
 def test_the_report_query_count_is_pinned_for_a_community(client, world, now):
     """Session, user, posts (scope), the area, the breadcrumb's areas, unread notifications
-    (header) = 6; the weights = 1; the headline figures (grids, schedules, patrols, missed
-    windows, incidents, categories, time to close, instructions, the daily roll-up (none
-    here), register, rentals, grid workers) = 12; the children's (the same, plus the
-    children themselves) = 13; the trend, every week at once (the same as the headline) =
-    12."""
+    (header) = 6; the weights = 1; the children's figures (the children, grids, schedules,
+    patrols, missed windows, incidents, categories, time to close, instructions, the daily
+    roll-up (none here), register, rentals, grid workers) = 13; the headline (the same
+    without the children and the register: it is the children's sum) = 9; the trend, every
+    week at once (the same as the headline: the charts show no register) = 9."""
     populate(world, 2)
     client.force_login(world.district_officer)
     count, response = get(client, f"/reports/?area=T-01-01&{PERIOD}")
     assert response.status_code == 200
     assert len(response.context["trend"]) == 5  # October 2026 touches five weeks
-    assert count == 6 + 1 + 12 + 13 + 12
+    assert count == 6 + 1 + 13 + 9 + 9
 
 
 # --- Scope ---
