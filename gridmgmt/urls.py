@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from grids import views as grid_views
 from reports.home import home
 
-from . import views
+from . import offline, views
 
 admin.site.site_header = _("Grid management administration")
 admin.site.site_title = _("Grid management")
@@ -32,4 +32,5 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("sw.js", offline.service_worker, name="service_worker"),
 ]

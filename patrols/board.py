@@ -30,13 +30,13 @@ BADGES = {
     State.UPCOMING: "text-bg-light border",
 }
 
-# Which of several logs of one grid and window the board shows: the one that counts most.
-_RANK = {
-    Patrol.Status.APPROVED: 0,
-    Patrol.Status.SUBMITTED: 0,
-    Patrol.Status.RETURNED: 1,
-    Patrol.Status.IN_PROGRESS: 2,
-}
+
+# Which of several logs of one grid and window the board shows: the one that counts most, so
+# a window's state never goes backwards (a full log stays "done" whatever is logged later).
+def _rank(patrol):
+    if patrol.status in (Patrol.Status.APPROVED, Patrol.Status.SUBMITTED):
+        return 1 if patrol.is_short else 0
+    return {Patrol.Status.RETURNED: 2, Patrol.Status.IN_PROGRESS: 3}[patrol.status]
 
 
 @dataclass
@@ -91,6 +91,8 @@ def build_rows(grids, patrols, missed, schedules, day, now):
     """
     best = {}
     for patrol in patrols:
+        if not patrol.slot:
+            continue  # an extra patrol counts for no window
         key = (patrol.grid_id, patrol.slot)
         current = best.get(key)
         if current is None or _sort_key(patrol) < _sort_key(current):
@@ -130,7 +132,7 @@ def group_rows(rows):
 
 def _sort_key(patrol):
     # Latest start first among logs of the same rank.
-    return (_RANK[patrol.status], -patrol.started_at.timestamp())
+    return (_rank(patrol), -patrol.started_at.timestamp())
 
 
 def rows_for_grids(grids, day, now):

@@ -21,6 +21,8 @@ class StartForm(forms.Form):
 
 class ObservationForm(forms.ModelForm):
     client_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    # Set by the phone when the observation was recorded (it may be sent much later).
+    observed_at = forms.DateTimeField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Observation
@@ -100,16 +102,50 @@ class SubmitForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("What you covered, what you found, what needs following up."),
     )
+    # Set by the page when the member submits while observations still wait on the phone.
+    unsent = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=0, max_value=1000
+    )
     companions = forms.ModelMultipleChoiceField(
-        label=_("Companions"),
+        label=_("Companions from the grid's team"),
         queryset=User.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    # The rest of the community is found by name (static/js/companion-picker.js shows only
+    # who matches, and whoever is ticked); clean() adds them to `companions`.
+    companion_search = forms.CharField(
+        label=_("Someone else from the community"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "autocomplete": "off",
+                "placeholder": _("Type a name"),
+                "data-companion-search": True,
+            }
+        ),
+    )
+    other_companions = forms.ModelMultipleChoiceField(
+        label=_("Others in the community"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"data-companion-other": True}),
+    )
 
     def __init__(self, *args, team, **kwargs):
+        """`team`: who may be named, annotated `is_team` for the grid's own team."""
         super().__init__(*args, **kwargs)
-        self.fields["companions"].queryset = team
+        self.fields["companions"].queryset = team.filter(is_team=True)
+        self.fields["other_companions"].queryset = team.filter(is_team=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["companions"] = [
+            *cleaned.get("companions", ()),
+            *cleaned.get("other_companions", ()),
+        ]
+        return cleaned
 
 
 class InstructionForm(forms.ModelForm):

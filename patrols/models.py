@@ -115,7 +115,8 @@ class Patrol(models.Model):
         related_name="patrols_joined",
     )
     day = models.DateField(_("day"))
-    slot = models.CharField(_("window"), max_length=2, choices=Slot.choices)
+    # Blank for an extra patrol: one started when no window was open, counted for none.
+    slot = models.CharField(_("window"), max_length=2, choices=Slot.choices, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.IN_PROGRESS
     )
@@ -135,6 +136,11 @@ class Patrol(models.Model):
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     review_comment = models.TextField(_("review comment"), blank=True)
+    unsent_observations = models.PositiveSmallIntegerField(
+        _("observations not yet sent"),
+        default=0,
+        help_text=_("Observations still waiting on the phone when the log was submitted."),
+    )
 
     objects = PatrolQuerySet.as_manager()
 
@@ -161,6 +167,13 @@ class Patrol(models.Model):
     @property
     def is_open(self):
         return self.status in (self.Status.IN_PROGRESS, self.Status.RETURNED)
+
+    @property
+    def is_extra(self):
+        return not self.slot
+
+    def get_slot_display(self):
+        return Slot(self.slot).label if self.slot else _("Extra patrol")
 
 
 class Observation(models.Model):
@@ -198,7 +211,10 @@ class Observation(models.Model):
         default=False,
         help_text=_("Kept as a flagged follow-up until it becomes an incident."),
     )
+    # When the member saw it (stamped on the phone), and when the server received it: an
+    # observation recorded offline arrives later than it was seen.
     observed_at = models.DateTimeField(_("observed at"), default=timezone.now)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("observation")
@@ -207,6 +223,11 @@ class Observation(models.Model):
 
     def __str__(self):
         return self.text[:50]
+
+    @property
+    def arrived_late(self):
+        """Sent from the phone well after it was recorded (it waited for a connection)."""
+        return self.received_at - self.observed_at > datetime.timedelta(minutes=2)
 
 
 class InstructionQuerySet(models.QuerySet):

@@ -10,7 +10,7 @@ from grids import services as register
 from grids.models import Absence, Area, Post, Role
 from notifications.services import notify
 
-from . import windows
+from . import photos, windows
 from .models import DaySignOff, Instruction, MissedPatrol, Observation, Patrol, Slot
 
 
@@ -19,7 +19,8 @@ class PatrolError(Exception):
 
 
 def start_patrol(grid, *, by, at=None):
-    """Start `by`'s patrol of `grid` in the window `at` falls in."""
+    """Start `by`'s patrol of `grid` in the window `at` falls in, or an extra patrol when no
+    window is open (see `windows.slot_at`)."""
     at = at or timezone.now()
     schedule = windows.schedule_for(grid.parent)
     day, slot = windows.slot_at(schedule, at)
@@ -39,15 +40,29 @@ def acknowledge_briefing(patrol, *, by):
     return patrol
 
 
-def add_observation(patrol, *, by, client_id, **fields):
+def add_observation(patrol, *, by, client_id, observed_at=None, photo=None, **fields):
     """Record an observation once per `client_id`: a phone that sends the same observation
     again (after losing the connection) gets the stored one back. Returns (observation,
-    created)."""
+    created).
+
+    `observed_at` is the moment the phone recorded it; it is kept within the patrol (not
+    before it started, not after now), so a phone with a wrong clock cannot misdate it. A
+    photo is shrunk and re-encoded without its metadata (`photos.shrink`)."""
     _require_open(patrol)
+    now = timezone.now()
+    observed_at = min(max(observed_at or now, patrol.started_at), now)
+    if photo:
+        photo = photos.shrink(photo)
     try:
         with transaction.atomic():
             observation = Observation.objects.create(
-                patrol=patrol, client_id=client_id, is_follow_up=True, **fields
+                patrol=patrol,
+                client_id=client_id,
+                is_follow_up=True,
+                observed_at=observed_at,
+                received_at=now,
+                photo=photo or "",
+                **fields,
             )
             return observation, True
     except IntegrityError:
@@ -88,9 +103,11 @@ def complete_instruction(instruction, *, patrol, by, outcome, note="", correctio
 
 
 @transaction.atomic
-def submit_patrol(patrol, *, by, summary, companions=(), at=None):
+def submit_patrol(patrol, *, by, summary, companions=(), unsent=0, at=None):
     """End the patrol and submit its log. A patrol shorter than the community's minimum is
-    flagged short, not refused. A returned log can be submitted again."""
+    flagged short, not refused. A returned log can be submitted again. `unsent`: how many
+    observations the phone still held, unsent, when the member chose to submit anyway; the
+    log says so."""
     at = at or timezone.now()
     if patrol.member_id != by.pk:
         raise PatrolError(_("Only the member who patrolled can submit this log."))
@@ -107,6 +124,7 @@ def submit_patrol(patrol, *, by, summary, companions=(), at=None):
         duration_minutes=minutes,
         is_short=minutes < schedule.minimum_minutes,
         summary=summary,
+        unsent_observations=unsent,
     )
     if not updated:
         raise PatrolError(_("This log was already submitted."))

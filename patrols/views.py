@@ -7,14 +7,15 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from grids.models import GRID_WORKER_ROLES, User
+from grids.models import GRID_WORKER_ROLES, Post, User
 from grids.paging import paginate
 from grids.scope import get_scope
 
@@ -27,6 +28,18 @@ from .forms import (
     SubmitForm,
 )
 from .models import Instruction, KeyPoint, Observation, Patrol
+
+
+# What the outbox script says (it composes no text of its own).
+OUTBOX_TEXT = {
+    "photo": _lazy("photo"),
+    "refused": _lazy("Not accepted"),
+    "error": _lazy("Error"),
+    "edit": _lazy("Edit and resend"),
+    "discard": _lazy("Discard"),
+    "confirmDiscard": _lazy("Discard this observation? It has not been sent."),
+    "notKept": _lazy("The observation could not be kept on this phone. Try again."),
+}
 
 
 def _patrol(request, patrol_id):
@@ -128,6 +141,7 @@ def detail(request, patrol_id):
     }
     if is_mine and patrol.is_open:
         context["observation_form"] = ObservationForm(grid=grid)
+        context["outbox_text"] = OUTBOX_TEXT
         context["submit_form"] = SubmitForm(
             initial={"summary": patrol.summary}, team=_team(grid, request.user)
         )
@@ -162,7 +176,10 @@ def observations(request, patrol_id):
     wants_json = "application/json" in request.headers.get("Accept", "")
     if not form.is_valid():
         if wants_json:
-            return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+            return JsonResponse(
+                {"errors": form.errors.get_json_data(), "reason": _form_reason(form)},
+                status=400,
+            )
         messages.error(
             request,
             _("The observation was not saved: %(errors)s")
@@ -179,7 +196,9 @@ def observations(request, patrol_id):
         )
     except services.PatrolError as exc:
         if wants_json:
-            return JsonResponse({"errors": {"__all__": [{"message": str(exc)}]}}, status=409)
+            return JsonResponse(
+                {"errors": {"__all__": [{"message": str(exc)}]}, "reason": str(exc)}, status=409
+            )
         messages.error(request, str(exc))
         return redirect(patrol)
     if wants_json:
@@ -189,6 +208,17 @@ def observations(request, patrol_id):
         )
     messages.success(request, _("Observation recorded."))
     return redirect(f"{patrol.get_absolute_url()}#during")
+
+
+def _form_reason(form):
+    """The form's errors as one sentence for the phone's outbox: "Building: Select a valid
+    choice." """
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        text = " ".join(str(e) for e in errors)
+        parts.append(f"{label}: {text}" if label else text)
+    return " ".join(parts)
 
 
 @login_required
@@ -246,6 +276,7 @@ def submit(request, patrol_id):
             by=request.user,
             summary=form.cleaned_data["summary"],
             companions=form.cleaned_data["companions"],
+            unsent=form.cleaned_data["unsent"] or 0,
         )
     except services.PatrolError as exc:
         messages.error(request, str(exc))
@@ -303,10 +334,14 @@ def instruction_create(request):
 
 
 def _team(grid, user):
-    """The people who hold posts at the grid, other than `user`: possible companions."""
+    """Who may be named as `user`'s companions: everyone holding a post (A or B) in the grid's
+    community, the grid's own team first and marked `is_team`. Lazy: a query when evaluated."""
+    holds = Post.objects.filter(Q(holder_a=OuterRef("pk")) | Q(holder_b=OuterRef("pk")))
     return (
-        User.objects.filter(Q(posts_as_a__area=grid) | Q(posts_as_b__area=grid))
+        User.objects.filter(
+            Exists(holds.filter(area__path__startswith=grid.parent.path)), is_active=True
+        )
         .exclude(pk=user.pk)
-        .distinct()
-        .order_by("full_name")
+        .annotate(is_team=Exists(holds.filter(area=grid)))
+        .order_by("-is_team", "full_name", "username")
     )

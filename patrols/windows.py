@@ -28,15 +28,19 @@ def bounds(schedule, day, slot):
 
 
 def slot_at(schedule, moment):
-    """(local date, slot) of the window a patrol started at `moment` belongs to: morning
-    until halfway between the morning's end and the afternoon's start, then afternoon."""
+    """(local date, slot) of the window a patrol started at `moment` counts for, or (local
+    date, "") for an extra patrol. A window takes patrols started from its grace period
+    before it opens (a member who sets off a little early) until it ends; a patrol started
+    at any other time (at lunch, in the evening) is an extra patrol, counted for no window,
+    so it can never change a window's state."""
     local = timezone.localtime(moment)
     day = local.date()
-    morning_end = bounds(schedule, day, Slot.MORNING)[1]
-    afternoon_start = bounds(schedule, day, Slot.AFTERNOON)[0]
-    if local < morning_end + (afternoon_start - morning_end) / 2:
-        return day, Slot.MORNING
-    return day, Slot.AFTERNOON
+    early = datetime.timedelta(minutes=schedule.grace_minutes)
+    for slot in (Slot.MORNING, Slot.AFTERNOON):
+        start, end = bounds(schedule, day, slot)
+        if start - early <= local < end:
+            return day, slot
+    return day, ""
 
 
 def is_closed(schedule, day, slot, moment, grace=True):

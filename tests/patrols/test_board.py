@@ -340,3 +340,37 @@ def test_only_a_supervisor_signs_off_their_own_community(client, world, pinned):
     other = make_community(world.street, "T-01-03")
     assert sign(client, other).status_code == 404
     assert not DaySignOff.objects.exists()
+
+
+def test_a_done_window_stays_done_when_a_short_log_comes_later():
+    patrols = [log(1, AM, hour=8), log(1, AM, is_short=True, hour=11)]
+    rows = board_at(local(DAY, 13), [grid(1)], patrols)
+    assert states(rows)[(1, AM)] == State.DONE
+    assert rows[0].cells[0].patrol is patrols[0]
+
+
+def test_a_patrol_started_at_2120_leaves_the_afternoon_window_as_it_was(client, world):
+    """The afternoon was patrolled for 86 minutes; a member starts again at 21:20 and submits
+    after 15 minutes. The later patrol is an extra patrol: the afternoon stays done."""
+    member = world.a.grid_member
+    client.force_login(member)
+    with time_machine.travel(local(DAY, 14, 5), tick=False):
+        client.post("/patrols/start/", {"grid": world.a.grid.code})
+    afternoon = Patrol.objects.get(member=member)
+    with time_machine.travel(local(DAY, 15, 31), tick=False):
+        client.post(f"/patrols/{afternoon.pk}/submit/", {"summary": "下午巡查完毕"})
+    with time_machine.travel(local(DAY, 21, 20), tick=False):
+        client.post("/patrols/start/", {"grid": world.a.grid.code})
+    extra = Patrol.objects.exclude(pk=afternoon.pk).get(member=member)
+    with time_machine.travel(local(DAY, 21, 35), tick=False):
+        client.post(f"/patrols/{extra.pk}/submit/", {"summary": "夜间加巡"})
+        client.force_login(world.a.stationmaster)
+        body = board(client, day=DAY.isoformat()).content.decode()
+    afternoon.refresh_from_db()
+    extra.refresh_from_db()
+    assert (afternoon.slot, afternoon.duration_minutes, afternoon.is_short) == (PM, 86, False)
+    assert (extra.slot, extra.status, extra.is_short) == ("", "submitted", True)
+    assert 'data-state="done"' in cell(body, world.a.grid, PM)
+    assert extra.get_absolute_url() not in cell(body, world.a.grid, PM)
+    # The extra patrol still waits for review like any log.
+    assert f'data-waiting="{extra.pk}"' in body

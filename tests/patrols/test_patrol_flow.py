@@ -210,7 +210,8 @@ def test_an_observation_photo_is_stored_and_served_only_within_scope(
     observation = Observation.objects.get()
     response = client.get(f"/patrols/observations/{observation.pk}/photo/")
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == buffer.getvalue()
+    served = Image.open(io.BytesIO(b"".join(response.streaming_content)))
+    assert (served.format, served.size) == ("JPEG", (4, 4))
     client.force_login(world.b.stationmaster)
     assert client.get(f"/patrols/observations/{observation.pk}/photo/").status_code == 404
 
@@ -229,3 +230,94 @@ def test_a_file_that_is_not_an_image_is_refused(client, world, settings, tmp_pat
     )
     assert response.status_code == 400 and "photo" in response.json()["errors"]
     assert not Observation.objects.exists()
+
+
+def test_a_patrol_counts_for_the_window_it_starts_in_or_for_none():
+    from patrols import windows
+    from patrols.models import PatrolSchedule
+
+    schedule = PatrolSchedule()  # 08-12, 14-18, 30 minutes' grace
+    assert windows.slot_at(schedule, at(7, 30))[1] == "am"  # a little early
+    assert windows.slot_at(schedule, at(7, 29))[1] == ""
+    assert windows.slot_at(schedule, at(11, 59))[1] == "am"
+    assert windows.slot_at(schedule, at(12, 45))[1] == ""  # lunch
+    assert windows.slot_at(schedule, at(13, 30))[1] == "pm"
+    assert windows.slot_at(schedule, at(17, 59))[1] == "pm"
+    assert windows.slot_at(schedule, at(18, 0))[1] == ""
+    assert windows.slot_at(schedule, at(21, 20))[1] == ""
+
+
+def test_an_observation_keeps_the_moment_it_was_recorded_within_the_patrol(client, world):
+    client.force_login(world.a.grid_member)
+    with time_machine.travel(at(9), tick=False):
+        patrol = start(client, world)
+    json = {"Accept": "application/json"}
+    with time_machine.travel(at(10, 30), tick=False):
+        for text, observed in [
+            ("离线记下", "2026-11-28T01:12:00Z"),  # 09:12 local, sent at 10:30
+            ("手机时钟太早", "2026-11-27T01:00:00Z"),
+            ("手机时钟太晚", "2026-11-28T05:00:00Z"),
+        ]:
+            response = client.post(
+                f"/patrols/{patrol.pk}/observations/",
+                {"category": "other", "text": text, "observed_at": observed},
+                headers=json,
+            )
+            assert response.status_code == 201
+    stamps = {o.text: (o.observed_at, o.received_at) for o in Observation.objects.all()}
+    assert stamps["离线记下"] == (at(9, 12), at(10, 30))
+    assert stamps["手机时钟太早"][0] == at(9)  # not before the patrol started
+    assert stamps["手机时钟太晚"][0] == at(10, 30)  # not after it arrived
+    with time_machine.travel(at(10, 31), tick=False):
+        page = client.get(patrol.get_absolute_url()).content.decode()
+    assert "09:12" in page and "10:30" in page
+
+
+def test_a_large_photo_is_stored_small_upright_and_without_exif(
+    client, world, settings, tmp_path
+):
+    import io
+    import random
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    rng = random.Random(1)
+    noise = Image.frombytes("RGB", (1000, 750), rng.randbytes(1000 * 750 * 3))
+    image = noise.resize((4000, 3000), Image.Resampling.BILINEAR)  # a busy 12 MP photo
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated: the phone was held upright
+    exif[0x010F] = "PhoneMaker"
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=88, exif=exif)
+    assert buffer.tell() > 4 * 1024 * 1024
+    client.force_login(world.a.grid_member)
+    patrol = start(client, world)
+    response = client.post(
+        f"/patrols/{patrol.pk}/observations/",
+        {
+            "category": "facility",
+            "text": "井盖破损",
+            "photo": SimpleUploadedFile("big.jpg", buffer.getvalue(), "image/jpeg"),
+        },
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 201
+    stored = Observation.objects.get().photo
+    assert stored.size <= 400 * 1024
+    with Image.open(stored.path) as saved:
+        assert saved.format == "JPEG"
+        assert saved.size == (1200, 1600)  # turned upright, longest side 1600
+        assert not saved.getexif()
+
+
+def test_a_log_submitted_with_observations_still_on_the_phone_says_so(client, world):
+    client.force_login(world.a.grid_member)
+    patrol = start(client, world)
+    client.post(f"/patrols/{patrol.pk}/submit/", {"summary": "信号不好", "unsent": "2"})
+    patrol.refresh_from_db()
+    assert (patrol.status, patrol.unsent_observations) == ("submitted", 2)
+    client.force_login(world.a.stationmaster)
+    page = client.get(patrol.get_absolute_url()).content.decode()
+    assert "data-unsent-note" in page and "2 observations were still waiting" in page
