@@ -128,6 +128,14 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A message taken by a worker that died without acknowledging it is delivered again
+        # after this long. It must outlast the longest task (an import: at most 30 minutes)
+        # and the longest retry countdown (5 minutes), or a task still running or waiting
+        # would be delivered twice (harmless, as every task is idempotent, but wasted).
+        "visibility_timeout": 45 * 60,
+        "socket_connect_timeout": 3,
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_QUEUE_DIR = VAR_DIR / "celery"

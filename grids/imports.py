@@ -12,6 +12,7 @@ import datetime
 import logging
 import re
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass, field
 
@@ -19,7 +20,8 @@ import openpyxl
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl.cell import WriteOnlyCell
@@ -29,6 +31,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from simple_history.utils import bulk_create_with_history
+
+from gridmgmt.tasks import send_soon
 
 from .identity import birth_date_from_id, normalize_id_number, validate_id_number
 from .models import (
@@ -49,6 +53,16 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 BATCH = 1000  # rows per database round trip, in both passes
 PROGRESS_EVERY = 500  # rows between progress updates
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# A running job beats every HEARTBEAT_SECONDS; one that has not beaten for STALE_AFTER (or,
+# queued, was not taken by a worker) is started again from the beginning, at most
+# MAX_ATTEMPTS times in all, then failed with a reason the uploader sees. A job still queued
+# after QUEUED_AT_MOST (the broker was lost for that long) fails too.
+HEARTBEAT_SECONDS = 10
+STALE_AFTER = datetime.timedelta(minutes=2)
+MAX_ATTEMPTS = 3
+QUEUED_AT_MOST = datetime.timedelta(days=1)
+RUNNING = (ImportJob.Status.VALIDATING, ImportJob.Status.WRITING)
 
 
 @dataclass(frozen=True)
@@ -150,12 +164,50 @@ def may_import(scope):
 
 @transaction.atomic
 def start_import(*, by, file):
-    """Save the upload as a queued job; a worker picks it up after commit."""
+    """Save the upload as a queued job; a worker picks it up after commit (best effort: if
+    the broker is down, `recover_imports` sends it again later)."""
     from .tasks import import_register
 
     job = ImportJob.objects.create(user=by, file=file)
-    transaction.on_commit(lambda: import_register.delay(job.pk))
+    send_soon(import_register, job.pk)
     return job
+
+
+def recover_imports(*, stale_after=STALE_AFTER):
+    """Start again every unfinished job whose worker stopped beating `stale_after` ago (or
+    that no worker took): a running job goes back to the queue, a queued one is sent again.
+    A job that has had MAX_ATTEMPTS, or was queued for QUEUED_AT_MOST, fails with the
+    reason. Safe, as a job saves nothing before its last transaction; each change is
+    conditional on the job being as it was read, so racing sweeps act once. Returns
+    (started again, failed) job ids. Runs one query, and one or two per stale job."""
+    from .tasks import import_register
+
+    now = timezone.now()
+    cutoff = now - stale_after
+    stale = ImportJob.objects.filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff),
+        status__in=[ImportJob.Status.QUEUED, *RUNNING],
+    ).only("pk", "status", "attempts", "heartbeat_at", "created_at")
+    again, failed = [], []
+    for job in stale:
+        as_read = ImportJob.objects.filter(
+            pk=job.pk, status=job.status, attempts=job.attempts, heartbeat_at=job.heartbeat_at
+        )
+        queued = job.status == ImportJob.Status.QUEUED
+        if job.attempts >= MAX_ATTEMPTS or (queued and job.created_at < now - QUEUED_AT_MOST):
+            failure = {
+                ImportJob.Status.QUEUED: ImportJob.Failure.NOT_STARTED,
+                ImportJob.Status.VALIDATING: ImportJob.Failure.STOPPED_CHECKING,
+                ImportJob.Status.WRITING: ImportJob.Failure.STOPPED_SAVING,
+            }[job.status]
+            if as_read.update(status=ImportJob.Status.FAILED, failure=failure, finished_at=now):
+                failed.append(job.pk)
+            continue
+        # The beat doubles as "sent at": the job waits `stale_after` before the next try.
+        if as_read.update(status=ImportJob.Status.QUEUED, heartbeat_at=now, rows_done=0):
+            again.append(job.pk)
+            send_soon(import_register, job.pk)
+    return again, failed
 
 
 # --- The template ---
@@ -558,24 +610,63 @@ class _Report:
 
 def run_import(job_id):
     """Check the claimed job's file and save it all or nothing. Updates the job's progress
-    as it goes; on errors saves a report to the job and marks it failed. Called by the
-    task after it has claimed the job (status `validating`)."""
+    as it goes, and its heartbeat from a thread; on errors saves a report to the job and
+    marks it failed. Called by the task after it has claimed the job (status `validating`,
+    its attempt counted)."""
     job = ImportJob.objects.select_related("user").get(pk=job_id)
     language = job.user.language or settings.LANGUAGE_CODE
-    with translation.override(language):
+    with translation.override(language), _Heartbeat(job):
         try:
             report = _validate(job)
             if not report.count:
                 report = _write(job)
             if report and report.count:
                 _fail(job, report)
+        except _Superseded:
+            logger.warning("Register import %s was started again elsewhere", job_id)
         except Exception:
             logger.exception("Register import %s stopped", job_id)
-            ImportJob.objects.filter(pk=job_id).update(
+            ImportJob.objects.filter(pk=job_id, attempts=job.attempts).update(
                 status=ImportJob.Status.FAILED, finished_at=timezone.now()
             )
     job.refresh_from_db()
     return job
+
+
+class _Superseded(Exception):
+    """The job was given up as stopped and started again while this run went on."""
+
+
+class _Heartbeat:
+    """Marks the job alive every HEARTBEAT_SECONDS from a thread with its own database
+    connection, so it keeps beating while the write's long transaction is open. Stops when
+    the job is no longer this attempt's or no longer running."""
+
+    def __init__(self, job):
+        self.job = job
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self):
+        mine = ImportJob.objects.filter(
+            pk=self.job.pk, attempts=self.job.attempts, status__in=RUNNING
+        )
+        try:
+            while not self._stop.wait(HEARTBEAT_SECONDS):
+                if not mine.update(heartbeat_at=timezone.now()):
+                    return
+        except Exception:
+            logger.warning("Register import %s: the heartbeat failed", self.job.pk, exc_info=True)
+        finally:
+            connection.close()
 
 
 def _validate(job):
@@ -633,7 +724,9 @@ def _write(job):
     """Pass 2: stream the file again and save every row in one transaction, the job's
     final counts included. Returns a report if the register changed in between (then
     nothing is saved), else None."""
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.WRITING)
+    ImportJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
+        status=ImportJob.Status.WRITING
+    )
     writer = _Writer(job.user)
     try:
         with _Sheet(job) as sheet, transaction.atomic():
@@ -644,12 +737,16 @@ def _write(job):
                     raise RuntimeError(f"Row {number} passed the check but not the write.")
                 writer.add(row)
             writer.flush()
-            ImportJob.objects.filter(pk=job.pk).update(
+            done = ImportJob.objects.filter(
+                pk=job.pk, attempts=job.attempts, status=ImportJob.Status.WRITING
+            ).update(
                 status=ImportJob.Status.DONE,
                 households_created=writer.households_created,
                 residents_created=writer.residents_created,
                 finished_at=timezone.now(),
             )
+            if not done:
+                raise _Superseded  # rolls the whole write back: the newer attempt saves
     except _Conflict as conflict:
         report = _Report()
         report.add(conflict.args[0])

@@ -669,6 +669,32 @@ class ImportJob(models.Model):
         FAILED = "failed", _("Failed")
         DONE = "done", _("Done")
 
+    class Failure(models.TextChoices):
+        """Why a job failed when its report does not say: the worker stopped (or never
+        started) and the job ran out of attempts. Each is told to the uploader."""
+
+        NOT_STARTED = (
+            "not_started",
+            _(
+                "The server could not start this import. Nothing was saved: please upload the "
+                "file again."
+            ),
+        )
+        STOPPED_CHECKING = (
+            "stopped_checking",
+            _(
+                "The server stopped while checking the rows. Nothing was saved: please upload the "
+                "file again."
+            ),
+        )
+        STOPPED_SAVING = (
+            "stopped_saving",
+            _(
+                "The server stopped while saving the rows. Nothing was saved: please upload the "
+                "file again."
+            ),
+        )
+
     user = models.ForeignKey(
         User, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="import_jobs"
     )
@@ -684,12 +710,25 @@ class ImportJob(models.Model):
     residents_created = models.PositiveIntegerField(_("residents created"), default=0)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # While a worker runs the job it beats every few seconds; a job queued or running whose
+    # beat stopped is started again (a bounded number of times) by `recover_imports`.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    failure = models.CharField(_("failure"), max_length=20, choices=Failure.choices, blank=True)
 
     class Meta:
         verbose_name = _("register import")
         verbose_name_plural = _("register imports")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["user", "-created_at"])]
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            # The unfinished jobs, for the sweep that finds those whose worker stopped.
+            models.Index(
+                fields=["status"],
+                condition=models.Q(status__in=["queued", "validating", "writing"]),
+                name="importjob_unfinished",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.file.name} ({self.get_status_display()})"

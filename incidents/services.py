@@ -338,7 +338,13 @@ def sweep_time_limits(at=None):
     for incident in open_running.filter(warn_at__lte=at, warned_at__isnull=True).select_related(
         "handler", "grid"
     ):
-        if Incident.objects.filter(pk=incident.pk, warned_at__isnull=True).update(warned_at=at):
+        # Each marker and its notices in one transaction: a worker killed in between leaves
+        # neither, and the next sweep does both.
+        with transaction.atomic():
+            if not Incident.objects.filter(pk=incident.pk, warned_at__isnull=True).update(
+                warned_at=at
+            ):
+                continue
             warned += 1
             notify(
                 [incident.handler or incident.first_responsible],
@@ -350,9 +356,11 @@ def sweep_time_limits(at=None):
     for incident in open_running.filter(deadline_at__lte=at, escalation_level=0).select_related(
         "grid"
     ):
-        if Incident.objects.filter(pk=incident.pk, escalation_level=0).update(
-            escalation_level=1, escalated_at=at
-        ):
+        with transaction.atomic():
+            if not Incident.objects.filter(pk=incident.pk, escalation_level=0).update(
+                escalation_level=1, escalated_at=at
+            ):
+                continue
             escalated += 1
             _log(incident, None, "overdue", "", "", "", at=at)
             notify(
@@ -366,9 +374,11 @@ def sweep_time_limits(at=None):
         calendar = Calendar.around(incident.deadline_at)
         if calendar.between(incident.deadline_at, at) < SECOND_ESCALATION_HOURS * 3600:
             continue
-        if Incident.objects.filter(pk=incident.pk, escalation_level=1).update(
-            escalation_level=2, escalated_at=at
-        ):
+        with transaction.atomic():
+            if not Incident.objects.filter(pk=incident.pk, escalation_level=1).update(
+                escalation_level=2, escalated_at=at
+            ):
+                continue
             escalated += 1
             notify(
                 _supervisors(incident.grid, [Role.STREET_STAFF, Role.DISTRICT_STAFF], at),

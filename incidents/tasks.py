@@ -1,10 +1,11 @@
 from celery import shared_task
-from django.db import OperationalError
+
+from gridmgmt.tasks import DURABLE
 
 from . import services
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
+@shared_task(**DURABLE)
 def sweep_time_limits():
     """Warn at yellow, escalate at red; run by beat every five minutes. At-least-once
     delivery, and idempotent: each warning and escalation is claimed with a conditional
@@ -14,7 +15,7 @@ def sweep_time_limits():
     return {"warned": warned, "escalated": escalated}
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
+@shared_task(**DURABLE)
 def tell_acting_holders():
     """Tell each B holder of the open incidents of an A who is absent today; run by beat.
     At-least-once delivery, and idempotent: the notification's key names the absence and the

@@ -176,14 +176,14 @@ def plan_meetings(now=None, weeks_ahead=4):
         if meeting is None:
             continue
         created += 1
-        if meeting.moved_from:
-            _tell_moved(meeting)
     return created
 
 
 @transaction.atomic
 def _create_meeting(series, scheduled_on, day, starts_at):
-    """The meeting and its participants, or None when another run created it first."""
+    """The meeting, its participants and, when it moved off a day not worked, the notice
+    saying so, in one transaction (a worker killed half-way leaves none of them); or None
+    when another run created it first."""
     meeting, created = Meeting.objects.get_or_create(
         series=series,
         scheduled_on=scheduled_on,
@@ -205,6 +205,8 @@ def _create_meeting(series, scheduled_on, day, starts_at):
         ],
         Participant,
     )
+    if meeting.moved_from:
+        _tell_moved(meeting)
     return meeting
 
 

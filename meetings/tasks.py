@@ -1,10 +1,9 @@
 from celery import shared_task
-from django.db import OperationalError
 
-RETRY = {"acks_late": True, "autoretry_for": (OperationalError,), "max_retries": 3}
+from gridmgmt.tasks import DURABLE
 
 
-@shared_task(**RETRY, retry_backoff=True)
+@shared_task(**DURABLE)
 def plan_meetings():
     """Create the coming weeks' meetings of every active series (moving those that fall on a
     holiday and telling their participants); run by beat. Idempotent: one meeting per series
@@ -14,7 +13,7 @@ def plan_meetings():
     return plan()
 
 
-@shared_task(**RETRY, retry_backoff=True)
+@shared_task(**DURABLE)
 def send_reminders():
     """Remind participants the working day before and one hour before; run by beat every few
     minutes. Idempotent: each reminder's notification key names the meeting and the kind of
@@ -24,7 +23,7 @@ def send_reminders():
     return send()
 
 
-@shared_task(**RETRY, retry_backoff=True)
+@shared_task(**DURABLE)
 def draft_grid_reports():
     """On the first days of a month, draft every grid's report for the month just ended;
     run by beat daily. Idempotent: one report per grid and month. Returns how many."""

@@ -1,11 +1,20 @@
+import datetime
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
+from gridmgmt.tasks import send_soon
+
 from .models import Notification
+
+# An email not sent this long after its notification was written is owed: its message was
+# lost (broker down, worker killed) or its task gave up, and the periodic sweep sends it.
+EMAIL_OWED_AFTER = datetime.timedelta(minutes=1)
 
 
 def notify(recipients, *, key, title, body="", url="", params=None):
-    """Tell each recipient once: an inbox entry now, an email after commit.
+    """Tell each recipient once: an inbox entry now, an email after commit (best effort: if
+    the broker is down, `send_owed_emails` sends it a minute or so later).
 
     `title` and `body` may be lazy translations, formatted with `params` (whose values may be
     lazy too): each recipient gets them in their own language. A recipient who already has a
@@ -29,8 +38,27 @@ def notify(recipients, *, key, title, body="", url="", params=None):
             continue
     for notification in created:
         if notification.recipient.email:
-            transaction.on_commit(lambda pk=notification.pk: send_notification_email.delay(pk))
+            send_soon(send_notification_email, notification.pk)
     return created
+
+
+def send_owed_emails(*, older_than=EMAIL_OWED_AFTER):
+    """Enqueue the email of every notification written more than `older_than` ago that has
+    a recipient with an address and was never emailed. Sending claims the row, so a
+    notification enqueued twice is emailed once. Runs one query; returns the ids."""
+    from .tasks import send_notification_email
+
+    owed = list(
+        Notification.objects.filter(
+            emailed_at__isnull=True, created_at__lte=timezone.now() - older_than
+        )
+        .exclude(recipient__email="")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:5000]
+    )
+    for pk in owed:
+        send_soon(send_notification_email, pk)
+    return owed
 
 
 def mark_read(user, notification_ids=None):

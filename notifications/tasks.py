@@ -1,15 +1,22 @@
+import datetime
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
+from gridmgmt.tasks import DURABLE
+
+from . import services
 from .models import Notification
 
 
-@shared_task(acks_late=True, max_retries=5, retry_backoff=True, bind=True)
+@shared_task(**DURABLE, bind=True)
 def send_notification_email(self, notification_id):
     """Email one notification. At most once per successful send: the row is claimed with a
-    conditional update before sending, and released again if sending fails (then retried)."""
+    conditional update before sending, and released again if sending fails (then retried,
+    and after the last retry left to `send_owed_emails`). A repeated delivery finds the row
+    claimed and does nothing."""
     claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
         emailed_at=timezone.now()
     )
@@ -28,3 +35,13 @@ def send_notification_email(self, notification_id):
     except Exception as exc:
         Notification.objects.filter(pk=notification_id).update(emailed_at=None)
         raise self.retry(exc=exc) from exc
+
+
+@shared_task(**DURABLE)
+def send_owed_emails(older_than_seconds=None):
+    """Enqueue every email still owed (its message lost or its task given up); run by beat
+    every minute. At-least-once, and idempotent: each email is claimed when it is sent.
+    Returns how many were enqueued."""
+    if older_than_seconds is None:
+        return len(services.send_owed_emails())
+    return len(services.send_owed_emails(older_than=datetime.timedelta(seconds=older_than_seconds)))

@@ -196,12 +196,14 @@ def _record_window(community, day, slot):
     created = []
     for grid in grids:
         try:
+            # The record and its notices in one transaction: a worker killed in between
+            # leaves neither, and the next run does both.
             with transaction.atomic():
                 missed = MissedPatrol.objects.create(grid=grid, day=day, slot=slot)
+                _tell_missed(missed, community)
         except IntegrityError:
             continue  # another worker recorded it first
         created.append(missed)
-        _tell_missed(missed, community)
     return created
 
 

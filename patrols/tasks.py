@@ -1,10 +1,11 @@
 from celery import shared_task
-from django.db import OperationalError
+
+from gridmgmt.tasks import DURABLE
 
 from . import services
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
+@shared_task(**DURABLE)
 def record_missed_patrols():
     """The coverage check, run by beat every few minutes. At-least-once delivery: a repeated
     or overlapping run finds nothing left to do, because each missed window and each

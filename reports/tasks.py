@@ -1,10 +1,9 @@
 from celery import shared_task
-from django.db import OperationalError
 
-RETRY = {"acks_late": True, "autoretry_for": (OperationalError,), "max_retries": 3}
+from gridmgmt.tasks import DURABLE
 
 
-@shared_task(**RETRY, retry_backoff=True)
+@shared_task(**DURABLE)
 def roll_up_population():
     """Roll up the register of the past days (up to yesterday) that have no roll-up yet; run
     by beat hourly. At-least-once and idempotent: a day already rolled up is skipped, and
