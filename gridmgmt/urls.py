@@ -32,5 +32,8 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("sw.js", offline.service_worker, name="service_worker"),
 ]
+
+handler500 = "gridmgmt.views.server_error"

@@ -148,9 +148,3 @@ def test_password_change(client, world):
     )
     assert response.status_code == 302
     assert User.objects.get(pk=world.a.grid_member.pk).check_password("a-much-better-secret-41")
-
-
-def test_healthz_reports_the_database_and_cache(client, db):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"database": "ok", "cache": "ok"}
