@@ -12,7 +12,7 @@ from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from grids.models import GRID_WORKER_ROLES, Post, User
@@ -29,16 +29,15 @@ from .forms import (
 )
 from .models import Instruction, KeyPoint, Observation, Patrol
 
-
 # What the outbox script says (it composes no text of its own).
 OUTBOX_TEXT = {
-    "photo": _lazy("photo"),
-    "refused": _lazy("Not accepted"),
-    "error": _lazy("Error"),
-    "edit": _lazy("Edit and resend"),
-    "discard": _lazy("Discard"),
-    "confirmDiscard": _lazy("Discard this observation? It has not been sent."),
-    "notKept": _lazy("The observation could not be kept on this phone. Try again."),
+    "photo": gettext_lazy("photo"),
+    "refused": gettext_lazy("Not accepted"),
+    "error": gettext_lazy("Error"),
+    "edit": gettext_lazy("Edit and resend"),
+    "discard": gettext_lazy("Discard"),
+    "confirmDiscard": gettext_lazy("Discard this observation? It has not been sent."),
+    "notKept": gettext_lazy("The observation could not be kept on this phone. Try again."),
 }
 
 
@@ -104,6 +103,14 @@ def start(request):
     except services.PatrolError as exc:
         messages.error(request, str(exc))
         return redirect("patrols:list")
+    if patrol.is_extra:
+        messages.info(
+            request,
+            _(
+                "No patrol window is open now: this is an extra patrol. It is logged and "
+                "reviewed like any other but counts for neither window."
+            ),
+        )
     return redirect(patrol)
 
 

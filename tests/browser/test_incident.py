@@ -30,7 +30,7 @@ def take(page, step, **fields):
     box.get_by_role("button").click()
 
 
-def test_the_life_of_an_incident(live_server, page, browser, world):
+def test_the_life_of_an_incident(live_server, page, new_context, world):
     Category.objects.update_or_create(code="demand", defaults={"name": "居民诉求"})
     post = Post.objects.get(area=world.a.grid, role=Role.GRID_LEADER)
     post.holder_b = make_user("gl_a_b", full_name="Leader Backup")
@@ -52,7 +52,7 @@ def test_the_life_of_an_incident(live_server, page, browser, world):
     assert incident.first_responsible == world.a.grid_member
 
     def as_user(username):
-        context = browser.new_context(viewport={"width": 390, "height": 844})
+        context = new_context()
         other = context.new_page()
         log_in(other, live_server, username)
         other.goto(f"{live_server.url}{incident.get_absolute_url()}")

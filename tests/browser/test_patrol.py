@@ -5,6 +5,7 @@ when the connection returns."""
 import datetime
 import io
 import random
+import time
 
 import pytest
 from django.core.signals import request_started
@@ -293,3 +294,40 @@ def test_a_log_submitted_with_observations_waiting_says_how_many(
     patrol.refresh_from_db()
     assert patrol.status == "submitted" and patrol.unsent_observations == 0
     assert list(patrol.observations.values_list("text", flat=True)) == ["信号差，稍后发送"]
+
+
+def test_a_days_outbox_of_twenty_photos_is_sent_whole_when_back_online(
+    live_server, page, context, world, member_in_chinese, phone_photo, console, capsys
+):
+    """Twenty observations with a 4.4 MB photo each, recorded offline, fit on the phone and
+    all arrive once. Prints the bytes kept in IndexedDB and the time from "back online" to
+    "all sent" (measured, not enforced)."""
+    console.allow("ERR_INTERNET_DISCONNECTED")
+    log_in(page, live_server, "gm_a")
+    patrol = start_in_chinese(page, live_server)
+    context.set_offline(True)
+    for n in range(20):
+        record_here(page, "facility", f"第{n + 1}处", photo=phone_photo)
+    panel = page.locator("[data-outbox-panel]")
+    expect(panel.locator("[data-outbox-count]")).to_have_text("20")
+    kept = page.evaluate(
+        """() => new Promise((resolve) => {
+          indexedDB.open("patrol-outbox").onsuccess = (event) => {
+            const all = event.target.result.transaction("items").objectStore("items").getAll();
+            all.onsuccess = () => resolve(all.result.map((item) => item.photo.size));
+          };
+        })"""
+    )
+    assert len(kept) == 20 and all(size <= 400 * 1024 for size in kept)
+
+    online_at = time.monotonic()
+    context.set_offline(False)
+    expect(panel).to_be_hidden(timeout=60000)
+    seconds = time.monotonic() - online_at
+    texts = list(patrol.observations.order_by("observed_at").values_list("text", flat=True))
+    assert texts == [f"第{n + 1}处" for n in range(20)]
+    with capsys.disabled():
+        print(
+            f"\noutbox of 20 photos: {sum(kept):,} bytes in IndexedDB "
+            f"(largest {max(kept):,}); back online to all sent: {seconds:.1f} s"
+        )
