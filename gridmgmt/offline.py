@@ -20,7 +20,7 @@ ASSETS = [
     "css/app.css",
     "js/offline.js",
     "js/patrol-outbox.js",
-    "manifest.webmanifest",
+    "manifest.json",
     "icons/icon-192.png",
     "icons/icon-512.png",
 ]
