@@ -1,6 +1,7 @@
 """A PostgreSQL cluster of a test's own (initdb / pg_ctl), to stop and start under a running
 server, and a gunicorn serving the product from it."""
 
+import contextlib
 import glob
 import http.client
 import os
@@ -73,10 +74,8 @@ class Cluster:
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def remove(self):
-        try:
+        with contextlib.suppress(subprocess.SubprocessError):
             self.stop("immediate")
-        except subprocess.SubprocessError:
-            pass
         shutil.rmtree(self.root, ignore_errors=True)
 
 
