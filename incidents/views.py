@@ -55,8 +55,8 @@ def detail(request, incident_number):
         "incident": incident,
         "light": incident.light(),
         "now": timezone.now(),
-        "steps": steps,
-        "step_form": StepForm(incident=incident) if steps else None,
+        # Each step's form has its own ids, so each label names its own field.
+        "steps": [(s, StepForm(incident=incident, auto_id=f"id_{s.name}_%s")) for s in steps],
         "timeline": incident.timeline.select_related("by"),
         "pending_handover": pending,
         "reporter_phone": reporter_phone,
@@ -70,11 +70,11 @@ def detail(request, incident_number):
         "parties": incident.parties.select_related("household"),
     }
     if context["can_pause"]:
-        context["pause_form"] = PauseForm()
+        context["pause_form"] = PauseForm(auto_id="id_pause_%s")
     if context["can_extend"]:
-        context["extension_form"] = ExtensionForm()
+        context["extension_form"] = ExtensionForm(auto_id="id_extension_%s")
     if context["can_hand_over"]:
-        context["handover_form"] = HandoverForm(incident=incident)
+        context["handover_form"] = HandoverForm(incident=incident, auto_id="id_handover_%s")
     if incident.category.is_dispute and incident.is_open and (supervises or is_handler):
         context["mediation_form"] = MediationForm(instance=incident)
     return render(request, "incidents/incident_detail.html", context)
