@@ -20,6 +20,7 @@ ASSETS = [
     "css/app.css",
     "js/offline.js",
     "js/patrol-outbox.js",
+    "js/companion-picker.js",
     "manifest.json",
     "icons/icon-192.png",
     "icons/icon-512.png",

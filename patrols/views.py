@@ -275,7 +275,10 @@ def submit(request, patrol_id):
     patrol = _own_open_patrol(request, patrol_id)
     form = SubmitForm(request.POST, team=_team(patrol.grid, request.user))
     if not form.is_valid():
-        messages.error(request, _("Write a summary before submitting."))
+        messages.error(
+            request,
+            _("The log was not submitted: %(errors)s") % {"errors": _form_reason(form)},
+        )
         return redirect(f"{patrol.get_absolute_url()}#after")
     try:
         patrol = services.submit_patrol(
