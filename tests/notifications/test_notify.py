@@ -1,8 +1,10 @@
+import datetime
 import time
 
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.utils import timezone
 
 from notifications.models import Notification
 from notifications.services import notify
@@ -103,3 +105,16 @@ def test_a_real_worker_on_redis_sends_the_email_once(celery_worker_on_redis, wor
     send_notification_email.delay(n.pk)
     time.sleep(1.5)
     assert [m.subject for m in mail.outbox] == ["Sent by the worker"]
+
+
+def test_owed_emails_are_those_old_enough_with_an_address_and_never_sent(world, time_machine):
+    from notifications.services import send_owed_emails
+
+    time_machine.move_to(timezone.now() - datetime.timedelta(minutes=5), tick=False)
+    (old,) = notify([world.a.grid_member], key="old", title="Old")
+    (sent,) = notify([world.a.grid_member], key="sent", title="Sent")
+    Notification.objects.filter(pk=sent.pk).update(emailed_at=timezone.now())
+    notify([world.a.grid_leader], key="no-address", title="No address")
+    time_machine.move_to(timezone.now() + datetime.timedelta(minutes=5), tick=False)
+    notify([world.a.grid_member], key="new", title="New")
+    assert send_owed_emails() == [old.pk]
