@@ -54,8 +54,10 @@ def new_context(new_context, console):
         context = new_context(**kwargs)
         context.on(
             "console",
-            lambda message: message.type == "error"
-            and console.record(f"{message.text} ({message.location.get('url', '')})"),
+            lambda message: (
+                message.type == "error"
+                and console.record(f"{message.text} ({message.location.get('url', '')})")
+            ),
         )
         context.on("weberror", lambda error: console.record(f"uncaught: {error.error}"))
         return context

@@ -273,9 +273,7 @@ def test_an_observation_keeps_the_moment_it_was_recorded_within_the_patrol(clien
     assert "09:12" in page and "10:30" in page
 
 
-def test_a_large_photo_is_stored_small_upright_and_without_exif(
-    client, world, settings, tmp_path
-):
+def test_a_large_photo_is_stored_small_upright_and_without_exif(client, world, settings, tmp_path):
     import io
     import random
 
