@@ -213,7 +213,7 @@ def build_areas_and_people(rng, scale, log):
             user=post.holder_a,
             starts_on=today - datetime.timedelta(days=rng.randint(0, 3)),
             ends_on=today + datetime.timedelta(days=rng.randint(0, 5)),
-            reason=rng.choice(["年假", "病假", "培训", "事假"]),
+            reason=rng.choice(list(Absence.Reason.values)),
         )
         for post in posts
         if rng.random() < 0.05

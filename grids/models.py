@@ -304,18 +304,11 @@ class Post(models.Model):
         if self.holder_a_id and self.holder_a_id == self.holder_b_id:
             raise ValidationError({"holder_b": _("A and B must be different people.")})
 
-    def acting_holder(self, absent_user_ids):
-        """B while A is absent (and B is not), otherwise A.
+    def acting_holder_on(self, day=None):
+        """Who acts for this post on `day`: see `grids.posts`. Runs two queries."""
+        from .posts import acting_holder_on
 
-        `absent_user_ids` is the set of users absent on the day in question.
-        """
-        if (
-            self.holder_a_id in absent_user_ids
-            and self.holder_b_id
-            and self.holder_b_id not in absent_user_ids
-        ):
-            return self.holder_b
-        return self.holder_a
+        return acting_holder_on(self, day)
 
 
 class AbsenceQuerySet(models.QuerySet):
@@ -331,12 +324,23 @@ class AbsenceQuerySet(models.QuerySet):
 
 
 class Absence(models.Model):
+    """A person away from `starts_on` to `ends_on` (both included): the posts they hold are
+    acted for by someone else (see `grids.posts`)."""
+
+    class Reason(models.TextChoices):
+        LEAVE = "leave", _("Leave")
+        SICK = "sick", _("Sick leave")
+        TRAINING = "training", _("Training")
+        SECONDMENT = "secondment", _("Secondment")
+
     user = models.ForeignKey(
-        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="absences"
+        User, verbose_name=_("person"), on_delete=models.CASCADE, related_name="absences"
     )
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("to"))
-    reason = models.CharField(_("reason"), max_length=200)
+    reason = models.CharField(
+        _("reason"), max_length=20, choices=Reason.choices, default=Reason.LEAVE
+    )
 
     objects = AbsenceQuerySet.as_manager()
     history = HistoricalRecords()

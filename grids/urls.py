@@ -1,12 +1,38 @@
 from django.urls import include, path
 
-from . import register_views, views
+from . import register_views, team_views, views
 
 app_name = "grids"
 
 urlpatterns = [
     path("grids/", views.grid_list, name="list"),
     path("grids/<str:grid_code>/", views.grid_detail, name="detail"),
+    path("grids/<str:community_code>/team/", team_views.team_page, name="team"),
+    path(
+        "grids/<str:community_code>/team/absences/new/",
+        team_views.absence_create,
+        name="absence_create",
+    ),
+    path(
+        "grids/<str:community_code>/team/absences/<int:absence_id>/",
+        team_views.absence_update,
+        name="absence_update",
+    ),
+    path(
+        "grids/<str:community_code>/team/absences/<int:absence_id>/end/",
+        team_views.absence_end,
+        name="absence_end",
+    ),
+    path(
+        "grids/<str:community_code>/team/posts/<int:post_id>/",
+        team_views.post_holder,
+        name="post_holder",
+    ),
+    path(
+        "grids/<str:community_code>/team/people/<int:user_id>/deactivate/",
+        team_views.person_deactivate,
+        name="person_deactivate",
+    ),
     path("grids/<str:grid_code>/households/", register_views.household_list, name="households"),
     path(
         "grids/<str:grid_code>/households/new/",

@@ -7,8 +7,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from .forms import GridFilter, LanguageForm
-from .models import Absence, Area, Post
+from .models import Area, Post
 from .paging import paginate
+from .posts import acting_on
 from .scope import get_scope
 
 
@@ -29,17 +30,27 @@ def grid_detail(request, grid_code):
     grid = scope.get_grid(grid_code)
     today = timezone.localdate()
     posts = list(Post.objects.filter(area__path__startswith=grid.path).for_team())
-    holders = {p.holder_a_id for p in posts} | {p.holder_b_id for p in posts if p.holder_b_id}
-    absent = Absence.objects.absent_user_ids(today, users=holders)
+    acting = acting_on(posts, today)
     team = [
-        {"post": post, "acting": post.acting_holder(absent), "a_absent": post.holder_a_id in absent}
+        {
+            "post": post,
+            "acting": acting[post.pk].user,
+            "a_absent": acting[post.pk].by != "a",
+            "is_gap": acting[post.pk].is_gap,
+        }
         for post in posts
     ]
     buildings = grid.children.annotate(unit_count=Count("children")).order_by("code")
     return render(
         request,
         "grids/grid_detail.html",
-        {"grid": grid, "team": team, "buildings": buildings, "today": today},
+        {
+            "grid": grid,
+            "team": team,
+            "buildings": buildings,
+            "today": today,
+            "can_manage_team": scope.supervises(grid.parent),
+        },
     )
 
 

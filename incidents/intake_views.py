@@ -42,9 +42,8 @@ OBSERVATION_CATEGORIES = {
 def _tab_filter(view, scope):
     """The rows of a tab: mine (handler or first-responsible), my grid-worker posts' grids,
     or the communities I supervise and my grids' communities. No query."""
-    user = scope.user
     if view == "mine":
-        return Q(handler=user) | Q(first_responsible=user)
+        return Q(pk__in=Incident.objects.mine(scope).values("pk"))
     condition = Q(pk__in=[])
     for post in scope.posts:
         if view == "grid":

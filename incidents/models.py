@@ -104,6 +104,21 @@ class IncidentQuerySet(models.QuerySet):
             Q(is_sensitive=False) | scope.supervised_q("grid") | Q(handler=scope.user)
         )
 
+    def mine(self, scope, day=None):
+        """What the user answers for: incidents they handle or are first-responsible for,
+        those covered for them (shown as "covered by" the handler), and those of the posts
+        they cover as B on `day` whose holder is away. Runs two queries when the user is a B
+        holder somewhere, else none."""
+        from grids.posts import acting_on
+
+        user = scope.user
+        condition = Q(handler=user) | Q(first_responsible=user) | Q(covered_for=user)
+        as_b = [post for post in scope.posts if post.holder_b_id == user.pk]
+        covered = [pk for pk, acting in acting_on(as_b, day).items() if acting.user == user]
+        if covered:
+            condition |= Q(post_id__in=covered, handler__isnull=False)
+        return self.filter(condition)
+
     def with_light(self, light, now=None):
         """Filter by light. A paused incident keeps the colour it had when it was paused."""
         now = now or timezone.now()
@@ -212,6 +227,16 @@ class Incident(models.Model):
         null=True,
         blank=True,
         related_name="incidents_handled",
+    )
+    # Set when the incident was assigned to its post while the post's A holder was away: the
+    # handler covers for them, and keeps it until the station returns it to A.
+    covered_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("covered for"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     post = models.ForeignKey(
         Post,
@@ -329,6 +354,8 @@ TIMELINE_ACTIONS = {
     "urge": _("Supervised and urged"),
     "overdue": _("Overdue: escalated to the station"),
     "mediation": _("Recorded the mediation"),
+    "returned_to_a": _("Returned to the post's A holder"),
+    "post_handover": _("Handed over with the post"),
 }
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Absence, Post, Role
+from grids.posts import acting_holder_on, acting_on, away_user_ids
 from notifications.services import notify
 
 from . import workflow
@@ -118,7 +119,11 @@ def take_step(
     elif step_name == "assign":
         if post is None:
             raise InvalidTransition(_("Choose the post to assign to."))
-        changes.update(post=post, handler=acting_holder(post))
+        acting = acting_holder(post)
+        if acting is None:
+            raise InvalidTransition(_("Nobody can act for this post today."))
+        covered_for = post.holder_a if acting.pk != post.holder_a_id else None
+        changes.update(post=post, handler=acting, covered_for=covered_for)
     elif step_name == "resolve":
         changes["resolved_at"] = now
         if incident.status == Incident.Status.REFERRED:
@@ -158,10 +163,37 @@ def take_step(
 
 
 def acting_holder(post, day=None):
-    """A, or B while A is absent. Runs one query."""
-    day = day or timezone.localdate()
-    absent = Absence.objects.absent_user_ids(day, users=[post.holder_a_id, post.holder_b_id])
-    return post.acting_holder(absent)
+    """Who acts for `post` on `day` (see `grids.posts`). Runs two queries."""
+    return acting_holder_on(post, day)
+
+
+@transaction.atomic
+def return_incident_to_holder(incident, *, by, scope):
+    """The station moves an incident taken while covering back to the post's A holder, who
+    is told. Refused while A is still away."""
+    if not scope.supervises(incident.grid):
+        raise InvalidTransition(_("Only the station can return an incident to its A holder."))
+    holder = incident.covered_for
+    if holder is None or not incident.is_open:
+        raise InvalidTransition(_("This incident is not being covered for anyone."))
+    if holder.pk in away_user_ids(timezone.localdate(), [holder.pk]):
+        raise InvalidTransition(_("%(name)s is still away.") % {"name": holder.display_name})
+    if not Incident.objects.filter(pk=incident.pk, covered_for=holder).update(
+        handler=holder, covered_for=None
+    ):
+        raise InvalidTransition(_("Someone else changed this incident first."))
+    entry = _log(
+        incident, by, "returned_to_a", "", "", _("To %(name)s") % {"name": holder.display_name}
+    )
+    notify(
+        [holder],
+        key=f"returned-to-a:{entry.pk}",
+        title=_("%(number)s is back with you"),
+        params={"number": incident.number},
+        url=incident.get_absolute_url(),
+    )
+    incident.refresh_from_db()
+    return incident
 
 
 # --- First-question responsibility ---
@@ -336,7 +368,7 @@ def sweep_time_limits(at=None):
     open_running = Incident.objects.open().filter(paused_at__isnull=True)
     warned = escalated = 0
     for incident in open_running.filter(warn_at__lte=at, warned_at__isnull=True).select_related(
-        "handler", "grid"
+        "handler", "first_responsible", "grid", "post__area", "post__holder_a", "post__holder_b"
     ):
         # Each marker and its notices in one transaction: a worker killed in between leaves
         # neither, and the next sweep does both.
@@ -347,7 +379,7 @@ def sweep_time_limits(at=None):
                 continue
             warned += 1
             notify(
-                [incident.handler or incident.first_responsible],
+                [_current_handler(incident, timezone.localdate(at))],
                 key=f"incident-yellow:{incident.pk}:{incident.deadline_at.isoformat()}",
                 title=_("%(number)s is nearing its deadline"),
                 params={"number": incident.number},
@@ -391,14 +423,19 @@ def sweep_time_limits(at=None):
 
 
 def tell_acting_holders(day=None):
-    """When an absence begins, B hears of A's open incidents, once per absence."""
+    """When an absence begins, whoever acts for A's posts (B, or the station while B is away
+    too) hears of A's open incidents, once per absence."""
     day = day or timezone.localdate()
     told = 0
     for absence in Absence.objects.covering(day).select_related("user"):
-        posts = Post.objects.filter(holder_a=absence.user, holder_b__isnull=False).select_related(
-            "holder_b"
+        posts = Post.objects.filter(holder_a=absence.user).select_related(
+            "area", "holder_a", "holder_b"
         )
+        acting = acting_on(posts, day)
         for post in posts:
+            stand_in = acting[post.pk].user
+            if stand_in is None or stand_in.pk == absence.user_id:
+                continue
             incidents = list(
                 Incident.objects.open()
                 .filter(post=post, handler=absence.user)
@@ -408,7 +445,7 @@ def tell_acting_holders(day=None):
                 continue
             told += len(
                 notify(
-                    [post.holder_b],
+                    [stand_in],
                     key=f"absence-cover:{absence.pk}:{post.pk}",
                     title=_("You are covering for %(name)s: %(count)d open incidents"),
                     params={"name": absence.user.display_name, "count": len(incidents)},
@@ -419,14 +456,27 @@ def tell_acting_holders(day=None):
     return told
 
 
+def _current_handler(incident, day):
+    """Who answers for the incident on `day`: its handler, or whoever acts for its post
+    while the handler (a holder of that post) is away; the first-responsible person when it
+    has no handler. Runs up to two queries."""
+    handler = incident.handler or incident.first_responsible
+    post = incident.post
+    if post is None or handler.pk not in {post.holder_a_id, post.holder_b_id}:
+        return handler
+    if handler.pk not in away_user_ids(day, [handler.pk]):
+        return handler
+    return acting_on([post], day)[post.pk].user or handler
+
+
 def _supervisors(grid, roles, at):
     """The acting holders (on the local date of `at`) of the given roles' posts above `grid`."""
     ancestors = [int(pk) for pk in grid.path.strip("/").split("/")]
     posts = Post.objects.filter(area_id__in=ancestors, role__in=roles).select_related(
-        "holder_a", "holder_b"
+        "area", "holder_a", "holder_b"
     )
-    absent = Absence.objects.absent_user_ids(timezone.localdate(at))
-    return [post.acting_holder(absent) for post in posts]
+    acting = acting_on(posts, timezone.localdate(at))
+    return [found.user for found in acting.values() if found.user is not None]
 
 
 def _tell_about_step(incident, step_name, by, note):

@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("<str:incident_number>/supervise/", views.supervise, name="supervise"),
     path("<str:incident_number>/handover/", views.handover, name="handover"),
+    path("<str:incident_number>/return-to-a/", views.return_to_holder, name="return_to_holder"),
     path(
         "<str:incident_number>/handovers/<int:handover_id>/",
         views.answer_handover,

@@ -26,6 +26,7 @@ def _incident(request, number):
             "household",
             "category",
             "handler",
+            "covered_for",
             "first_responsible",
             "reported_by",
             "post__area",
@@ -193,6 +194,24 @@ def supervise(request, incident_number):
         scope=get_scope(request),
         note=request.POST.get("note", "")[:500],
         done=_("The handler was urged."),
+    )
+    return redirect(incident)
+
+
+@login_required
+@require_POST
+def return_to_holder(request, incident_number):
+    incident = _incident(request, incident_number)
+    scope = get_scope(request)
+    if not scope.supervises(incident.grid):
+        raise PermissionDenied
+    _run(
+        request,
+        services.return_incident_to_holder,
+        incident,
+        by=request.user,
+        scope=scope,
+        done=_("Returned to the post's A holder."),
     )
     return redirect(incident)
 

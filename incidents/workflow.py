@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from grids.models import Absence
+from grids.posts import acting_on
 
 from .models import Incident
 
@@ -91,15 +91,16 @@ STEPS = {
 
 
 def is_acting_handler(incident, user, day=None):
-    """The handler, or the B holder of the incident's post while A is absent. Runs one query
-    when the incident has a post and the user is its B holder."""
+    """The handler, or whoever acts for the incident's post (see `grids.posts`) while its
+    handler, a holder of that post, is away. Runs up to two queries when the incident has a
+    post the handler holds."""
     if incident.handler_id == user.pk:
         return True
     post = incident.post
-    if post is None or post.holder_b_id != user.pk or incident.handler_id != post.holder_a_id:
+    if post is None or incident.handler_id not in {post.holder_a_id, post.holder_b_id}:
         return False
-    day = day or timezone.localdate()
-    return Absence.objects.covering(day).filter(user_id=post.holder_a_id).exists()
+    acting = acting_on([post], day or timezone.localdate())[post.pk]
+    return acting.user is not None and acting.user.pk == user.pk
 
 
 def may_take(step, incident, user, scope):

@@ -16,7 +16,8 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
 
-from grids.models import Absence, Area, Post, Role
+from grids.models import Area, Post, Role
+from grids.posts import acting_on
 from incidents.calendar import Calendar
 from notifications.models import Notification
 from notifications.services import notify
@@ -62,15 +63,14 @@ def ensure_series(community):
 
 
 def participants_for(series, day):
-    """[(post, user)]: each of the series' posts with the person acting in it on `day` (B
-    while A is absent), each person once, the station first. Runs two queries."""
+    """[(post, user)]: each of the series' posts with the person acting in it on `day` (see
+    `grids.posts`), each person once, the station first. Runs three queries."""
     posts = list(series.posts.select_related("area", "holder_a", "holder_b"))
-    holders = {p.holder_a_id for p in posts} | {p.holder_b_id for p in posts if p.holder_b_id}
-    absent = Absence.objects.absent_user_ids(day, users=holders)
+    acting = acting_on(posts, day)
     seen, found = set(), []
     for post in posts:
-        user = post.acting_holder(absent)
-        if user.pk not in seen:
+        user = acting[post.pk].user
+        if user is not None and user.pk not in seen:
             seen.add(user.pk)
             found.append((post, user))
     return found

@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids import services as register
-from grids.models import Absence, Area, Post, Role
+from grids.models import Area, Post, Role
+from grids.posts import acting_on
 from notifications.services import notify
 
 from . import photos, windows
@@ -211,10 +212,10 @@ def _tell_missed(missed, community):
     posts = list(
         Post.objects.filter(
             area__in=[missed.grid, community], role__in=[Role.GRID_LEADER, Role.STATIONMASTER]
-        ).select_related("holder_a", "holder_b")
+        ).select_related("area", "holder_a", "holder_b")
     )
-    absent = Absence.objects.absent_user_ids(missed.day)
-    recipients = [post.acting_holder(absent) for post in posts]
+    acting = acting_on(posts, missed.day)
+    recipients = [acting[post.pk].user for post in posts if acting[post.pk].user]
     notify(
         recipients,
         key=f"patrol-missed:{missed.grid.code}:{missed.day}:{missed.slot}",

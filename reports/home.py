@@ -18,6 +18,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import GRID_WORKER_ROLES, Absence, Area, Post, Role
+from grids.posts import acting_on
 from grids.scope import get_scope
 from incidents.models import Incident
 from meetings.models import ActionItem, GridReport, Meeting
@@ -204,11 +205,10 @@ def _instructions(grid_ids, today):
 def _my_incidents(scope, now):
     """Open incidents I handle or am first-responsible for (the incident list's "Mine").
     Runs one query."""
-    user = scope.user
     return _with_lights(
         Incident.objects.visible_to(scope)
         .open()
-        .filter(Q(handler=user) | Q(first_responsible=user))
+        .mine(scope)
         .for_list()
         .order_by("deadline_at", "pk")[:LIST_LIMIT],
         now,
@@ -230,11 +230,10 @@ def _my_action_items(user, today):
 
 
 def _post_rows(posts, user, today):
-    """Each post with who is acting today. Runs one query (today's absences)."""
-    holders = {p.holder_a_id for p in posts} | {p.holder_b_id for p in posts if p.holder_b_id}
-    absent = Absence.objects.absent_user_ids(today, users=holders)
+    """Each post with who is acting today. Runs two queries (see `grids.posts.acting_on`)."""
+    acting = acting_on(posts, today)
     return [
-        {"post": post, "acting": post.acting_holder(absent), "is_a": post.holder_a_id == user.pk}
+        {"post": post, "acting": acting[post.pk].user, "is_a": post.holder_a_id == user.pk}
         for post in posts
     ]
 

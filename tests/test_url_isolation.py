@@ -111,6 +111,14 @@ PARAMETERS = {
         )
         .pk
     ),
+    # The team page: an absence, a post and a person of community B.
+    "absence_id": lambda world, b: (
+        world.b.grid_member.absences.create(
+            starts_on="2099-01-01", ends_on="2099-01-02", reason="leave"
+        ).pk
+    ),
+    "post_id": lambda world, b: world.b.grid_member.posts_as_a.get().pk,
+    "user_id": lambda world, b: world.b.grid_member.pk,
     # The calendar feed (no login; see b_retired_feed_token).
     "token": lambda world, b: b_retired_feed_token(world),
     # The district report's export: any area (district, street, community, grid) by code.

@@ -1,0 +1,118 @@
+"""Who acts for a post on a day: the one answer every part of the app asks.
+
+A acts; B while A is away; the community's stationmaster while both are away. A person is
+away on a day an absence covers, and always once their account is inactive.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Post, Role, User
+
+COMMUNITY_DEPTH = 3  # district / street / community: the community is the path's third id
+
+
+@dataclass(frozen=True)
+class Acting:
+    """Who acts for `post` on a day, and why: "a", "b", "station" (both away: the
+    stationmaster acts) or "gap" (nobody is available)."""
+
+    post: Post
+    user: User | None
+    by: str
+
+    @property
+    def is_gap(self):
+        return self.by in {"station", "gap"}
+
+
+def community_id_of(area):
+    """The id of the community `area` lies in (itself, for a community), or None above it."""
+    ids = area.path.strip("/").split("/")
+    return int(ids[COMMUNITY_DEPTH - 1]) if len(ids) >= COMMUNITY_DEPTH else None
+
+
+def away_user_ids(day, user_ids):
+    """Of `user_ids`, those away on `day`: absent, or inactive. Runs one query."""
+    user_ids = {pk for pk in user_ids if pk}
+    if not user_ids:
+        return set()
+    return set(
+        User.objects.filter(pk__in=user_ids)
+        .filter(Q(is_active=False) | Q(absences__starts_on__lte=day, absences__ends_on__gte=day))
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+def acting_on(posts, day=None):
+    """{post.pk: Acting} for `posts` (with holders selected) on `day` (today by default).
+    Runs two queries: the stationmasters' posts of the communities concerned, then who of
+    everyone involved is away."""
+    day = day or timezone.localdate()
+    posts = list(posts)
+    if not posts:
+        return {}
+    community_ids = {community_id_of(post.area) for post in posts} - {None}
+    stations = {
+        station.area_id: station
+        for station in Post.objects.filter(
+            area_id__in=community_ids, role=Role.STATIONMASTER
+        ).select_related("holder_a", "holder_b")
+    }
+    everyone = set()
+    for post in [*posts, *stations.values()]:
+        everyone |= {post.holder_a_id, post.holder_b_id}
+    away = away_user_ids(day, everyone)
+
+    def holder(post):
+        if post.holder_a_id not in away:
+            return post.holder_a, "a"
+        if post.holder_b_id and post.holder_b_id not in away:
+            return post.holder_b, "b"
+        return None, "gap"
+
+    found = {}
+    for post in posts:
+        user, by = holder(post)
+        if user is None and post.role != Role.STATIONMASTER:
+            station = stations.get(community_id_of(post.area))
+            if station is not None:
+                user, _station_by = holder(station)
+                by = "station" if user is not None else "gap"
+        found[post.pk] = Acting(post, user, by)
+    return found
+
+
+def acting_holder_on(post, day=None):
+    """The person acting for `post` on `day` (None when nobody is available). Runs two
+    queries."""
+    return acting_on([post], day)[post.pk].user
+
+
+def posts_covered_by(user, day=None):
+    """The ids of the posts `user` acts for on `day` without being their A holder: as B, or
+    as the stationmaster standing in. Runs three queries."""
+    day = day or timezone.localdate()
+    posts = list(
+        Post.objects.filter(~Q(holder_a=user))
+        .filter(_candidates_q(user))
+        .select_related("area", "holder_a", "holder_b")
+    )
+    return [pk for pk, acting in acting_on(posts, day).items() if acting.user == user]
+
+
+def _candidates_q(user):
+    """Posts `user` could cover: those they are B of, and every post in a community where
+    they are stationmaster. Runs one query."""
+    paths = list(
+        Post.objects.filter(role=Role.STATIONMASTER)
+        .filter(Q(holder_a=user) | Q(holder_b=user))
+        .values_list("area__path", flat=True)
+    )
+    condition = Q(holder_b=user)
+    for path in paths:
+        condition |= Q(area__path__startswith=path)
+    return condition
