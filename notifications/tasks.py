@@ -14,16 +14,23 @@ from .models import Notification
 @shared_task(**DURABLE, bind=True)
 def send_notification_email(self, notification_id):
     """Email one notification. At most once per successful send: the row is claimed with a
-    conditional update before sending, and released again if sending fails (then retried,
-    and after the last retry left to `send_owed_emails`). A repeated delivery finds the row
-    claimed and does nothing."""
+    conditional update right before sending, and released again if sending fails (then
+    retried, and after the last retry left to `send_owed_emails`). A repeated delivery finds
+    the row claimed and does nothing."""
+    notification = (
+        Notification.objects.select_related("recipient")
+        .filter(pk=notification_id, emailed_at__isnull=True)
+        .first()
+    )
+    if notification is None:
+        return
+    # The claim is the last query before sending: a database lost before it leaves the row
+    # owed for the retry, instead of claimed and never sent. A recipient without an address
+    # is claimed too, so the sweep leaves it.
     claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
         emailed_at=timezone.now()
     )
-    if not claimed:
-        return
-    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
-    if not notification.recipient.email:
+    if not (claimed and notification.recipient.email):
         return
     try:
         send_mail(
