@@ -192,7 +192,8 @@ AXES_RESET_ON_SUCCESS = True
 TIME_ZONE = env("TIME_ZONE", default="Asia/Shanghai")
 USE_TZ = True
 USE_I18N = True
-LANGUAGE_CODE = "en"
+# The site speaks Simplified Chinese unless the browser or the user asks for English.
+LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("en", "English"), ("zh-hans", "中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600

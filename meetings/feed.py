@@ -6,6 +6,7 @@ import datetime
 import secrets
 
 import icalendar
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -105,7 +106,7 @@ def feed(request, token):
     user = subscription.user
     if not user.is_active:
         return HttpResponse(status=404)
-    with translation.override(user.language or None):
+    with translation.override(user.language or settings.LANGUAGE_CODE):
         cal = build_calendar(
             meetings_for_feed(user, timezone.now()),
             now=timezone.now(),

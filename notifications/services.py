@@ -1,5 +1,6 @@
 import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
@@ -20,12 +21,13 @@ def notify(recipients, *, key, title, body="", url="", params=None):
     lazy too): each recipient gets them in their own language. A recipient who already has a
     notification with this `key` is skipped, so a repeated task tells nobody twice. Returns
     the notifications created. Runs one query per recipient, inside a savepoint each.
+    A recipient who never chose a language reads the site default, Chinese.
     """
     from .tasks import send_notification_email
 
     created = []
     for recipient in {r.pk: r for r in recipients if r is not None}.values():
-        with translation.override(recipient.language or None):
+        with translation.override(recipient.language or settings.LANGUAGE_CODE):
             fields = {
                 "title": (str(title) % params if params else str(title))[:200],
                 "body": str(body) % params if params and body else str(body),

@@ -13,6 +13,8 @@ _seq = itertools.count(1)
 def make_user(username=None, **fields):
     username = username or f"user{next(_seq)}"
     fields.setdefault("full_name", username.title())
+    # The tests read English: every person made here chose it (the site default is Chinese).
+    fields.setdefault("language", "en")
     return User.objects.create_user(username=username, password="pw-test-2026", **fields)
 
 

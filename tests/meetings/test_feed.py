@@ -7,6 +7,7 @@ import icalendar
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
 from meetings import schedule
 from meetings.feed import renew_feed
@@ -56,7 +57,9 @@ def test_the_feed_lists_the_users_meetings_with_their_times(client, world, meeti
         start, end = event["DTSTART"].dt, event["DTEND"].dt
         assert start.tzinfo is not None and start == meeting.starts_at
         assert end == meeting.ends_at
-        assert str(event["SUMMARY"]) == f"{meeting.get_kind_display()} · {world.a.community.name}"
+        with translation.override("en"):  # the member's language
+            kind = meeting.get_kind_display()
+        assert str(event["SUMMARY"]) == f"{kind} · {world.a.community.name}"
         assert str(event.get("LOCATION", "")) == meeting.place
         [alarm] = event.walk("VALARM")
         assert alarm["TRIGGER"].dt == -datetime.timedelta(hours=1)

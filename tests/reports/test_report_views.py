@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from openpyxl import load_workbook
 
 from grids.models import Area, Rental, Role
@@ -383,7 +384,8 @@ def test_the_score_adds_up_its_parts():
     result = score(F, weights)
     # 30 × .5 + 25 × 1 + 15 × .8 + 20 × .75 + (10 − 2 × 2/4)
     assert result.value == pytest.approx(15 + 25 + 12 + 15 + 9)
-    assert "30 × on-time closure rate" in formula(weights)
+    with translation.override("en"):
+        assert "30 × on-time closure rate" in formula(weights)
     F.on_time_rate = None  # nothing due: full points
     assert score(F, weights).value == pytest.approx(30 + 25 + 12 + 15 + 9)
 
