@@ -247,6 +247,8 @@ elif MEDIA_STORAGE != "local":
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="grid@localhost")
+# The site's address, so links in emails can be opened: "https://grid.example.org".
+SITE_URL = env("SITE_URL", default="http://localhost:8000").rstrip("/")
 
 # --- Forms and messages ---
 

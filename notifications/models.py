@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +11,56 @@ class NotificationQuerySet(models.QuerySet):
 
     def unread(self):
         return self.filter(read_at__isnull=True)
+
+
+class Kind(models.TextChoices):
+    """What a notification is about; each person chooses which kinds also arrive by email."""
+
+    INCIDENT = "incident", _("My incidents: assigned, returned, urged, near their deadline")
+    STATION = (
+        "station",
+        _(
+            "For the station: new incidents, work to verify, requests for more time, handovers, "
+            "overdue and escalated incidents"
+        ),
+    )
+    PATROL = "patrol", _("Patrols: missed windows and returned logs")
+    MEETING = "meeting", _("Meetings and grid reports: reminders, moves and action items")
+    DIGEST = "digest", _("The daily digest")
+    OTHER = "other", _("Everything else")
+
+
+# The key's first word names its kind (meeting keys start "meeting-<pk>-").
+KIND_OF_KEY = {
+    "assigned": Kind.INCIDENT,
+    "returned": Kind.INCIDENT,
+    "urge": Kind.INCIDENT,
+    "incident-yellow": Kind.INCIDENT,
+    "absence-cover": Kind.INCIDENT,
+    "handover": Kind.INCIDENT,
+    "filed": Kind.STATION,
+    "resolved": Kind.STATION,
+    "extension": Kind.STATION,
+    "handover-waiting": Kind.STATION,
+    "incident-red": Kind.STATION,
+    "escalated": Kind.STATION,
+    "patrol-missed": Kind.PATROL,
+    "patrol-returned": Kind.PATROL,
+    "meeting": Kind.MEETING,
+    "action-item": Kind.MEETING,
+    "report-returned": Kind.MEETING,
+    "digest": Kind.DIGEST,
+}
+
+
+def kind_of(key):
+    """The kind a notification key names: its longest known prefix before ":" or "-"."""
+    head = key.split(":", 1)[0]
+    while head:
+        if head in KIND_OF_KEY:
+            return KIND_OF_KEY[head]
+        head = head.rpartition("-")[0]
+    return Kind.OTHER
 
 
 class Notification(models.Model):
@@ -25,6 +77,7 @@ class Notification(models.Model):
         related_name="notifications",
     )
     key = models.CharField(_("deduplication key"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"), blank=True)
     url = models.CharField(_("link"), max_length=300, blank=True)
@@ -57,3 +110,38 @@ class Notification(models.Model):
     @property
     def is_read(self):
         return self.read_at is not None
+
+
+DEFAULT_DIGEST_AT = datetime.time(8, 0)
+
+
+class NotificationSettings(models.Model):
+    """One person's choices: which kinds also arrive by email, and when a stationmaster's
+    daily digest comes. A person without a row gets every kind by email and the digest at
+    08:00 local time."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notification_settings",
+    )
+    # A list of Kind values (JSON, so the embedded SQLite default works too).
+    email_kinds = models.JSONField(_("kinds sent by email"), default=list, blank=True)
+    digest_at = models.TimeField(_("daily digest at"), default=DEFAULT_DIGEST_AT)
+
+    class Meta:
+        verbose_name = _("notification settings")
+        verbose_name_plural = _("notification settings")
+
+    def __str__(self):
+        return str(self.user)
+
+    @classmethod
+    def for_user(cls, user):
+        """The user's settings, unsaved defaults when they have none. Runs one query."""
+        found = cls.objects.filter(user=user).first()
+        return found or cls(user=user, email_kinds=list(Kind.values), digest_at=DEFAULT_DIGEST_AT)
+
+    def wants_email(self, kind):
+        return kind in self.email_kinds

@@ -6,14 +6,14 @@ from django.utils import timezone, translation
 
 from gridmgmt.tasks import send_soon
 
-from .models import Notification
+from .models import Notification, kind_of
 
 # An email not sent this long after its notification was written is owed: its message was
 # lost (broker down, worker killed) or its task gave up, and the periodic sweep sends it.
 EMAIL_OWED_AFTER = datetime.timedelta(minutes=1)
 
 
-def notify(recipients, *, key, title, body="", url="", params=None):
+def notify(recipients, *, key, title, body="", url="", params=None, kind=None):
     """Tell each recipient once: an inbox entry now, an email after commit (best effort: if
     the broker is down, `send_owed_emails` sends it a minute or so later).
 
@@ -21,6 +21,7 @@ def notify(recipients, *, key, title, body="", url="", params=None):
     lazy too): each recipient gets them in their own language. A recipient who already has a
     notification with this `key` is skipped, so a repeated task tells nobody twice. Returns
     the notifications created. Runs one query per recipient, inside a savepoint each.
+    `kind` (which decides whether it is also emailed) defaults to the one `key` names.
     A recipient who never chose a language reads the site default, Chinese.
     """
     from .tasks import send_notification_email
@@ -32,6 +33,7 @@ def notify(recipients, *, key, title, body="", url="", params=None):
                 "title": (str(title) % params if params else str(title))[:200],
                 "body": str(body) % params if params and body else str(body),
                 "url": url,
+                "kind": kind or kind_of(key),
             }
         try:
             with transaction.atomic():

@@ -3,17 +3,19 @@ import datetime
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 
 from gridmgmt.tasks import DURABLE
 
 from . import services
-from .models import Notification
+from .models import Notification, NotificationSettings
 
 
 @shared_task(**DURABLE, bind=True)
 def send_notification_email(self, notification_id):
-    """Email one notification. At most once per successful send: the row is claimed with a
+    """Email one notification, in its recipient's language, if they want its kind by email.
+    At most once per successful send: the row is claimed with a
     conditional update right before sending, and released again if sending fails (then
     retried, and after the last retry left to `send_owed_emails`). A repeated delivery finds
     the row claimed and does nothing."""
@@ -24,20 +26,30 @@ def send_notification_email(self, notification_id):
     )
     if notification is None:
         return
+    recipient = notification.recipient
+    # They may read this kind in the app only; the claim below still keeps the sweep off it.
+    wanted = bool(recipient.email) and NotificationSettings.for_user(recipient).wants_email(
+        notification.kind
+    )
+    if wanted:
+        with translation.override(recipient.language or settings.LANGUAGE_CODE):
+            message = render_to_string(
+                "notifications/email.txt",
+                {"notification": notification, "site": settings.SITE_URL},
+            )
     # The claim is the last query before sending: a database lost before it leaves the row
-    # owed for the retry, instead of claimed and never sent. A recipient without an address
-    # is claimed too, so the sweep leaves it.
+    # owed for the retry, instead of claimed and never sent.
     claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
         emailed_at=timezone.now()
     )
-    if not (claimed and notification.recipient.email):
+    if not (claimed and wanted):
         return
     try:
         send_mail(
             notification.title,
-            f"{notification.body}\n\n{notification.url}".strip(),
+            message,
             settings.DEFAULT_FROM_EMAIL,
-            [notification.recipient.email],
+            [recipient.email],
         )
     except Exception as exc:
         Notification.objects.filter(pk=notification_id).update(emailed_at=None)

@@ -2,13 +2,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from grids.paging import paginate
 
 from . import services
-from .models import Notification
+from .forms import NotificationSettingsForm
+from .models import Notification, NotificationSettings
 
 
 @login_required
@@ -49,3 +51,16 @@ def mark_all_read(request):
         % {"count": count},
     )
     return redirect("notifications:inbox")
+
+
+@login_required
+def notification_settings(request):
+    """The signed-in person's own choices: which kinds arrive by email, and the digest time."""
+    form = NotificationSettingsForm(
+        request.POST or None, instance=NotificationSettings.for_user(request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your notification settings were saved."))
+        return redirect("notifications:settings")
+    return render(request, "notifications/settings.html", {"form": form})
