@@ -89,6 +89,14 @@ def open_incident(*, grid, category, by, title, source, urgency=Urgency.NORMAL, 
     observation = fields.get("observation")
     if observation is not None:
         type(observation).objects.filter(pk=observation.pk).update(is_follow_up=False)
+    _tell_station(
+        incident,
+        by,
+        key=f"filed:{incident.pk}",
+        title=_("New incident %(number)s (%(source)s) in %(grid)s: %(title)s"),
+        params={"source": Incident.Source(source).label, "grid": grid.name, "title": title[:80]},
+        at=at,
+    )
     return incident
 
 
@@ -225,6 +233,13 @@ def request_handover(incident, *, by, to, note=""):
         params={"number": incident.number},
         url=incident.get_absolute_url(),
     )
+    _tell_station(
+        incident,
+        by,
+        key=f"handover-waiting:{handover.pk}",
+        title=_("%(number)s: %(from)s offers it to %(to)s, waiting for an answer"),
+        params={"from": by.display_name, "to": to.display_name},
+    )
     return handover
 
 
@@ -289,13 +304,23 @@ def resume(incident, *, by=None, at=None):
     return incident
 
 
+@transaction.atomic
 def request_extension(incident, *, by, hours, reason):
+    """The handler asks for more time; the station is told it waits for a decision."""
     if not workflow.is_acting_handler(incident, by):
         raise InvalidTransition(_("Only the handler can ask for more time."))
     extension = Extension.objects.create(
         incident=incident, hours=hours, reason=reason, requested_by=by
     )
     _log(incident, by, "extension_requested", "", "", f"+{hours} h: {reason}")
+    _tell_station(
+        incident,
+        by,
+        key=f"extension:{extension.pk}",
+        title=_("%(number)s: %(name)s asks for %(hours)s more hours"),
+        params={"name": by.display_name, "hours": hours},
+        body=reason,
+    )
     return extension
 
 
@@ -479,7 +504,45 @@ def _supervisors(grid, roles, at):
     return [found.user for found in acting.values() if found.user is not None]
 
 
+def _tell_station(incident, by, *, key, title, params, body="", at=None):
+    """Tell the community's acting stationmaster (unless they did it themselves)."""
+    notify(
+        [
+            u
+            for u in _supervisors(incident.grid, [Role.STATIONMASTER], at or timezone.now())
+            if u.pk != by.pk
+        ],
+        key=key,
+        title=title,
+        params={"number": incident.number, **params},
+        body=body,
+        url=incident.get_absolute_url(),
+    )
+
+
 def _tell_about_step(incident, step_name, by, note):
+    if step_name == "resolve":
+        _tell_station(
+            incident,
+            by,
+            key=f"resolved:{incident.pk}:{incident.rework_count}",
+            title=_("%(number)s is resolved and waits for verification"),
+            params={},
+            body=note,
+        )
+    elif step_name == "escalate":
+        notify(
+            [
+                u
+                for u in _supervisors(incident.grid, [Role.STREET_STAFF], timezone.now())
+                if u.pk != by.pk
+            ],
+            key=f"escalated:{incident.pk}:{incident.updated_at.isoformat()}",
+            title=_("%(number)s was escalated to the street"),
+            params={"number": incident.number},
+            body=note,
+            url=incident.get_absolute_url(),
+        )
     if step_name == "assign" and incident.handler and incident.handler_id != by.pk:
         notify(
             [incident.handler],
