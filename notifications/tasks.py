@@ -64,3 +64,13 @@ def send_owed_emails(older_than_seconds=None):
     if older_than_seconds is None:
         return len(services.send_owed_emails())
     return len(services.send_owed_emails(older_than=datetime.timedelta(seconds=older_than_seconds)))
+
+
+@shared_task(**DURABLE)
+def send_daily_digests():
+    """Send the stationmasters' daily digests that are due; run by beat every five minutes.
+    At-least-once, and idempotent: a digest's key names its recipient and day, so a repeated
+    run sends nothing twice. Returns how many were sent."""
+    from .digest import send_daily_digests
+
+    return len(send_daily_digests())

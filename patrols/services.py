@@ -170,8 +170,9 @@ def sign_off_day(community, day, *, by, note=""):
 def record_missed_patrols(at=None):
     """The coverage check: for every window that closed (plus its grace period) today or
     yesterday, each grid without a submitted patrol gets one MissedPatrol, and its grid
-    leader and stationmaster (acting holders) are told once. Idempotent: the record and the
-    notification both have unique keys. Returns the records created."""
+    leader (acting holder) is told once; the stationmaster reads it in the daily digest.
+    Idempotent: the record and the notification both have unique keys. Returns the records
+    created."""
     at = at or timezone.now()
     today = timezone.localdate(at)
     created = []
@@ -209,10 +210,11 @@ def _record_window(community, day, slot):
 
 
 def _tell_missed(missed, community):
+    # The grid leader hears at once; the stationmaster reads it in the daily digest.
     posts = list(
-        Post.objects.filter(
-            area__in=[missed.grid, community], role__in=[Role.GRID_LEADER, Role.STATIONMASTER]
-        ).select_related("area", "holder_a", "holder_b")
+        Post.objects.filter(area=missed.grid, role=Role.GRID_LEADER).select_related(
+            "area", "holder_a", "holder_b"
+        )
     )
     acting = acting_on(posts, missed.day)
     recipients = [acting[post.pk].user for post in posts if acting[post.pk].user]

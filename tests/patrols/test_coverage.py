@@ -1,6 +1,6 @@
 """The coverage check: after each window closes (in local time, plus its grace), every grid
-without a submitted log gets one missed-patrol record, and its leader and stationmaster are
-told once."""
+without a submitted log gets one missed-patrol record, and its leader is told once (the
+stationmaster reads them in the daily digest)."""
 
 import datetime
 import threading
@@ -75,9 +75,9 @@ def test_running_twice_records_and_tells_once(world):
     # Yesterday's two windows and today's morning, for four grids.
     assert (first, second, later) == (12, 0, 0)
     assert MissedPatrol.objects.count() == 12
-    assert len(told(world.a.stationmaster)) == 6  # both of community A's grids, 3 windows
+    assert len(told(world.a.stationmaster)) == 0  # the daily digest lists them
     assert len(told(world.a.grid_leader)) == 3  # their own grid only
-    assert Notification.objects.filter(key__startswith="patrol-missed:").count() == 18
+    assert Notification.objects.filter(key__startswith="patrol-missed:").count() == 6
 
 
 def test_a_submitted_log_covers_its_window_short_or_not_but_one_in_progress_does_not(world):
@@ -89,16 +89,16 @@ def test_a_submitted_log_covers_its_window_short_or_not_but_one_in_progress_does
     assert missed() == {world.b.grid.code}
 
 
-def test_the_grid_leader_and_the_stationmaster_are_told(world):
+def test_the_grid_leader_is_told_at_once_and_the_stationmaster_is_not(world):
     run_at(local(DAY, 12, 31))
     key = f"patrol-missed:{world.a.grid.code}:{DAY}:am"
     notifications = Notification.objects.filter(key=key)
-    assert {n.recipient for n in notifications} == {world.a.grid_leader, world.a.stationmaster}
+    assert {n.recipient for n in notifications} == {world.a.grid_leader}
     assert notifications[0].url == "/patrols/board/?day=2026-11-28"
     assert world.a.grid.name in notifications[0].title
-    # The other grid has no leader post: only the stationmaster hears of it.
+    # The other grid has no leader post: nobody hears of it at once (the digest lists it).
     other = Notification.objects.filter(key=f"patrol-missed:{world.a.other_grid.code}:{DAY}:am")
-    assert [n.recipient for n in other] == [world.a.stationmaster]
+    assert not other.exists()
     # Nobody of community B hears of community A's grids.
     assert not Notification.objects.filter(
         recipient__in=[world.b.stationmaster, world.b.grid_leader], key__contains=":T-01-01-"
@@ -113,7 +113,7 @@ def test_the_b_holder_is_told_while_the_grid_leader_is_absent(world):
     run_at(local(DAY, 12, 31))
     key = f"patrol-missed:{world.a.grid.code}:{DAY}:am"
     recipients = set(Notification.objects.filter(key=key).values_list("recipient", flat=True))
-    assert recipients == {deputy.pk, world.a.stationmaster.pk}
+    assert recipients == {deputy.pk}
     # Yesterday the leader was present, so yesterday's windows went to them.
     assert len(told(world.a.grid_leader)) == 2 and len(told(deputy)) == 1
 
@@ -161,8 +161,8 @@ def test_a_real_worker_on_redis_records_each_missed_window_once(celery_worker_on
             world.b.stationmaster,
         )
     }
-    assert per_recipient == {"gl_a": 1, "sm_a": 3, "gl_b": 2, "sm_b": 4}
-    assert Notification.objects.filter(key__startswith="patrol-missed:").count() == 10
+    assert per_recipient == {"gl_a": 1, "sm_a": 0, "gl_b": 2, "sm_b": 0}
+    assert Notification.objects.filter(key__startswith="patrol-missed:").count() == 3
 
 
 def test_beat_runs_the_check_every_ten_minutes(db):
