@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from email.header import decode_header, make_header
 from pathlib import Path
 
+import kombu.pools
 import pytest
 from django.db import connection
 
@@ -164,6 +165,9 @@ def broker(url):
     from gridmgmt.celery import app
 
     def reset():
+        # Kombu keeps process-wide connection and producer pools keyed by the broker's URL:
+        # close and forget them all, or a later test publishes through a closed pool.
+        kombu.pools.reset()
         if app._pool is not None:
             app._pool.force_close_all()
         app._pool = None
