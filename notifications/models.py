@@ -4,6 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# How long a worker may take to send one email before another may send it instead.
+EMAIL_LEASE = datetime.timedelta(minutes=10)
+
 
 class NotificationQuerySet(models.QuerySet):
     def for_user(self, user):
@@ -11,6 +14,15 @@ class NotificationQuerySet(models.QuerySet):
 
     def unread(self):
         return self.filter(read_at__isnull=True)
+
+    def owed_email(self, now):
+        """Never emailed, and not being sent: no claim, or a claim older than EMAIL_LEASE
+        (the worker sending it died)."""
+        return self.filter(
+            models.Q(email_claimed_at__isnull=True)
+            | models.Q(email_claimed_at__lt=now - EMAIL_LEASE),
+            emailed_at__isnull=True,
+        )
 
 
 class Kind(models.TextChoices):
@@ -84,6 +96,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+    # Taken by the worker sending the email; a claim older than EMAIL_LEASE was a worker that
+    # died while sending, and the email is owed again.
+    email_claimed_at = models.DateTimeField(_("email claimed at"), null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 

@@ -48,14 +48,15 @@ def notify(recipients, *, key, title, body="", url="", params=None, kind=None):
 
 def send_owed_emails(*, older_than=EMAIL_OWED_AFTER):
     """Enqueue the email of every notification written more than `older_than` ago that has
-    a recipient with an address and was never emailed. Sending claims the row, so a
+    a recipient with an address, was never emailed and is not being sent (no claim, or one
+    older than EMAIL_LEASE: its worker died). Sending claims the row, so a
     notification enqueued twice is emailed once. Runs one query; returns the ids."""
     from .tasks import send_notification_email
 
+    now = timezone.now()
     owed = list(
-        Notification.objects.filter(
-            emailed_at__isnull=True, created_at__lte=timezone.now() - older_than
-        )
+        Notification.objects.owed_email(now)
+        .filter(created_at__lte=now - older_than)
         .exclude(recipient__email="")
         .order_by("pk")
         .values_list("pk", flat=True)[:5000]

@@ -3,6 +3,7 @@ import datetime
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import InterfaceError, OperationalError
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -13,12 +14,18 @@ from .models import Notification, NotificationSettings
 
 
 @shared_task(**DURABLE, bind=True)
-def send_notification_email(self, notification_id):
+def send_notification_email(self, notification_id, sent=False):
     """Email one notification, in its recipient's language, if they want its kind by email.
-    At most once per successful send: the row is claimed with a
-    conditional update right before sending, and released again if sending fails (then
-    retried, and after the last retry left to `send_owed_emails`). A repeated delivery finds
-    the row claimed and does nothing."""
+
+    At least once, and once in practice: the row is claimed (`email_claimed_at`) with a
+    conditional update right before sending, so a repeated delivery while it is being sent
+    does nothing; it is marked emailed after sending. A failed send releases the claim and
+    retries. A worker that dies while sending leaves a claim that expires after EMAIL_LEASE,
+    and `send_owed_emails` sends it then. Only a worker dying between the mail server's
+    acceptance and the mark could send it twice. `sent`: the retry of a mark that failed."""
+    if sent:
+        _mark_emailed(notification_id)
+        return
     notification = (
         Notification.objects.select_related("recipient")
         .filter(pk=notification_id, emailed_at__isnull=True)
@@ -27,7 +34,8 @@ def send_notification_email(self, notification_id):
     if notification is None:
         return
     recipient = notification.recipient
-    # They may read this kind in the app only; the claim below still keeps the sweep off it.
+    # They may read this kind in the app only: then it is marked handled, unsent, so the
+    # sweep leaves it alone.
     wanted = bool(recipient.email) and NotificationSettings.for_user(recipient).wants_email(
         notification.kind
     )
@@ -38,22 +46,31 @@ def send_notification_email(self, notification_id):
                 {"notification": notification, "site": settings.SITE_URL},
             )
     # The claim is the last query before sending: a database lost before it leaves the row
-    # owed for the retry, instead of claimed and never sent.
-    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
-        emailed_at=timezone.now()
+    # owed for the retry.
+    now = timezone.now()
+    claimed = (
+        Notification.objects.owed_email(now)
+        .filter(pk=notification_id)
+        .update(email_claimed_at=now, **({} if wanted else {"emailed_at": now}))
     )
     if not (claimed and wanted):
         return
     try:
-        send_mail(
-            notification.title,
-            message,
-            settings.DEFAULT_FROM_EMAIL,
-            [recipient.email],
-        )
+        send_mail(notification.title, message, settings.DEFAULT_FROM_EMAIL, [recipient.email])
     except Exception as exc:
-        Notification.objects.filter(pk=notification_id).update(emailed_at=None)
+        Notification.objects.filter(pk=notification_id).update(email_claimed_at=None)
         raise self.retry(exc=exc) from exc
+    try:
+        _mark_emailed(notification_id)
+    except (OperationalError, InterfaceError) as exc:
+        # Sent, but the database is gone: retry only the mark, never the send.
+        raise self.retry(exc=exc, args=[notification_id], kwargs={"sent": True}) from exc
+
+
+def _mark_emailed(notification_id):
+    Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
+    )
 
 
 @shared_task(**DURABLE)

@@ -118,3 +118,32 @@ def test_owed_emails_are_those_old_enough_with_an_address_and_never_sent(world, 
     time_machine.move_to(timezone.now() + datetime.timedelta(minutes=5), tick=False)
     notify([world.a.grid_member], key="new", title="New")
     assert send_owed_emails() == [old.pk]
+
+
+def test_an_email_whose_worker_died_while_sending_is_sent_once_after_the_lease(world, time_machine):
+    from notifications.models import EMAIL_LEASE
+    from notifications.services import send_owed_emails
+
+    time_machine.move_to(timezone.now(), tick=False)
+    (n,) = notify([world.a.grid_member], key="dying", title="Claimed, never sent")
+    # A worker claimed it and was killed before the mail server answered.
+    Notification.objects.filter(pk=n.pk).update(email_claimed_at=timezone.now())
+    time_machine.move_to(timezone.now() + datetime.timedelta(minutes=2), tick=False)
+    assert send_owed_emails() == []  # maybe still being sent: left alone
+    send_notification_email.apply(args=[n.pk])  # a redelivered message: nothing to do
+    assert mail.outbox == []
+
+    time_machine.move_to(timezone.now() + EMAIL_LEASE, tick=False)
+    assert send_owed_emails() == [n.pk]  # the claim expired: owed again
+    send_notification_email.apply(args=[n.pk])
+    send_notification_email.apply(args=[n.pk])
+    assert [m.subject for m in mail.outbox] == ["Claimed, never sent"]
+    n.refresh_from_db()
+    assert n.emailed_at is not None
+
+
+def test_a_sent_email_whose_mark_failed_is_marked_without_sending_again(world):
+    (n,) = notify([world.a.grid_member], key="marked", title="Sent, then the database went")
+    send_notification_email.apply(args=[n.pk], kwargs={"sent": True})
+    n.refresh_from_db()
+    assert n.emailed_at is not None and mail.outbox == []
