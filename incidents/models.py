@@ -107,14 +107,26 @@ class IncidentQuerySet(models.QuerySet):
     def mine(self, scope, day=None):
         """What the user answers for: incidents they handle or are first-responsible for,
         those covered for them (shown as "covered by" the handler), and those of the posts
-        they cover as B on `day` whose holder is away. Runs two queries when the user is a B
-        holder somewhere, else none."""
+        they cover on `day`: as B while A is away, or as the stationmaster while both are.
+        Runs two queries when the user is a B holder somewhere, three when a stationmaster,
+        else none."""
+        from grids.models import Post, Role
         from grids.posts import acting_on
 
         user = scope.user
         condition = Q(handler=user) | Q(first_responsible=user) | Q(covered_for=user)
-        as_b = [post for post in scope.posts if post.holder_b_id == user.pk]
-        covered = [pk for pk, acting in acting_on(as_b, day).items() if acting.user == user]
+        could_cover = [post for post in scope.posts if post.holder_b_id == user.pk]
+        stations = [post.area.path for post in scope.posts if post.role == Role.STATIONMASTER]
+        if stations:
+            in_community = Q()
+            for path in stations:
+                in_community |= Q(area__path__startswith=path)
+            could_cover += (
+                Post.objects.filter(in_community)
+                .exclude(role=Role.STATIONMASTER)
+                .select_related("area", "holder_a", "holder_b")
+            )
+        covered = [pk for pk, acting in acting_on(could_cover, day).items() if acting.user == user]
         if covered:
             condition |= Q(post_id__in=covered, handler__isnull=False)
         return self.filter(condition)

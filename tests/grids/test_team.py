@@ -83,6 +83,24 @@ def test_both_a_and_b_away_the_stationmaster_acts_and_the_team_page_shows_the_ga
 
 
 @PINNED
+def test_while_both_are_away_the_posts_open_work_is_in_the_stationmasters_list(world):
+    post = member_post(world)
+    earlier = make_incident(world.a.grid, world.a.grid_leader)
+    Incident.objects.filter(pk=earlier.pk).update(post=post, handler=world.a.grid_member)
+    station = Scope(world.a.stationmaster)
+    assert not Incident.objects.mine(station, TODAY).filter(pk=earlier.pk).exists()
+    away(world.a.grid_member)
+    assert not Incident.objects.mine(station, TODAY).filter(pk=earlier.pk).exists()  # B acts
+    away(world.a.grid_member_b)
+    assert Incident.objects.mine(Scope(world.a.stationmaster), TODAY).filter(pk=earlier.pk).exists()
+    assert (
+        not Incident.objects.mine(Scope(world.b.stationmaster), TODAY)
+        .filter(pk=earlier.pk)
+        .exists()
+    )
+
+
+@PINNED
 def test_recording_editing_and_ending_an_absence_through_the_page(client, world):
     client.force_login(world.a.stationmaster)
     response = client.get(team_url(world))
