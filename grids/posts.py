@@ -92,27 +92,20 @@ def acting_holder_on(post, day=None):
     return acting_on([post], day)[post.pk].user
 
 
-def posts_covered_by(user, day=None):
-    """The ids of the posts `user` acts for on `day` without being their A holder: as B, or
-    as the stationmaster standing in. Runs three queries."""
-    day = day or timezone.localdate()
-    posts = list(
-        Post.objects.filter(~Q(holder_a=user))
-        .filter(_candidates_q(user))
-        .select_related("area", "holder_a", "holder_b")
-    )
-    return [pk for pk, acting in acting_on(posts, day).items() if acting.user == user]
-
-
-def _candidates_q(user):
-    """Posts `user` could cover: those they are B of, and every post in a community where
-    they are stationmaster. Runs one query."""
-    paths = list(
-        Post.objects.filter(role=Role.STATIONMASTER)
-        .filter(Q(holder_a=user) | Q(holder_b=user))
-        .values_list("area__path", flat=True)
-    )
-    condition = Q(holder_b=user)
-    for path in paths:
-        condition |= Q(area__path__startswith=path)
-    return condition
+def posts_covered_by(user, user_posts, day=None):
+    """The ids of the posts `user` acts for on `day` without being their A holder: as B
+    while A is away, or as the stationmaster while both are away. `user_posts` are the
+    user's own posts with their areas (a Scope's `posts`). Runs no query when the user is
+    neither a B holder nor a stationmaster, two when a B holder, three when a stationmaster."""
+    could_cover = [post for post in user_posts if post.holder_b_id == user.pk]
+    stations = [post.area.path for post in user_posts if post.role == Role.STATIONMASTER]
+    if stations:
+        in_community = Q()
+        for path in stations:
+            in_community |= Q(area__path__startswith=path)
+        could_cover += (
+            Post.objects.filter(in_community)
+            .exclude(role=Role.STATIONMASTER)
+            .select_related("area", "holder_a", "holder_b")
+        )
+    return [pk for pk, acting in acting_on(could_cover, day).items() if acting.user == user]

@@ -110,23 +110,11 @@ class IncidentQuerySet(models.QuerySet):
         they cover on `day`: as B while A is away, or as the stationmaster while both are.
         Runs two queries when the user is a B holder somewhere, three when a stationmaster,
         else none."""
-        from grids.models import Post, Role
-        from grids.posts import acting_on
+        from grids.posts import posts_covered_by
 
         user = scope.user
         condition = Q(handler=user) | Q(first_responsible=user) | Q(covered_for=user)
-        could_cover = [post for post in scope.posts if post.holder_b_id == user.pk]
-        stations = [post.area.path for post in scope.posts if post.role == Role.STATIONMASTER]
-        if stations:
-            in_community = Q()
-            for path in stations:
-                in_community |= Q(area__path__startswith=path)
-            could_cover += (
-                Post.objects.filter(in_community)
-                .exclude(role=Role.STATIONMASTER)
-                .select_related("area", "holder_a", "holder_b")
-            )
-        covered = [pk for pk, acting in acting_on(could_cover, day).items() if acting.user == user]
+        covered = posts_covered_by(user, scope.posts, day)
         if covered:
             condition |= Q(post_id__in=covered, handler__isnull=False)
         return self.filter(condition)
