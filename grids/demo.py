@@ -21,6 +21,7 @@ from .models import (
     Absence,
     Area,
     Household,
+    HouseholdGrid,
     Membership,
     Post,
     Rental,
@@ -370,6 +371,13 @@ class _RegisterBatch:
     def save(self, totals):
         """Runs a few queries per BATCH rows; adds the row counts to `totals`."""
         Household.objects.bulk_create(self.households, batch_size=BATCH)
+        HouseholdGrid.objects.bulk_create(
+            [
+                HouseholdGrid(household=h, grid_id=h.grid_id, since_on=h.created_on)
+                for h in self.households
+            ],
+            batch_size=BATCH,
+        )
         # The residents' and rentals' household ids are taken from the saved households.
         Resident.objects.bulk_create(self.residents, batch_size=BATCH)
         Rental.objects.bulk_create(self.rentals, batch_size=BATCH)

@@ -40,6 +40,7 @@ from .models import (
     SUPERVISOR_ROLES,
     Area,
     Household,
+    HouseholdGrid,
     ImportJob,
     Membership,
     Resident,
@@ -785,6 +786,10 @@ class _Writer:
             raise _Conflict([(ids[i], INDEX["id_number"], i, reason) for i in taken])
         if self.households:
             bulk_create_with_history(self.households, Household, default_user=self.user)
+            HouseholdGrid.objects.bulk_create(
+                HouseholdGrid(household=h, grid_id=h.grid_id, since_on=h.created_on)
+                for h in self.households
+            )
         if self.residents:
             bulk_create_with_history(self.residents, Resident, default_user=self.user)
             Membership.objects.bulk_create(

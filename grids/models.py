@@ -42,6 +42,17 @@ class AreaQuerySet(models.QuerySet):
     def for_list(self):
         return self.select_related("parent", "parent__parent")
 
+    def existing_on(self, day):
+        """Areas that existed on the local date `day` (see Area.valid_from / valid_to)."""
+        return self.existing_during(day, day)
+
+    def existing_during(self, start, end):
+        """Areas that existed on at least one day of [start, end]."""
+        return self.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=end),
+            Q(valid_to__isnull=True) | Q(valid_to__gte=start),
+        )
+
 
 class Area(models.Model):
     """One node of the area tree: District → Street → Community → Grid → Building → Unit.
@@ -96,6 +107,20 @@ class Area(models.Model):
     boundary = models.JSONField(
         _("boundary"), null=True, blank=True, help_text=_("A GeoJSON polygon, for the map.")
     )
+    # The days the area exists, both included: a grid split off on 1 June has valid_from
+    # 1 June; a grid retired from 1 July has valid_to 30 June. Empty: open-ended.
+    valid_from = models.DateField(
+        _("valid from"),
+        null=True,
+        blank=True,
+        help_text=_("The first day the area exists. Empty: since before the records."),
+    )
+    valid_to = models.DateField(
+        _("valid to"),
+        null=True,
+        blank=True,
+        help_text=_("The last day the area exists. Empty: it still does."),
+    )
 
     objects = AreaQuerySet.as_manager()
 
@@ -149,6 +174,15 @@ class Area(models.Model):
 
     def is_within(self, other):
         return self.path.startswith(other.path)
+
+    def exists_on(self, day):
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+    @property
+    def is_retired(self):
+        return self.valid_to is not None
 
 
 class District(Area):
@@ -241,11 +275,19 @@ GRID_WORKER_ROLES = frozenset({Role.GRID_LEADER, Role.GRID_MEMBER, Role.INFORMAT
 
 
 class PostQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(closed_on__isnull=True)
+
     def held_by(self, user):
         return self.filter(Q(holder_a=user) | Q(holder_b=user))
 
     def for_team(self):
         return self.select_related("area", "holder_a", "holder_b")
+
+
+class OpenPostManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(closed_on__isnull=True)
 
 
 class Post(models.Model):
@@ -273,7 +315,12 @@ class Post(models.Model):
         blank=True,
     )
 
-    objects = PostQuerySet.as_manager()
+    # Set when the post's grid is retired: a closed post is kept for the records but is
+    # nobody's duty any more. `objects` shows open posts only; `all_posts` every one.
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+
+    objects = OpenPostManager.from_queryset(PostQuerySet)()
+    all_posts = PostQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -577,6 +624,116 @@ class Membership(models.Model):
         return f"{self.resident} @ {self.household} {self.moved_in_on}–{self.moved_out_on or ''}"
 
 
+class HouseholdGridQuerySet(models.QuerySet):
+    def as_of(self, day):
+        """Which grid each household was in on `day`."""
+        return self.filter(Q(until_on__isnull=True) | Q(until_on__gt=day), since_on__lte=day)
+
+
+class HouseholdGrid(models.Model):
+    """Which grid a household was in, with dates (`since_on` included, `until_on` not): a
+    building moved to another grid moves its households from a date, and rentals as of an
+    earlier day are still counted in the grid they were in then."""
+
+    household = models.ForeignKey(
+        Household,
+        verbose_name=_("household"),
+        on_delete=models.CASCADE,
+        related_name="grid_stays",
+    )
+    grid = models.ForeignKey(
+        Area, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="+"
+    )
+    since_on = models.DateField(_("since"))
+    until_on = models.DateField(_("until"), null=True, blank=True)
+
+    objects = HouseholdGridQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("household's grid")
+        verbose_name_plural = _("households' grids")
+        ordering = ["household", "since_on"]
+        indexes = [models.Index(fields=["grid", "since_on", "until_on"])]
+
+    def __str__(self):
+        return f"{self.household_id} @ {self.grid_id} {self.since_on}–{self.until_on or ''}"
+
+
+class Transfer(models.Model):
+    """A resident moving to another community. The receiving station accepts (choosing the
+    household) or declines with a reason; until then the resident shows as moving on both
+    sides. Accepted, the same Resident row moves: history and tags go with them."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the receiving station")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    resident = models.ForeignKey(
+        Resident, verbose_name=_("resident"), on_delete=models.PROTECT, related_name="transfers"
+    )
+    from_household = models.ForeignKey(
+        Household,
+        verbose_name=_("from household"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    to_community = models.ForeignKey(
+        Area,
+        verbose_name=_("to community"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": Area.Kind.COMMUNITY},
+    )
+    to_household = models.ForeignKey(
+        Household,
+        verbose_name=_("to household"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    address = models.CharField(
+        _("new address"), max_length=200, blank=True, help_text=_("As the resident gave it.")
+    )
+    moves_on = models.DateField(_("moves on"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    requested_by = models.ForeignKey(
+        User, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        User,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident"],
+                condition=Q(status="pending"),
+                name="transfer_one_pending_per_resident",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.resident} → {self.to_community}"
+
+
 class Rental(models.Model):
     household = models.ForeignKey(
         Household,
@@ -655,6 +812,73 @@ class DisclosureLog(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- Changes to the map ---
+
+
+class AreaChange(models.Model):
+    """One dated change to the grids: split, merge, move a building, retire. Recorded with
+    what it moves (`summary`, as previewed) and applied on `effective_on` (at once when that
+    is today) by `grids.changes.apply_area_change`; the row is the change's history entry."""
+
+    class Kind(models.TextChoices):
+        SPLIT = "split", _("Split a grid")
+        MERGE = "merge", _("Merge two grids")
+        MOVE = "move", _("Move buildings to another grid")
+        RETIRE = "retire", _("Retire a grid")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    effective_on = models.DateField(_("effective on"))
+    grid = models.ForeignKey(
+        Area,
+        verbose_name=_("grid"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": Area.Kind.GRID},
+        help_text=_("The grid split, merged away, moved from or retired."),
+    )
+    target = models.ForeignKey(
+        Area,
+        verbose_name=_("receiving grid"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": Area.Kind.GRID},
+        help_text=_("The grid that receives (for a split: the new grid, once applied)."),
+    )
+    buildings = models.ManyToManyField(
+        Area,
+        verbose_name=_("buildings"),
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": Area.Kind.BUILDING},
+    )
+    new_code = models.CharField(_("new grid's code"), max_length=60, blank=True)
+    new_name = models.CharField(_("new grid's name"), max_length=100, blank=True)
+    summary = models.JSONField(_("what it moves"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        User, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    error = models.CharField(_("why it could not be applied"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("area change")
+        verbose_name_plural = _("area changes")
+        ordering = ["-effective_on", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["effective_on"],
+                condition=Q(applied_at__isnull=True),
+                name="areachange_pending",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.grid} {self.effective_on}"
 
 
 # --- The register's XLSX import ---

@@ -4,7 +4,7 @@ change in the history (django-simple-history)."""
 from django.db import transaction
 from django.utils import timezone
 
-from .models import DisclosureLog, Household, Membership, Resident
+from .models import DisclosureLog, Household, HouseholdGrid, Membership, Resident
 from .signals import register_changed
 
 
@@ -24,6 +24,7 @@ def register_household(*, grid, by, residents=(), on=None, **fields):
     """A new household in `grid`, with its first residents (dicts of Resident fields)."""
     on = on or timezone.localdate()
     household = _save(Household(grid=grid, created_on=on, **fields), by)
+    HouseholdGrid.objects.create(household=household, grid=grid, since_on=on)
     for resident_fields in residents:
         add_resident(household, by=by, on=on, **resident_fields)
     return household

@@ -70,6 +70,13 @@ class CalendarDay(models.Model):
     day = models.DateField(_("date"), unique=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=50, blank=True)
+    # Days loaded from the `holidays` package are replaced when it is loaded again; days a
+    # station loaded from its own CSV are kept and win over the package's.
+    is_local = models.BooleanField(
+        _("local decision"),
+        default=True,
+        help_text=_("Loaded from the station's own file: kept when the national calendar loads."),
+    )
 
     class Meta:
         verbose_name = _("calendar day")
@@ -178,6 +185,17 @@ class Incident(models.Model):
         Household, verbose_name=_("household"), on_delete=models.PROTECT, null=True, blank=True
     )
     category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT)
+    # Set when a change to the map moved the open incident to `grid` from `moved_from`: what
+    # happened before `moved_at` still counts for the grid it was in then.
+    moved_from = models.ForeignKey(
+        Area,
+        verbose_name=_("moved from grid"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    moved_at = models.DateTimeField(_("moved at"), null=True, blank=True)
     urgency = models.CharField(
         _("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL
     )

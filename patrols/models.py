@@ -36,6 +36,11 @@ class PatrolSchedule(models.Model):
         default=30,
         help_text=_("How long after a window closes a missing patrol is recorded."),
     )
+    patrols_on_days_off = models.BooleanField(
+        _("patrols on days off"),
+        default=True,
+        help_text=_("Whether grids patrol on weekends and public holidays too."),
+    )
 
     class Meta:
         verbose_name = _("patrol schedule")
@@ -291,6 +296,16 @@ class Instruction(models.Model):
         blank=True,
         related_name="instructions_completed",
     )
+    # Set when a change to the map moved the open instruction (see Incident.moved_from).
+    moved_from = models.ForeignKey(
+        Area,
+        verbose_name=_("moved from grid"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    moved_at = models.DateTimeField(_("moved at"), null=True, blank=True)
 
     objects = InstructionQuerySet.as_manager()
 
