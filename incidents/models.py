@@ -87,6 +87,23 @@ class CalendarDay(models.Model):
         return f"{self.day} {self.get_kind_display()} {self.name}".strip()
 
 
+class CalendarYear(models.Model):
+    """A year whose national calendar was loaded from the `holidays` package. A year can be
+    loaded and still have no package rows (a station's file covers every day), so the rows
+    alone cannot say which years are loaded."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    loaded_at = models.DateTimeField(_("loaded at"))
+
+    class Meta:
+        verbose_name = _("national calendar year")
+        verbose_name_plural = _("national calendar years")
+        ordering = ["year"]
+
+    def __str__(self):
+        return str(self.year)
+
+
 class IncidentQuerySet(models.QuerySet):
     OPEN_STATES = (
         "reported",
