@@ -3,9 +3,11 @@ import datetime
 import django_filters
 from django import forms
 from django.conf import settings
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import Max, Q
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+
+from gridmgmt.filters import OrderingFilter
 
 from .identity import (
     birth_date_from_id,
@@ -29,7 +31,7 @@ class GridFilter(django_filters.FilterSet):
     community = django_filters.ModelChoiceFilter(
         label=_("Community"), field_name="parent", queryset=Area.objects.none()
     )
-    sort = django_filters.OrderingFilter(
+    sort = OrderingFilter(
         label=_("Sort by"),
         fields=(("code", "code"), ("name", "name"), ("parent__name", "community")),
         field_labels={"code": _("Code"), "name": _("Name"), "parent__name": _("Community")},
@@ -143,6 +145,16 @@ class ResidentForm(StaleCheckMixin, forms.ModelForm):
             del self.fields["moved_in_on"]
             if not scope.sees_phones(area):
                 del self.fields["phone"]
+            self.fields["population_on"] = forms.DateField(
+                label=_("Status changes from"),
+                required=False,
+                initial=timezone.localdate,
+                widget=forms.DateInput(attrs={"type": "date"}),
+                help_text=_(
+                    "When the registered / floating status changes: the day it holds from. "
+                    "Counts before that day keep the old status."
+                ),
+            )
 
     def clean_id_number(self):
         value = normalize_id_number(self.cleaned_data.get("id_number"))
@@ -153,6 +165,26 @@ class ResidentForm(StaleCheckMixin, forms.ModelForm):
 
     def clean_phone(self):
         return clean_phone(self.cleaned_data.get("phone"))
+
+    def clean_population_on(self):
+        """Only asked when the status changes: not after today, not before the current stay
+        began. Runs one query when the status changes."""
+        value = self.cleaned_data.get("population_on") or timezone.localdate()
+        if self.data.get(self.add_prefix("population"), self.instance.population) == (
+            self.instance.population
+        ):
+            return None
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("A status change cannot be dated in the future."))
+        began = self.instance.memberships.filter(moved_out_on__isnull=True).aggregate(
+            began=Max("moved_in_on")
+        )["began"]
+        if began and value < began:
+            raise forms.ValidationError(
+                _("The current stay began on %(date)s: the change cannot be dated before it.")
+                % {"date": formats.date_format(began, "SHORT_DATE_FORMAT")}
+            )
+        return value
 
     def clean(self):
         cleaned = super().clean()
@@ -204,7 +236,7 @@ class HouseholdFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Address or room"), method="search")
     building = django_filters.ModelChoiceFilter(label=_("Building"), queryset=Area.objects.none())
     housing = django_filters.ChoiceFilter(label=_("Housing"), choices=Household.Housing.choices)
-    sort = django_filters.OrderingFilter(
+    sort = OrderingFilter(
         label=_("Sort by"),
         fields=(
             ("address", "address"),
@@ -237,7 +269,7 @@ class FloatingFilter(django_filters.FilterSet):
     grid = django_filters.ModelChoiceFilter(
         label=_("Grid"), field_name="household__grid", queryset=Area.objects.none()
     )
-    sort = django_filters.OrderingFilter(
+    sort = OrderingFilter(
         label=_("Sort by"),
         fields=(("name", "name"), ("moved_in_on", "moved_in"), ("household__address", "address")),
         field_labels={
@@ -274,7 +306,7 @@ class RentalFilter(django_filters.FilterSet):
     grid = django_filters.ModelChoiceFilter(
         label=_("Grid"), field_name="household__grid", queryset=Area.objects.none()
     )
-    sort = django_filters.OrderingFilter(
+    sort = OrderingFilter(
         label=_("Sort by"),
         fields=(("ends_on", "ends"), ("starts_on", "starts"), ("household__address", "address")),
         field_labels={

@@ -228,6 +228,7 @@ def resident_update(request, resident_id):
     if request.method == "POST" and form.is_valid():
         fields = _resident_fields(form.cleaned_data)
         fields.pop("moved_in_on", None)
+        fields["population_on"] = form.cleaned_data.get("population_on")
         if "tags" in fields and not scope.sees_attention_tags(household.grid):
             # Attention tags the user cannot see stay as they are.
             hidden = resident.tags.filter(kind=Tag.Kind.ATTENTION)

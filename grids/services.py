@@ -56,19 +56,47 @@ def add_resident(household, *, by, on=None, tags=(), **fields):
 
 
 @transaction.atomic
-def update_resident(resident, *, by, tags=None, **fields):
-    population_changed = "population" in fields and fields["population"] != resident.population
+def update_resident(resident, *, by, tags=None, population_on=None, **fields):
+    """Save the resident's fields. A change of registered / floating status holds from
+    `population_on` (today by default): the current stay is split on that day, so counts as
+    of earlier days keep the old status."""
     for name, value in fields.items():
         setattr(resident, name, value)
     _save(resident, by)
     if tags is not None:
         resident.tags.set(tags)
-    if population_changed:
-        current = Membership.objects.filter(resident=resident, moved_out_on__isnull=True)
-        for grid_id, since in current.values_list("grid_id", "moved_in_on"):
-            _changed([grid_id], since)
-        current.update(population=resident.population)
+    if "population" in fields:
+        # Compared with the stays, not with `resident`: a bound form has already set it.
+        change_population(resident, on=population_on or timezone.localdate())
     return resident
+
+
+def change_population(resident, *, on):
+    """Split each current stay of `resident` on `on`: the part before keeps its status, the
+    part from `on` has the resident's status now. A stay that begins on `on` is changed in
+    place. Raises ValueError for a day in the future or before the stay began."""
+    current = list(
+        Membership.objects.select_for_update()
+        .filter(resident=resident, moved_out_on__isnull=True)
+        .exclude(population=resident.population)
+    )
+    for stay in current:
+        if on > timezone.localdate() or on < stay.moved_in_on:
+            raise ValueError("a status change outside the current stay")
+        _changed([stay.grid_id], on)
+        if stay.moved_in_on == on:
+            stay.population = resident.population
+            stay.save(update_fields=["population"])
+            continue
+        stay.moved_out_on = on
+        stay.save(update_fields=["moved_out_on"])
+        Membership.objects.create(
+            resident=resident,
+            household_id=stay.household_id,
+            grid_id=stay.grid_id,
+            population=resident.population,
+            moved_in_on=on,
+        )
 
 
 @transaction.atomic
