@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from grids.models import Area
 
 from . import score as scoring
+from . import thresholds
 from .figures import CADRE_HOUSEHOLDS_BEFORE_GRIDS
 
 KINDS = (Area.Kind.DISTRICT, Area.Kind.STREET, Area.Kind.COMMUNITY, Area.Kind.GRID)
@@ -105,6 +106,7 @@ class Cell:
     column: Column
     value: object
     text: str
+    light: str = ""  # green, yellow or red for a rate with thresholds
 
 
 @dataclass
@@ -124,7 +126,10 @@ def build_rows(pairs, weights):
     rows = []
     for area, figures in pairs:
         row = Row(area, figures, scoring.score(figures, weights))
-        row.cells = [Cell(c, c.get(row), display(c.kind, c.get(row))) for c in COLUMNS]
+        row.cells = [
+            Cell(c, c.get(row), display(c.kind, c.get(row)), thresholds.light(c.key, c.get(row)))
+            for c in COLUMNS
+        ]
         rows.append(row)
     return rows
 
@@ -172,18 +177,34 @@ def headers(key, descending):
 
 
 def cards(figures, score):
-    """The headline figures at the top of the page: (key, label, text)."""
+    """The headline figures at the top of the page: (key, label, text, light)."""
+    rates = {
+        "coverage": figures.coverage,
+        "on_time_rate": figures.on_time_rate,
+        "closure_rate": figures.closure_rate,
+    }
     return [
-        ("score", _("Score"), display("score", score.value)),
-        ("coverage", _("Patrol coverage"), display("pct", figures.coverage)),
-        ("on_time_rate", _("On-time closure rate"), display("pct", figures.on_time_rate)),
-        ("closure_rate", _("Closure rate"), display("pct", figures.closure_rate)),
-        ("overdue_open", _("Overdue"), display("int", figures.overdue_open)),
+        ("score", _("Score"), display("score", score.value), ""),
+        *[
+            (key, COLUMNS_BY_KEY[key].label, display("pct", value), thresholds.light(key, value))
+            for key, value in rates.items()
+        ],
+        ("overdue_open", _("Overdue"), display("int", figures.overdue_open), ""),
         (
             "households_per_worker",
             _("Households per grid worker"),
             display("num", figures.households_per_worker),
+            "",
         ),
+    ]
+
+
+def threshold_table():
+    """The thresholds as the report page documents them: (label, [(light, colour name,
+    text)])."""
+    return [
+        (t.label, [(light, thresholds.LABELS[light], text) for light, text in t.bands()])
+        for t in thresholds.THRESHOLDS.values()
     ]
 
 
@@ -337,6 +358,7 @@ def map_data(rows, boundaries, link):
                     "name": row.area.name,
                     "url": link(row.area),
                     "values": values,
+                    "lights": {key: thresholds.light(key, values[key]) for key in MAP_KEYS},
                     "texts": {
                         key: display(COLUMNS_BY_KEY[key].kind, values[key]) for key in MAP_KEYS
                     },
@@ -352,11 +374,21 @@ def map_data(rows, boundaries, link):
                 "label": str(COLUMNS_BY_KEY[key].label),
                 "better": COLUMNS_BY_KEY[key].better,
                 "kind": COLUMNS_BY_KEY[key].kind,
+                # A rate with thresholds is coloured by them, and its legend is their bands.
+                "legend": _legend(key),
             }
             for key in MAP_KEYS
         ],
+        "colours": thresholds.COLOURS,
         "noData": str(_("No data")),
     }
+
+
+def _legend(key):
+    threshold = thresholds.THRESHOLDS.get(key)
+    if threshold is None:
+        return None
+    return [{"light": light, "text": text} for light, text in threshold.bands()]
 
 
 def trend_step(start, end):

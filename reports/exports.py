@@ -10,7 +10,9 @@ from django.http import FileResponse
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import PatternFill
 
+from . import thresholds
 from .district import COLUMNS
 
 PERCENT = "0.0%"
@@ -42,7 +44,11 @@ def report_workbook(area, start, end, *, sections, categories, formula, rows, tr
     table.append([_("Code"), _("Area"), *[str(c.label) for c in COLUMNS]])
     for row in rows:
         table.append(
-            [row.area.code, row.area.name, *[_cell(table, c.kind, c.get(row)) for c in COLUMNS]]
+            [
+                row.area.code,
+                row.area.name,
+                *[_cell(table, c.kind, c.get(row), key=c.key) for c in COLUMNS],
+            ]
         )
 
     over_time = workbook.create_sheet(_("Trend"))
@@ -63,12 +69,12 @@ def report_workbook(area, start, end, *, sections, categories, formula, rows, tr
             [
                 day.isoformat(),
                 figures.windows,
-                _cell(over_time, "pct", figures.coverage),
+                _cell(over_time, "pct", figures.coverage, key="coverage"),
                 figures.opened,
                 figures.closed,
                 figures.due,
                 figures.on_time,
-                _cell(over_time, "pct", figures.on_time_rate),
+                _cell(over_time, "pct", figures.on_time_rate, key="on_time_rate"),
             ]
         )
 
@@ -83,10 +89,15 @@ def report_workbook(area, start, end, *, sections, categories, formula, rows, tr
     )
 
 
-def _cell(sheet, kind, value):
-    """Rates stay fractions shown as percentages, so a spreadsheet can compute with them."""
+def _cell(sheet, kind, value, key=""):
+    """Rates stay fractions shown as percentages, so a spreadsheet can compute with them; a
+    rate with thresholds is filled with its light's colour, as on the page and the map."""
     if value is None or kind not in ("pct", "hours", "num", "score"):
         return value
     cell = WriteOnlyCell(sheet, value=value)
     cell.number_format = PERCENT if kind == "pct" else DECIMAL
+    light = thresholds.light(key, value)
+    if light:
+        colour = thresholds.COLOURS[light].lstrip("#").upper()
+        cell.fill = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
     return cell

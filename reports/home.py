@@ -25,6 +25,7 @@ from meetings.models import ActionItem, GridReport, Meeting
 from patrols import board as patrol_board
 from patrols.models import Instruction, Patrol
 
+from . import thresholds
 from .figures import Figures, figures_by_child
 
 # How many rows a home-page list shows; each links to the full list.
@@ -38,7 +39,8 @@ AREA_ROLES = (Role.DISTRICT_STAFF, Role.STREET_STAFF)
 class Headline:
     label: str
     value: str
-    is_bad: bool = False
+    is_bad: bool = False  # a count that should be zero and is not
+    light: str = ""  # a rate's light, from reports.thresholds
 
 
 @dataclass
@@ -389,13 +391,13 @@ def _area_section(post, today):
             Headline(
                 _("Patrol coverage"),
                 _percent(totals.coverage),
-                totals.coverage is not None and totals.coverage < 1,
+                light=thresholds.light("coverage", totals.coverage),
             ),
             Headline(_("Incidents filed"), number_format(totals.opened)),
             Headline(
                 _("Closed on time"),
                 _percent(totals.on_time_rate),
-                totals.on_time_rate is not None and totals.on_time_rate < 1,
+                light=thresholds.light("on_time_rate", totals.on_time_rate),
             ),
             Headline(
                 _("Overdue, still open"),
@@ -413,9 +415,17 @@ def _area_section(post, today):
             (
                 child,
                 [
-                    Headline(_("Closed on time"), _percent(f.on_time_rate)),
-                    Headline(_("Overdue"), number_format(f.overdue_open)),
-                    Headline(_("Coverage"), _percent(f.coverage)),
+                    Headline(
+                        _("Closed on time"),
+                        _percent(f.on_time_rate),
+                        light=thresholds.light("on_time_rate", f.on_time_rate),
+                    ),
+                    Headline(_("Overdue"), number_format(f.overdue_open), bool(f.overdue_open)),
+                    Headline(
+                        _("Coverage"),
+                        _percent(f.coverage),
+                        light=thresholds.light("coverage", f.coverage),
+                    ),
                 ],
                 _report_url(child),
             )
@@ -426,10 +436,11 @@ def _area_section(post, today):
 
 
 def _needs_attention(f):
+    """Overdue work, or a rate that is not green."""
     return (
-        (f.on_time_rate is not None and f.on_time_rate < 1)
+        thresholds.light("on_time_rate", f.on_time_rate) in (thresholds.YELLOW, thresholds.RED)
         or f.overdue_open > 0
-        or (f.coverage is not None and f.coverage < 1)
+        or thresholds.light("coverage", f.coverage) in (thresholds.YELLOW, thresholds.RED)
     )
 
 

@@ -146,6 +146,7 @@ def report(request):
             "sections": district.summary(built["headline"], built["score"]),
             "categories": district.categories(built["headline"]),
             "cards": district.cards(built["headline"], built["score"]),
+            "threshold_table": district.threshold_table(),
             "headers": [
                 (header, f"?{_query(area, data, sort=header.sort)}")
                 for header in district.headers(built["sort_key"], built["descending"])

@@ -42,6 +42,9 @@
     return value.toFixed(1);
   }
 
+  // The middle colour when every area has the same value: the legend shows that one too.
+  function middle(palette) { return palette[Math.floor(palette.length / 2)]; }
+
   function colourer(key) {
     var m = metric(key);
     var range = scale(key);
@@ -50,9 +53,11 @@
       metric: m,
       range: range,
       palette: palette,
-      colour: function (value) {
+      colour: function (value, feature) {
         if (value === null || value === undefined) return NO_DATA;
-        if (range.high === range.low) return palette[Math.floor(palette.length / 2)];
+        // A rate with thresholds (reports/thresholds.py) takes its light from the server.
+        if (m.legend) return data.colours[feature.properties.lights[key]] || NO_DATA;
+        if (range.high === range.low) return middle(palette);
         var step = Math.min(palette.length - 1, Math.floor(((value - range.low) / (range.high - range.low)) * palette.length));
         return palette[step];
       },
@@ -86,12 +91,16 @@
     layer.eachLayer(function (path) {
       var p = path.feature.properties;
       var value = p.values[key];
-      path.setStyle({ fillColor: c.colour(value) });
+      var fill = c.colour(value, path.feature);
+      path.setStyle({ fillColor: fill });
       var label = p.name + ": " + c.metric.label + " " + p.texts[key];
       path.unbindTooltip();
       path.bindTooltip(label, { sticky: true });
       var el = path.getElement();
-      if (el) el.setAttribute("aria-label", label);
+      if (el) {
+        el.setAttribute("aria-label", label);
+        el.setAttribute("data-fill", fill);
+      }
     });
     drawLegend(c);
   }
@@ -101,6 +110,7 @@
     item.className = "list-inline-item";
     var box = document.createElement("span");
     box.className = "report-swatch";
+    box.setAttribute("data-colour", colour);
     box.style.backgroundColor = colour; // CSSOM, not a style attribute: allowed by the CSP
     item.appendChild(box);
     item.appendChild(document.createTextNode(" " + text));
@@ -110,14 +120,20 @@
   function drawLegend(c) {
     if (!legend) return;
     legend.textContent = "";
-    if (!c.range.empty) {
+    if (c.metric.legend) {
+      c.metric.legend.forEach(function (band) {
+        var item = swatch(data.colours[band.light], band.text);
+        item.setAttribute("data-light", band.light);
+        legend.appendChild(item);
+      });
+    } else if (!c.range.empty && c.range.high === c.range.low) {
+      legend.appendChild(swatch(middle(c.palette), format(c.metric, c.range.low)));
+    } else if (!c.range.empty) {
       var n = c.palette.length;
       for (var i = 0; i < n; i++) {
         var from = c.range.low + ((c.range.high - c.range.low) * i) / n;
         var to = c.range.low + ((c.range.high - c.range.low) * (i + 1)) / n;
-        var text = c.range.high === c.range.low ? format(c.metric, c.range.low) : format(c.metric, from) + "–" + format(c.metric, to);
-        legend.appendChild(swatch(c.palette[i], text));
-        if (c.range.high === c.range.low) break;
+        legend.appendChild(swatch(c.palette[i], format(c.metric, from) + "–" + format(c.metric, to)));
       }
     }
     legend.appendChild(swatch(NO_DATA, data.noData));
