@@ -1,8 +1,9 @@
 from celery import shared_task
+from django.utils import timezone
 
 from gridmgmt.tasks import DURABLE
 
-from . import services
+from . import national_calendar, services
 
 
 @shared_task(**DURABLE)
@@ -21,3 +22,13 @@ def tell_acting_holders():
     At-least-once delivery, and idempotent: the notification's key names the absence and the
     post, so B hears once per absence however often this runs. Returns how many were told."""
     return services.tell_acting_holders()
+
+
+@shared_task(**DURABLE)
+def load_public_holidays():
+    """Load this year's and next year's national calendar (public holidays and make-up
+    working days) from the `holidays` package; run by beat once a day. At-least-once
+    delivery, and idempotent: each run replaces the years' package rows with the same rows
+    and never touches a day a station loaded from its own file. Returns {year: rows}."""
+    year = timezone.localdate().year
+    return national_calendar.load_national_years((year, year + 1))

@@ -221,7 +221,7 @@ def test_b_hears_once_of_as_open_incidents_when_as_absence_covers_today(world):
     assert not Notification.objects.filter(recipient=member, key__startswith="absence").exists()
 
 
-def test_beat_sweeps_every_five_minutes_and_tells_acting_holders_hourly(db):
+def test_beat_sweeps_limits_tells_acting_holders_and_loads_holidays_daily(db):
     from django_celery_beat.models import PeriodicTask
 
     from gridmgmt.celery import app
@@ -235,10 +235,13 @@ def test_beat_sweeps_every_five_minutes_and_tells_acting_holders_hourly(db):
     assert beat == {
         "Sweep incident time limits": ("incidents.tasks.sweep_time_limits", 5, "minutes", True),
         "Tell acting holders": ("incidents.tasks.tell_acting_holders", 1, "hours", True),
+        "Load public holidays": ("incidents.tasks.load_public_holidays", 1, "days", True),
     }
-    assert {"incidents.tasks.sweep_time_limits", "incidents.tasks.tell_acting_holders"} <= set(
-        app.tasks
-    )
+    assert {
+        "incidents.tasks.sweep_time_limits",
+        "incidents.tasks.tell_acting_holders",
+        "incidents.tasks.load_public_holidays",
+    } <= set(app.tasks)
 
 
 @pytest.mark.worker

@@ -6,6 +6,9 @@ The file has the columns date,kind,holiday,holiday_zh,weekday (as published each
 `day_off` for each day of a holiday span, `working_day` for each make-up weekend day. Every
 row is checked before anything is saved; a bad row stops the load and names its row and
 column. Dates already in the calendar are updated, so loading a file twice is harmless.
+
+The file is the station's own decision: its days are marked local, win over the national
+calendar from the `holidays` package for those dates, and are kept when that loads again.
 """
 
 import csv
@@ -65,7 +68,7 @@ def _parse_row(row, row_number):
         # The weekday is there so a typo in the date shows up.
         raise bad("weekday", f"{day} is a {WEEKDAYS[day.weekday()].title()}, not {weekday!r}.")
     name = (row.get("holiday_zh") or "").strip() or (row.get("holiday") or "").strip()
-    return CalendarDay(day=day, kind=kind, name=name[:NAME_LENGTH])
+    return CalendarDay(day=day, kind=kind, name=name[:NAME_LENGTH], is_local=True)
 
 
 class Command(BaseCommand):
@@ -81,7 +84,7 @@ class Command(BaseCommand):
                 days,
                 update_conflicts=True,
                 unique_fields=["day"],
-                update_fields=["kind", "name"],
+                update_fields=["kind", "name", "is_local"],
             )
         off = sum(1 for d in days if d.kind == CalendarDay.Kind.DAY_OFF)
         self.stdout.write(
