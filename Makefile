@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install lint format messages migrate clean screenshots
+.PHONY: run logins test bench install lint format messages migrate clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,12 +23,19 @@ messages: install
 	@if command -v msgfmt >/dev/null 2>&1; then $(BIN)/python manage.py compilemessages -v0; \
 	else echo "msgfmt not found: using the committed translations"; fi
 
+# The address and the demo logins are printed once the web server answers, after the
+# processes' start-up lines. Ctrl-C reaches honcho, which stops every process; the recipe's
+# shell ignores it and ends normally, so make stops without an error. Honcho prints its timestamps
+# in local time, the app's time zone (TIME_ZONE, by default Asia/Shanghai), like the logs.
 run: migrate messages
-	$(BIN)/python manage.py seed_demo --if-empty
-	@echo ""
-	@echo "  Grid management is starting at http://127.0.0.1:8000/ (Ctrl-C stops everything)"
-	@echo ""
-	$(BIN)/honcho start -f Procfile.dev
+	$(BIN)/python manage.py seed_demo --if-empty --no-logins
+	@trap '' INT; \
+	$(BIN)/python manage.py demo_logins --wait & \
+	TZ="$${TIME_ZONE:-Asia/Shanghai}" $(BIN)/honcho start -f Procfile.dev || [ $$? -eq 130 ]
+
+# The address and the demo logins again.
+logins: install
+	@$(BIN)/python manage.py demo_logins
 
 test: install
 	$(BIN)/pytest

@@ -7,6 +7,7 @@ time, so memory stays flat however many grids there are.
 """
 
 import datetime
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ from django.db import connection
 from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .identity import check_char
 from .models import (
@@ -283,6 +285,29 @@ def demo_accounts(communities=2):
                     Account(post.holder_a.username, DEMO_PASSWORD, post.role, post.area.code)
                 )
     return accounts
+
+
+def logins_text(accounts):
+    """The demo logins as a table for a terminal, in the active language."""
+    roles = {**dict(Role.choices), "administrator": _("Administrator")}
+    rows = [(_("Username"), _("Role"), _("Area"))]
+    rows += [(a.username, str(roles.get(a.role, a.role)), a.area) for a in accounts]
+    widths = [max(_terminal_width(row[column]) for row in rows) for column in (0, 1)]
+    lines = [
+        _("Demo logins (the password of every one: %(password)s)") % {"password": DEMO_PASSWORD}
+    ]
+    for username, role, area in rows:
+        lines.append(f"  {_pad(username, widths[0])}  {_pad(role, widths[1])}  {area}".rstrip())
+    return "\n".join(lines)
+
+
+def _terminal_width(text):
+    """Columns `text` takes in a terminal: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _pad(text, width):
+    return text + " " * (width - _terminal_width(text))
 
 
 def _insert_level(areas):

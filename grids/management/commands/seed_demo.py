@@ -36,8 +36,13 @@ class Command(BaseCommand):
             action="store_true",
             help="do nothing but print the logins when demo data is present",
         )
+        parser.add_argument(
+            "--no-logins",
+            action="store_true",
+            help="do not print the logins (`demo_logins` prints them)",
+        )
 
-    def handle(self, *args, scale, seed, accounts_json, if_empty, **options):
+    def handle(self, *args, scale, seed, accounts_json, if_empty, no_logins, **options):
         started = time.monotonic()
         if demo.has_demo_data():
             if not if_empty:
@@ -65,10 +70,8 @@ class Command(BaseCommand):
             )
 
         accounts = demo.demo_accounts()
-        self.stdout.write(f"\nDemo logins (password for all: {demo.DEMO_PASSWORD})")
-        self.stdout.write(f"{'username':<28} {'role':<20} area")
-        for account in accounts:
-            self.stdout.write(f"{account.username:<28} {account.role:<20} {account.area}")
+        if not no_logins:
+            self.stdout.write("\n" + demo.logins_text(accounts))
         if accounts_json:
             with open(accounts_json, "w", encoding="utf-8") as handle:
                 json.dump([a.as_dict() for a in accounts], handle, ensure_ascii=False, indent=2)
