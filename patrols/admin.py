@@ -21,7 +21,9 @@ class PatrolScheduleAdmin(admin.ModelAdmin):
         "afternoon_ends_at",
         "minimum_minutes",
         "grace_minutes",
+        "patrols_on_days_off",
     ]
+    list_filter = ["patrols_on_days_off"]
     autocomplete_fields = ["community"]
     list_select_related = ["community"]
 

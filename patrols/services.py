@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from grids import services as register
 from grids.models import Area, Post, Role
 from grids.posts import acting_on
+from incidents.calendar import Calendar
 from notifications.services import notify
 
 from . import photos, windows
@@ -169,17 +170,25 @@ def sign_off_day(community, day, *, by, note=""):
 
 def record_missed_patrols(at=None):
     """The coverage check: for every window that closed (plus its grace period) today or
-    yesterday, each grid without a submitted patrol gets one MissedPatrol, and its grid
-    leader (acting holder) is told once; the stationmaster reads it in the daily digest.
-    Idempotent: the record and the notification both have unique keys. Returns the records
-    created."""
+    yesterday, each grid that existed that day (valid_from / valid_to) and has no submitted
+    patrol gets one MissedPatrol, and its grid leader (acting holder) is told once; the
+    stationmaster reads it in the daily digest. A community whose schedule says grids do not
+    patrol on days off has no windows on a day off of the working calendar. Idempotent: the
+    record and the notification both have unique keys. Returns the records created.
+
+    Runs two queries (the communities, the calendar) and one per closed window of each
+    community, whatever the number of grids; each record created adds its own writes."""
     at = at or timezone.now()
     today = timezone.localdate(at)
+    days = (today - datetime.timedelta(days=1), today)
     created = []
     communities = Area.objects.of_kind(Area.Kind.COMMUNITY).select_related("patrol_schedule")
+    calendar = Calendar(*days)
     for community in communities:
         schedule = windows.schedule_for(community)
-        for day in (today - datetime.timedelta(days=1), today):
+        for day in days:
+            if not schedule.patrols_on_days_off and not calendar.is_working_day(day):
+                continue
             for slot in Slot.values:
                 if windows.is_closed(schedule, day, slot, at):
                     created += _record_window(community, day, slot)
@@ -191,6 +200,7 @@ def _record_window(community, day, slot):
     already = MissedPatrol.objects.filter(grid__parent=community, day=day, slot=slot)
     grids = (
         Area.objects.grids()
+        .existing_on(day)
         .filter(parent=community)
         .exclude(pk__in=covered.values("grid_id"))
         .exclude(pk__in=already.values("grid_id"))
