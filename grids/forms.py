@@ -124,9 +124,19 @@ class ResidentForm(StaleCheckMixin, forms.ModelForm):
             "tags": forms.CheckboxSelectMultiple,
         }
 
+    same_person = forms.BooleanField(
+        label=_("This is the same person: move them here"),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
     def __init__(self, *args, scope, area, **kwargs):
         super().__init__(*args, **kwargs)
         self.scope = scope
+        self.area = area
+        if not self.instance.pk:
+            # A number already held is offered as the same person, never added twice.
+            del self.fields["confirm_duplicate"]
         tags = Tag.objects.all()
         if not scope.sees_attention_tags(area):
             tags = tags.filter(kind=Tag.Kind.CARE)
@@ -141,6 +151,7 @@ class ResidentForm(StaleCheckMixin, forms.ModelForm):
                 "Leave blank to keep the number on record (%(masked)s)."
             ) % {"masked": mask_id_number(self.instance.id_number) or "—"}
             del self.fields["moved_in_on"]
+            del self.fields["same_person"]
             if not scope.sees_phones(area):
                 del self.fields["phone"]
             self.fields["population_on"] = forms.DateField(
@@ -189,11 +200,61 @@ class ResidentForm(StaleCheckMixin, forms.ModelForm):
         id_number = cleaned.get("id_number")
         if id_number and not cleaned.get("birth_date"):
             cleaned["birth_date"] = birth_date_from_id(id_number)
-        if id_number and not cleaned.get("confirm_duplicate"):
+        if id_number and not self.instance.pk:
+            self._offer_same_person(id_number, cleaned)
+        elif id_number and not cleaned.get("confirm_duplicate"):
             message = duplicate_warning(id_number, self.scope, exclude=self.instance.pk)
             if message:
                 self.add_error("id_number", message)
         return cleaned
+
+    def _offer_same_person(self, id_number, cleaned):
+        """A number the register holds (a current resident anywhere in the district, or one
+        who moved out) is the same person: offer to move them here instead of adding a
+        second one. Only the station and above (or whoever sees that household anyway) are
+        told where they are. Runs one query."""
+        from .transfers import registered_as
+
+        existing = registered_as(id_number, self.area)
+        if existing is None:
+            return
+        if cleaned.get("same_person"):
+            cleaned["existing"] = existing
+            return
+        self.fields["same_person"].widget = forms.CheckboxInput()
+        grid = existing.household.grid
+        if not (self.scope.supervises(self.area) or self.scope.contains(grid)):
+            self.add_error(
+                "id_number",
+                _(
+                    "This person is already registered. If it is the same person, tick “This "
+                    "is the same person: move them here”."
+                ),
+            )
+        elif existing.moved_out_on:
+            self.add_error(
+                "id_number",
+                _(
+                    "This ID number is %(name)s's, who moved out of %(address)s (%(grid)s) on "
+                    "%(date)s. If it is the same person, tick “This is the same person: move "
+                    "them here” to register them here again, with their history."
+                )
+                % {
+                    "name": existing.name,
+                    "address": existing.household,
+                    "grid": grid.name,
+                    "date": formats.date_format(existing.moved_out_on, "SHORT_DATE_FORMAT"),
+                },
+            )
+        else:
+            self.add_error(
+                "id_number",
+                _(
+                    "This ID number is %(name)s's, registered at %(address)s (%(grid)s). If it "
+                    "is the same person, tick “This is the same person: move them here”."
+                )
+                % {"name": existing.name, "address": existing.household, "grid": grid.name},
+            )
 
 
 def duplicate_warning(id_number, scope, exclude=None):

@@ -6,11 +6,13 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import services
@@ -29,6 +31,7 @@ from .identity import mask_id_number, mask_phone
 from .models import DisclosureLog, Household, Rental, Resident, Tag
 from .paging import paginate
 from .scope import get_scope
+from .transfers import MoveError, bring_here, with_moving
 
 RESIDENT_FIELDS = ["name", "sex", "birth_date", "id_number", "phone", "relation", "population"]
 
@@ -115,7 +118,7 @@ def household_detail(request, household_id):
     )
     residents = present(
         list(
-            household.residents.select_related("household__grid")
+            with_moving(household.residents.select_related("household__grid"))
             .prefetch_related("tags")
             .order_by("moved_out_on", "pk")
         ),
@@ -156,15 +159,32 @@ def household_create(request, grid_code):
     ]
     filled = [f for f in resident_forms if f.has_changed()] if request.POST else []
     if request.method == "POST" and form.is_valid() and all(f.is_valid() for f in filled):
-        household = services.register_household(
-            grid=grid,
-            by=request.user,
-            residents=[_resident_fields(f.cleaned_data) for f in filled],
-            **{k: v for k, v in form.cleaned_data.items() if k != "seen_updated_at"},
-        )
+        with transaction.atomic():
+            household = services.register_household(
+                grid=grid,
+                by=request.user,
+                residents=[
+                    _resident_fields(f.cleaned_data)
+                    for f in filled
+                    if not f.cleaned_data.get("existing")
+                ],
+                **{k: v for k, v in form.cleaned_data.items() if k != "seen_updated_at"},
+            )
+            for f in filled:
+                if f.cleaned_data.get("existing") and not _bring_here(request, scope, household, f):
+                    transaction.set_rollback(True)
+                    return render(
+                        request,
+                        "grids/household_form.html",
+                        {"grid": grid, "form": form, "resident_forms": resident_forms},
+                    )
         messages.success(
             request,
-            _("Household %(address)s registered with %(count)d residents.")
+            ngettext(
+                "Household %(address)s registered with %(count)d resident.",
+                "Household %(address)s registered with %(count)d residents.",
+                len(filled),
+            )
             % {"address": household, "count": len(filled)},
         )
         return redirect(household)
@@ -208,12 +228,52 @@ def resident_create(request, household_id):
     _require_register_work(scope, household.grid)
     form = ResidentForm(request.POST or None, scope=scope, area=household.grid)
     if request.method == "POST" and form.is_valid():
-        resident = services.add_resident(
-            household, by=request.user, **_resident_fields(form.cleaned_data)
-        )
-        messages.success(request, _("%(name)s added.") % {"name": resident.name})
-        return redirect(household)
+        if form.cleaned_data.get("existing"):
+            if _bring_here(request, scope, household, form):
+                return redirect(household)
+        else:
+            resident = services.add_resident(
+                household, by=request.user, **_resident_fields(form.cleaned_data)
+            )
+            messages.success(request, _("%(name)s added.") % {"name": resident.name})
+            return redirect(household)
     return render(request, "grids/resident_form.html", {"household": household, "form": form})
+
+
+def _bring_here(request, scope, household, form):
+    """The person the form's ID number names moves into `household` as the same person
+    (see transfers.bring_here). False, with the reason on the form, when they cannot."""
+    cleaned = form.cleaned_data
+    existing = cleaned["existing"]
+    try:
+        moved = bring_here(
+            existing,
+            to=household,
+            on=cleaned.get("moved_in_on") or timezone.localdate(),
+            by=request.user,
+            scope=scope,
+            relation=cleaned.get("relation"),
+            population=cleaned.get("population"),
+        )
+    except MoveError as error:
+        form.add_error(None, str(error))
+        return False
+    if moved is None:
+        messages.info(
+            request,
+            _(
+                "%(name)s lives in another community: its station is asked to record the move "
+                "to yours, and it will come to your station to accept. Nothing was added here."
+            )
+            % {"name": existing.name},
+        )
+    else:
+        messages.success(
+            request,
+            _("%(name)s moved here: the same person, with their history.")
+            % {"name": existing.name},
+        )
+    return True
 
 
 @login_required
@@ -278,7 +338,7 @@ def resident_unmask(request, resident_id):
 def floating_list(request):
     scope = get_scope(request)
     residents = (
-        scope.filter(Resident.objects.current().floating(), "household__grid")
+        with_moving(scope.filter(Resident.objects.current().floating(), "household__grid"))
         .select_related("household__grid")
         .prefetch_related("tags")
         .order_by("household__grid__code", "name", "pk")
@@ -342,7 +402,7 @@ def search(request):
     if form.is_valid():
         q = form.cleaned_data["q"].strip()
         residents = (
-            scope.filter(Resident.objects.all(), "household__grid")
+            with_moving(scope.filter(Resident.objects.all(), "household__grid"))
             .filter(pk__in=_matching_residents(q))
             .select_related("household__grid")
             .prefetch_related("tags")

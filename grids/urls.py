@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import register_views, team_views, views
+from . import move_views, register_views, team_views, views
 
 app_name = "grids"
 
@@ -50,9 +50,18 @@ urlpatterns = [
         register_views.resident_create,
         name="resident_create",
     ),
+    path("residents/<int:resident_id>/", move_views.resident_detail, name="resident"),
     path(
         "residents/<int:resident_id>/edit/", register_views.resident_update, name="resident_update"
     ),
+    path("residents/<int:resident_id>/move/", move_views.resident_move, name="resident_move"),
+    path(
+        "residents/<int:resident_id>/transfer/",
+        move_views.resident_transfer,
+        name="resident_transfer",
+    ),
+    path("register/transfers/", move_views.transfer_list, name="transfers"),
+    path("register/transfers/<int:transfer_id>/", move_views.transfer_detail, name="transfer"),
     path(
         "residents/<int:resident_id>/move-out/",
         register_views.resident_move_out,

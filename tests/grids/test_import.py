@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from grids import imports
 from grids.identity import check_char
 from grids.imports import COLUMNS
-from grids.models import Household, ImportJob, Membership, Resident, Role
+from grids.models import Household, ImportJob, Membership, Resident, Role, User
 from grids.tasks import import_register
 from tests.factories import make_household, make_post, make_resident, make_user
 
@@ -175,17 +175,19 @@ def test_an_id_number_twice_in_the_file_is_reported(tmp_path, world):
     ]
 
 
-def test_an_id_number_of_a_current_resident_is_reported_but_not_of_one_who_moved_out(
+def test_an_id_number_the_register_holds_is_reported_for_a_current_resident_and_one_who_moved_out(
     tmp_path, world
 ):
     household = make_household(world.a.grid)
     make_resident(household, id_number=id_number(0))
     gone = make_resident(household, id_number=id_number(1), moved_out_on=datetime.date(2024, 1, 1))
     assert gone.moved_out_on
-    rows = [person(n, world.a.grid) for n in range(2)]
+    rows = [person(n, world.a.grid) for n in range(3)]
     job = run(make_job(tmp_path, world.a.grid_member, rows))
 
-    assert [(r, c) for r, c, _, _ in report_rows(job)] == [(2, "身份证号")]
+    reported = report_rows(job)
+    assert [(r, c) for r, c, _, _ in reported] == [(2, "身份证号"), (3, "身份证号")]
+    assert all("already in the register" in reason for *_, reason in reported)
     assert Resident.objects.count() == 2
 
 
@@ -243,7 +245,25 @@ def test_the_task_claims_a_job_once_and_ignores_one_that_is_gone(tmp_path, world
     assert Resident.objects.count() == 1
 
 
-def test_the_template_has_the_chinese_headers_with_english_comments(client, world):
+@pytest.mark.parametrize(
+    "language, grid_comment, id_comment",
+    [
+        (
+            "en",
+            "Required. Header in English: Grid code.\nA grid where you keep",
+            "Optional. Header in English: ID number.\n18 characters.",
+        ),
+        (
+            "zh-hans",
+            "必填。英文列名：Grid code。\n你维护登记的网格",
+            "选填。英文列名：ID number。\n18 位。",
+        ),
+    ],
+)
+def test_the_template_has_the_chinese_headers_with_comments_in_the_readers_language(
+    client, world, language, grid_comment, id_comment
+):
+    User.objects.filter(pk=world.a.grid_member.pk).update(language=language)
     client.force_login(world.a.grid_member)
     response = client.get("/register/import/template.xlsx")
     assert response.status_code == 200
@@ -252,8 +272,8 @@ def test_the_template_has_the_chinese_headers_with_english_comments(client, worl
     sheet = workbook.worksheets[0]
     header = next(sheet.iter_rows(max_row=1))
     assert [cell.value for cell in header] == HEADERS
-    assert header[0].comment.text.startswith("Grid code (required).")
-    assert header[9].comment.text.startswith("ID number (optional).")
+    assert header[0].comment.text.startswith(grid_comment)
+    assert header[9].comment.text.startswith(id_comment)
     codes = {row[1] for row in workbook["编码"].iter_rows(min_row=2, values_only=True)}
     assert world.a.grid.code in codes and world.b.grid.code not in codes
 

@@ -167,14 +167,16 @@ def test_a_duplicate_id_number_warns_without_revealing_other_grids(client, world
         {**{k[3:]: v for k, v in resident_post("r0", id_number=ID).items()}},
     )
     message = response.context["form"].errors["id_number"][0]
-    assert "another grid" in message and "张三" not in message and "A路" not in message
+    assert "already registered" in message and "张三" not in message and "A路" not in message
     assert not Resident.objects.filter(name="赵六").exists()
+    # Never a second person under the number: the same person's own station is asked.
     fields = {k[3:]: v for k, v in resident_post("r0", id_number=ID).items()}
     response = client.post(
-        f"/households/{household.pk}/residents/new/", {**fields, "confirm_duplicate": "on"}
+        f"/households/{household.pk}/residents/new/", {**fields, "same_person": "on"}
     )
     assert response.status_code == 302
-    assert Resident.objects.filter(id_number=ID).count() == 2
+    assert Resident.objects.filter(id_number=ID).count() == 1
+    assert not household.residents.filter(id_number=ID).exists()
 
 
 def test_a_stale_form_says_so_and_saves_nothing(client, world, homes):
