@@ -1,7 +1,16 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import CalendarDay, Category, Extension, Handover, Incident, TimeLimit, TimelineEntry
+from .models import (
+    CalendarDay,
+    CalendarYear,
+    Category,
+    Extension,
+    Handover,
+    Incident,
+    TimeLimit,
+    TimelineEntry,
+)
 
 
 class TimeLimitInline(admin.TabularInline):
@@ -32,13 +41,28 @@ class TimeLimitAdmin(SimpleHistoryAdmin):
 
 @admin.register(CalendarDay)
 class CalendarDayAdmin(admin.ModelAdmin):
-    """Exceptions to the Monday-to-Friday week; a year's schedule loads with
-    `manage.py load_holidays FILE`."""
+    """Exceptions to the Monday-to-Friday week. The national calendar loads from the
+    `holidays` package by itself; a station's own schedule loads with
+    `manage.py load_holidays FILE`. A day saved here is a local decision, kept when the
+    national calendar loads again."""
 
-    list_display = ["day", "kind", "name"]
-    list_filter = ["kind"]
+    list_display = ["day", "kind", "name", "is_local"]
+    list_filter = ["kind", "is_local"]
     search_fields = ["name"]
     date_hierarchy = "day"
+    readonly_fields = ["is_local"]
+
+    def save_model(self, request, obj, form, change):
+        obj.is_local = True
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin):
+    """The years loaded from the `holidays` package, and when (the daily task reloads this
+    year and the next)."""
+
+    list_display = ["year", "loaded_at"]
 
 
 class TimelineEntryInline(admin.TabularInline):

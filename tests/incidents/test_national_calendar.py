@@ -23,6 +23,7 @@ from incidents.models import CalendarDay, CalendarYear
 from incidents.tasks import load_public_holidays
 from meetings import schedule
 from meetings.models import Meeting
+from tests.factories import make_user
 from tests.incidents.factories import local, make_incident
 
 D = datetime.date
@@ -215,3 +216,19 @@ def test_a_csv_day_over_a_package_day_becomes_local_and_survives_the_next_load(d
     national_calendar.load_national_year(2027)
     day.refresh_from_db()
     assert (day.kind, day.is_local) == ("working_day", True)
+
+
+def test_a_day_changed_in_admin_is_a_local_decision_kept_by_the_next_load(db, client):
+    national_calendar.load_national_year(2027)
+    day = CalendarDay.objects.get(day=D(2027, 9, 15))  # Mid-Autumn, from the package
+    assert (day.kind, day.is_local) == ("day_off", False)
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    response = client.post(
+        f"/admin/incidents/calendarday/{day.pk}/change/",
+        {"day": "2027-09-15", "kind": "working_day", "name": "本站决定"},
+    )
+    assert response.status_code == 302
+    national_calendar.load_national_year(2027)
+    day = CalendarDay.objects.get(day=D(2027, 9, 15))
+    assert (day.kind, day.name, day.is_local) == ("working_day", "本站决定", True)
+    assert client.get("/admin/incidents/calendaryear/").status_code == 200
