@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from grids.models import SUPERVISOR_ROLES, Area
@@ -39,7 +39,7 @@ class DayForm(forms.Form):
 
 @login_required
 def board(request):
-    """Every grid of a street or community that exists on the day x the day's two windows.
+    """Every grid of a street or community x the day's two windows.
 
     Runs a fixed number of queries, whatever the number of grids or logs: the area (when
     asked for by code), the areas to pick from, the grids with their schedules, the day's
@@ -53,7 +53,6 @@ def board(request):
     grids = list(
         Area.objects.grids()
         .under(area)
-        .existing_on(day)
         .select_related("parent__patrol_schedule")
         .defer("boundary", "parent__boundary")
         .order_by("parent__code", "code")
@@ -88,9 +87,7 @@ def board(request):
 
     rows = review_board.build_rows(grids, patrols, missed, schedules, day, now)
     grid_names = {grid.pk: grid for grid in grids}
-    waiting = [
-        p for p in patrols if p.status == Patrol.Status.SUBMITTED and p.grid_id in grid_names
-    ]
+    waiting = [p for p in patrols if p.status == Patrol.Status.SUBMITTED]
     for patrol in waiting:
         patrol.grid = grid_names[patrol.grid_id]
     groups = review_board.group_rows(rows)
@@ -168,11 +165,7 @@ def sign_off(request, community_code):
     elif waiting:
         messages.error(
             request,
-            ngettext(
-                "Review the %(count)d log still waiting before signing the day off.",
-                "Review the %(count)d logs still waiting before signing the day off.",
-                waiting,
-            )
+            _("Review the %(count)d logs still waiting before signing the day off.")
             % {"count": waiting},
         )
     else:
