@@ -3,14 +3,16 @@
 import tempfile
 
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 
-def xlsx_response(filename, headers, rows):
-    """An XLSX download of `rows` (an iterable of tuples) under `headers`. The workbook is
-    written to a temporary file, so memory does not grow with the rows."""
+def xlsx_response(filename, headers, rows, title=None):
+    """An XLSX download of `rows` (an iterable of tuples) under `headers`, on one sheet named
+    `title` (by default "Register", in the reader's language). The workbook is written to a
+    temporary file, so memory does not grow with the rows."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet()
+    sheet = workbook.create_sheet(str(title or _("Register")))
     sheet.append([str(h) for h in headers])
     for row in rows:
         sheet.append(list(row))

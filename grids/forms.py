@@ -7,6 +7,8 @@ from django.db.models import Max, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from gridmgmt.filters import OrderingFilter
+
 from .identity import (
     birth_date_from_id,
     clean_phone,
@@ -29,7 +31,7 @@ class GridFilter(django_filters.FilterSet):
     community = django_filters.ModelChoiceFilter(
         label=_("Community"), field_name="parent", queryset=Area.objects.none()
     )
-    sort = django_filters.OrderingFilter(
+    sort = OrderingFilter(
         label=_("Sort by"),
         fields=(("code", "code"), ("name", "name"), ("parent__name", "community")),
         field_labels={"code": _("Code"), "name": _("Name"), "parent__name": _("Community")},
@@ -295,7 +297,7 @@ class HouseholdFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Address or room"), method="search")
     building = django_filters.ModelChoiceFilter(label=_("Building"), queryset=Area.objects.none())
     housing = django_filters.ChoiceFilter(label=_("Housing"), choices=Household.Housing.choices)
-    sort = django_filters.OrderingFilter(
+    sort = OrderingFilter(
         label=_("Sort by"),
         fields=(
             ("address", "address"),
@@ -328,7 +330,7 @@ class FloatingFilter(django_filters.FilterSet):
     grid = django_filters.ModelChoiceFilter(
         label=_("Grid"), field_name="household__grid", queryset=Area.objects.none()
     )
-    sort = django_filters.OrderingFilter(
+    sort = OrderingFilter(
         label=_("Sort by"),
         fields=(("name", "name"), ("moved_in_on", "moved_in"), ("household__address", "address")),
         field_labels={
@@ -365,7 +367,7 @@ class RentalFilter(django_filters.FilterSet):
     grid = django_filters.ModelChoiceFilter(
         label=_("Grid"), field_name="household__grid", queryset=Area.objects.none()
     )
-    sort = django_filters.OrderingFilter(
+    sort = OrderingFilter(
         label=_("Sort by"),
         fields=(("ends_on", "ends"), ("starts_on", "starts"), ("household__address", "address")),
         field_labels={

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from gridmgmt.filters import OrderingFilter
 from grids.models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area, Household, Resident
 
 from .models import Category, Incident, IncidentQuerySet, Urgency
@@ -196,7 +197,7 @@ class IncidentFilter(django_filters.FilterSet):
         choices=[("yes", _("Supervised")), ("no", _("Not supervised"))],
         method="by_supervision",
     )
-    sort = django_filters.OrderingFilter(
+    sort = OrderingFilter(
         label=_("Sort by"),
         fields=(("filed_at", "filed"), ("deadline_at", "deadline"), ("number", "number")),
         field_labels={

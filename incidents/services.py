@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from grids.models import Absence, Post, Role
 from grids.posts import acting_holder_on, acting_on, away_user_ids
@@ -472,7 +473,11 @@ def tell_acting_holders(day=None):
                 notify(
                     [stand_in],
                     key=f"absence-cover:{absence.pk}:{post.pk}",
-                    title=_("You are covering for %(name)s: %(count)d open incidents"),
+                    title=ngettext_lazy(
+                        "You are covering for %(name)s: %(count)d open incident",
+                        "You are covering for %(name)s: %(count)d open incidents",
+                        "count",
+                    ),
                     params={"name": absence.user.display_name, "count": len(incidents)},
                     body=", ".join(incidents),
                     url="/incidents/?mine=1",

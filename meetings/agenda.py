@@ -5,23 +5,32 @@ stay) with one item per:
 
 - open incident of the community that is overdue (its deadline has passed; a paused one
   keeps the colour it had when paused), supervised, or escalated since the last meeting;
-- grid with missed patrol windows since the last meeting (with the count);
+- grid with missed patrol windows since the last meeting (with the count; only the days
+  the grid existed);
 - open verification instruction of the community's grids;
 - open action item of an earlier meeting of the same series.
+
+The items are written in the language of the station the agenda belongs to (the person
+acting for the community's stationmaster post at the meeting; the site default, Chinese,
+when they never chose one), whoever happens to open the page first: the agenda is the
+station's document, edited and added to in its words, like the minutes.
 """
 
 import datetime
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q, Value
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
+from grids.models import Role
 from incidents.models import Incident
 from patrols.models import Instruction, MissedPatrol
 
-from .models import ActionItem, AgendaItem, Kind, Meeting
+from .models import ActionItem, AgendaItem, Kind, Meeting, Participant
 
 Source = AgendaItem.Source
 
@@ -47,15 +56,25 @@ def draft_agenda(meeting, now=None):
 
     Runs a fixed number of queries (at most eleven), however much data there is. The
     meeting's row is locked first, so two drafts of the same meeting run one after the other
-    and never leave duplicates."""
+    and never leave duplicates. The text is in the station's language (see the module)."""
     now = now or timezone.now()
-    # Query 1: lock the meeting (and read its community's path).
-    community = (
+    # Query 1: lock the meeting (and read its community's path and its station's language).
+    station_language = (
+        Participant.objects.filter(meeting=OuterRef("pk"), post__role=Role.STATIONMASTER)
+        .order_by("pk")
+        .values("user__language")[:1]
+    )
+    locked = (
         Meeting.objects.select_for_update(of=("self",))
         .select_related("community")
+        .annotate(language=Subquery(station_language))
         .get(pk=meeting.pk)
-        .community
     )
+    with translation.override(locked.language or settings.LANGUAGE_CODE):
+        return _draft(meeting, locked.community, now)
+
+
+def _draft(meeting, community, now):
     # Query 2: the previous meeting of the series.
     previous = previous_meeting(meeting)
     since = previous.starts_at if previous else meeting.starts_at - LOOK_BACK[meeting.kind]
@@ -72,6 +91,7 @@ def draft_agenda(meeting, now=None):
         .select_related("grid")
         .order_by("deadline_at", "pk")
     )
+    separator = pgettext("between the items of a list", ", ")
     for incident in incidents:
         reasons = []
         if incident.escalated_at and incident.escalated_at > since:
@@ -88,7 +108,7 @@ def draft_agenda(meeting, now=None):
                     "number": incident.number,
                     "title": incident.title,
                     "grid": incident.grid.name,
-                    "reasons": ", ".join(str(label) for _source, label in reasons),
+                    "reasons": separator.join(str(label) for _source, label in reasons),
                 },
                 incident=incident,
                 grid=incident.grid,
@@ -98,6 +118,8 @@ def draft_agenda(meeting, now=None):
     # Query 4: missed patrol windows, counted per grid in the database.
     missed = (
         MissedPatrol.objects.filter(grid__path__startswith=in_community, day__gte=since_day)
+        .filter(Q(grid__valid_from__isnull=True) | Q(grid__valid_from__lte=F("day")))
+        .filter(Q(grid__valid_to__isnull=True) | Q(grid__valid_to__gte=F("day")))
         .values("grid_id", "grid__name", "grid__code")
         .annotate(count=Count("pk"))
         .order_by("grid__code")
@@ -106,7 +128,11 @@ def draft_agenda(meeting, now=None):
         items.append(
             AgendaItem(
                 source=Source.MISSED_PATROLS,
-                text=_("%(grid)s: %(count)d missed patrol windows since %(since)s")
+                text=ngettext(
+                    "%(grid)s: %(count)d missed patrol window since %(since)s",
+                    "%(grid)s: %(count)d missed patrol windows since %(since)s",
+                    row["count"],
+                )
                 % {"grid": row["grid__name"], "count": row["count"], "since": since_day},
                 grid_id=row["grid_id"],
             )

@@ -3,6 +3,7 @@ import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from gridmgmt.tasks import send_soon
 
@@ -17,8 +18,10 @@ def notify(recipients, *, key, title, body="", url="", params=None, kind=None):
     """Tell each recipient once: an inbox entry now, an email after commit (best effort: if
     the broker is down, `send_owed_emails` sends it a minute or so later).
 
-    `title` and `body` may be lazy translations, formatted with `params` (whose values may be
-    lazy too): each recipient gets them in their own language. A recipient who already has a
+    `title` and `body` may be lazy translations (`ngettext_lazy` with the name of the count
+    in `params` for a count), formatted with `params` (whose values may be lazy too): each
+    recipient gets them in their own language. A plain string (a person's own note) is
+    taken as it is, never formatted. A recipient who already has a
     notification with this `key` is skipped, so a repeated task tells nobody twice. Returns
     the notifications created. Runs one query per recipient, inside a savepoint each.
     `kind` (which decides whether it is also emailed) defaults to the one `key` names.
@@ -30,8 +33,8 @@ def notify(recipients, *, key, title, body="", url="", params=None, kind=None):
     for recipient in {r.pk: r for r in recipients if r is not None}.values():
         with translation.override(recipient.language or settings.LANGUAGE_CODE):
             fields = {
-                "title": (str(title) % params if params else str(title))[:200],
-                "body": str(body) % params if params and body else str(body),
+                "title": _compose(title, params)[:200],
+                "body": _compose(body, params),
                 "url": url,
                 "kind": kind or kind_of(key),
             }
@@ -44,6 +47,14 @@ def notify(recipients, *, key, title, body="", url="", params=None, kind=None):
         if notification.recipient.email:
             send_soon(send_notification_email, notification.pk)
     return created
+
+
+def _compose(text, params):
+    """A translation (lazy) formatted with `params` in the active language; a plain string
+    as it is."""
+    if params and isinstance(text, Promise):
+        return str(text % params)
+    return str(text)
 
 
 def send_owed_emails(*, older_than=EMAIL_OWED_AFTER):

@@ -4,11 +4,13 @@ open action items of earlier meetings; nothing from another community, nothing c
 done; drafting again never duplicates, and the station's own items stay."""
 
 import datetime
+import re
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from grids.models import Area, User
 from incidents.models import Incident
 from meetings.agenda import draft_agenda
 from meetings.models import ActionItem, AgendaItem, Kind, Meeting, Participant
@@ -194,7 +196,78 @@ def test_without_a_previous_meeting_it_looks_back_one_week(world):
     with time_machine.travel(NOW, tick=False):
         draft_agenda(meeting)
     assert [i.text for i in meeting.agenda.all()] == [
-        f"{world.a.grid.name}: 1 missed patrol windows since 2026-11-30"
+        f"{world.a.grid.name}: 1 missed patrol window since 2026-11-30"
+    ]
+
+
+@pytest.fixture
+def in_chinese(world):
+    """Community A's next meeting with one item of each kind, whose data (names, titles,
+    texts) is all Chinese, so any Latin word in the agenda is the app's own."""
+    a = world.a
+    Area.objects.filter(pk=a.grid.pk).update(name="一网格")
+    User.objects.filter(pk=a.stationmaster.pk).update(full_name="王站长")
+    previous = make_meeting(a.community, PREVIOUS_AT, status=Meeting.Status.CLOSED)
+    meeting = make_meeting(a.community, STARTS_AT)
+    incident = make_incident(
+        a.grid, a.grid_member, at=local(D(2026, 11, 20), 10), title="楼道堆放杂物"
+    )
+    # Escalated since the last meeting, overdue and supervised: three reasons in one line.
+    Incident.objects.filter(pk=incident.pk).update(
+        status=Incident.Status.ESCALATED,
+        escalation_level=1,
+        escalated_at=PREVIOUS_AT + datetime.timedelta(days=1),
+        is_supervised=True,
+    )
+    MissedPatrol.objects.create(grid=a.grid, day=D(2026, 12, 1), slot="am")
+    MissedPatrol.objects.create(grid=a.grid, day=D(2026, 12, 2), slot="pm")
+    Instruction.objects.create(
+        grid=a.grid, text="核实该户实际居住人数", due_on=D(2026, 12, 10), issued_by=a.stationmaster
+    )
+    action(previous, "清理楼道杂物", owner=a.stationmaster)
+    return meeting, incident
+
+
+@pytest.mark.parametrize("active", ["en", "zh-hans"])
+def test_the_agenda_of_a_chinese_station_is_all_chinese(world, in_chinese, active):
+    """Whatever the language of whoever opens the page first, the draft is in the
+    station's."""
+    meeting, incident = in_chinese
+    User.objects.filter(pk=world.a.stationmaster.pk).update(language="zh-hans")
+    with time_machine.travel(NOW, tick=False), translation.override(active):
+        draft_agenda(meeting)
+
+    texts = [item.text for item in meeting.agenda.all()]
+    assert texts == [
+        f"{incident.number} 楼道堆放杂物（一网格）：已上报上级、已逾期、督办",
+        "一网格：自2026-11-30以来有2个巡查时段未巡查",
+        "一网格：2026-12-10前核查“核实该户实际居住人数”",
+        "清理楼道杂物（王站长，2026-12-04前）",
+    ]
+    assert not [text for text in texts if re.search(r"[A-Za-z]{2,}", text)]
+
+
+@pytest.mark.parametrize("active", ["en", "zh-hans"])
+def test_a_station_that_never_chose_reads_chinese(world, in_chinese, active):
+    meeting, _incident = in_chinese
+    User.objects.filter(pk=world.a.stationmaster.pk).update(language="")
+    with time_machine.travel(NOW, tick=False), translation.override(active):
+        draft_agenda(meeting)
+    assert not [item.text for item in meeting.agenda.all() if re.search(r"[A-Za-z]{2,}", item.text)]
+
+
+def test_the_agenda_of_an_english_station_reads_right_in_english(world, in_chinese):
+    meeting, incident = in_chinese
+    MissedPatrol.objects.create(grid=world.a.other_grid, day=D(2026, 12, 3), slot="am")
+    with time_machine.travel(NOW, tick=False), translation.override("zh-hans"):
+        draft_agenda(meeting)
+
+    assert [item.text for item in meeting.agenda.all()] == [
+        f"{incident.number} 楼道堆放杂物 (一网格): escalated, overdue, supervised",
+        "一网格: 2 missed patrol windows since 2026-11-30",
+        f"{world.a.other_grid.name}: 1 missed patrol window since 2026-11-30",
+        "一网格: verify “核实该户实际居住人数” by 2026-12-10",
+        "清理楼道杂物 (王站长, by 2026-12-04)",
     ]
 
 

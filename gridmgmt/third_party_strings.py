@@ -1,0 +1,99 @@
+"""The messages of the installed packages that users see, for the project's catalogue.
+
+django-filter ships no Simplified Chinese catalogue for `zh-hans` (its `zh_CN` one is not
+looked up under that name) and django-axes none at all, so their strings showed in English
+inside the Chinese interface. Each msgid below is copied exactly from the package's source
+(django-filter 26.2, django-axes 8.3.1) and marked with `gettext_noop`, so `makemessages`
+puts it in `locale/zh_Hans/LC_MESSAGES/django.po`; the project's catalogue (LOCALE_PATHS)
+takes precedence over the apps' own, so its translation is the one shown. This module is
+never imported for its values. After upgrading either package, compare the msgids again.
+"""
+
+from django.utils.translation import gettext_noop
+
+DJANGO_FILTER = [
+    # django_filters/filters.py: the sort menus and the label of an ordering filter.
+    gettext_noop("%s (descending)"),
+    gettext_noop("Ordering"),
+    gettext_noop("Multiple values may be separated by commas."),
+    gettext_noop("Today"),
+    gettext_noop("Yesterday"),
+    gettext_noop("Past 7 days"),
+    gettext_noop("This month"),
+    gettext_noop("This year"),
+    # django_filters/fields.py: validation errors.
+    gettext_noop("Select a lookup."),
+    gettext_noop("Range query expects two values."),
+    # django_filters/widgets.py: the "all" link and the yes / no / unknown select.
+    gettext_noop("All"),
+    gettext_noop("Unknown"),
+    gettext_noop("Yes"),
+    gettext_noop("No"),
+    # django_filters/utils.py and conf.py: the labels it makes up for undeclared filters.
+    gettext_noop("exclude"),
+    gettext_noop("date"),
+    gettext_noop("year"),
+    gettext_noop("month"),
+    gettext_noop("day"),
+    gettext_noop("week day"),
+    gettext_noop("hour"),
+    gettext_noop("minute"),
+    gettext_noop("second"),
+    gettext_noop("contains"),
+    gettext_noop("is in"),
+    gettext_noop("is greater than"),
+    gettext_noop("is greater than or equal to"),
+    gettext_noop("is less than"),
+    gettext_noop("is less than or equal to"),
+    gettext_noop("starts with"),
+    gettext_noop("ends with"),
+    gettext_noop("is in range"),
+    gettext_noop("is null"),
+    gettext_noop("matches regex"),
+    gettext_noop("search"),
+    gettext_noop("is contained by"),
+    gettext_noop("overlaps"),
+    gettext_noop("has key"),
+    gettext_noop("has keys"),
+    gettext_noop("has any keys"),
+]
+
+DJANGO_AXES = [
+    # axes/conf.py: the lockout messages (AXES_COOLOFF_MESSAGE, AXES_PERMALOCK_MESSAGE), given
+    # to the login form as its error when a locked account tries again.
+    gettext_noop("Account locked: too many login attempts. Please try again later."),
+    gettext_noop(
+        "Account locked: too many login attempts. Contact an admin to unlock your account."
+    ),
+    # axes/models.py: the administration pages of access attempts, failures and logs.
+    gettext_noop("access attempt"),
+    gettext_noop("access attempts"),
+    gettext_noop("Access Attempt"),
+    gettext_noop("access attempt expiration"),
+    gettext_noop("access attempt expirations"),
+    gettext_noop("access failure"),
+    gettext_noop("access failures"),
+    gettext_noop("access log"),
+    gettext_noop("access logs"),
+    gettext_noop("User Agent"),
+    gettext_noop("IP Address"),
+    gettext_noop("Username"),
+    gettext_noop("HTTP Accept"),
+    gettext_noop("Path"),
+    gettext_noop("Attempt Time"),
+    gettext_noop("Access lock out"),
+    gettext_noop("GET Data"),
+    gettext_noop("POST Data"),
+    gettext_noop("Failed Logins"),
+    gettext_noop("Expires At"),
+    gettext_noop("The time when access attempt expires and is no longer valid."),
+    gettext_noop("Logout Time"),
+    gettext_noop("Session key hash (sha256)"),
+    # axes/admin.py: filters, sections, actions and states in its administration pages.
+    gettext_noop("Locked Out"),
+    gettext_noop("Attempt Remaining"),
+    gettext_noop("Form Data"),
+    gettext_noop("Meta Data"),
+    gettext_noop("Clean up expired attempts"),
+    gettext_noop("Not set"),
+]
