@@ -31,7 +31,7 @@ from .identity import mask_id_number, mask_phone
 from .models import DisclosureLog, Household, Rental, Resident, Tag
 from .paging import paginate
 from .scope import get_scope
-from .transfers import MoveError, bring_here, with_moving
+from .transfers import MoveError, bring_here, transfers_waiting, with_moving
 
 RESIDENT_FIELDS = ["name", "sex", "birth_date", "id_number", "phone", "relation", "population"]
 
@@ -101,6 +101,7 @@ def household_list(request, grid_code):
         "grids/household_list.html",
         {
             "grid": grid,
+            "transfers_waiting": transfers_waiting(scope),
             "filter": filterset,
             "can_edit": scope.works_register(grid),
             **paginate(request, filterset.qs),
@@ -349,7 +350,11 @@ def floating_list(request):
         return _export_residents(request, scope, filterset.qs, "floating-population.xlsx")
     context = paginate(request, filterset.qs)
     present(context["page"].object_list, scope)
-    return render(request, "grids/floating_list.html", {"filter": filterset, **context})
+    return render(
+        request,
+        "grids/floating_list.html",
+        {"filter": filterset, "transfers_waiting": transfers_waiting(scope), **context},
+    )
 
 
 @login_required

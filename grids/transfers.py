@@ -38,6 +38,16 @@ def visible_transfers(scope):
     return Transfer.objects.filter(scope.q("from_household__grid") | scope.q("to_community"))
 
 
+def transfers_waiting(scope):
+    """How many transfers wait for a station the user holds (or above it), or None for
+    someone who is no station: for the register's pages. Runs one query, none for None."""
+    if not scope.supervises_somewhere():
+        return None
+    return Transfer.objects.filter(
+        scope.supervised_q("to_community"), status=Transfer.Status.PENDING
+    ).count()
+
+
 def stay_began(resident):
     """The day the resident's current stay began (the latest, if a status change split
     it), or None. Runs one query."""

@@ -379,3 +379,25 @@ def test_the_transfer_list_and_the_resident_page_run_fixed_queries(
     with django_assert_num_queries(len(small.captured_queries)):
         client.get(f"/residents/{resident.pk}/")
     assert Household.objects.count() == 14
+
+
+@PINNED
+def test_the_register_links_the_station_to_its_waiting_transfers_with_their_count(
+    client, world, mover
+):
+    transfers.request_transfer(
+        mover, to_community=world.b.community, moves_on=MOVES_ON, address="", by=world.a.grid_member
+    )
+    client.force_login(world.b.stationmaster)
+    for url in (f"/grids/{world.b.grid.code}/households/", "/register/floating/"):
+        response = client.get(url)
+        assert response.context["transfers_waiting"] == 1
+        assert "1 waiting for your station" in response.content.decode()
+    client.force_login(world.a.stationmaster)  # nothing waits for A
+    response = client.get(f"/grids/{world.a.grid.code}/households/")
+    assert response.context["transfers_waiting"] == 0 and "/register/transfers/" in (
+        response.content.decode()
+    )
+    client.force_login(world.b.grid_member)  # not a station: no link
+    response = client.get(f"/grids/{world.b.grid.code}/households/")
+    assert "data-transfers-waiting" not in response.content.decode()
