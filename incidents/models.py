@@ -350,6 +350,13 @@ class Incident(models.Model):
     def is_paused(self):
         return self.paused_at is not None
 
+    def closed_light(self):
+        """How a closed incident ended: "on_time" when it closed by its deadline, "late"
+        after it; "" while it is open or when it closed without a closing time."""
+        if self.is_open or self.closed_at is None:
+            return ""
+        return "on_time" if self.closed_at <= self.deadline_at else "late"
+
     def light(self, now=None):
         """green, yellow or red, or "" when closed. A paused incident keeps its colour."""
         if not self.is_open:

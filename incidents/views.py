@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -33,7 +34,9 @@ def _incident(request, number):
             "post__holder_a",
             "post__holder_b",
             "duplicate_of",
-            "reporter_resident",
+            "reporter_resident__household__grid",
+            "observation__patrol",
+            "action_item__meeting",
         ),
         number=number,
     )
@@ -55,6 +58,8 @@ def detail(request, incident_number):
     context = {
         "incident": incident,
         "light": incident.light(),
+        "closed_light": incident.closed_light(),
+        "source": _source(incident, scope),
         "now": timezone.now(),
         # Each step's form has its own ids, so each label names its own field.
         "steps": [(s, StepForm(incident=incident, auto_id=f"id_{s.name}_%s")) for s in steps],
@@ -79,6 +84,31 @@ def detail(request, incident_number):
     if incident.category.is_dispute and incident.is_open and (supervises or is_handler):
         context["mediation_form"] = MediationForm(instance=incident)
     return render(request, "incidents/incident_detail.html", context)
+
+
+def _source(incident, scope):
+    """Where the incident came from, for its page: the patrol log and observation (with its
+    photo, served through the scoped photo view), the meeting's action item, or the resident
+    who reported it. No query: `_incident` selected them."""
+    observation = incident.observation
+    item = getattr(incident, "action_item", None)
+    resident = incident.reporter_resident
+    return {
+        "observation": observation,
+        "patrol": observation.patrol if observation else None,
+        "photo_url": (
+            reverse("patrols:observation_photo", args=[observation.pk])
+            if observation and observation.photo
+            else ""
+        ),
+        "action_item": item,
+        "resident": resident,
+        "household_url": (
+            resident.household.get_absolute_url()
+            if resident and scope.contains(resident.household.grid)
+            else ""
+        ),
+    }
 
 
 @login_required
