@@ -401,3 +401,59 @@ def test_the_register_links_the_station_to_its_waiting_transfers_with_their_coun
     client.force_login(world.b.grid_member)  # not a station: no link
     response = client.get(f"/grids/{world.b.grid.code}/households/")
     assert "data-transfers-waiting" not in response.content.decode()
+
+
+@PINNED
+def test_the_receiving_station_accepts_into_a_household_it_registers_now(client, world, mover):
+    transfer = transfers.request_transfer(
+        mover,
+        to_community=world.b.community,
+        moves_on=MOVES_ON,
+        address="乙路88号",
+        by=world.a.grid_member,
+    )
+    client.force_login(world.b.stationmaster)
+    page = client.get(f"/register/transfers/{transfer.pk}/")
+    assert page.context["accept_new"]["address"].value() == "乙路88号"
+    # Only the community's own grids are offered.
+    grids = set(page.context["accept_new"].fields["grid"].queryset)
+    assert grids == {world.b.grid, world.b.other_grid}
+    data = {
+        "action": "accept_new",
+        "n-grid": world.b.other_grid.pk,
+        "n-address": "乙路88号",
+        "n-room": "",
+        "n-housing": "rented",
+        "n-relation": "head",
+    }
+    assert client.post(
+        f"/register/transfers/{transfer.pk}/", {**data, "n-grid": world.a.grid.pk}
+    ).status_code == (200)
+    assert Transfer.objects.get().status == "pending"
+    response = client.post(f"/register/transfers/{transfer.pk}/", data)
+    assert response.status_code == 302
+    mover.refresh_from_db()
+    home = mover.household
+    assert (home.grid, home.address, home.created_on) == (world.b.other_grid, "乙路88号", MOVES_ON)
+    assert home.history.get().history_user == world.b.stationmaster
+    assert Membership.objects.get(resident=mover, moved_out_on__isnull=True).grid == (
+        world.b.other_grid
+    )
+
+
+@PINNED
+def test_the_household_search_of_the_move_page_runs_fixed_queries(
+    client, world, mover, django_assert_num_queries
+):
+    make_household(world.a.grid, address="搜街1号", on=SINCE)
+    client.force_login(world.a.grid_member)
+    url = f"/residents/{mover.pk}/move/?q=搜街"
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        client.get(url)
+    for i in range(2, 12):
+        make_household(world.a.grid, address=f"搜街{i}号", on=SINCE)
+    # Session and user; the posts; the resident; the matching households with their grids.
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["form"].fields["household"].choices) == 11
