@@ -67,35 +67,38 @@ def update_resident(resident, *, by, tags=None, population_on=None, **fields):
         resident.tags.set(tags)
     if "population" in fields:
         # Compared with the stays, not with `resident`: a bound form has already set it.
-        change_population(resident, on=population_on or timezone.localdate())
+        change_population(resident, on=population_on)
     return resident
 
 
-def change_population(resident, *, on):
+def change_population(resident, *, on=None):
     """Split each current stay of `resident` on `on`: the part before keeps its status, the
-    part from `on` has the resident's status now. A stay that begins on `on` is changed in
-    place. Raises ValueError for a day in the future or before the stay began."""
+    part from `on` has the resident's status now. A stay that begins on `on` (or, with no
+    `on`, after today) is changed in place. Raises ValueError for a day given in the future
+    or before the stay began."""
+    today = timezone.localdate()
     current = list(
         Membership.objects.select_for_update()
         .filter(resident=resident, moved_out_on__isnull=True)
         .exclude(population=resident.population)
     )
     for stay in current:
-        if on > timezone.localdate() or on < stay.moved_in_on:
+        day = on or max(today, stay.moved_in_on)
+        if day > max(today, stay.moved_in_on) or day < stay.moved_in_on:
             raise ValueError("a status change outside the current stay")
-        _changed([stay.grid_id], on)
-        if stay.moved_in_on == on:
+        _changed([stay.grid_id], day)
+        if stay.moved_in_on == day:
             stay.population = resident.population
             stay.save(update_fields=["population"])
             continue
-        stay.moved_out_on = on
+        stay.moved_out_on = day
         stay.save(update_fields=["moved_out_on"])
         Membership.objects.create(
             resident=resident,
             household_id=stay.household_id,
             grid_id=stay.grid_id,
             population=resident.population,
-            moved_in_on=on,
+            moved_in_on=day,
         )
 
 
