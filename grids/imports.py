@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
@@ -70,8 +71,8 @@ RUNNING = (ImportJob.Status.VALIDATING, ImportJob.Status.WRITING)
 class Column:
     key: str
     header: str  # what a community office calls it
-    english: str
-    note: str
+    english: str  # also accepted as the header
+    note: str  # explains the column in the template's comment, in the reader's language
     required: bool = True
     width: int = 12
     choices: dict = field(default_factory=dict)  # what may be typed -> the stored value
@@ -118,36 +119,41 @@ def _choice_note(choices):
 
 COLUMNS = (
     Column(
-        "grid", "网格编码", "Grid code", "A grid where you keep the register: see the sheet 编码."
+        "grid",
+        "网格编码",
+        "Grid code",
+        gettext_lazy("A grid where you keep the register: see the sheet 编码."),
     ),
-    Column("building", "楼栋编码", "Building code", "A building of that grid.", False),
-    Column("unit", "单元编码", "Unit code", "A unit of that building.", False),
-    Column("room", "房号", "Room", "Room or house number, e.g. 301.", width=8),
-    Column("address", "地址", "Address", "Street and number.", width=28),
+    Column(
+        "building", "楼栋编码", "Building code", gettext_lazy("A building of that grid."), False
+    ),
+    Column("unit", "单元编码", "Unit code", gettext_lazy("A unit of that building."), False),
+    Column("room", "房号", "Room", gettext_lazy("Room or house number, e.g. 301."), width=8),
+    Column("address", "地址", "Address", gettext_lazy("Street and number."), width=28),
     Column("housing", "住房类型", "Housing", _choice_note(HOUSING), choices=HOUSING),
-    Column("name", "姓名", "Name", "Full name.", width=10),
+    Column("name", "姓名", "Name", gettext_lazy("Full name."), width=10),
     Column("sex", "性别", "Sex", _choice_note(SEX), width=6, choices=SEX),
     Column(
         "birth_date",
         "出生日期",
         "Birth date",
-        "A date, or text YYYY-MM-DD. When blank, taken from the ID number.",
+        gettext_lazy("A date, or text YYYY-MM-DD. When blank, taken from the ID number."),
         False,
     ),
     Column(
         "id_number",
         "身份证号",
         "ID number",
-        "18 characters. Keep this column formatted as text.",
+        gettext_lazy("18 characters. Keep this column formatted as text."),
         False,
         width=21,
     ),
-    Column("phone", "电话", "Phone", "11 digits starting with 1.", False, width=13),
+    Column("phone", "电话", "Phone", gettext_lazy("11 digits starting with 1."), False, width=13),
     Column(
         "relation", "与户主关系", "Relation to the head", _choice_note(RELATION), choices=RELATION
     ),
     Column("population", "人口类型", "Population", _choice_note(POPULATION), choices=POPULATION),
-    Column("moved_in_on", "迁入日期", "Moved in on", "A date, or text YYYY-MM-DD."),
+    Column("moved_in_on", "迁入日期", "Moved in on", gettext_lazy("A date, or text YYYY-MM-DD.")),
 )
 INDEX = {column.key: i for i, column in enumerate(COLUMNS)}
 TEXT_COLUMNS = {"id_number", "phone", "room"}  # digits that must not become numbers
@@ -215,7 +221,8 @@ def recover_imports(*, stale_after=STALE_AFTER):
 
 
 def build_template(user, stream):
-    """Write the template to `stream`: a header row in Chinese with English comments and
+    """Write the template to `stream`: a header row in Chinese, each header with a comment
+    in the reader's language (its English name, which the header may also be) and
     drop-downs for the choices, and a sheet of the codes of the areas where `user` keeps the
     register. Runs one query (streamed)."""
     workbook = openpyxl.Workbook(write_only=True)
@@ -235,8 +242,12 @@ def build_template(user, stream):
             sheet.data_validations.append(validation)
         cell = WriteOnlyCell(sheet, value=column.header)
         cell.font = bold
-        required = "required" if column.required else "optional"
-        cell.comment = Comment(f"{column.english} ({required}).\n{column.note}", "gridmgmt")
+        if column.required:
+            about = _("Required. Header in English: %(header)s.")
+        else:
+            about = _("Optional. Header in English: %(header)s.")
+        about %= {"header": column.english}
+        cell.comment = Comment(f"{about}\n{column.note}", "gridmgmt")
         cell.comment.width, cell.comment.height = 240, 90
         header.append(cell)
     sheet.append(header)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from grids.models import SUPERVISOR_ROLES, Area
@@ -165,7 +165,11 @@ def sign_off(request, community_code):
     elif waiting:
         messages.error(
             request,
-            _("Review the %(count)d logs still waiting before signing the day off.")
+            ngettext(
+                "Review the %(count)d log still waiting before signing the day off.",
+                "Review the %(count)d logs still waiting before signing the day off.",
+                waiting,
+            )
             % {"count": waiting},
         )
     else:

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from grids import imports
 from grids.identity import check_char
 from grids.imports import COLUMNS
-from grids.models import Household, ImportJob, Membership, Resident, Role
+from grids.models import Household, ImportJob, Membership, Resident, Role, User
 from grids.tasks import import_register
 from tests.factories import make_household, make_post, make_resident, make_user
 
@@ -245,7 +245,25 @@ def test_the_task_claims_a_job_once_and_ignores_one_that_is_gone(tmp_path, world
     assert Resident.objects.count() == 1
 
 
-def test_the_template_has_the_chinese_headers_with_english_comments(client, world):
+@pytest.mark.parametrize(
+    "language, grid_comment, id_comment",
+    [
+        (
+            "en",
+            "Required. Header in English: Grid code.\nA grid where you keep",
+            "Optional. Header in English: ID number.\n18 characters.",
+        ),
+        (
+            "zh-hans",
+            "必填。英文列名：Grid code。\n你维护登记的网格",
+            "选填。英文列名：ID number。\n18 位。",
+        ),
+    ],
+)
+def test_the_template_has_the_chinese_headers_with_comments_in_the_readers_language(
+    client, world, language, grid_comment, id_comment
+):
+    User.objects.filter(pk=world.a.grid_member.pk).update(language=language)
     client.force_login(world.a.grid_member)
     response = client.get("/register/import/template.xlsx")
     assert response.status_code == 200
@@ -254,8 +272,8 @@ def test_the_template_has_the_chinese_headers_with_english_comments(client, worl
     sheet = workbook.worksheets[0]
     header = next(sheet.iter_rows(max_row=1))
     assert [cell.value for cell in header] == HEADERS
-    assert header[0].comment.text.startswith("Grid code (required).")
-    assert header[9].comment.text.startswith("ID number (optional).")
+    assert header[0].comment.text.startswith(grid_comment)
+    assert header[9].comment.text.startswith(id_comment)
     codes = {row[1] for row in workbook["编码"].iter_rows(min_row=2, values_only=True)}
     assert world.a.grid.code in codes and world.b.grid.code not in codes
 

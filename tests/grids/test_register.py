@@ -3,6 +3,7 @@ import io
 
 import openpyxl
 import pytest
+from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from grids import services
@@ -126,6 +127,16 @@ def test_a_member_adds_a_household_with_two_residents(client, world):
     assert Resident.history.filter(household_id=household.pk).first().history_user == (
         world.a.grid_member
     )
+
+
+def test_a_household_of_one_is_registered_with_one_resident(client, world):
+    client.force_login(world.a.grid_member)
+    data = {"h-address": "新路5号", "h-housing": "owner", "resident_rows": 1}
+    response = client.post(
+        f"/grids/{world.a.grid.code}/households/new/", {**data, **resident_post("r0")}
+    )
+    (message,) = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message.startswith("Household 新路5号") and message.endswith("with 1 resident.")
 
 
 def test_a_wrong_id_number_is_refused_on_the_field_and_nothing_is_saved(client, world):

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
+from django.contrib.messages import get_messages
 
 from grids.models import Area
 from notifications.models import Notification
@@ -306,8 +307,12 @@ def sign(client, community, day=DAY, note=""):
 def test_a_reviewed_day_is_signed_off_once(client, world, pinned):
     patrol = make_patrol(world.a.grid, DAY, member=world.a.grid_member)
     client.force_login(world.a.stationmaster)
-    assert sign(client, world.a.community).status_code == 302
+    response = sign(client, world.a.community)
+    assert response.status_code == 302
     assert not DaySignOff.objects.exists()  # a log still waited for review
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Review the 1 log still waiting before signing the day off."
+    ]
 
     review(client, patrol, "approve")
     assert "/sign-off/" in board(client).content.decode()
