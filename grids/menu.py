@@ -89,6 +89,12 @@ MENU = (
     Entry(_("Incidents"), "incidents:list", _sees_grids, sections=(("incidents", None),)),
     Entry(_("Meetings"), "meetings:list", sections=(("meetings", None),)),
     Entry(_("Reports"), "reports:report", _has_report_area, sections=(("reports", None),)),
+    Entry(
+        _("Area changes"),
+        "grids:changes",
+        lambda scope: scope.changes_map(),
+        sections=(("grids", ("changes", "change_start", "change_new")),),
+    ),
     Group(
         _("Register"),
         (

@@ -10,7 +10,7 @@ from functools import cached_property
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from .models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area, Post
+from .models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area, Post, Role
 
 
 class Scope:
@@ -113,6 +113,21 @@ class Scope:
 
     def sees_attention_tags(self, area):
         return self.supervises(area)
+
+    def changes_map(self, area=None):
+        """Splitting, merging, moving and retiring grids: the administrator, and street staff
+        for their street (anywhere, without `area`)."""
+        if self.is_global:
+            return True
+        if area is None:
+            return any(post.role == Role.STREET_STAFF for post in self.posts)
+        return Role.STREET_STAFF in self.roles_at(area)
+
+    def map_paths(self):
+        """The paths where the user changes the map: None for everywhere."""
+        if self.is_global:
+            return None
+        return [post.area.path for post in self.posts if post.role == Role.STREET_STAFF]
 
 
 def get_scope(request):

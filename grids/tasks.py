@@ -39,3 +39,20 @@ def recover_imports(stale_after_seconds=None):
             stale_after=datetime.timedelta(seconds=stale_after_seconds)
         )
     return {"again": len(again), "failed": len(failed)}
+
+
+@shared_task(**DURABLE)
+def apply_area_changes():
+    """Apply every area change that has come due (its effective date is today or earlier and
+    it is neither applied nor failed); run by beat every hour. At-least-once, and
+    idempotent: each change is claimed with a conditional update on `applied_at`, so a
+    repeated delivery or a second beat applies nothing twice. A change that can no longer
+    be applied keeps its reason in `error` and its recorder is told. Returns how many were
+    applied."""
+    from .changes import apply_area_change
+    from .models import AreaChange
+
+    due = AreaChange.objects.filter(
+        applied_at__isnull=True, error="", effective_on__lte=timezone.localdate()
+    ).order_by("effective_on", "pk")
+    return sum(1 for pk in due.values_list("pk", flat=True) if apply_area_change(pk))

@@ -77,4 +77,5 @@ urlpatterns = [
     path("register/search/", register_views.search, name="search"),
     path("register/disclosures/", register_views.disclosure_log, name="disclosures"),
     path("register/import/", include("grids.import_urls")),
+    path("area-changes/", include("grids.change_urls")),
 ]

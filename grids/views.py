@@ -50,6 +50,7 @@ def grid_detail(request, grid_code):
             "buildings": buildings,
             "today": today,
             "can_manage_team": scope.supervises(grid.parent),
+            "can_change_map": scope.changes_map(grid),
         },
     )
 
