@@ -210,6 +210,14 @@ def transfer_list(request):
     )
     for transfer in incoming:
         _present_incoming(transfer)
+    if incoming:
+        names = dict(
+            Area.objects.filter(pk__in={t.from_community_id for t in incoming}).values_list(
+                "pk", "name"
+            )
+        )
+        for transfer in incoming:
+            transfer.from_community_name = names.get(transfer.from_community_id, "")
     outgoing = rows.filter(scope.q("from_household__grid")).order_by("-requested_at", "-pk")
     return render(
         request,

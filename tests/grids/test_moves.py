@@ -88,7 +88,7 @@ def test_a_resident_with_a_care_tag_moves_to_the_other_community(
     incoming = client.get("/register/transfers/")
     assert [t.pk for t in incoming.context["incoming"]] == [transfer.pk]
     body = incoming.content.decode()
-    assert "周七" in body and "moving" in body
+    assert "周七" in body and "moving" in body and f"from {world.a.community.name}" in body
     # The receiving side sees the name, sex, birth year and a masked ID number: no full
     # number, no phone, no old address, no tags.
     detail = client.get(f"/register/transfers/{transfer.pk}/").content.decode()
