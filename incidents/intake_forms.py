@@ -47,7 +47,15 @@ class ReportForm(forms.Form):
     )
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all())
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=200,
+        error_messages={
+            "max_length": _(
+                "A title is at most %(limit_value)d characters; this one has %(show_value)d."
+            )
+        },
+    )
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -72,6 +80,10 @@ class ReportForm(forms.Form):
     def __init__(self, *args, scope, **kwargs):
         super().__init__(*args, **kwargs)
         self.scope = scope
+        # A browser cuts a longer paste at `maxlength` without a word: the server refuses
+        # it instead, naming the limit.
+        for field in self.fields.values():
+            field.widget.attrs.pop("maxlength", None)
         grids = reporting_grids(scope)
         self.fields["grid"].queryset = grids
         buildings = Area.objects.filter(kind=Area.Kind.BUILDING, parent__in=grids)

@@ -18,6 +18,8 @@ from . import services, workflow
 from .forms import ExtensionForm, HandoverForm, MediationForm, PauseForm, StepForm
 from .models import Extension, Handover, Incident
 
+NOTE_LENGTH = 500
+
 
 def _incident(request, number):
     return get_object_or_404(
@@ -216,13 +218,22 @@ def decide_extension(request, incident_number, extension_id):
 @require_POST
 def supervise(request, incident_number):
     incident = _incident(request, incident_number)
+    note = request.POST.get("note", "")
+    if len(note) > NOTE_LENGTH:
+        # Refused with its limit, never cut.
+        messages.error(
+            request,
+            _("A note is at most %(limit)d characters; this one has %(count)d.")
+            % {"limit": NOTE_LENGTH, "count": len(note)},
+        )
+        return redirect(incident)
     _run(
         request,
         services.supervise,
         incident,
         by=request.user,
         scope=get_scope(request),
-        note=request.POST.get("note", "")[:500],
+        note=note,
         done=_("The handler was urged."),
     )
     return redirect(incident)

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_update_with_history
@@ -255,7 +256,8 @@ def make_incident(item, *, by, grid=None):
         grid=grid,
         category=incident_category(),
         by=by,
-        title=locked.text[:200],
+        # The title is the action shortened with an ellipsis; the description keeps it whole.
+        title=Truncator(locked.text).chars(Incident._meta.get_field("title").max_length),
         source=Incident.Source.MEETING,
         description=_("From the %(meeting)s: %(text)s (owner: %(owner)s, deadline %(due)s)")
         % {

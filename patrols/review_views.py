@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -48,6 +49,15 @@ def board(request):
     scope = get_scope(request)
     area = _board_area(request, scope)
     day = _day(request.GET.get("day"))
+    status = 200
+    if day is None:
+        # A day that is no date: say so and show today, as a 400, never a silent today.
+        messages.error(
+            request,
+            _("“%(value)s” is not a date (YYYY-MM-DD): the board shows today instead.")
+            % {"value": request.GET["day"][:40]},
+        )
+        day, status = timezone.localdate(), 400
     now = timezone.now()
 
     grids = list(
@@ -113,6 +123,7 @@ def board(request):
             "counts": review_board.count_states(rows),
             "waiting": waiting,
         },
+        status=status,
     )
 
 
@@ -142,7 +153,29 @@ def review(request, patrol_id):
                 request,
                 _("Log returned to %(member)s.") % {"member": patrol.member.display_name},
             )
+        return _to_next_log(request, scope, patrol)
     return redirect(patrol)
+
+
+def _to_next_log(request, scope, reviewed):
+    """On to the next log waiting in the reviewed one's community (the oldest day first), or
+    back to that day's board when none waits. Runs one query."""
+    waiting = (
+        scope.filter(Patrol.objects.select_related("grid"), "grid")
+        .filter(grid__parent_id=reviewed.grid.parent_id, status=Patrol.Status.SUBMITTED)
+        .exclude(pk=reviewed.pk)
+        .order_by("day", "started_at", "pk")
+        .first()
+    )
+    if waiting is None:
+        messages.info(request, _("No other log of the community is waiting for review."))
+        return redirect(_board_url(reviewed.grid.parent, reviewed.day))
+    messages.info(
+        request,
+        _("Next log waiting: %(grid)s, %(day)s.")
+        % {"grid": waiting.grid.name, "day": date_format(waiting.day, "SHORT_DATE_FORMAT")},
+    )
+    return redirect(waiting)
 
 
 @login_required
@@ -220,8 +253,12 @@ def _board_areas(scope):
 
 
 def _day(value):
-    """The local date asked for, or today."""
-    try:
-        return datetime.date.fromisoformat(value)
-    except (TypeError, ValueError):
+    """The local date asked for, today when none is, or None when `value` is not a date."""
+    if not value:
         return timezone.localdate()
+    try:
+        day = datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
+    # The board links to the day before and after: the calendar's ends have none.
+    return day if datetime.date.min < day < datetime.date.max else None

@@ -11,6 +11,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 from grids.models import GRID_WORKER_ROLES, Post, User
 from grids.paging import paginate
 from grids.scope import get_scope
+from incidents.calendar import Calendar
 
 from . import services, windows
 from .forms import (
@@ -27,7 +29,7 @@ from .forms import (
     StartForm,
     SubmitForm,
 )
-from .models import Instruction, KeyPoint, Observation, Patrol
+from .models import Instruction, KeyPoint, Observation, Patrol, Slot
 
 # What the outbox script says (it composes no text of its own).
 OUTBOX_TEXT = {
@@ -302,7 +304,29 @@ def submit(request, patrol_id):
         )
     else:
         messages.success(request, _("Log submitted."))
-    return redirect(patrol)
+    _tell_next_window(request, patrol.grid)
+    # The patrol list: the next patrol starts there with one tap.
+    return redirect("patrols:list")
+
+
+def _tell_next_window(request, grid):
+    """A message naming the grid's next patrol window. Runs the calendar's queries."""
+    now = timezone.now()
+    schedule = windows.schedule_for(grid.parent)
+    upcoming = windows.next_window(schedule, now, Calendar.around(now, days=15))
+    if upcoming is None:
+        return
+    day, slot, start, end = upcoming
+    messages.info(
+        request,
+        _("Next patrol window: %(day)s, %(slot)s, %(start)s–%(end)s.")
+        % {
+            "day": date_format(day, "SHORT_DATE_FORMAT"),
+            "slot": Slot(slot).label,
+            "start": timezone.localtime(start).strftime("%H:%M"),
+            "end": timezone.localtime(end).strftime("%H:%M"),
+        },
+    )
 
 
 @login_required

@@ -49,3 +49,19 @@ def is_closed(schedule, day, slot, moment, grace=True):
     if grace:
         end += datetime.timedelta(minutes=schedule.grace_minutes)
     return moment >= end
+
+
+def next_window(schedule, moment, calendar):
+    """(local date, slot, start, end) of the first window that opens after `moment`, on a
+    day the community patrols (`calendar`, an incidents.calendar.Calendar, says which days
+    are working days), or None when none does within the calendar's days."""
+    day = timezone.localtime(moment).date()
+    for offset in range(15):
+        date = day + datetime.timedelta(days=offset)
+        if not schedule.patrols_on_days_off and not calendar.is_working_day(date):
+            continue
+        for slot in (Slot.MORNING, Slot.AFTERNOON):
+            start, end = bounds(schedule, date, slot)
+            if start > moment:
+                return date, slot, start, end
+    return None

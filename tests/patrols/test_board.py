@@ -213,7 +213,9 @@ def test_the_stationmaster_approves_a_log(client, world):
     patrol = make_patrol(world.a.grid, DAY, member=world.a.grid_member)
     client.force_login(world.a.stationmaster)
     response = review(client, patrol, "approve")
-    assert response.status_code == 302 and response["Location"] == f"/patrols/{patrol.pk}/"
+    # No other log waits: back to the day's board.
+    board = f"/patrols/board/?day={DAY}&area={world.a.community.code}"
+    assert response.status_code == 302 and response["Location"] == board
     patrol.refresh_from_db()
     assert patrol.status == Patrol.Status.APPROVED
     assert patrol.reviewed_by == world.a.stationmaster
