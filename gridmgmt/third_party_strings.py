@@ -2,14 +2,17 @@
 
 django-filter ships no Simplified Chinese catalogue for `zh-hans` (its `zh_CN` one is not
 looked up under that name) and django-axes none at all, so their strings showed in English
-inside the Chinese interface. Each msgid below is copied exactly from the package's source
-(django-filter 26.2, django-axes 8.3.1) and marked with `gettext_noop`, so `makemessages`
+inside the Chinese interface; django-simple-history's and django-celery-beat's catalogues
+lack a few of their newer strings (shown in the administration pages). Each msgid below is
+copied exactly from the package's source (django-filter 26.2, django-axes 8.3.1,
+django-simple-history 3.13.0, django-celery-beat 2.9.0) and marked with `gettext_noop`
+(`ngettext_lazy`, never evaluated, for a plural), so `makemessages`
 puts it in `locale/zh_Hans/LC_MESSAGES/django.po`; the project's catalogue (LOCALE_PATHS)
 takes precedence over the apps' own, so its translation is the one shown. This module is
-never imported for its values. After upgrading either package, compare the msgids again.
+never imported for its values. After upgrading one of them, compare its msgids again.
 """
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 DJANGO_FILTER = [
     # django_filters/filters.py: the sort menus and the label of an ordering filter.
@@ -96,4 +99,28 @@ DJANGO_AXES = [
     gettext_noop("Meta Data"),
     gettext_noop("Clean up expired attempts"),
     gettext_noop("Not set"),
+]
+
+SIMPLE_HISTORY = [
+    # simple_history/templates/simple_history/object_history_form.html (blocktrans).
+    gettext_noop("View %(verbose_name)s"),
+    gettext_noop("Revert %(verbose_name)s"),
+    # simple_history/templates/simple_history/object_history_list.html (blocktranslate count).
+    ngettext_lazy("entry", "entries", 1),
+    # simple_history/models.py: a deleted record in a history list.
+    gettext_noop("Deleted %(type_name)s"),
+]
+
+DJANGO_CELERY_BEAT = [
+    # django_celery_beat/admin.py: sections of the periodic task form.
+    gettext_noop("Schedule"),
+    gettext_noop("Arguments"),
+    gettext_noop("Execution Options"),
+    gettext_noop("Periodic Tasks Using This Schedule"),
+    # django_celery_beat/models.py: help texts of a crontab.
+    gettext_noop('Cron Months (1-12) Of The Year to Run. Use "*" for "all". (Example: "1,12")'),
+    gettext_noop(
+        'Cron Days Of The Week to Run. Use "*" for "all", Sunday is 0 or 7, Monday is 1. '
+        '(Example: "0,5")'
+    ),
 ]

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from axes.helpers import get_lockout_message
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.utils import translation
 
@@ -103,3 +104,31 @@ def test_the_projects_catalogue_comes_first():
     with translation.override("zh-hans"):
         assert translation.gettext("%s (descending)") == "%s（降序）"
         assert translation.gettext("Access Attempt") == "登录尝试"
+
+
+@pytest.mark.parametrize(
+    "url, chinese, english",
+    [
+        ("/admin/axes/accessattempt/", "选择 登录尝试 来修改", "Access attempt"),
+        ("/admin/axes/accessattempt/{attempt}/change/", "表单数据", "Form Data"),
+        ("/admin/django_celery_beat/periodictask/add/", "执行选项", "Execution Options"),
+    ],
+)
+def test_the_administration_pages_of_axes_and_beat_are_chinese(client, db, url, chinese, english):
+    admin = User.objects.create_superuser("root", password="pw-test-2026", language="zh-hans")
+    attempt = AccessAttempt.objects.create(
+        user_agent="test",
+        ip_address="127.0.0.1",
+        username="gm_a",
+        http_accept="*/*",
+        path_info="/accounts/login/",
+        get_data="",
+        post_data="",
+        failures_since_start=1,
+    )
+    client.force_login(admin)
+    response = client.get(url.format(attempt=attempt.pk))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert chinese in page
+    assert english not in page
