@@ -794,3 +794,51 @@ def test_the_grid_page_links_to_changes_for_street_staff_only(client, world, str
     assert "data-change-link" in client.get(f"/grids/{world.a.grid.code}/").content.decode()
     client.force_login(world.a.stationmaster)
     assert "data-change-link" not in client.get(f"/grids/{world.a.grid.code}/").content.decode()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_on_redis_applies_a_due_change_once(celery_worker_on_redis, world):
+    import threading
+
+    from celery.signals import task_postrun
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    grid, other = world.a.grid, world.a.other_grid
+    building = grid.children.get()
+    household = make_household(grid, building=building, on=today - datetime.timedelta(days=30))
+    make_resident(household, on=today - datetime.timedelta(days=30))
+    change = changes.record_area_change(
+        AreaChange.Kind.MOVE,
+        grid,
+        on=today + datetime.timedelta(days=1),
+        by=admin(),
+        buildings=[building],
+        target=other,
+    )
+    # Its day has come.
+    AreaChange.objects.filter(pk=change.pk).update(effective_on=today)
+
+    results = []
+    finished = threading.Event()
+
+    def collect(sender=None, retval=None, **kwargs):
+        if sender.name == "grids.tasks.apply_area_changes":
+            results.append(retval)
+            if len(results) == 2:
+                finished.set()
+
+    task_postrun.connect(collect, weak=False)
+    try:
+        apply_area_changes.delay()
+        apply_area_changes.delay()
+        assert finished.wait(30), f"the worker ran the task {len(results)} times, not 2"
+    finally:
+        task_postrun.disconnect(collect)
+
+    assert sorted(results) == [0, 1]
+    building.refresh_from_db()
+    assert building.parent_id == other.pk
+    assert HouseholdGrid.objects.filter(household=household).count() == 2
+    assert Membership.objects.filter(household=household).count() == 2
