@@ -10,12 +10,15 @@ hours (08:30-12:00, 14:00-17:30) a worked day has 7 working hours.
 """
 
 import datetime
+import threading
 from io import StringIO
 
 import holidays
 import pytest
 import time_machine
+from celery.signals import task_postrun
 from django.core.management import call_command
+from django.utils import timezone
 
 from incidents import national_calendar
 from incidents.calendar import Calendar
@@ -232,3 +235,42 @@ def test_a_day_changed_in_admin_is_a_local_decision_kept_by_the_next_load(db, cl
     day = CalendarDay.objects.get(day=D(2027, 9, 15))
     assert (day.kind, day.name, day.is_local) == ("working_day", "本站决定", True)
     assert client.get("/admin/incidents/calendaryear/").status_code == 200
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_on_redis_loads_the_years_once_however_often_it_runs(
+    celery_worker_on_redis,
+):
+    # Real time: this year and the next, as the package gives them.
+    year = timezone.localdate().year
+    expected = {}
+    for y in (year, year + 1):
+        china = holidays.China(years=(y, y + 1))
+        expected[y] = {d for d in china if d.year == y and d.weekday() < 5} | {
+            d for d in china.weekend_workdays if d.year == y
+        }
+    CalendarDay.objects.all().delete()  # no station's file: every day comes from the package
+
+    results = []
+    finished = threading.Event()
+
+    def collect(sender=None, retval=None, **kwargs):
+        if sender.name == "incidents.tasks.load_public_holidays":
+            results.append(retval)
+            if len(results) == 2:
+                finished.set()
+
+    task_postrun.connect(collect, weak=False)
+    try:
+        load_public_holidays.delay()
+        load_public_holidays.delay()
+        assert finished.wait(30), f"the worker ran the task {len(results)} times, not 2"
+    finally:
+        task_postrun.disconnect(collect)
+
+    assert results[0] == results[1]
+    assert set(CalendarYear.objects.values_list("year", flat=True)) == {year, year + 1}
+    for y in (year, year + 1):
+        assert {day for day, _kind, _name in package_rows(y)} == expected[y]
+    assert not CalendarDay.objects.filter(is_local=True).exists()
