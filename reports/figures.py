@@ -11,6 +11,15 @@ A day's bounds are local midnight to midnight (settings.TIME_ZONE). Patrol windo
 once they have closed (window end plus the community's grace), so a report on the current
 month does not count today's or tomorrow's windows as missed.
 
+The map changes (grids split, merge, retire), and a past figure stays what it was: a grid
+counts only on the days it existed (Area.valid_from..valid_to), its windows, logs and missed
+windows too; a rental counts in the grid its household was in that day (HouseholdGrid), a
+resident in the grid of their stay that day (Membership); an incident or instruction that a
+change to the map moved to its grid `moved_from` another at `moved_at` counts each of its
+events (filed, deadline, escalated, closed, open or overdue at the period's end) for the grid
+it was in at the time of the event; grid workers are the holders of the posts open on the
+period's last day.
+
 The register (households, residents, floating residents, rentals) as of a past day is read
 from the daily roll-up (`reports.rollup`, table PopulationDay) when it has that day for every
 grid asked for; otherwise it is counted live from the dated stays, as the roll-up itself is.
@@ -44,7 +53,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from grids.models import GRID_WORKER_ROLES, Area, Membership, Post, Rental, Resident
+from grids.models import GRID_WORKER_ROLES, Area, HouseholdGrid, Membership, Post, Resident
 from incidents.models import Incident, IncidentQuerySet
 from patrols import windows
 from patrols.models import Instruction, MissedPatrol, Patrol, PatrolSchedule, Slot
@@ -238,28 +247,31 @@ def figures_for(grids, start, end, *, now=None, register=True):
 
 
 def figures_by_grid(grids, start, end, *, now=None):
-    """{grid id: Figures} for every grid of `grids`, in their order. Runs 12 queries (10
-    when the daily roll-up has the register's days)."""
+    """{grid id: Figures} for every grid of `grids`, in their order (a grid that did not
+    exist in the period has zeros). Runs 12 queries (10 when the daily roll-up has the
+    register's days)."""
     rows = _grid_rows(grids)
     by_key = _compute(rows, {row.pk: row.pk for row in rows}, [(start, end)], now)
     return {row.pk: by_key[row.pk][0] for row in rows}
 
 
 def figures_by_child(area, start, end, grids=None, *, now=None, register=True):
-    """[(child, Figures)] for each child area of `area` (street, community or grid), with
-    the totals of the grids under it. `grids` (a queryset of grid Areas) limits the grids
-    counted, e.g. to a scope's; children with none of them are then left out. A grid has no
-    such children: []. Percentiles are per child. Runs 13 queries (11 when the daily roll-up
-    has the register's days). With register=False the register figures are left at zero and
-    not counted (2 queries fewer), for pages that do not show them."""
+    """[(child, Figures)] for each child area of `area` (street, community or grid) that
+    existed on a day of the period, with the totals of the grids under it that did. `grids`
+    (a queryset of grid Areas) limits the grids counted, e.g. to a scope's; children with
+    none of them are then left out. A grid has no such children: []. Percentiles are per
+    child. Runs 13 queries (11 when the daily roll-up has the register's days). With
+    register=False the register figures are left at zero and not counted (2 queries fewer),
+    for pages that do not show them."""
     if area.kind == Area.Kind.GRID:
         return []
     children = list(
         Area.objects.filter(parent=area)
+        .existing_during(start, end)
         .exclude(kind__in=[Area.Kind.BUILDING, Area.Kind.UNIT])
         .order_by("code", "pk")
     )
-    under = Area.objects.under(area).grids()
+    under = Area.objects.under(area).grids().existing_during(start, end)
     if grids is not None:
         under = under.filter(pk__in=grids.values("pk"))
     rows = _grid_rows(under)
@@ -323,15 +335,53 @@ class _Grid:
     pk: int
     path: str
     parent_id: int
+    valid_from: datetime.date | None = None
+    valid_to: datetime.date | None = None
+
+    def existed_during(self, start, end):
+        """Whether the grid existed on at least one day of [start, end]."""
+        return (self.valid_from is None or self.valid_from <= end) and (
+            self.valid_to is None or self.valid_to >= start
+        )
+
+    def days_within(self, start, end):
+        """[start, end] cut to the days the grid existed: (first, last), possibly empty
+        (first > last)."""
+        first = start if self.valid_from is None else max(start, self.valid_from)
+        last = end if self.valid_to is None else min(end, self.valid_to)
+        return first, last
 
 
 def _grid_rows(grids):
-    """(pk, path, parent id) of the grids. One query for a queryset, none for a list of
-    Areas."""
+    """(pk, path, parent id, valid from, valid to) of the grids. One query for a queryset,
+    none for a list of Areas."""
     if isinstance(grids, QuerySet):
-        values = grids.order_by("code", "pk").values_list("pk", "path", "parent_id")
+        values = grids.order_by("code", "pk").values_list(
+            "pk", "path", "parent_id", "valid_from", "valid_to"
+        )
         return [_Grid(*row) for row in values]
-    return [_Grid(grid.pk, grid.path, grid.parent_id) for grid in grids]
+    return [
+        _Grid(grid.pk, grid.path, grid.parent_id, grid.valid_from, grid.valid_to) for grid in grids
+    ]
+
+
+def existed_on_day(prefix=""):
+    """Rows with a `day` whose grid (`<prefix>grid`) existed on that day, as a condition."""
+    return (
+        Q(**{f"{prefix}grid__valid_from__isnull": True})
+        | Q(**{f"{prefix}grid__valid_from__lte": F("day")})
+    ) & (
+        Q(**{f"{prefix}grid__valid_to__isnull": True})
+        | Q(**{f"{prefix}grid__valid_to__gte": F("day")})
+    )
+
+
+def _existed_during(start, end, prefix=""):
+    """Rows whose area (`<prefix>valid_from` / `valid_to`) existed on a day of [start, end],
+    as a condition."""
+    return (Q(**{f"{prefix}valid_from__isnull": True}) | Q(**{f"{prefix}valid_from__lte": end})) & (
+        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": start})
+    )
 
 
 def _schedules(rows):
@@ -345,6 +395,39 @@ def _schedules(rows):
 
 def _empty(grid_count):
     return Figures(grids=grid_count)
+
+
+# --- Incidents and instructions moved by a change to the map ---
+#
+# An incident (or instruction) that a change to the map moved to `grid` from `moved_from` at
+# `moved_at` counts an event that happened before `moved_at` for `moved_from`, and one at or
+# after it for `grid`. Each count is split in two conditional counts in the same query,
+# grouped by (grid, moved_from): the number of queries stays the same.
+
+
+def _after_move(event):
+    """The event (a field name, or the aware moment a period ends, for a state at its end)
+    happened in the current grid: never moved, or at or after the move. A period's end is
+    exclusive (its last instant is just before it), so a move at that very moment comes
+    after the state it ended with."""
+    if isinstance(event, datetime.datetime):
+        return Q(moved_at__isnull=True) | Q(moved_at__lt=event)
+    return Q(moved_at__isnull=True) | Q(**{f"{event}__gte": F("moved_at")})
+
+
+def _before_move(event):
+    """The event happened in `moved_from`, before the move."""
+    if isinstance(event, datetime.datetime):
+        return Q(moved_at__gte=event)
+    return Q(moved_at__isnull=False, **{f"{event}__lt": F("moved_at")})
+
+
+def _split(aggregate, expression, condition, event):
+    """{"": the aggregate counted for the current grid, "_moved": for the grid moved from}."""
+    return {
+        "": aggregate(expression, filter=condition & _after_move(event)),
+        "_moved": aggregate(expression, filter=condition & _before_move(event)),
+    }
 
 
 class _Keys:
@@ -384,6 +467,48 @@ class _Keys:
         rows = qs.values(*extra, _grid=F(grid_field)).annotate(**aggregates)
         return [(row.pop("_grid"), row) for row in rows]
 
+    def per_grid_moved(self, qs, *extra, **split):
+        """[(grid id, row)] of aggregates per grid (and per `extra`) over incidents or
+        instructions, each event counted for the grid it happened in. `split` maps a name to
+        `_split(...)`; each row holds `<name>` for the grid. One query."""
+        qs = qs.filter(Q(grid_id__in=self.ids) | Q(moved_from_id__in=self.ids)).order_by()
+        aggregates = {
+            f"{name}{suffix}": aggregate
+            for name, parts in split.items()
+            for suffix, aggregate in parts.items()
+        }
+        result = []
+        for row in qs.values(*extra, "grid_id", "moved_from_id").annotate(**aggregates):
+            grid_id, moved_from_id = row.pop("grid_id"), row.pop("moved_from_id")
+            here = {key: row[key] for key in extra}
+            moved = dict(here)
+            for name in split:
+                here[name] = row[name]
+                moved[name] = row[f"{name}_moved"]
+            if grid_id in self.key_of:
+                result.append((grid_id, here))
+            if moved_from_id in self.key_of:
+                result.append((moved_from_id, moved))
+        return result
+
+    def rows_moved(self, qs, event, **aggregates):
+        """[(key, row)] of `aggregates` per group over incidents, each counted for the grid
+        it was in at the time of its `event` (a field name). One query."""
+        before, after = _before_move(event), _after_move(event)
+        qs = qs.filter(
+            (after & Q(grid_id__in=self.ids)) | (before & Q(moved_from_id__in=self.ids))
+        ).order_by()
+        expression = Case(
+            *(
+                When(before & Q(moved_from_id__in=ids), then=Value(key))
+                for key, ids in self.groups.items()
+            ),
+            *(When(grid_id__in=ids, then=Value(key)) for key, ids in self.groups.items()),
+            output_field=IntegerField(),
+        )
+        rows = qs.values(_key=expression).annotate(**aggregates)
+        return [(row.pop("_key"), row) for row in rows]
+
 
 class _PercentileHours(Aggregate):
     """PostgreSQL's percentile_cont over a duration, in hours."""
@@ -413,18 +538,19 @@ def percentile(values, fraction):
 def _closed_windows(rows, schedules, start, end, moment):
     """({grid id: closed windows in [start, end]}, Q for patrol-like rows of closed windows).
     Every window of a day before yesterday has closed, none of a day after today; yesterday's
-    and today's are checked against each community's schedule. Runs no queries."""
+    and today's are checked against each community's schedule. A grid has windows only on
+    the days it existed (the Q leaves the others to `existed_on_day`). Runs no queries."""
     today = timezone.localdate(moment)
     all_closed_until = min(end, today - datetime.timedelta(days=2))
-    full_days = max(0, (all_closed_until - start).days + 1)
     closed_q = Q(day__gte=start, day__lte=all_closed_until)
     boundary = defaultdict(list)  # (day, slot) -> grid ids
     counts = {}
     for row in rows:
         schedule = schedules[row.parent_id]
-        count = 2 * full_days
+        first, last = row.days_within(start, all_closed_until)
+        count = 2 * max(0, (last - first).days + 1)
         for day in (today - datetime.timedelta(days=1), today):
-            if start <= day <= end:
+            if start <= day <= end and row.existed_during(day, day):
                 for slot in Slot.values:
                     if windows.is_closed(schedule, day, slot, moment):
                         count += 1
@@ -441,13 +567,19 @@ def _compute(rows, key_of, periods, now=None, register=True):
     the periods at once (one conditional aggregate per period), so the number of queries
     does not depend on the periods either: 11 queries (the schedules, then 10; the two
     counting the register live are left out when the daily roll-up has all its days), none when
-    there are no grids."""
+    there are no grids. A grid counts in a period's `grids` when it existed on a day of it."""
     rows = [row for row in rows if row.pk in key_of]
     if not rows:
         return {}
     now = now or timezone.now()
     keys = _Keys(key_of)
-    result = {key: [_empty(len(ids)) for _ in periods] for key, ids in keys.groups.items()}
+    result = {
+        key: [
+            _empty(sum(1 for row in rows if key_of[row.pk] == key and row.existed_during(s, e)))
+            for s, e in periods
+        ]
+        for key in keys.groups
+    }
     schedules = _schedules(rows)
     indexed = list(enumerate(periods))
 
@@ -469,7 +601,7 @@ def _compute(rows, key_of, periods, now=None, register=True):
             for name, make in makers.items()
         }
 
-    # Patrols: windows that closed, and what happened in them.
+    # Patrols: windows that closed, and what happened in them, on the days the grid existed.
     closed_q = None
     for n, (start, end) in indexed:
         window_counts, period_q = _closed_windows(rows, schedules, start, end, now)
@@ -487,6 +619,7 @@ def _compute(rows, key_of, periods, now=None, register=True):
     submitted = Q(status__in=_SUBMITTED)
     full = submitted & Q(is_short=False)
     logged = Q(status__in=_LOGGED)
+    closed_q &= existed_on_day()
     for grid_id, row in keys.per_grid(
         Patrol.objects.filter(closed_q),
         "grid_id",
@@ -541,36 +674,44 @@ def _compute(rows, key_of, periods, now=None, register=True):
     names = ["closed", "due", "on_time", "due_closed", "overdue_open", "escalations", "rework"]
     names.append("satisfied")
     names.append("rated")
-    for grid_id, row in keys.per_grid(
+    # Each count is of one event; the grid is the one the incident was in at that event:
+    # `on_time` and `due_closed` are parts of `due` (the deadline), `rework`, `satisfied`
+    # and `rated` of `closed`.
+    for grid_id, row in keys.per_grid_moved(
         incidents,
-        "grid_id",
         **per_period(
-            closed=lambda n, *_: Count("pk", filter=within("closed_at", n)),
-            due=lambda n, *_: Count("pk", filter=within("deadline_at", n)),
-            on_time=lambda n, *_: Count(
-                "pk", filter=within("deadline_at", n) & Q(closed_at__lte=F("deadline_at"))
+            closed=lambda n, *_: _split(Count, "pk", within("closed_at", n), "closed_at"),
+            due=lambda n, *_: _split(Count, "pk", within("deadline_at", n), "deadline_at"),
+            on_time=lambda n, *_: _split(
+                Count,
+                "pk",
+                within("deadline_at", n) & Q(closed_at__lte=F("deadline_at")),
+                "deadline_at",
             ),
-            due_closed=lambda n, *_: Count(
-                "pk", filter=within("deadline_at", n) & Q(closed_at__lt=cuts[n])
+            due_closed=lambda n, *_: _split(
+                Count, "pk", within("deadline_at", n) & Q(closed_at__lt=cuts[n]), "deadline_at"
             ),
-            overdue_open=lambda n, *_: Count("pk", filter=open_overdue_at(cuts[n])),
-            escalations=lambda n, *_: Count("pk", filter=within("escalated_at", n)),
-            rework=lambda n, *_: Sum("rework_count", filter=within("closed_at", n)),
-            satisfied=lambda n, *_: Count(
-                "pk", filter=within("closed_at", n) & Q(satisfaction__in=SATISFIED)
+            overdue_open=lambda n, *_: _split(Count, "pk", open_overdue_at(cuts[n]), cuts[n]),
+            escalations=lambda n, *_: _split(
+                Count, "pk", within("escalated_at", n), "escalated_at"
             ),
-            rated=lambda n, *_: Count("pk", filter=within("closed_at", n) & ~Q(satisfaction="")),
+            rework=lambda n, *_: _split(Sum, "rework_count", within("closed_at", n), "closed_at"),
+            satisfied=lambda n, *_: _split(
+                Count, "pk", within("closed_at", n) & Q(satisfaction__in=SATISFIED), "closed_at"
+            ),
+            rated=lambda n, *_: _split(
+                Count, "pk", within("closed_at", n) & ~Q(satisfaction=""), "closed_at"
+            ),
         ),
     ):
         spread(grid_id, row, *names)
 
     filed = Incident.objects.filter(filed_at__gte=first_at, filed_at__lt=last_at)
-    for grid_id, row in keys.per_grid(
+    for grid_id, row in keys.per_grid_moved(
         filed,
-        "grid_id",
         "category__name",
         "status",
-        **per_period(opened=lambda n, *_: Count("pk", filter=within("filed_at", n))),
+        **per_period(opened=lambda n, *_: _split(Count, "pk", within("filed_at", n), "filed_at")),
     ):
         category, status = row["category__name"], row["status"]
         for n, _ in indexed:
@@ -585,9 +726,9 @@ def _compute(rows, key_of, periods, now=None, register=True):
     closed = Incident.objects.filter(closed_at__gte=first_at, closed_at__lt=last_at)
     if connection.vendor == "postgresql":
         duration = ExpressionWrapper(F("closed_at") - F("filed_at"), output_field=DurationField())
-        for key, row in keys.rows(
+        for key, row in keys.rows_moved(
             closed,
-            "grid_id",
+            "closed_at",
             **per_period(
                 median=lambda n, *_: _PercentileHours(0.5, duration, filter=within("closed_at", n)),
                 p90=lambda n, *_: _PercentileHours(0.9, duration, filter=within("closed_at", n)),
@@ -598,9 +739,13 @@ def _compute(rows, key_of, periods, now=None, register=True):
                 result[key][n].p90_hours_to_close = row[f"p90_{n}"]
     else:
         hours = defaultdict(list)
-        for grid_id, filed_at, closed_at in closed.filter(grid_id__in=keys.ids).values_list(
-            "grid_id", "filed_at", "closed_at"
-        ):
+        for grid_id, moved_from_id, moved_at, filed_at, closed_at in closed.filter(
+            Q(grid_id__in=keys.ids) | Q(moved_from_id__in=keys.ids)
+        ).values_list("grid_id", "moved_from_id", "moved_at", "filed_at", "closed_at"):
+            if moved_at is not None and closed_at < moved_at:
+                grid_id = moved_from_id
+            if grid_id not in key_of:
+                continue
             for n, (start_at, end_at) in enumerate(bounds):
                 if start_at <= closed_at < end_at:
                     hours[key_of[grid_id], n].append((closed_at - filed_at).total_seconds() / 3600)
@@ -616,37 +761,53 @@ def _compute(rows, key_of, periods, now=None, register=True):
     instructions = Instruction.objects.filter(
         issued_at__lt=cuts[-1], due_on__lt=timezone.localdate(cuts[-1])
     ).filter(Q(completed_at__isnull=True) | Q(completed_at__gte=cuts[0]))
-    for grid_id, row in keys.per_grid(
+    for grid_id, row in keys.per_grid_moved(
         instructions,
-        "grid_id",
         **per_period(
-            overdue_instructions=lambda n, *_: Count("pk", filter=overdue_instructions(cuts[n]))
+            overdue_instructions=lambda n, *_: _split(
+                Count, "pk", overdue_instructions(cuts[n]), cuts[n]
+            )
         ),
     ):
         spread(grid_id, row, "overdue_instructions")
 
     if register:
-        _count_register(result, keys, key_of, periods, now)
+        _count_register(result, keys, rows, periods, now)
 
-    # Grid workers: distinct people per group (posts have no dates: the same every period).
+    # Grid workers: distinct A holders per group of the posts of the grids that existed in
+    # the period, open on its last day or on the grid's last day in it (a retired grid's
+    # posts are closed from its retirement).
+    def workers(n, start, end):
+        open_then = (
+            Q(closed_on__isnull=True)
+            | Q(closed_on__gt=end)
+            | Q(area__valid_to__lt=end, closed_on__gt=F("area__valid_to"))
+        )
+        return Count(
+            "holder_a_id",
+            distinct=True,
+            filter=open_then & _existed_during(start, end, prefix="area__"),
+        )
+
     for key, row in keys.rows(
-        Post.objects.filter(role__in=GRID_WORKER_ROLES),
+        Post.all_posts.filter(role__in=GRID_WORKER_ROLES),
         "area_id",
-        n=Count("holder_a_id", distinct=True),
+        **per_period(workers=workers),
     ):
-        for figures in result[key]:
-            figures.grid_workers = row["n"] or 0
+        for n, figures in enumerate(result[key]):
+            figures.grid_workers = row[f"workers_{n}"] or 0
     return result
 
 
-def _count_register(result, keys, key_of, periods, now):
+def _count_register(result, keys, rows, periods, now):
     """The register, as of each period's end date and the day before its start: from the
     daily roll-up for the past days it covers completely, counted live for the others."""
+    key_of = keys.key_of
     ends = [end for _, end in periods]
     eves = [start - datetime.timedelta(days=1) for start, _ in periods]
     wanted = set(ends) | set(eves)
     today = timezone.localdate(now)
-    rolled = _rolled_up(keys, {day for day in wanted if day < today})
+    rolled = _rolled_up(keys, rows, {day for day in wanted if day < today})
     counts = defaultdict(lambda: dict.fromkeys(REGISTER, 0))  # (key, day) -> counts
     for day, (_computed_at, by_key) in rolled.items():
         for key, row in by_key.items():
@@ -660,7 +821,7 @@ def _count_register(result, keys, key_of, periods, now):
             for name in REGISTER:
                 setattr(figures, name, counts[key, end][name])
                 setattr(figures, f"{name}_before", counts[key, eve][name])
-            used = [rolled[day][0] for day in (end, eve) if day in rolled]
+            used = [rolled[day][0] for day in (end, eve) if day in rolled and rolled[day][0]]
             figures.population_as_of = min(used) if used else None
 
 
@@ -675,16 +836,27 @@ def as_of(day):
     return Q(moved_in_on__lte=day) & (Q(moved_out_on__isnull=True) | Q(moved_out_on__gt=day))
 
 
-def renting(day):
+def renting(day, prefix=""):
     """Rentals running on `day`, as a condition."""
-    return Q(starts_on__lte=day, ends_on__gte=day)
+    return Q(**{f"{prefix}starts_on__lte": day, f"{prefix}ends_on__gte": day})
+
+
+def in_grid_on(day):
+    """The HouseholdGrid rows that held their household on `day`, as a condition. The first
+    grid of a household (its stay since the day it was registered) also holds it for the days
+    before, so a rental that started before the household was registered counts there, as it
+    always did."""
+    return (Q(since_on__lte=day) | Q(since_on__lte=F("household__created_on"))) & (
+        Q(until_on__isnull=True) | Q(until_on__gt=day)
+    )
 
 
 def register_by_grid(grid_ids, days):
     """{(grid id, day): {"households", "residents", "floating", "rentals": count}} of each
     grid as of each of the local dates `days`, counted live in one grouped pass over the
-    stays and one over the rentals: two queries, none without grids or days. A grid with
-    nothing on a day may be missing or zero."""
+    stays and one over the rentals (each in the grid its household was in that day, see
+    HouseholdGrid): two queries, none without grids or days. A grid with nothing on a day
+    may be missing or zero."""
     days = sorted(set(days))
     if not days or not grid_ids:
         return {}
@@ -703,20 +875,30 @@ def register_by_grid(grid_ids, days):
             counts = result[row["grid_id"], day]
             for name in ("households", "residents", "floating"):
                 counts[name] = row[f"{name}_{n}"]
-    rentals = Rental.objects.filter(
-        household__grid_id__in=grid_ids, starts_on__lte=days[-1], ends_on__gte=days[0]
+    # One row per (household's grid stay, rental) that overlap the days; a stay that ended
+    # the day it began held nothing.
+    rentals = HouseholdGrid.objects.filter(
+        Q(until_on__isnull=True) | Q(until_on__gt=F("since_on")),
+        grid_id__in=grid_ids,
+        household__rentals__starts_on__lte=days[-1],
+        household__rentals__ends_on__gte=days[0],
     )
-    aggregates = {f"rentals_{n}": Count("pk", filter=renting(day)) for n, day in enumerate(days)}
-    for row in rentals.order_by().values(_grid=F("household__grid_id")).annotate(**aggregates):
+    aggregates = {
+        f"rentals_{n}": Count(
+            "household__rentals", filter=renting(day, "household__rentals__") & in_grid_on(day)
+        )
+        for n, day in enumerate(days)
+    }
+    for row in rentals.order_by().values("grid_id").annotate(**aggregates):
         for n, day in enumerate(days):
-            result[row["_grid"], day]["rentals"] = row[f"rentals_{n}"]
+            result[row["grid_id"], day]["rentals"] = row[f"rentals_{n}"]
     return dict(result)
 
 
-def _rolled_up(keys, days):
+def _rolled_up(keys, rows, days):
     """{day: (oldest computed_at, {key: counts})} for those of the past `days` that the daily
-    roll-up covers for every grid of `keys`, summed per group in the database. One query,
-    none without days."""
+    roll-up covers for every grid of `keys` (`rows`, the _Grids) that existed that day, summed
+    per group in the database. One query, none without days."""
     from .models import PopulationDay
 
     if not days:
@@ -724,8 +906,12 @@ def _rolled_up(keys, days):
     found = defaultdict(dict)
     grids = defaultdict(int)
     computed = {}
+    expected = {
+        day: sum(1 for row in rows if row.pk in keys.key_of and row.existed_during(day, day))
+        for day in days
+    }
     for key, row in keys.rows(
-        PopulationDay.objects.filter(day__in=days),
+        PopulationDay.objects.filter(existed_on_day(), day__in=days),
         "grid_id",
         "day",
         **{name: Sum(name) for name in REGISTER},
@@ -736,6 +922,6 @@ def _rolled_up(keys, days):
         found[day][key] = {name: row[name] for name in REGISTER}
         grids[day] += row["n"]
         computed[day] = min(computed.get(day, row["computed_at"]), row["computed_at"])
-    return {
-        day: (computed[day], by_key) for day, by_key in found.items() if grids[day] == len(keys.ids)
-    }
+    complete = {day for day in days if grids[day] == expected[day]}
+    # A day none of the grids existed on needs no roll-up: nothing to count.
+    return {day: (computed.get(day), found.get(day, {})) for day in complete}

@@ -174,12 +174,14 @@ def _with_lights(incidents, now):
 
 
 def _window_rows(worker_grids, communities, today, now):
-    """Today's board rows for the worker's grids and every grid of the communities.
-    Runs three queries (grids with their schedules, the day's logs, missed windows), or none."""
+    """Today's board rows for the worker's grids and every grid of the communities, of
+    those that exist today. Runs three queries (grids with their schedules, the day's logs,
+    missed windows), or none."""
     if not worker_grids and not communities:
         return []
     grids = list(
         Area.objects.grids()
+        .existing_on(today)
         .filter(Q(pk__in=[g.pk for g in worker_grids]) | Q(parent__in=communities))
         .select_related("parent__patrol_schedule")
         .defer("boundary", "parent__boundary")
@@ -244,10 +246,11 @@ def _post_rows(posts, user, today):
 
 
 def _leader(scope, grids, today, now):
-    """The led grids' open incidents and action items, and last month's report.
-    Runs three queries."""
+    """The led grids' open incidents and action items, and last month's report (of the
+    grids that existed last month). Runs three queries."""
     ids = [g.pk for g in grids]
     month = _last_month(today)
+    month_end = today.replace(day=1) - datetime.timedelta(days=1)
     incidents = _with_lights(
         Incident.objects.visible_to(scope)
         .open()
@@ -267,7 +270,12 @@ def _leader(scope, grids, today, now):
         grids=grids,
         incidents=incidents,
         action_items=action_items,
-        reports=[(grid, reports.get(grid.pk)) for grid in grids],
+        reports=[
+            (grid, reports.get(grid.pk))
+            for grid in grids
+            if (grid.valid_from is None or grid.valid_from <= month_end)
+            and (grid.valid_to is None or grid.valid_to >= month)
+        ],
         month=month,
     )
 

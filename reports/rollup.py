@@ -5,6 +5,9 @@ counting the whole register (reports.figures reads them).
 A past day is final: stays and rentals are dated, so what held on a day does not change
 later and a day is rolled up once. Counting is reports.figures.register_by_grid, the same
 code that counts live, so the roll-up and a live count agree.
+
+A day is rolled up for the grids that existed on it (Area.valid_from..valid_to): a retired
+grid is not expected after its last day, nor a new grid before its first.
 """
 
 import datetime
@@ -14,7 +17,7 @@ from django.utils import timezone
 
 from grids.models import Area
 
-from .figures import REGISTER, register_by_grid
+from .figures import REGISTER, existed_on_day, register_by_grid
 from .models import PopulationDay
 
 BATCH = 2000
@@ -32,10 +35,11 @@ def roll_up(day, grids=None):
 
 def roll_up_days(days, grids=None):
     """roll_up for several days in one pass over the register (cheaper per day than one
-    pass each). Returns the number of rows saved. Runs 3 queries plus one INSERT per BATCH
-    rows."""
+    pass each), each day for the grids that existed on it. Returns the number of rows saved.
+    Runs 3 queries plus one INSERT per BATCH rows."""
     grids = Area.objects.grids() if grids is None else grids
-    ids = list(grids.order_by("pk").values_list("pk", flat=True))
+    validity = list(grids.order_by("pk").values_list("pk", "valid_from", "valid_to"))
+    ids = [pk for pk, _first, _last in validity]
     counts = register_by_grid(ids, days)
     computed_at = timezone.now()
     empty = dict.fromkeys(REGISTER, 0)
@@ -44,7 +48,8 @@ def roll_up_days(days, grids=None):
             grid_id=grid_id, day=day, computed_at=computed_at, **counts.get((grid_id, day), empty)
         )
         for day in sorted(set(days))
-        for grid_id in ids
+        for grid_id, first, last in validity
+        if (first is None or first <= day) and (last is None or day <= last)
     ]
     PopulationDay.objects.bulk_create(
         rows,
@@ -58,19 +63,29 @@ def roll_up_days(days, grids=None):
 
 def missing_days(today=None, days=70):
     """The past days (yesterday and the `days` - 1 before it), oldest first, that the roll-up
-    does not have for every grid. Runs 2 queries."""
+    does not have for every grid that existed on the day. Runs 2 queries."""
     today = today or timezone.localdate()
     first = today - datetime.timedelta(days=days)
-    grid_count = Area.objects.grids().count()
-    complete = set(
-        PopulationDay.objects.filter(day__gte=first, day__lt=today)
+    validity = list(
+        Area.objects.grids().existing_during(first, today).values_list("valid_from", "valid_to")
+    )
+    found = dict(
+        PopulationDay.objects.filter(existed_on_day(), day__gte=first, day__lt=today)
         .values("day")
         .annotate(n=Count("pk"))
-        .filter(n__gte=grid_count)
-        .values_list("day", flat=True)
+        .values_list("day", "n")
     )
     wanted = (first + datetime.timedelta(days=n) for n in range(days))
-    return [day for day in wanted if day not in complete]
+    return [day for day in wanted if found.get(day, 0) < _existing_on(validity, day)]
+
+
+def _existing_on(validity, day):
+    """How many of the (valid from, valid to) pairs include `day`."""
+    return sum(
+        1
+        for first, last in validity
+        if (first is None or first <= day) and (last is None or day <= last)
+    )
 
 
 def fill_missing(today=None, days=70, per_run=None):

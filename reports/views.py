@@ -88,8 +88,9 @@ def _query(area, data, **changes):
 def _build(scope, area, start, end, sort):
     """Everything the page and the export show. Runs a fixed number of queries: the weights,
     the headline figures, the children with their figures, and the trend (a fixed number per
-    month or week of the period)."""
-    grids = scope.filter(Area.objects.grids().under(area))
+    month or week of the period). The grids are those that existed on a day of the period;
+    the table, the map and the export show the children that did."""
+    grids = scope.filter(Area.objects.grids().under(area).existing_during(start, end))
     weights = ScoreWeights.load()
     if area.kind == Area.Kind.GRID:
         headline = figures_for(grids, start, end)
