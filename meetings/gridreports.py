@@ -62,12 +62,15 @@ def _figures(grids, month):
 
 
 def draft_monthly_reports(today=None):
-    """From the first day of a month on, create a draft for every grid that has no report
-    for the month just ended, with its figures. Idempotent (one report per grid and month;
-    a concurrent run's rows are ignored). Returns how many drafts this call meant to create.
-    Runs a fixed number of queries: the missing grids, the figures, one insert."""
+    """From the first day of a month on, create a draft for every grid that existed in the
+    month just ended (on at least one day of it) and has no report for it, with its
+    figures. Idempotent (one report per grid and month; a concurrent run's rows are ignored).
+    Returns how many drafts this call meant to create. Runs a fixed number of queries: the
+    missing grids, the figures, one insert."""
     month = previous_month(today or timezone.localdate())
-    missing = Area.objects.grids().exclude(reports__month=month)
+    missing = (
+        Area.objects.grids().existing_during(month, month_end(month)).exclude(reports__month=month)
+    )
     grid_ids = list(missing.values_list("pk", flat=True))
     if not grid_ids:
         return 0

@@ -153,17 +153,31 @@ STATUS_FILTERS = {
 
 @login_required
 def report_list(request):
-    """Which grids in scope have submitted their report for a month: x of n, and each grid's
-    state. The station reads it before the monthly meeting; a grid worker sees their grids.
+    """Which grids in scope (those that existed in the month) have submitted their report
+    for a month: x of n, and each grid's state. The station reads it before the monthly
+    meeting; a grid worker sees their grids.
 
     Runs a fixed number of queries whatever the number of grids: the communities to pick
     from, the community (when asked for), the counts, the page's count and its rows.
     """
     scope = get_scope(request)
     today = timezone.localdate()
-    month = gridreports.parse_month(request.GET.get("month"), gridreports.previous_month(today))
+    month = gridreports.parse_month(request.GET.get("month"), None)
+    http_status = 200
+    if month is None:
+        month = gridreports.previous_month(today)
+        if request.GET.get("month"):
+            # A month that is no month: say so (a 400), never a silent default.
+            messages.error(
+                request,
+                _("“%(value)s” is not a month (YYYY-MM): the list shows %(month)s instead.")
+                % {"value": request.GET["month"][:40], "month": f"{month:%Y-%m}"},
+            )
+            http_status = 400
     communities = scope.areas().of_kind(Area.Kind.COMMUNITY).only("code", "name").order_by("code")
-    grids = scope.grids()
+    # The grids that existed on a day of the month: a grid split off later has no report
+    # for it, a retired grid still has the months it existed.
+    grids = scope.grids().existing_during(month, gridreports.month_end(month))
     community = None
     if request.GET.get("community"):
         community = scope.get(
@@ -197,4 +211,5 @@ def report_list(request):
             "list_url": reverse("meetings:report_list"),
             **paginate(request, rows),
         },
+        status=http_status,
     )

@@ -40,7 +40,7 @@ class DayForm(forms.Form):
 
 @login_required
 def board(request):
-    """Every grid of a street or community x the day's two windows.
+    """Every grid of a street or community that exists on the day x the day's two windows.
 
     Runs a fixed number of queries, whatever the number of grids or logs: the area (when
     asked for by code), the areas to pick from, the grids with their schedules, the day's
@@ -63,6 +63,7 @@ def board(request):
     grids = list(
         Area.objects.grids()
         .under(area)
+        .existing_on(day)
         .select_related("parent__patrol_schedule")
         .defer("boundary", "parent__boundary")
         .order_by("parent__code", "code")
@@ -97,7 +98,9 @@ def board(request):
 
     rows = review_board.build_rows(grids, patrols, missed, schedules, day, now)
     grid_names = {grid.pk: grid for grid in grids}
-    waiting = [p for p in patrols if p.status == Patrol.Status.SUBMITTED]
+    waiting = [
+        p for p in patrols if p.status == Patrol.Status.SUBMITTED and p.grid_id in grid_names
+    ]
     for patrol in waiting:
         patrol.grid = grid_names[patrol.grid_id]
     groups = review_board.group_rows(rows)
