@@ -122,7 +122,9 @@ def _move(key, item, to, by):
     from meetings.models import Participant
 
     kind = key.split("-", 1)[0]
-    note = _("To %(name)s") % {"name": to.display_name}
+    # Kept as data (an arrow and a name), not a sentence: every reader reads the timeline in
+    # their own language, with the step's label translated when shown.
+    note = f"→ {to.display_name}"
     if kind == "post":
         slot = key.split("-")[1]
         other = item.holder_b_id if slot == "a" else item.holder_a_id

@@ -191,9 +191,8 @@ def return_incident_to_holder(incident, *, by, scope):
         handler=holder, covered_for=None
     ):
         raise InvalidTransition(_("Someone else changed this incident first."))
-    entry = _log(
-        incident, by, "returned_to_a", "", "", _("To %(name)s") % {"name": holder.display_name}
-    )
+    # The note is data (an arrow and a name): the step's label is translated when shown.
+    entry = _log(incident, by, "returned_to_a", "", "", f"→ {holder.display_name}")
     notify(
         [holder],
         key=f"returned-to-a:{entry.pk}",
@@ -225,7 +224,7 @@ def request_handover(incident, *, by, to, note=""):
         "handover",
         "",
         "",
-        _("Offered to %(name)s") % {"name": to} + (f": {note}" if note else ""),
+        f"→ {to}" + (f": {note}" if note else ""),
     )
     notify(
         [to],
