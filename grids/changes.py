@@ -13,6 +13,7 @@ import re
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -295,7 +296,7 @@ def _record_failure(change_id, exc):
         title=_("The change to %(grid)s due on %(day)s could not be applied"),
         params={"grid": change.grid.code, "day": change.effective_on.isoformat()},
         body=exc.args[0] if exc.args else reason,
-        url="/grids/changes/",
+        url=reverse("grids:changes"),
     )
 
 
