@@ -74,8 +74,16 @@ def patrol_list(request):
     if not scope.supervises_somewhere():
         patrols = patrols.filter(Q(member=request.user) | Q(companions=request.user)).distinct()
     status = request.GET.get("status")
+    http_status = 200
     if status in Patrol.Status.values:
         patrols = patrols.filter(status=status)
+    elif status:
+        # A state that is none: say so (a 400) and list every log.
+        messages.error(
+            request,
+            _("“%(value)s” is not a state of a log: every log is listed.") % {"value": status[:40]},
+        )
+        status, http_status = None, 400
     grids = _patrol_grids(scope)
     open_patrol = Patrol.objects.filter(
         member=request.user, status=Patrol.Status.IN_PROGRESS
@@ -90,6 +98,7 @@ def patrol_list(request):
             "status": status,
             **paginate(request, patrols.order_by("-day", "-started_at")),
         },
+        status=http_status,
     )
 
 
