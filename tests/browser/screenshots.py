@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from grids.models import Area, Household, User
 from meetings.models import GridReport, Meeting
@@ -19,8 +20,30 @@ OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
+
+def record_offline(page, context):
+    """Two observations recorded with no connection: they wait in the phone's outbox."""
+    page.wait_for_function(
+        "async () => navigator.serviceWorker.controller !== null"
+        " && !!(await caches.match(location.pathname))"
+    )
+    context.set_offline(True)
+    for category, text in (("facility", "路灯不亮"), ("sanitation", "楼道堆放杂物")):
+        page.locator("#id_category").select_option(category)
+        page.locator("#id_text").fill(text)
+        page.locator("[data-outbox-form] [type=submit]").click()
+        expect(page.locator("#id_text")).to_have_value("")
+    expect(page.locator("[data-outbox-panel] [data-outbox-count]")).to_have_text("2")
+
+
+def open_menu(page, context):
+    """The phone's menu unfolded: what the role can open."""
+    page.locator(".navbar-toggler").click()
+    expect(page.locator("#mainnav.show")).to_be_visible()
+
+
 SHOTS = [
-    # (file, username, path, language, viewport)
+    # (file, username, path, language, viewport[, what to do on the page before the picture])
     ("login-phone-en.png", None, "/accounts/login/", "en", PHONE),
     ("home-stationmaster-desktop-en.png", "sm-01-01-a", "/", "en", DESKTOP),
     ("grid-phone-zh.png", "gm-01-01-01-a", "/grids/GL-01-01-01/", "zh-hans", PHONE),
@@ -37,12 +60,30 @@ SHOTS = [
     ("household-stationmaster-desktop-en.png", "sm-01-01-a", "{household}", "en", DESKTOP),
     ("rentals-desktop-en.png", "sm-01-01-a", "/register/rentals/", "en", DESKTOP),
     ("patrol-phone-zh.png", "gm-01-01-01-a", "{patrol}", "zh-hans", PHONE),
+    (
+        "patrol-outbox-phone-zh.png",
+        "gm-01-01-01-a",
+        "{patrol}",
+        "zh-hans",
+        PHONE,
+        record_offline,
+    ),
     ("board-phone-zh.png", "sm-01-01-a", "/patrols/board/", "zh-hans", PHONE),
     ("board-desktop-en.png", "sm-01-01-a", "/patrols/board/", "en", DESKTOP),
-    ("home-member-phone-zh.png", "gm-01-01-01-a", "/", "zh-hans", PHONE),
+    ("home-member-phone-zh.png", "gm-01-01-01-a", "/", "zh-hans", PHONE, open_menu),
     ("home-stationmaster-phone-en.png", "sm-01-01-a", "/", "en", PHONE),
     ("home-stationmaster-phone-zh.png", "sm-01-01-a", "/", "zh-hans", PHONE),
     ("home-stationmaster-desktop-zh.png", "sm-01-01-a", "/", "zh-hans", DESKTOP),
+    ("team-phone-zh.png", "sm-01-01-a", "/grids/GL-01-01/team/", "zh-hans", PHONE),
+    ("team-desktop-en.png", "sm-01-01-a", "/grids/GL-01-01/team/", "en", DESKTOP),
+    ("incidents-phone-zh.png", "sm-01-01-a", "/incidents/", "zh-hans", PHONE),
+    (
+        "notification-settings-phone-zh.png",
+        "gm-01-01-01-a",
+        "/notifications/settings/",
+        "zh-hans",
+        PHONE,
+    ),
     ("report-district-desktop-en.png", "ds-gl-a", "/reports/", "en", DESKTOP),
     ("report-district-desktop-zh.png", "ds-gl-a", "/reports/", "zh-hans", DESKTOP),
     ("report-district-phone-en.png", "ds-gl-a", "/reports/", "en", PHONE),
@@ -52,6 +93,89 @@ SHOTS = [
     ("meeting-desktop-en.png", "sm-01-01-a", "{meeting}", "en", DESKTOP),
     ("grid-report-phone-zh.png", "gl-01-01-01-a", "{report}", "zh-hans", PHONE),
     ("grid-reports-desktop-en.png", "sm-01-01-a", "/meetings/reports/", "en", DESKTOP),
+    # The home page of every other role, with the menu open on a phone: what each can open.
+    ("home-admin-desktop-zh.png", "admin", "/", "zh-hans", DESKTOP),
+    (
+        "home-district-phone-zh.png",
+        "ds-gl-a",
+        "/",
+        "zh-hans",
+        PHONE,
+        open_menu,
+    ),
+    (
+        "home-street-phone-zh.png",
+        "ss-01-a",
+        "/",
+        "zh-hans",
+        PHONE,
+        open_menu,
+    ),
+    ("board-street-desktop-zh.png", "ss-01-a", "/patrols/board/", "zh-hans", DESKTOP),
+    (
+        "home-grid-leader-phone-zh.png",
+        "gl-01-01-01-a",
+        "/",
+        "zh-hans",
+        PHONE,
+        open_menu,
+    ),
+    (
+        "home-information-officer-phone-zh.png",
+        "io-01-01-01-a",
+        "/",
+        "zh-hans",
+        PHONE,
+        open_menu,
+    ),
+    (
+        "home-volunteer-phone-zh.png",
+        "vo-01-01-01-a",
+        "/",
+        "zh-hans",
+        PHONE,
+        open_menu,
+    ),
+    (
+        "home-community-police-phone-en.png",
+        "cp-01-01-01-a",
+        "/",
+        "en",
+        PHONE,
+        open_menu,
+    ),
+    (
+        "home-party-member-phone-zh.png",
+        "pm-01-01-01-a",
+        "/",
+        "zh-hans",
+        PHONE,
+        open_menu,
+    ),
+    (
+        "home-patrol-member-phone-zh.png",
+        "pa-01-01-01-a",
+        "/",
+        "zh-hans",
+        PHONE,
+        open_menu,
+    ),
+    (
+        "home-building-leader-phone-zh.png",
+        "bl-01-01-01-b01-a",
+        "/",
+        "zh-hans",
+        PHONE,
+        open_menu,
+    ),
+    (
+        "home-unit-leader-phone-en.png",
+        "ul-01-01-01-b01-u1-a",
+        "/",
+        "en",
+        PHONE,
+        open_menu,
+    ),
 ]
 
 
@@ -76,8 +200,9 @@ def test_take_screenshots(live_server, browser):
     ).order_by("-starts_at")[0]
     report = GridReport.objects.filter(grid__code="GL-01-01-01").order_by("-month")[0]
     OUT.mkdir(parents=True, exist_ok=True)
-    for name, username, path, language, viewport in SHOTS:
-        context = browser.new_context(viewport=viewport)
+    for name, username, path, language, viewport, *prepare in SHOTS:
+        phone = {"is_mobile": True, "has_touch": True} if viewport == PHONE else {}
+        context = browser.new_context(viewport=viewport, **phone)
         if username:
             User.objects.filter(username=username).update(language=language)
             page = context.new_page()
@@ -100,6 +225,9 @@ def test_take_screenshots(live_server, browser):
                 report=report.get_absolute_url(),
             )
         )
+        for step in prepare:
+            step(page, context)
+            page.evaluate("window.scrollTo(0, 0)")  # the sticky menu at the top of the picture
         page.screenshot(path=str(OUT / name), full_page=True)
         assert (OUT / name).stat().st_size > 5000
         context.close()
