@@ -102,6 +102,12 @@ MENU = (
             Entry(_("Floating population"), "grids:floating", _sees_grids),
             Entry(_("Rentals"), "grids:rentals", _sees_grids),
             Entry(
+                _("Moves between communities"),
+                "grids:transfers",
+                _sees_grids,
+                sections=(("grids", ("transfers", "transfer")),),
+            ),
+            Entry(
                 _("Import"),
                 "grids:import",
                 _keeps_register,

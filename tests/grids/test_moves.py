@@ -457,3 +457,18 @@ def test_the_household_search_of_the_move_page_runs_fixed_queries(
     with django_assert_num_queries(len(small.captured_queries)):
         response = client.get(url)
     assert len(response.context["form"].fields["household"].choices) == 11
+
+
+@pytest.mark.django_db
+def test_the_register_menu_offers_the_moves_between_communities(world, rf):
+    from django.urls import resolve
+
+    from grids.menu import menu_for
+
+    request = rf.get("/register/transfers/")
+    request.user = world.b.stationmaster
+    request.resolver_match = resolve("/register/transfers/")
+    register = [item for item in menu_for(request) if item.children]
+    assert [(c.url, c.active) for c in register[0].children if c.active] == [
+        ("/register/transfers/", True)
+    ]
