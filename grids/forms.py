@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db.models import Max, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gridmgmt.filters import OrderingFilter
 
@@ -334,7 +335,7 @@ class FloatingFilter(django_filters.FilterSet):
         label=_("Sort by"),
         fields=(("name", "name"), ("moved_in_on", "moved_in"), ("household__address", "address")),
         field_labels={
-            "name": _("Name"),
+            "name": pgettext_lazy("person", "Name"),
             "moved_in_on": _("Moved in on"),
             "household__address": _("Address"),
         },

@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from . import services
@@ -466,7 +466,7 @@ def _export_residents(request, scope, residents, filename):
     )
     headers = [
         _("Grid"),
-        _("Name"),
+        pgettext("person", "Name"),
         _("Sex"),
         _("Birth date"),
         _("ID number"),

@@ -8,6 +8,8 @@ browser (tests/browser/).
 
 Links that only make sense as an action are not followed: logging out, and anything under
 `skip_prefixes`. A download (XLSX, PDF, iCal) is fetched like a page; its `html` is empty.
+With `downloads=True`, the download links of every page reached (an XLSX export, a template,
+a PDF) are fetched too, marked as found on "download".
 """
 
 from dataclasses import dataclass, field
@@ -91,7 +93,15 @@ def menu_links(client):
     return links(response.content.decode())[0]
 
 
-def walk(client, skip_prefixes=()):
+DOWNLOAD_SUFFIXES = (".xlsx", ".pdf", ".ics")
+
+
+def is_download(url):
+    path, _sep, query = url.partition("?")
+    return path.endswith(DOWNLOAD_SUFFIXES) or "format=xlsx" in query.split("&")
+
+
+def walk(client, skip_prefixes=(), downloads=False):
     """Open the home page and every link of its menu and main part once (GET). Returns
     {url: Page}, the home page first."""
     skip = (reverse("logout"), *skip_prefixes)
@@ -106,17 +116,27 @@ def walk(client, skip_prefixes=()):
             if url not in pages:
                 pages[url] = _get(client, url)
             pages[url].found_on.add(where)
+    if downloads:
+        for page in list(pages.values()):
+            if not page.is_html:
+                continue
+            for url in links(page.html, page.url)[1]:
+                if is_download(url) and not url.startswith(skip):
+                    if url not in pages:
+                        pages[url] = _get(client, url)
+                    pages[url].found_on.add("download")
     return pages
 
 
 def _get(client, url):
     response = client.get(url)
     content_type = response.get("Content-Type", "")
+    # The test client closes the response itself (a streamed one once read to its end); closing
+    # it again here would close a database connection held by an enclosing transaction.
     if getattr(response, "streaming", False):
         for _chunk in response.streaming_content:
             pass
         html = ""
     else:
         html = response.content.decode() if content_type.startswith("text/html") else ""
-    response.close()
     return Page(url=url, status=response.status_code, content_type=content_type, html=html)
