@@ -314,6 +314,9 @@ def resident_move_out(request, resident_id):
     )
     _require_register_work(scope, resident.household.grid)
     form = MoveOutForm(request.POST or None, initial={"moved_out_on": timezone.localdate()})
+    if request.method == "POST" and resident.transfers.filter(status="pending").exists():
+        # Leaving while a move to another community waits would leave that move undecidable.
+        form.add_error(None, _("A move to another community is waiting: cancel it first."))
     if request.method == "POST" and form.is_valid():
         services.move_out(resident, on=form.cleaned_data["moved_out_on"], by=request.user)
         messages.success(request, _("%(name)s moved out.") % {"name": resident.name})

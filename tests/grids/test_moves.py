@@ -472,3 +472,20 @@ def test_the_register_menu_offers_the_moves_between_communities(world, rf):
     assert [(c.url, c.active) for c in register[0].children if c.active] == [
         ("/register/transfers/", True)
     ]
+
+
+@PINNED
+def test_a_resident_whose_move_waits_cannot_be_moved_out_until_it_is_cancelled(
+    client, world, mover
+):
+    transfer = transfers.request_transfer(
+        mover, to_community=world.b.community, moves_on=MOVES_ON, address="", by=world.a.grid_member
+    )
+    client.force_login(world.a.grid_member)
+    url = f"/residents/{mover.pk}/move-out/"
+    response = client.post(url, {"moved_out_on": "2026-11-18"})
+    assert response.status_code == 200 and "cancel it first" in response.content.decode()
+    mover.refresh_from_db()
+    assert mover.moved_out_on is None
+    transfers.cancel_transfer(transfer.pk, by=world.a.grid_member)
+    assert client.post(url, {"moved_out_on": "2026-11-18"}).status_code == 302
