@@ -17,7 +17,7 @@ from django.utils.formats import number_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from grids.models import GRID_WORKER_ROLES, Absence, Area, Post, Role
+from grids.models import GRID_WORKER_ROLES, Absence, Area, Post, Role, Transfer
 from grids.posts import acting_on
 from grids.scope import get_scope
 from incidents.models import Incident
@@ -65,6 +65,7 @@ class CommunityBoard:
     next_meeting: object = None
     grids: int = 0
     reports_submitted: int = 0
+    transfers_waiting: int = 0  # people moving in from another community, not yet accepted
 
 
 @dataclass
@@ -284,8 +285,9 @@ def _leader(scope, grids, today, now):
 
 
 def _station(scope, communities, rows, today, now):
-    """Board, waiting logs, late and escalated incidents, absences, the next meeting and last
-    month's grid reports of the communities. Runs seven queries."""
+    """Board, waiting logs, late and escalated incidents, absences, the next meeting, last
+    month's grid reports and the moves waiting to be accepted of the communities. Runs eight
+    queries."""
     ids = [c.pk for c in communities]
     boards = {c.pk: CommunityBoard(c, board_url=_board_url(c)) for c in communities}
     for group in patrol_board.group_rows(r for r in rows if r.grid.parent_id in boards):
@@ -324,7 +326,15 @@ def _station(scope, communities, rows, today, now):
     ):
         boards[row["grid__parent_id"]].reports_submitted = row["count"]
 
-    # 4-6. Open incidents that are late or nearly so, and escalations.
+    # 4. People moving in from other communities, waiting for the station.
+    for row in (
+        Transfer.objects.filter(to_community_id__in=ids, status=Transfer.Status.PENDING)
+        .values("to_community_id")
+        .annotate(count=Count("pk"))
+    ):
+        boards[row["to_community_id"]].transfers_waiting = row["count"]
+
+    # 5-7. Open incidents that are late or nearly so, and escalations.
     open_incidents = Incident.objects.visible_to(scope).open().filter(grid__parent_id__in=ids)
     red = open_incidents.with_light("red", now)
     yellow = open_incidents.with_light("yellow", now)

@@ -401,6 +401,10 @@ def test_the_register_links_the_station_to_its_waiting_transfers_with_their_coun
     client.force_login(world.b.grid_member)  # not a station: no link
     response = client.get(f"/grids/{world.b.grid.code}/households/")
     assert "data-transfers-waiting" not in response.content.decode()
+    # The station's home page says so too.
+    client.force_login(world.b.stationmaster)
+    home = client.get("/").content.decode()
+    assert 'data-transfers-waiting="1"' in home and "1 person moving in waits" in home
 
 
 @PINNED
