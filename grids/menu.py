@@ -36,8 +36,8 @@ def _supervises(scope):
 
 
 def _has_report_area(scope):
-    """The report opens at the user's topmost area, when it is a grid or above."""
-    return scope.home_area is not None and scope.home_area.kind in REPORT_KINDS
+    """The report opens at the topmost of the user's areas that is a grid or above."""
+    return any(post.area.kind in REPORT_KINDS for post in scope.posts)
 
 
 def _keeps_register(scope):

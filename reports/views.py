@@ -54,16 +54,22 @@ def _form(request, today):
 
 
 def _area(scope, code):
-    """The area asked for (404 outside scope or below a grid), or the user's home area.
-    Runs one query when a code is given, none otherwise."""
+    """The area asked for (404 outside scope or below a grid), or the topmost area of the
+    user's posts at a grid or above (a building post held beside a grid post does not hide
+    the grid's report). Runs one query when a code is given, none otherwise."""
     if code:
         return scope.get(Area.objects.filter(kind__in=district.KINDS), code=code)
-    area = scope.home_area
+    area = report_home(scope)
     if area is None and scope.is_global:
         area = Area.objects.filter(kind=Area.Kind.DISTRICT).order_by("code").first()
-    if area is None or area.kind not in district.KINDS:
-        return None
     return area
+
+
+def report_home(scope):
+    """The topmost area of the user's posts that has a report (a grid or above), or None.
+    Reads only the scope's posts."""
+    areas = [post.area for post in scope.posts if post.area.kind in district.KINDS]
+    return min(areas, key=lambda area: area.path.count("/"), default=None)
 
 
 def _ancestors(scope, area):

@@ -145,3 +145,20 @@ def test_the_rendered_menu_folds_away_on_a_phone_and_lists_the_role_pages(client
     assert reverse("incidents:list") in menu
     assert reverse("grids:import") not in menu
     assert reverse("patrols:board") not in menu
+
+
+@pytest.mark.django_db
+def test_a_building_post_beside_a_grid_post_keeps_the_report(client, world):
+    """The report opens at the topmost post that has one, whichever post sorts first."""
+    person = make_user("leader_and_helper")
+    building = make_area(Area.Kind.BUILDING, world.a.grid, code="T-01-01-01-BY", name="Y号楼")
+    make_post(building, Role.BUILDING_LEADER, person)
+    make_post(world.a.other_grid, Role.VOLUNTEER, person)
+    # The building's path sorts before the other grid's: it is the user's first post.
+    assert building.path < world.a.other_grid.path
+    assert get_scope(_request(person)).posts[0].area == building
+    assert reverse("reports:report") in _urls(person)
+    client.force_login(person)
+    response = client.get(reverse("reports:report"))
+    assert response.status_code == 200
+    assert response.context["area"] == world.a.other_grid
