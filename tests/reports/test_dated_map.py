@@ -381,3 +381,25 @@ def test_the_report_list_of_a_month_counts_the_grids_that_existed(client, world,
         response = client.get("/meetings/reports/", {"month": month})
         assert response.status_code == 200
         assert response.context["counts"]["total"] == expected, month
+
+
+def test_the_home_page_shows_the_grids_of_today_and_reports_of_the_grids_of_last_month(
+    client, world, mapped
+):
+    new = split(mapped)
+    code = f"{mapped.community.code}-04"
+    newest = make_area(Area.Kind.GRID, mapped.community, code=code, valid_from=D(2026, 8, 1))
+    leader = make_user("gl_newest", full_name="Leader of the newest grid")
+    make_post(newest, Role.GRID_LEADER, leader)
+    make_post(new, Role.GRID_LEADER, leader)
+
+    client.force_login(world.a.stationmaster)
+    page = client.get("/").content.decode()
+    assert re.findall(r'data-grid="([^"]+)"', page) == [mapped.a.code, new.code, newest.code]
+
+    # Last month (July): a report row for N, none for the grid that began in August.
+    client.force_login(leader)
+    page = client.get("/").content.decode()
+    reports = page.split("data-grid-reports>")[1].split("</ul>")[0]
+    assert reports.count("data-report-status=") == 1 and new.name in reports
+    assert newest.name not in reports
