@@ -1,10 +1,11 @@
 from django.urls import include, path
 
-from . import move_views, register_views, team_views, views
+from . import move_views, pickers, register_views, team_views, views
 
 app_name = "grids"
 
 urlpatterns = [
+    path("pick/<str:kind>/", pickers.pick, name="pick"),
     path("grids/", views.grid_list, name="list"),
     path("grids/<str:grid_code>/", views.grid_detail, name="detail"),
     path("grids/<str:community_code>/team/", team_views.team_page, name="team"),

@@ -8,6 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from gridmgmt.filters import OrderingFilter
 from grids.models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area, Household, Resident
+from grids.pickers import PickerField, bind_pickers
 
 from .models import Category, Incident, IncidentQuerySet, Urgency
 
@@ -39,11 +40,11 @@ class ReportForm(forms.Form):
     building = forms.ModelChoiceField(
         label=_("Building"), queryset=Area.objects.none(), required=False
     )
-    household = forms.IntegerField(
-        label=_("Household number"),
+    household = PickerField(
+        "household",
+        label=_("Household"),
         required=False,
-        min_value=1,
-        help_text=_("Optional: the number on the household's register page."),
+        help_text=_("Optional: search by address, room or a resident's name."),
     )
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all())
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
@@ -68,11 +69,11 @@ class ReportForm(forms.Form):
         initial="named",
         widget=forms.RadioSelect,
     )
-    resident = forms.IntegerField(
-        label=_("Resident number"),
+    resident = PickerField(
+        "resident",
+        label=_("Resident"),
         required=False,
-        min_value=1,
-        help_text=_("The number on the resident's register entry."),
+        help_text=_("Search by name, address or the last digits of the ID number."),
     )
     reporter_name = forms.CharField(label=_("Reporter's name"), max_length=50, required=False)
     reporter_phone = forms.CharField(label=_("Reporter's phone"), max_length=20, required=False)
@@ -96,6 +97,16 @@ class ReportForm(forms.Form):
         self.fields["building"].label_from_instance = (
             (lambda b: b.name) if grid is not None else (lambda b: f"{b.parent.name} · {b.name}")
         )
+        # Households and residents are picked by search, within the grids offered (the
+        # chosen one once it is known) and the user's areas.
+        households = Household.objects.active().filter(grid__in=grids)
+        self.fields["household"].queryset = (
+            households.filter(grid=grid) if grid is not None else households
+        )
+        self.fields["resident"].queryset = scope.filter(
+            Resident.objects.current(), "household__grid"
+        ).select_related("household__grid")
+        bind_pickers(self, include="[name='grid']")
 
     def _chosen_grid(self, grids):
         """The grid the form is about: the posted one, else the initial one, else the
@@ -128,32 +139,19 @@ class ReportForm(forms.Form):
         building = cleaned.get("building")
         if grid and building and building.parent_id != grid.pk:
             self.add_error("building", _("This building is not in the chosen grid."))
-        number = cleaned.get("household")
+        household = cleaned.get("household")
         cleaned["household_obj"] = None
-        if number and grid:
-            household = Household.objects.filter(pk=number, grid=grid).first()
-            if household is None:
-                self.add_error("household", _("No household with this number in the chosen grid."))
+        if household and grid:
+            if household.grid_id != grid.pk:
+                self.add_error("household", _("This household is not in the chosen grid."))
             else:
                 cleaned["household_obj"] = household
         kind = cleaned.get("reporter_kind")
         cleaned["resident_obj"] = None
         if kind == "resident":
-            resident_id = cleaned.get("resident")
-            resident = (
-                self.scope.filter(Resident.objects.current(), "household__grid")
-                .filter(pk=resident_id)
-                .first()
-                if resident_id
-                else None
-            )
-            if resident is None:
-                self.add_error(
-                    "resident",
-                    _("Give the number of a current resident in your area.")
-                    if resident_id
-                    else _("Give the resident's number."),
-                )
+            resident = cleaned.get("resident")
+            if resident is None and "resident" not in self.errors:
+                self.add_error("resident", _("Search for the resident and choose them."))
             cleaned["resident_obj"] = resident
         elif kind == "named" and not cleaned.get("reporter_name", "").strip():
             self.add_error("reporter_name", _("Give the reporter's name, or choose anonymous."))

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from grids import pickers
 from grids.models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area
 from grids.paging import paginate
 from grids.scope import get_scope
@@ -93,10 +94,14 @@ def report(request):
     initial = {}
     if request.GET.get("grid"):
         initial["grid"] = request.GET["grid"]
-    form = ReportForm(request.POST or None, scope=scope, initial=initial)
+    if pickers.is_search(request):
+        # A picker's search button: the form again with the matches, unvalidated.
+        form = ReportForm(scope=scope, initial=pickers.search_initial(request))
+    else:
+        form = ReportForm(request.POST or None, scope=scope, initial=initial)
     if not form.fields["grid"].queryset.exists():
         raise PermissionDenied
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_bound and form.is_valid():
         incident = services.open_incident(by=request.user, **form.incident_fields())
         messages.success(request, _("Incident %(number)s filed.") % {"number": incident.number})
         return _after_filing(incident, scope)

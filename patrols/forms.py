@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grids.identity import clean_phone
 from grids.models import Area, Household, Resident, User
+from grids.pickers import PickerField, bind_pickers
 
 from .models import Instruction, Observation
 
@@ -149,8 +150,11 @@ class SubmitForm(forms.Form):
 
 
 class InstructionForm(forms.ModelForm):
-    household = forms.IntegerField(
-        label=_("Household no."), required=False, help_text=_("Optional: one household.")
+    household = PickerField(
+        "household",
+        label=_("Household"),
+        required=False,
+        help_text=_("Optional: one household, found by address, room or a resident's name."),
     )
 
     class Meta:
@@ -165,6 +169,8 @@ class InstructionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["grid"].queryset = grids
         self.fields["due_on"].initial = timezone.localdate() + datetime.timedelta(days=3)
+        self.fields["household"].queryset = Household.objects.active().filter(grid__in=grids)
+        bind_pickers(self, include="[name='grid']")
 
     def clean_due_on(self):
         due = self.cleaned_data["due_on"]
@@ -174,14 +180,7 @@ class InstructionForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        number, grid = cleaned.get("household"), cleaned.get("grid")
-        if number and grid:
-            household = Household.objects.filter(pk=number, grid=grid).first()
-            if household is None:
-                self.add_error(
-                    "household", _("There is no household with this number in the grid.")
-                )
-            cleaned["household"] = household
-        else:
-            cleaned["household"] = None
+        household, grid = cleaned.get("household"), cleaned.get("grid")
+        if household and grid and household.grid_id != grid.pk:
+            self.add_error("household", _("This household is not in the chosen grid."))
         return cleaned

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from grids import pickers
 from grids.models import GRID_WORKER_ROLES, Post, User
 from grids.paging import paginate
 from grids.scope import get_scope
@@ -366,7 +367,11 @@ def instruction_create(request):
     grids = scope.grids().filter(scope.supervised_q()).order_by("code")
     if not grids.exists():
         raise PermissionDenied
-    form = InstructionForm(request.POST or None, grids=grids)
+    if pickers.is_search(request):
+        # The household picker's search button: the form again with the matches.
+        form = InstructionForm(grids=grids, initial=pickers.search_initial(request))
+    else:
+        form = InstructionForm(request.POST or None, grids=grids)
     if request.method == "POST" and form.is_valid():
         instruction = form.save(commit=False)
         instruction.issued_by = request.user
