@@ -116,3 +116,16 @@ def test_an_instruction_names_its_household_by_search(client, world, register):
         },
     )
     assert Instruction.objects.get().household == register["ours"]
+
+
+@pytest.mark.parametrize("extra", [0, 5])
+def test_the_live_search_costs_the_same_queries_however_many_match(
+    client, world, register, django_assert_num_queries, extra
+):
+    for n in range(extra):
+        make_household(world.a.grid, address=f"长寿路{20 + n}号")
+    client.force_login(world.a.grid_member)
+    # The session, the user, the user's posts (scope), and the matches with their grids.
+    with django_assert_num_queries(4):
+        body = client.get("/pick/household/", {"name": "household", "household_q": "长寿路"})
+    assert body.content.decode().count('type="radio"') == 1 + extra
