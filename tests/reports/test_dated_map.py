@@ -403,3 +403,17 @@ def test_the_home_page_shows_the_grids_of_today_and_reports_of_the_grids_of_last
     reports = page.split("data-grid-reports>")[1].split("</ul>")[0]
     assert reports.count("data-report-status=") == 1 and new.name in reports
     assert newest.name not in reports
+
+
+def test_the_agenda_counts_missed_windows_only_on_the_days_a_grid_existed(mapped):
+    from meetings.agenda import draft_agenda
+    from meetings.models import AgendaItem
+    from tests.meetings.test_agenda import make_meeting
+
+    split(mapped)
+    MissedPatrol.objects.create(grid=mapped.a, day=D(2026, 7, 3), slot=AM)
+    meeting = make_meeting(mapped.community, local(D(2026, 7, 8), 10))
+    draft_agenda(meeting, now=local(D(2026, 7, 8), 9))
+    missed = meeting.agenda.filter(source=AgendaItem.Source.MISSED_PATROLS)
+    # O's window of 5 July, recorded after its last day, is not on the agenda.
+    assert list(missed.values_list("grid_id", flat=True)) == [mapped.a.pk]
