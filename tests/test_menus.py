@@ -111,6 +111,7 @@ EMPTY_BELOW_GRIDS = {
         "grids:search",
         "grids:floating",
         "grids:rentals",
+        "grids:transfers",
         "incidents:list",
     )
 }
