@@ -539,18 +539,34 @@ def _closed_windows(rows, schedules, start, end, moment):
     """({grid id: closed windows in [start, end]}, Q for patrol-like rows of closed windows).
     Every window of a day before yesterday has closed, none of a day after today; yesterday's
     and today's are checked against each community's schedule. A grid has windows only on
-    the days it existed (the Q leaves the others to `existed_on_day`). Runs no queries."""
+    the days it existed (the Q leaves the others to `existed_on_day`), and, where its
+    community does not patrol on days off, only on working days. Runs no queries, or one
+    (the working calendar) when a community does not patrol on days off."""
     today = timezone.localdate(moment)
     all_closed_until = min(end, today - datetime.timedelta(days=2))
     closed_q = Q(day__gte=start, day__lte=all_closed_until)
     boundary = defaultdict(list)  # (day, slot) -> grid ids
     counts = {}
+    workdays = (
+        _WorkingDays(start, end)
+        if any(not schedules[row.parent_id].patrols_on_days_off for row in rows)
+        else None
+    )
+    resting = []  # grids with no windows on days off
     for row in rows:
         schedule = schedules[row.parent_id]
+        every_day = schedule.patrols_on_days_off
+        if not every_day:
+            resting.append(row.pk)
         first, last = row.days_within(start, all_closed_until)
-        count = 2 * max(0, (last - first).days + 1)
+        if every_day:
+            count = 2 * max(0, (last - first).days + 1)
+        else:
+            count = 2 * workdays.count(first, last)
         for day in (today - datetime.timedelta(days=1), today):
             if start <= day <= end and row.existed_during(day, day):
+                if not every_day and not workdays.is_working_day(day):
+                    continue
                 for slot in Slot.values:
                     if windows.is_closed(schedule, day, slot, moment):
                         count += 1
@@ -558,7 +574,42 @@ def _closed_windows(rows, schedules, start, end, moment):
         counts[row.pk] = count
     for (day, slot), ids in boundary.items():
         closed_q |= Q(day=day, slot=slot, grid_id__in=ids)
+    if resting:
+        days_off = workdays.days_off()
+        if days_off:
+            closed_q &= ~Q(grid_id__in=resting, day__in=days_off)
     return counts, closed_q
+
+
+class _WorkingDays:
+    """The working days of [start, end] by the working calendar (one query)."""
+
+    def __init__(self, start, end):
+        from incidents.calendar import Calendar
+
+        calendar = Calendar(start, end)
+        self.start, self.end = start, end
+        self.flags = [
+            calendar.is_working_day(start + datetime.timedelta(days=n))
+            for n in range((end - start).days + 1)
+        ]
+        self.running = [0]
+        for flag in self.flags:
+            self.running.append(self.running[-1] + flag)
+
+    def is_working_day(self, day):
+        return self.flags[(day - self.start).days]
+
+    def count(self, first, last):
+        """Working days in [first, last] (within [start, end]; 0 when empty)."""
+        if first > last:
+            return 0
+        return self.running[(last - self.start).days + 1] - self.running[(first - self.start).days]
+
+    def days_off(self):
+        return [
+            self.start + datetime.timedelta(days=n) for n, flag in enumerate(self.flags) if not flag
+        ]
 
 
 def _compute(rows, key_of, periods, now=None, register=True):
