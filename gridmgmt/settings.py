@@ -50,7 +50,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_celery_beat",
     "simple_history",
-    "axes",
+    "gridmgmt.apps.AxesConfig",  # django-axes, with a name in the reader's language
     "csp",
     "grids",
     "patrols",

@@ -111,6 +111,14 @@ SIMPLE_HISTORY = [
     gettext_noop("Deleted %(type_name)s"),
 ]
 
+DJANGO_ADMIN = [
+    # django/contrib/admin/templates/admin/app_list.html: the headers of the index's tables,
+    # newer than Django 5.2's Simplified Chinese catalogue.
+    gettext_noop("Model name"),
+    gettext_noop("Add link"),
+    gettext_noop("Change or view list link"),
+]
+
 DJANGO_CELERY_BEAT = [
     # django_celery_beat/admin.py: sections of the periodic task form.
     gettext_noop("Schedule"),

@@ -3,7 +3,7 @@
 The demo data (`seed_demo`, two communities) is built once for this module and rolled back
 after it. Each role is walked once, in Chinese, by `tests.walk.walk`; the tests then read what
 was reached: every page answers 200, the menu offers exactly the list pages the role may
-open.
+open, and every page reads in Chinese.
 """
 
 import io
@@ -16,7 +16,8 @@ from django.urls import reverse
 
 from grids.demo import demo_accounts
 from grids.menu import MENU, Group
-from grids.models import Role, User
+from grids.models import Area, Role, User
+from tests.visible_text import english_on_page, leftovers_on_page
 from tests.walk import is_download, walk
 
 ROLES = ["administrator", *Role.values]
@@ -52,6 +53,12 @@ def _client(username, language="zh-hans"):
 def walks(demo):
     """{role: {url: Page}}: each role's walk in Chinese."""
     return {role: walk(_client(username), downloads=True) for role, username in demo.items()}
+
+
+@pytest.fixture(scope="module")
+def data_words(demo):
+    """Words that are data, not interface: usernames and the codes of areas (GL)."""
+    return {*demo.values(), *Area.objects.values_list("code", flat=True)}
 
 
 def _menu_urls():
@@ -156,3 +163,18 @@ def test_each_role_finds_its_work_in_the_menu(walks):
     ):
         assert imports not in menu(role), role
         assert board not in menu(role), role
+
+
+def test_every_page_reached_reads_in_chinese(walks, data_words):
+    """No English word outside the allowlist (tests/visible_text.py) in the visible text,
+    the options and the placeholders, titles and labels; none of the issue's leftovers."""
+    found = []
+    for role, pages in walks.items():
+        for url, page in pages.items():
+            if not page.is_html:
+                continue
+            for leftover in leftovers_on_page(page.html, url):
+                found.append(f"{role} {url}: leftover {leftover!r}")
+            for text, words in english_on_page(page.html, data_words).items():
+                found.append(f"{role} {url}: {text[:80]!r} has {' '.join(words)}")
+    assert not found, "\n".join(found)
