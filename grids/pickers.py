@@ -4,9 +4,10 @@ number) instead of typing an internal record number.
 A `PickerField` is a ModelChoiceField whose widget is a search box with the matches listed
 as radio buttons, all rendered by the server. Without JavaScript the box's "Search" button
 posts the form back and the view shows it again, unvalidated, with the matches
-(`is_search(request)`); with htmx the matches follow the typing from `grids:pick`. Every
-match comes from the field's queryset, which the form scopes, and a posted value outside it
-is refused like any invalid choice. No inline script or style: the strict CSP holds.
+(`is_search(request)`); with htmx the matches follow the typing from `grids:pick_household`
+or `grids:pick_resident`. Every match comes from the field's queryset, which the form scopes,
+and a posted value outside it is refused like any invalid choice. No inline script or style:
+the strict CSP holds.
 """
 
 from django import forms
@@ -103,7 +104,7 @@ class PickerWidget(forms.Widget):
                 "kind": self.kind,
                 "query": self.query,
                 "include": self.include,
-                "url": f"{reverse('grids:pick', args=[self.kind])}?name={name}",
+                "url": f"{reverse(f'grids:pick_{self.kind}')}?name={name}",
                 "matches": [(obj.pk, label(obj), str(obj.pk) == value) for obj in found],
             }
         )

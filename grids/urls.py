@@ -5,7 +5,8 @@ from . import move_views, pickers, register_views, team_views, views
 app_name = "grids"
 
 urlpatterns = [
-    path("pick/<str:kind>/", pickers.pick, name="pick"),
+    path("pick/households/", pickers.pick, {"kind": "household"}, name="pick_household"),
+    path("pick/residents/", pickers.pick, {"kind": "resident"}, name="pick_resident"),
     path("grids/", views.grid_list, name="list"),
     path("grids/<str:grid_code>/", views.grid_detail, name="detail"),
     path("grids/<str:community_code>/team/", team_views.team_page, name="team"),
@@ -23,6 +24,11 @@ urlpatterns = [
         "grids/<str:community_code>/team/absences/<int:absence_id>/end/",
         team_views.absence_end,
         name="absence_end",
+    ),
+    path(
+        "grids/<str:community_code>/team/posts/new/",
+        team_views.post_open,
+        name="post_open",
     ),
     path(
         "grids/<str:community_code>/team/posts/<int:post_id>/",

@@ -25,7 +25,7 @@ def register(world):
 
 def test_the_live_search_lists_only_households_in_the_users_areas(client, world, register):
     client.force_login(world.a.grid_member)
-    body = client.get("/pick/household/", {"name": "household", "household_q": "长寿路"}).content
+    body = client.get("/pick/households/", {"name": "household", "household_q": "长寿路"}).content
     body = body.decode()
     assert f'value="{register["ours"].pk}"' in body and "长寿路8号 301" in body
     assert f'value="{register["theirs"].pk}"' not in body and "长寿路9号" not in body
@@ -33,7 +33,7 @@ def test_the_live_search_lists_only_households_in_the_users_areas(client, world,
 
 def test_a_household_is_found_by_a_residents_name(client, world, register):
     client.force_login(world.a.grid_member)
-    body = client.get("/pick/household/", {"name": "household", "household_q": "李桂"}).content
+    body = client.get("/pick/households/", {"name": "household", "household_q": "李桂"}).content
     assert f'value="{register["ours"].pk}"'.encode() in body
     assert f'value="{register["theirs"].pk}"'.encode() not in body
 
@@ -42,14 +42,14 @@ def test_a_resident_is_found_by_the_end_of_the_id_number_and_shown_masked(client
     resident = register["ours_resident"]
     client.force_login(world.a.grid_member)
     body = client.get(
-        "/pick/resident/", {"name": "resident", "resident_q": resident.id_number[-4:]}
+        "/pick/residents/", {"name": "resident", "resident_q": resident.id_number[-4:]}
     ).content.decode()
     assert f'value="{resident.pk}"' in body and "李桂兰" in body
     assert resident.id_number not in body and resident.id_number[-4:] in body
     assert (
         "李桂芳"
         not in client.get(
-            "/pick/resident/", {"name": "resident", "resident_q": "李"}
+            "/pick/residents/", {"name": "resident", "resident_q": "李"}
         ).content.decode()
     )
 
@@ -95,7 +95,7 @@ def test_the_form_asks_for_no_internal_number(client, world):
     body = client.get(REPORT).content.decode()
     assert "Household number" not in body and "Resident number" not in body
     assert 'name="household_q"' in body and 'name="resident_q"' in body
-    assert 'hx-get="/pick/household/?name=household"' in body
+    assert 'hx-get="/pick/households/?name=household"' in body
 
 
 def test_an_instruction_names_its_household_by_search(client, world, register):
@@ -127,5 +127,5 @@ def test_the_live_search_costs_the_same_queries_however_many_match(
     client.force_login(world.a.grid_member)
     # The session, the user, the user's posts (scope), and the matches with their grids.
     with django_assert_num_queries(4):
-        body = client.get("/pick/household/", {"name": "household", "household_q": "长寿路"})
+        body = client.get("/pick/households/", {"name": "household", "household_q": "长寿路"})
     assert body.content.decode().count('type="radio"') == 1 + extra
