@@ -142,6 +142,9 @@ def change_new(request, grid_code):
                 new_name=params["new_name"],
             ),
             "confirm_form": AreaChangeForm(confirm, grid=grid, buildings=buildings, grids=grids),
+            # A split's new grid starts with no posts: nobody patrols it until they are opened.
+            "needs_team": data["kind"] == AreaChange.Kind.SPLIT,
+            "community": grid.parent,
         }
     )
     return render(request, "grids/area_change_preview.html", context)

@@ -1,15 +1,16 @@
-"""Writes to a community's team, run by its stationmaster: absences, a post changing holder
-(with the handover of the post's open work) and a person leaving. Each is atomic and leaves
-its trace in the history (django-simple-history) and on incidents' timelines."""
+"""Writes to a community's team, run by its stationmaster: absences, a post opened, a post
+changing holder (with the handover of the post's open work) and a person leaving. Each is
+atomic and leaves its trace in the history (django-simple-history) and on incidents'
+timelines."""
 
 import datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Absence, Post, Role
+from .models import GRID_WORKER_ROLES, ROLE_AREA_KINDS, Absence, Area, Post, Role
 
 
 class TeamError(Exception):
@@ -54,6 +55,55 @@ def end_absence(absence, *, by, on=None):
         absence.ends_on = last_day
         _save(absence, by, update_fields=["ends_on"])
     return absence
+
+
+# --- A post opened ---
+
+
+def grids_without_team(community, day):
+    """The community's grids that exist on `day` and have no open grid-worker post: nobody
+    patrols them (a grid a split has just made starts so). Runs one query."""
+    worker_posts = Post.objects.filter(area=OuterRef("pk"), role__in=GRID_WORKER_ROLES)
+    return list(
+        Area.objects.grids()
+        .filter(parent=community)
+        .existing_on(day)
+        .filter(~Exists(worker_posts))
+        .order_by("code")
+    )
+
+
+def post_problems(area, role, holder_a, holder_b):
+    """What stops a `role` post at `area` held by A and B, as {field: message}: the role
+    stands at another kind of area, A and B are the same person, an account is closed, the
+    area does not exist today."""
+    problems = {}
+    kinds = ROLE_AREA_KINDS.get(role, set())
+    if area.kind not in kinds:
+        problems["role"] = _("A %(role)s post stands at a %(kinds)s, not at a %(kind)s.") % {
+            "role": Role(role).label,
+            "kinds": ", ".join(str(Area.Kind(k).label) for k in sorted(kinds)),
+            "kind": area.get_kind_display(),
+        }
+    if not area.exists_on(timezone.localdate()):
+        problems["area"] = _("%(area)s does not exist today.") % {"area": area.name}
+    for field, holder in (("holder_a", holder_a), ("holder_b", holder_b)):
+        if holder is not None and not holder.is_active:
+            problems[field] = _("%(name)s's account is closed.") % {"name": holder.display_name}
+    if holder_b is not None and holder_a.pk == holder_b.pk:
+        problems["holder_b"] = _("A and B must be different people.")
+    return problems
+
+
+@transaction.atomic
+def open_post(area, *, role, holder_a, holder_b=None, by):
+    """A new `role` post at `area` held by `holder_a`, backed by `holder_b` (optional), in
+    the history as made by `by`. Raises TeamError, saving nothing, for a post that cannot
+    stand (see `post_problems`)."""
+    problems = post_problems(area, role, holder_a, holder_b)
+    if problems:
+        raise TeamError(next(iter(problems.values())))
+    return _save(Post(area=area, role=role, holder_a=holder_a, holder_b=holder_b), by)
 
 
 # --- What a person holds ---

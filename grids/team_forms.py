@@ -4,14 +4,17 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Absence, Post, User
+from .models import ROLE_AREA_KINDS, Absence, Area, Post, Role, User
+from .team import post_problems
 
 
-def people_choices(community):
-    """Active people who hold a post in `community`, or none anywhere (new accounts), each
-    labelled "name · post · area" (or "name · username · no post"). Runs two queries."""
+def people_choices(community, *, with_closed=False):
+    """Active people who hold a post in `community` (or held one, `with_closed`), or none
+    anywhere (new accounts), each labelled "name · post · area" (or "name · username · no
+    post"). Runs three queries."""
+    posts_manager = Post.all_posts if with_closed else Post.objects
     posts = list(
-        Post.objects.filter(area__path__startswith=community.path).select_related(
+        posts_manager.filter(area__path__startswith=community.path).select_related(
             "area", "holder_a", "holder_b"
         )
     )
@@ -83,3 +86,51 @@ class DeactivateForm(forms.Form):
 
     def assignments(self):
         return {key: value for key, value in self.cleaned_data.items() if value}
+
+
+class OpenPostForm(forms.Form):
+    """A new post at the community or one of its grids: the area chosen by code, the role
+    among those that may stand there, A and B by name."""
+
+    area = forms.ChoiceField(label=_("Grid or community"))
+    role = forms.ChoiceField(label=_("Role"))
+    holder_a = forms.Field()
+    holder_b = forms.Field()
+
+    def __init__(self, *args, areas, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.areas = {area.code: area for area in areas}
+        self.fields["area"].choices = [
+            (area.code, area.code if area.name == area.code else f"{area.code} · {area.name}")
+            for area in areas
+        ]
+        kinds = {area.kind for area in areas}
+        self.fields["role"].choices = [
+            (value, label) for value, label in Role.choices if ROLE_AREA_KINDS[value] & kinds
+        ]
+        self.fields["holder_a"] = PersonField(people=people, label=_("A holder"))
+        self.fields["holder_b"] = PersonField(
+            people=people,
+            label=_("B holder"),
+            required=False,
+            empty_value=None,
+            help_text=_("Acts while A is away. Optional."),
+        )
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        data["area"] = self.areas[data["area"]]
+        for field, message in post_problems(
+            data["area"], data["role"], data["holder_a"], data.get("holder_b")
+        ).items():
+            self.add_error(field, message)
+        return data
+
+
+def team_areas(community, day):
+    """The community and its grids that exist on `day`: where the team page opens posts.
+    Runs one query."""
+    grids = Area.objects.grids().filter(parent=community).existing_on(day).order_by("code")
+    return [community, *grids]

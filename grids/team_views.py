@@ -1,5 +1,6 @@
-"""The team page of a community: its posts, who acts today, absences, holders changing and
-people leaving. Only the community's stationmaster (and above) may see and change it."""
+"""The team page of a community: its posts, who acts today, grids nobody patrols, posts
+opened, absences, holders changing and people leaving. Only the community's stationmaster
+(and above) may see and change it."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,14 @@ from . import team
 from .models import Absence, Area, Post, User
 from .posts import acting_on
 from .scope import get_scope
-from .team_forms import AbsenceForm, DeactivateForm, HolderForm, people_choices
+from .team_forms import (
+    AbsenceForm,
+    DeactivateForm,
+    HolderForm,
+    OpenPostForm,
+    people_choices,
+    team_areas,
+)
 
 
 def _community(request, code):
@@ -49,7 +57,7 @@ def _person(community, user_id):
 @login_required
 def team_page(request, community_code):
     """Runs: the session and user, the scope's posts, the community, the posts, who acts
-    (two), the absences, and the person picker (three)."""
+    (two), the absences, the grids without a team, and the person picker (three)."""
     community = _community(request, community_code)
     today = timezone.localdate()
     posts = list(_team_posts(community))
@@ -85,6 +93,7 @@ def team_page(request, community_code):
         "today": today,
         "rows": rows,
         "gaps": sum(1 for row in rows if row["is_gap"]),
+        "without_team": team.grids_without_team(community, today),
         "absences": absences,
         "form": AbsenceForm(people=people_choices(community)),
     }
@@ -165,6 +174,34 @@ def post_holder(request, community_code, post_id):
     return render(
         request, "grids/post_holder.html", {"community": community, "post": post, "form": form}
     )
+
+
+@login_required
+def post_open(request, community_code):
+    """A new post at the community or one of its grids (GET area=<code> chooses it)."""
+    community = _community(request, community_code)
+    form = OpenPostForm(
+        request.POST or None,
+        areas=team_areas(community, timezone.localdate()),
+        people=people_choices(community, with_closed=True),
+        initial={"area": request.GET.get("area", ""), "role": request.GET.get("role", "")},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            post = team.open_post(
+                data["area"],
+                role=data["role"],
+                holder_a=data["holder_a"],
+                holder_b=data["holder_b"],
+                by=request.user,
+            )
+        except team.TeamError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The post %(post)s is open.") % {"post": post})
+            return redirect("grids:team", community.code)
+    return render(request, "grids/post_open.html", {"community": community, "form": form})
 
 
 @login_required

@@ -26,6 +26,11 @@ urlpatterns = [
         name="absence_end",
     ),
     path(
+        "grids/<str:community_code>/team/posts/new/",
+        team_views.post_open,
+        name="post_open",
+    ),
+    path(
         "grids/<str:community_code>/team/posts/<int:post_id>/",
         team_views.post_holder,
         name="post_holder",

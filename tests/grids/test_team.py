@@ -315,8 +315,9 @@ def test_the_team_page_runs_the_same_queries_however_large_the_team(
     _grow(world, extra)
     client.force_login(world.a.stationmaster)
     # 1 session, 2 user, 3 the scope's posts, 4 the community, 5 the posts with holders,
-    # 6 the stationmasters' posts, 7 who is away, 8 the absences, 9 the picker's posts with
-    # holders, 10 people with no post, 11 the picker's people, 12 the unread notices (menu).
-    with django_assert_num_queries(12):
+    # 6 the stationmasters' posts, 7 who is away, 8 the absences, 9 the grids without a
+    # grid-worker post, 10 the picker's posts with holders, 11 people with no post, 12 the
+    # picker's people, 13 the unread notices (menu).
+    with django_assert_num_queries(13):
         response = client.get(team_url(world))
     assert response.context["gaps"] == extra
