@@ -314,9 +314,9 @@ def submit(request, patrol_id):
         )
     else:
         messages.success(request, _("Log submitted."))
+    # The log's page names the next window and links to where it starts, one tap away.
     _tell_next_window(request, patrol.grid)
-    # The patrol list: the next patrol starts there with one tap.
-    return redirect("patrols:list")
+    return redirect(patrol)
 
 
 def _tell_next_window(request, grid):

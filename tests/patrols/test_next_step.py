@@ -1,6 +1,7 @@
-"""After an action the next thing to do is one tap away: a submitted patrol leads to the
-patrol list with the next window named; an approved or returned log leads to the next log
-waiting in the community; a day that is no date on the board is a clear 400 (PostgreSQL)."""
+"""After an action the next thing to do is one tap away: a submitted patrol names the next
+window and links to the patrol list where it starts; an approved or returned log leads to
+the next log waiting in the community; a day that is no date on the board is a clear 400
+(PostgreSQL)."""
 
 import datetime
 
@@ -27,11 +28,17 @@ def submit_at(client, world, start, end):
         return client.post(f"/patrols/{patrol.pk}/submit/", {"summary": "一切正常"})
 
 
-def test_a_submitted_morning_patrol_leads_to_the_list_naming_the_afternoon_window(client, world):
+def test_a_submitted_morning_patrol_names_the_afternoon_window_and_links_to_it(client, world):
     response = submit_at(client, world, local(THURSDAY, 8, 30), local(THURSDAY, 9, 45))
-    assert response.status_code == 302 and response["Location"] == "/patrols/"
+    patrol = Patrol.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/patrols/{patrol.pk}/"
     (named,) = [m for m in messages_of(response) if m.startswith("Next patrol window")]
     assert "Afternoon" in named and "14:00–18:00" in named and "11/26/2026" in named
+    # On the submitted log, the way to the next patrol (where it starts) is one tap.
+    page = client.get(response["Location"]).content.decode()
+    assert 'href="/patrols/" data-next-patrol' in page
+    client.force_login(world.a.stationmaster)
+    assert "data-next-patrol" not in client.get(response["Location"]).content.decode()
 
 
 @pytest.mark.parametrize(("on_days_off", "next_day"), [(True, "11/28/2026"), (False, "11/30/2026")])
