@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from grids.models import Transfer
 from incidents.models import Category
 from incidents.services import open_incident
 from meetings.models import GridReport
@@ -123,6 +124,16 @@ PARAMETERS = {
     "token": lambda world, b: b_retired_feed_token(world),
     # The district report's export: any area (district, street, community, grid) by code.
     "area_code": lambda world, b: world.b.community.code,
+    # A move of one of B's residents, waiting for B's station: neither end is A's.
+    "transfer_id": lambda world, b: (
+        Transfer.objects.create(
+            resident=b["resident"],
+            from_household=b["resident"].household,
+            to_community=world.b.community,
+            moves_on="2099-01-01",
+            requested_by=world.b.stationmaster,
+        ).pk
+    ),
 }
 
 SKIPPED_NAMESPACES = {"admin"}  # Django admin: staff only, with its own permissions.
