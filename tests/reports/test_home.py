@@ -305,3 +305,10 @@ def test_someone_without_a_post_is_told_so(client, world, now):
     _, body = home(client, world.outsider)
     assert "data-no-post" in body and "You hold no post yet" in body
     assert "data-home=" not in body
+
+
+def test_the_administrator_without_a_post_is_shown_where_to_start(client, world, now):
+    admin = make_user(is_superuser=True, is_staff=True)
+    _, body = home(client, admin)
+    assert "data-no-post" in body and "You hold no post yet" not in body
+    assert 'href="/area-changes/"' in body and 'href="/admin/"' in body
