@@ -38,3 +38,11 @@ def test_good_parameters_are_a_200(client, world):
     client.force_login(world.a.stationmaster)
     assert client.get("/meetings/reports/?month=2026-10").status_code == 200
     assert client.get("/patrols/?status=submitted").status_code == 200
+
+
+@pytest.mark.parametrize(("page", "shown"), [("abc", "page 1 of 1"), ("99", "page 1 of 1")])
+def test_a_page_that_is_no_page_of_the_list_is_said(client, world, page, shown):
+    client.force_login(world.a.stationmaster)
+    body = client.get(f"/grids/?page={page}").content.decode()
+    assert f"“{page}” is not a page of this list: {shown} is shown." in body
+    assert "is not a page" not in client.get("/grids/?page=1").content.decode()
