@@ -17,7 +17,8 @@ only has to look right.
 import datetime
 from collections import defaultdict
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 from grids.models import Area, Post, Resident, Role
 
@@ -478,6 +479,8 @@ def _note(step, incident):
         return "超出网格处置能力，提请上级协调。"
     if step == "reopen":
         return "居民反映问题再次出现。"
-    if step == "close":
-        return incident.get_satisfaction_display() if incident.satisfaction else ""
+    if step == "close" and incident.satisfaction:
+        # Stored text, in the site's language (a management command runs with none active).
+        with translation.override(settings.LANGUAGE_CODE):
+            return str(incident.get_satisfaction_display())
     return ""

@@ -10,8 +10,9 @@ comes from the seed's `rng`.
 import datetime
 from collections import defaultdict
 
+from django.conf import settings
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from grids.models import Area, Post, Role
 from incidents.calendar import Calendar
@@ -228,7 +229,7 @@ class _Community:
                         title=item.text,
                         source=Incident.Source.MEETING,
                         at=self.now,
-                        description=f"{meeting}：{item.text}",
+                        description=f"{_in_site_language(meeting)}：{item.text}",
                     )
                     incident_made = True
                     totals["incidents"] += 1
@@ -318,3 +319,10 @@ class _Community:
         for position, item in enumerate(items, start=1):
             item.position = position
         return items
+
+
+def _in_site_language(value):
+    """`value` as text for the demo's stored rows, in the site's language (a management
+    command runs with no language active, which would leave English in Chinese pages)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(value)
