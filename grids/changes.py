@@ -19,6 +19,8 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_update_with_history
 
+from gridmgmt.localtime import local_midnight
+
 from .models import (
     Area,
     AreaChange,
@@ -46,11 +48,6 @@ class StalePreview(AreaChangeError):  # noqa: N818 (it is an outcome, not a faul
     def __init__(self, summary):
         super().__init__(_("What this change moves has changed since the preview."))
         self.summary = summary
-
-
-def local_midnight(day):
-    """The aware moment the local date `day` starts."""
-    return datetime.datetime.combine(day, datetime.time(), tzinfo=timezone.get_default_timezone())
 
 
 # --- What a change moves ---

@@ -10,6 +10,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gridmgmt.localtime import local_midnight
+
 from .models import GRID_WORKER_ROLES, ROLE_AREA_KINDS, Absence, Area, Post, Role
 
 
@@ -144,7 +146,7 @@ def holdings(user, day=None):
         found.append((f"instruction-{instruction.pk}", label, instruction))
     for item in ActionItem.objects.open().filter(owner=user):
         found.append((f"action-{item.pk}", _("Action item: %s") % item.text, item))
-    start = _start_of(day)
+    start = local_midnight(day)
     for place in Participant.objects.filter(
         user=user, meeting__starts_at__gte=start, meeting__status="scheduled"
     ).select_related("meeting"):
@@ -152,10 +154,6 @@ def holdings(user, day=None):
         label = _("Meeting on %(day)s") % {"day": f"{when:%Y-%m-%d %H:%M}"}
         found.append((f"meeting-{place.pk}", label, place))
     return found
-
-
-def _start_of(day):
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 def _timeline(incident, by, note):

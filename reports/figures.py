@@ -53,6 +53,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from gridmgmt.localtime import local_midnight
 from grids.models import GRID_WORKER_ROLES, Area, HouseholdGrid, Membership, Post, Resident
 from incidents.models import Incident, IncidentQuerySet
 from patrols import windows
@@ -320,11 +321,6 @@ def steps(start, end, step="month"):
         result.append((first, following - datetime.timedelta(days=1)))
         first = following
     return result
-
-
-def local_midnight(day):
-    """The aware moment a local date starts."""
-    return datetime.datetime.combine(day, datetime.time(), tzinfo=timezone.get_default_timezone())
 
 
 # --- The computation ---
