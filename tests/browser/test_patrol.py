@@ -78,8 +78,10 @@ def test_a_patrol_from_start_to_a_returned_log(live_server, page, new_context, w
     desk.locator(f"[data-waiting='{patrol.pk}']").click()
     desk.get_by_label("Comment").fill("请补充井盖的具体位置")
     desk.get_by_role("button", name="Return").click()
-    expect(desk.get_by_text("Returned", exact=True).first).to_be_visible()
+    expect(desk.get_by_role("alert").first).to_contain_text("Log returned to Member A.")
     station.close()
+    patrol.refresh_from_db()
+    assert patrol.status == "returned"
 
     page.goto(f"{live_server.url}/notifications/")
     expect(page.locator("main")).to_contain_text("Your patrol log was returned")
