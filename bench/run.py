@@ -76,8 +76,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 SERVER_URL = "postgres://postgres@127.0.0.1:5432"
-DB_NAME = "gridmgmt_bench"
-HOST, PORT = "127.0.0.1", 8765
+# BENCH_DB and BENCH_PORT let two benches run side by side on one machine.
+DB_NAME = os.environ.get("BENCH_DB", "gridmgmt_bench")
+HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", "8765"))
 WARMUP = 5
 ENV = {
     "DATABASE_URL": f"{SERVER_URL}/{DB_NAME}",
