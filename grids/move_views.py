@@ -82,7 +82,8 @@ def resident_detail(request, resident_id):
     for stay in stays:
         stay.where = where(stay.household)
     history = []
-    for record, older in zip(records, [*records[1:], None], strict=True):
+    # A resident written without history (a bulk load) has no records: no entries.
+    for record, older in zip(records, [*records[1:], None][: len(records)], strict=True):
         history.append(
             {
                 "at": record.history_date,
