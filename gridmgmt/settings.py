@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "grids.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the user and the language are known: its 400 page is in their language.
+    "gridmgmt.middleware.ControlCharacterMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -161,6 +163,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("TASKS_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = env("TIME_ZONE", default="Asia/Shanghai")
+# How many records and notices a periodic sweep writes per statement and transaction.
+SWEEP_BATCH = env.int("SWEEP_BATCH", default=500)
 
 # --- Accounts ---
 
