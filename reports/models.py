@@ -86,28 +86,89 @@ class ScoreWeights(models.Model):
             )
 
 
-class PopulationDay(models.Model):
-    """A grid's register as of a past day (households, residents, floating residents,
-    rentals), rolled up daily by `reports.tasks.roll_up_population`, so reports need not count
-    the whole register live. A past day is final (stays are dated), so a row never changes."""
+class GridDay(models.Model):
+    """One grid's figures of one past local day, rolled up by `reports.rollup` (run by
+    `reports.tasks.roll_up_population`), so a report over months reads a few thousand rows
+    instead of counting every patrol, incident and stay.
+
+    Two kinds of figure live here. Counts of the day, which add up over days: the patrol
+    windows that closed that day and what became of them, and the incidents filed, closed,
+    due, escalated that day (each event counted for the grid the incident was in at the
+    event). And the register as of the day (households, residents, floating residents,
+    rentals), which is read for one day at a time. Incidents opened per category are in
+    GridDayCategory.
+
+    A row is computed by `reports.figures` itself (one period per day), so it equals the live
+    count by construction. A write that changes a past day (a late patrol log, an incident
+    reopened, a back-dated register edit, a change to the map) deletes the rows of the days it
+    changed in its own transaction (`reports.rollup.forget`); until the task computes them
+    again, reports count those days live."""
 
     grid = models.ForeignKey(
         "grids.Area", verbose_name=_("grid"), on_delete=models.CASCADE, related_name="+"
     )
     day = models.DateField(_("day"))
+    # The register as of the day.
     households = models.PositiveIntegerField(_("households"), default=0)
     residents = models.PositiveIntegerField(_("residents"), default=0)
     floating = models.PositiveIntegerField(_("floating residents"), default=0)
     rentals = models.PositiveIntegerField(_("rentals"), default=0)
+    # Patrol windows of the day (see reports.figures.Figures).
+    windows = models.PositiveIntegerField(_("patrol windows"), default=0)
+    done = models.PositiveIntegerField(_("windows done"), default=0)
+    short = models.PositiveIntegerField(_("windows short"), default=0)
+    returned = models.PositiveIntegerField(_("windows returned"), default=0)
+    missed = models.PositiveIntegerField(_("windows missed"), default=0)
+    # Incident events of the day.
+    opened = models.PositiveIntegerField(_("incidents filed"), default=0)
+    closed = models.PositiveIntegerField(_("incidents closed"), default=0)
+    due = models.PositiveIntegerField(_("incidents due"), default=0)
+    on_time = models.PositiveIntegerField(_("closed on time"), default=0)
+    escalations = models.PositiveIntegerField(_("escalations"), default=0)
+    rework = models.PositiveIntegerField(_("rework"), default=0)
+    satisfied = models.PositiveIntegerField(_("satisfied"), default=0)
+    rated = models.PositiveIntegerField(_("rated"), default=0)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:
-        verbose_name = _("population of a day")
-        verbose_name_plural = _("population by day")
-        constraints = [
-            models.UniqueConstraint(fields=["grid", "day"], name="population_day_grid_day")
-        ]
-        indexes = [models.Index(fields=["day"], name="population_day_day")]
+        verbose_name = _("figures of a day")
+        verbose_name_plural = _("figures by day")
+        constraints = [models.UniqueConstraint(fields=["grid", "day"], name="grid_day_grid_day")]
+        indexes = [models.Index(fields=["day"], name="grid_day_day")]
 
     def __str__(self):
         return f"{self.grid_id} {self.day}"
+
+
+# The register's roll-up was the first part of GridDay.
+PopulationDay = GridDay
+
+
+class GridDayCategory(models.Model):
+    """Incidents filed in a grid on a past day in one category (only categories with some):
+    the by-category part of GridDay, rolled up and forgotten with it."""
+
+    grid = models.ForeignKey(
+        "grids.Area", verbose_name=_("grid"), on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField(_("day"))
+    category = models.ForeignKey(
+        "incidents.Category",
+        verbose_name=_("category"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    opened = models.PositiveIntegerField(_("incidents filed"), default=0)
+
+    class Meta:
+        verbose_name = _("incidents of a day by category")
+        verbose_name_plural = _("incidents by day and category")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grid", "day", "category"], name="grid_day_category_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["day"], name="grid_day_category_day")]
+
+    def __str__(self):
+        return f"{self.grid_id} {self.day} {self.category_id}"
