@@ -7,7 +7,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import BooleanField, Case, F, Q, When
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -383,13 +383,25 @@ def instruction_create(request):
 
 def _team(grid, user):
     """Who may be named as `user`'s companions: everyone holding a post (A or B) in the grid's
-    community, the grid's own team first and marked `is_team`. Lazy: a query when evaluated."""
-    holds = Post.objects.filter(Q(holder_a=OuterRef("pk")) | Q(holder_b=OuterRef("pk")))
+    community, the grid's own team first and marked `is_team`. Runs one query now (the
+    community's posts, through the area path index) and one each time the result is
+    evaluated (the users, by primary key): asking the posts first is what keeps this from
+    scanning every user of the district."""
+    posts = Post.objects.filter(area__path__startswith=grid.parent.path).values_list(
+        "area_id", "holder_a_id", "holder_b_id"
+    )
+    holders, team = set(), set()
+    for area_id, *pair in posts:
+        holders.update(pair)
+        if area_id == grid.pk:
+            team.update(pair)
+    holders -= {None, user.pk}
     return (
-        User.objects.filter(
-            Exists(holds.filter(area__path__startswith=grid.parent.path)), is_active=True
+        User.objects.filter(pk__in=holders, is_active=True)
+        .annotate(
+            is_team=Case(
+                When(pk__in=team - {None}, then=True), default=False, output_field=BooleanField()
+            )
         )
-        .exclude(pk=user.pk)
-        .annotate(is_team=Exists(holds.filter(area=grid)))
         .order_by("-is_team", "full_name", "username")
     )

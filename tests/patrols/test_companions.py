@@ -62,3 +62,36 @@ def test_a_companion_from_outside_the_community_is_refused(client, world, patrol
         patrol.refresh_from_db()
         assert patrol.status == Patrol.Status.IN_PROGRESS
         assert not patrol.companions.exists()
+
+
+def test_the_patrol_page_runs_the_same_queries_however_large_the_community(
+    client, world, patrol, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from patrols.models import Instruction, Observation
+
+    client.force_login(world.a.grid_member)
+    url = patrol.get_absolute_url()
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    # More people holding posts in the grid and the community, observations, instructions.
+    for i in range(6):
+        make_post(world.a.grid, Role.GRID_MEMBER, make_user(f"team{i}"), make_user(f"team_b{i}"))
+        make_post(world.a.other_grid, Role.GRID_MEMBER, make_user(f"other{i}"))
+        Observation.objects.create(patrol=patrol, category="sanitation", text=f"观察{i}")
+        Instruction.objects.create(
+            grid=world.a.grid,
+            text=f"核实{i}",
+            due_on=timezone.localdate(),
+            issued_by=world.a.stationmaster,
+        )
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get(url)
+    form = response.context["submit_form"]
+    assert len(form.fields["companions"].queryset) == 2 + 12
+    assert (
+        len(form.fields["other_companions"].queryset) == 2 + 6
+    )  # the two stationmasters and the six new
