@@ -9,6 +9,7 @@ from django.db.models import Case, Count, F, FilteredRelation, IntegerField, Q, 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gridmgmt import dates
 from grids.models import Area, Post, Role
 from incidents.models import Incident
 from notifications.services import notify
@@ -42,11 +43,10 @@ def month_end(month):
 
 
 def parse_month(text, default):
-    """`YYYY-MM` as the month's first day, or `default` when it is missing or malformed."""
-    try:
-        return datetime.datetime.strptime(text or "", "%Y-%m").date()  # noqa: DTZ007 - a date
-    except ValueError:
-        return default
+    """`YYYY-MM` as the month's first day, or `default` when it is missing, malformed or
+    outside the site's range of dates (gridmgmt.dates)."""
+    month = dates.parse_month(text)
+    return default if month is None else month
 
 
 def _figures(grids, month):

@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gridmgmt import dates
 from grids.models import Area, Role
 from grids.paging import paginate
 from grids.scope import get_scope
@@ -170,8 +171,15 @@ def report_list(request):
             # A month that is no month: say so (a 400), never a silent default.
             messages.error(
                 request,
-                _("“%(value)s” is not a month (YYYY-MM): the list shows %(month)s instead.")
-                % {"value": request.GET["month"][:40], "month": f"{month:%Y-%m}"},
+                _(
+                    "“%(value)s” is not a month from %(earliest)s to %(latest)s (YYYY-MM): "
+                    "the list shows %(month)s instead."
+                )
+                % {
+                    "value": request.GET["month"][:40],
+                    "month": f"{month:%Y-%m}",
+                    **dates.month_range_params(),
+                },
             )
             http_status = 400
     communities = scope.areas().of_kind(Area.Kind.COMMUNITY).only("code", "name").order_by("code")

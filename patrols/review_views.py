@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from gridmgmt import dates
+from gridmgmt.dates import DayField
 from grids.models import SUPERVISOR_ROLES, Area
 from grids.scope import get_scope
 
@@ -34,7 +36,7 @@ class ReviewForm(forms.Form):
 
 
 class DayForm(forms.Form):
-    day = forms.DateField()
+    day = DayField()
     note = forms.CharField(required=False, max_length=2000)
 
 
@@ -54,8 +56,11 @@ def board(request):
         # A day that is no date: say so and show today, as a 400, never a silent today.
         messages.error(
             request,
-            _("“%(value)s” is not a date (YYYY-MM-DD): the board shows today instead.")
-            % {"value": request.GET["day"][:40]},
+            _(
+                "“%(value)s” is not a date from %(earliest)s to %(latest)s (YYYY-MM-DD): "
+                "the board shows today instead."
+            )
+            % {"value": request.GET["day"][:40], **dates.range_params()},
         )
         day, status = timezone.localdate(), 400
     now = timezone.now()
@@ -259,9 +264,5 @@ def _day(value):
     """The local date asked for, today when none is, or None when `value` is not a date."""
     if not value:
         return timezone.localdate()
-    try:
-        day = datetime.date.fromisoformat(value)
-    except ValueError:
-        return None
-    # The board links to the day before and after: the calendar's ends have none.
-    return day if datetime.date.min < day < datetime.date.max else None
+    # The board links to the day before and after: the range leaves room for both.
+    return dates.parse_day(value)

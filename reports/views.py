@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from gridmgmt.dates import DayField
 from grids.models import Area
 from grids.scope import get_scope
 
@@ -27,8 +28,8 @@ LONGEST_PERIOD_DAYS = 366 * 2
 
 class ReportForm(forms.Form):
     area = forms.CharField(required=False, max_length=60)
-    start = forms.DateField(label=gettext_lazy("From"))
-    end = forms.DateField(label=gettext_lazy("To"))
+    start = DayField(label=gettext_lazy("From"))
+    end = DayField(label=gettext_lazy("To"))
     sort = forms.CharField(required=False, max_length=40)
 
     def clean(self):
