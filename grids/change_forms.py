@@ -7,6 +7,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gridmgmt.dates import DayField
+
 from .models import Area, AreaChange
 
 
@@ -32,7 +34,7 @@ class AreaChangeForm(forms.Form):
         help_text=_("For a split: the community's code and a two-digit number."),
     )
     new_name = forms.CharField(label=_("New grid's name"), required=False, max_length=100)
-    effective_on = forms.DateField(
+    effective_on = DayField(
         label=_("Effective from"),
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Today or later: the figures of past days stay as they were."),

@@ -8,6 +8,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from gridmgmt.dates import DayField
 from gridmgmt.filters import OrderingFilter
 
 from .identity import (
@@ -121,6 +122,7 @@ class ResidentForm(StaleCheckMixin, forms.ModelForm):
             "tags",
             "moved_in_on",
         ]
+        field_classes = {"birth_date": DayField, "moved_in_on": DayField}
         widgets = {
             "birth_date": forms.DateInput(attrs={"type": "date"}),
             "moved_in_on": forms.DateInput(attrs={"type": "date"}),
@@ -157,7 +159,7 @@ class ResidentForm(StaleCheckMixin, forms.ModelForm):
             del self.fields["same_person"]
             if not scope.sees_phones(area):
                 del self.fields["phone"]
-            self.fields["population_on"] = forms.DateField(
+            self.fields["population_on"] = DayField(
                 label=_("Status changes from"),
                 required=False,
                 initial=timezone.localdate,
@@ -283,9 +285,7 @@ def duplicate_warning(id_number, scope, exclude=None):
 
 
 class MoveOutForm(forms.Form):
-    moved_out_on = forms.DateField(
-        label=_("Moved out on"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    moved_out_on = DayField(label=_("Moved out on"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean_moved_out_on(self):
         value = self.cleaned_data["moved_out_on"]

@@ -5,6 +5,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gridmgmt.dates import DayField
+
 from .models import Area, Household, Resident
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -22,7 +24,7 @@ class HouseholdChoiceField(forms.ModelChoiceField):
 
 class MoveToHouseholdForm(forms.Form):
     household = HouseholdChoiceField(label=_("New household"), queryset=Household.objects.none())
-    moved_on = forms.DateField(label=_("Moves on"), widget=DATE, initial=timezone.localdate)
+    moved_on = DayField(label=_("Moves on"), widget=DATE, initial=timezone.localdate)
     relation = forms.ChoiceField(label=_("Relation to the head"), choices=Resident.Relation.choices)
 
     def __init__(self, *args, households, choices, **kwargs):
@@ -41,7 +43,7 @@ class TransferForm(forms.Form):
     address = forms.CharField(
         label=_("New address, as the resident gave it"), max_length=200, required=False
     )
-    moves_on = forms.DateField(label=_("Moves on"), widget=DATE, initial=timezone.localdate)
+    moves_on = DayField(label=_("Moves on"), widget=DATE, initial=timezone.localdate)
 
     def __init__(self, *args, communities, **kwargs):
         super().__init__(*args, **kwargs)

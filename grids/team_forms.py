@@ -4,6 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gridmgmt.dates import DayField
+
 from .models import ROLE_AREA_KINDS, Absence, Area, Post, Role, User
 from .team import post_problems
 
@@ -44,8 +46,8 @@ class PersonField(forms.TypedChoiceField):
 
 class AbsenceForm(forms.Form):
     person = forms.Field()  # replaced in __init__
-    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = DayField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = DayField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.ChoiceField(label=_("Reason"), choices=Absence.Reason.choices)
 
     def __init__(self, *args, people, with_person=True, **kwargs):
@@ -68,7 +70,7 @@ class HolderForm(forms.Form):
         label=_("Which holder"), choices=[("a", _("A holder")), ("b", _("B holder"))]
     )
     to = forms.Field()
-    on = forms.DateField(label=_("Effective from"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = DayField(label=_("Effective from"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, people, **kwargs):
         super().__init__(*args, **kwargs)

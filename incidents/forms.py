@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from gridmgmt.dates import MomentField
 from grids.models import Post, Resident, User
 
 from .models import Incident
@@ -39,7 +40,7 @@ class StepForm(forms.Form):
 
 class PauseForm(forms.Form):
     reason = forms.CharField(label=_("Why the clock stops"), max_length=200)
-    until = forms.DateTimeField(
+    until = MomentField(
         label=_("Until (optional)"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),

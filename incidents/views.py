@@ -171,6 +171,8 @@ def pause(request, incident_number):
             until=form.cleaned_data["until"],
             done=_("The clock is stopped."),
         )
+    elif "until" in form.errors:
+        messages.error(request, form.errors["until"][0])
     else:
         messages.error(request, _("Say why the clock stops."))
     return redirect(incident)

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gridmgmt.dates import DayField
 from grids.forms import StaleCheckMixin
 from grids.models import Area, Post
 
@@ -159,6 +160,7 @@ class ActionItemForm(forms.ModelForm):
     class Meta:
         model = ActionItem
         fields = ["text", "owner", "due_on", "grid"]
+        field_classes = {"due_on": DayField}
         widgets = {"due_on": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, meeting, roster, grids, **kwargs):

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gridmgmt.dates import DayField, MomentField
 from grids.identity import clean_phone
 from grids.models import Area, Household, Resident, User
 from grids.pickers import PickerField, bind_pickers
@@ -23,7 +24,7 @@ class StartForm(forms.Form):
 class ObservationForm(forms.ModelForm):
     client_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
     # Set by the phone when the observation was recorded (it may be sent much later).
-    observed_at = forms.DateTimeField(widget=forms.HiddenInput, required=False)
+    observed_at = MomentField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Observation
@@ -160,6 +161,7 @@ class InstructionForm(forms.ModelForm):
     class Meta:
         model = Instruction
         fields = ["grid", "household", "text", "due_on"]
+        field_classes = {"due_on": DayField}
         widgets = {
             "due_on": forms.DateInput(attrs={"type": "date"}),
             "text": forms.Textarea(attrs={"rows": 3}),
