@@ -159,8 +159,8 @@ class CalendarFeedAdmin(admin.ModelAdmin):
     list_display = ["user", "created_at"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__full_name"]
-    fields = ["user", "token", "created_at"]
-    readonly_fields = ["user", "token", "created_at"]
+    fields = ["user", "created_at"]
+    readonly_fields = ["user", "created_at"]
 
     def has_add_permission(self, request):
         return False

@@ -1,8 +1,10 @@
 """Each user's private calendar feed: an iCalendar (.ics) address a phone's calendar
 subscribes to, showing the meetings the user takes part in. The token in the address is the
-only key (a phone fetches it without logging in); making a new one retires the old."""
+only key (a phone fetches it without logging in); making a new one retires the old. Only the
+token's SHA-256 is stored, so the link is shown once, when it is made."""
 
 import datetime
+import hashlib
 import secrets
 
 import icalendar
@@ -24,23 +26,30 @@ ALARM_BEFORE = datetime.timedelta(hours=1)
 UID_DOMAIN = "meetings.gridmgmt"
 
 
+SHOW_ONCE = "calendar_feed_token"  # the session key holding a new token until it is shown
+
+
+def token_hash(token):
+    """What is stored for `token`: its SHA-256, hex."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def renew_feed(user):
-    """Give the user a new feed token; the old address stops working. Returns the feed."""
+    """Give the user a new feed token; the old address stops working. Returns the feed, with
+    the new token in `feed.token` (not stored: only its hash is)."""
     token = secrets.token_urlsafe(32)
-    feed, created = CalendarFeed.objects.get_or_create(user=user, defaults={"token": token})
+    feed, created = CalendarFeed.objects.get_or_create(
+        user=user, defaults={"token_hash": token_hash(token)}
+    )
     if not created:
-        feed.token = token
-        feed.save(update_fields=["token"])
+        feed.token_hash = token_hash(token)
+        feed.save(update_fields=["token_hash"])
+    feed.token = token
     return feed
 
 
-def feed_url(user, request):
-    """The absolute address of the user's feed, or "" when they have not made one yet.
-    Runs one query unless `user.calendar_feed` was fetched."""
-    try:
-        token = user.calendar_feed.token
-    except CalendarFeed.DoesNotExist:
-        return ""
+def feed_url(token, request):
+    """The absolute address of the feed with `token`."""
     return request.build_absolute_uri(reverse("meetings:feed", args=[token]))
 
 
@@ -102,7 +111,9 @@ def build_calendar(meetings, *, now, link=None):
 @require_safe
 def feed(request, token):
     """The .ics feed. No login: the token is the key; an unknown token is a 404."""
-    subscription = get_object_or_404(CalendarFeed.objects.select_related("user"), token=token)
+    subscription = get_object_or_404(
+        CalendarFeed.objects.select_related("user"), token_hash=token_hash(token)
+    )
     user = subscription.user
     if not user.is_active:
         return HttpResponse(status=404)
@@ -120,17 +131,24 @@ def feed(request, token):
 
 @login_required
 def calendar(request):
-    """The user's feed address, how to add it to a phone, and a button to make a new one."""
-    url = feed_url(request.user, request)
+    """The user's feed address right after it was made (it cannot be shown again), how to
+    add it to a phone, and a button to make a new one."""
+    token = request.session.pop(SHOW_ONCE, None)
+    url = feed_url(token, request) if token else ""
     webcal_url = "webcal://" + url.split("://", 1)[1] if url else ""
-    return render(request, "meetings/calendar.html", {"feed_url": url, "webcal_url": webcal_url})
+    has_feed = bool(url) or CalendarFeed.objects.filter(user=request.user).exists()
+    return render(
+        request,
+        "meetings/calendar.html",
+        {"feed_url": url, "webcal_url": webcal_url, "has_feed": has_feed},
+    )
 
 
 @login_required
 @require_POST
 def calendar_renew(request):
     had_one = CalendarFeed.objects.filter(user=request.user).exists()
-    renew_feed(request.user)
+    request.session[SHOW_ONCE] = renew_feed(request.user).token
     if had_one:
         messages.success(request, _("A new calendar link was made. The old one no longer works."))
     else:

@@ -104,8 +104,10 @@ class Meeting(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED
     )
     agenda_generated_at = models.DateTimeField(_("agenda drafted at"), null=True, blank=True)
-    minutes = models.TextField(pgettext_lazy("meeting record", "minutes"), blank=True)
-    decisions = models.TextField(_("decisions"), blank=True)
+    minutes = models.TextField(
+        pgettext_lazy("meeting record", "minutes"), max_length=20000, blank=True
+    )
+    decisions = models.TextField(_("decisions"), max_length=5000, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -207,7 +209,7 @@ class AgendaItem(models.Model):
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     source = models.CharField(_("source"), max_length=12, choices=Source.choices)
     text = models.CharField(_("item"), max_length=300)
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), max_length=1000, blank=True)
     incident = models.ForeignKey(
         "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -290,6 +292,11 @@ class ActionItem(models.Model):
         return self.done_at is None and self.cancelled_at is None
 
 
+# The most a leader writes under one heading of a grid report, in characters; six headings
+# make a PDF of a few pages at most.
+SECTION_LENGTH = 5000
+
+
 class GridReport(models.Model):
     """A grid's report to the monthly review: figures drawn from the data for the month
     (kept in `figures` as they were when drafted or refreshed), and the leader's text."""
@@ -307,12 +314,22 @@ class GridReport(models.Model):
     )
     figures = models.JSONField(_("figures"), default=dict)
     figures_at = models.DateTimeField(_("figures as of"), null=True, blank=True)
-    public_security = models.TextField(_("public security in the grid"), blank=True)
-    surroundings = models.TextField(_("the surrounding area"), blank=True)
-    sanitation = models.TextField(_("sanitation"), blank=True)
-    floating_survey = models.TextField(_("floating-population survey"), blank=True)
-    patrol_prevention = models.TextField(_("patrol prevention and control"), blank=True)
-    hot_issues = models.TextField(_("hot issues residents raise"), blank=True)
+    public_security = models.TextField(
+        _("public security in the grid"), max_length=SECTION_LENGTH, blank=True
+    )
+    surroundings = models.TextField(
+        _("the surrounding area"), max_length=SECTION_LENGTH, blank=True
+    )
+    sanitation = models.TextField(_("sanitation"), max_length=SECTION_LENGTH, blank=True)
+    floating_survey = models.TextField(
+        _("floating-population survey"), max_length=SECTION_LENGTH, blank=True
+    )
+    patrol_prevention = models.TextField(
+        _("patrol prevention and control"), max_length=SECTION_LENGTH, blank=True
+    )
+    hot_issues = models.TextField(
+        _("hot issues residents raise"), max_length=SECTION_LENGTH, blank=True
+    )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -351,12 +368,13 @@ class GridReport(models.Model):
 
 
 class CalendarFeed(models.Model):
-    """A user's private calendar address: the token is the only key to it."""
+    """A user's private calendar address: the token in it is the only key. Only the token's
+    SHA-256 is kept (`meetings.feed.token_hash`), so a copy of the database opens no feed."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
     )
-    token = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,5 +1,10 @@
 """A grid report as an A4 PDF, drawn with reportlab. Chinese text uses the CID font
-STSong-Light that every PDF reader has built in, so nothing has to be embedded or installed."""
+STSong-Light that every PDF reader has built in, so nothing has to be embedded or installed.
+
+The work is bounded: each heading's text is cut at the form's limit (texts saved before the
+limit existed may be longer), and drawn as paragraphs of at most CHUNK characters, since
+reportlab's line breaking slows down with the square of a paragraph's length. Six full
+headings take well under a second."""
 
 import io
 from xml.sax.saxutils import escape
@@ -16,9 +21,10 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .gridreports import figure_sections
-from .models import GridReport
+from .models import SECTION_LENGTH, GridReport
 
 FONT = "STSong-Light"
+CHUNK = 500  # characters per drawn paragraph
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 STYLES = {
@@ -33,6 +39,22 @@ STYLES = {
 def _text(value):
     """Plain text as a Paragraph's markup: escaped, line breaks kept."""
     return escape(str(value)).replace("\n", "<br/>")
+
+
+def _paragraphs(text, style):
+    """`text`, cut at SECTION_LENGTH with a note, as Paragraphs of at most CHUNK characters
+    (a line is split where it is longer)."""
+    cut = len(text) > SECTION_LENGTH
+    text = text[:SECTION_LENGTH]
+    paragraphs = [
+        Paragraph(_text(line[start : start + CHUNK]), style)
+        for line in text.splitlines() or [""]
+        for start in range(0, max(len(line), 1), CHUNK)
+    ]
+    if cut:
+        note = _("The text is cut short here; the whole text is on the report's page.")
+        paragraphs.append(Paragraph(_text(note), STYLES["meta"]))
+    return paragraphs
 
 
 def _table(section):
@@ -85,7 +107,7 @@ def grid_report_pdf(report):
         text = getattr(report, name).strip() or _("Nothing written.")
         story += [
             Paragraph(_text(capfirst(GridReport._meta.get_field(name).verbose_name)), STYLES["h2"]),
-            Paragraph(_text(text), STYLES["body"]),
+            *_paragraphs(text, STYLES["body"]),
         ]
     doc.build(story)
     return buffer.getvalue()

@@ -50,9 +50,8 @@ def b_retired_feed_token(world):
     it), so a valid token answers whoever holds it: the token is the key, not a scope. What
     the walk can check is that a replaced (or wrong) token is gone for everybody."""
     from meetings.feed import renew_feed
-    from meetings.models import CalendarFeed
 
-    old = CalendarFeed.objects.create(user=world.b.grid_member, token="b-replaced-link").token
+    old = renew_feed(world.b.grid_member).token
     renew_feed(world.b.grid_member)
     return old
 

@@ -2,6 +2,9 @@
 in, and the token is the only key."""
 
 import datetime
+import hashlib
+import importlib
+import re
 
 import icalendar
 import pytest
@@ -121,6 +124,12 @@ def test_a_wrong_token_gives_404(client, world, meetings):
     assert client.post(reverse("meetings:feed", args=[token])).status_code == 405
 
 
+def link_on(page):
+    """The token in the feed link a page shows, or None."""
+    found = re.search(rb"http://testserver/meetings/calendar/([A-Za-z0-9_-]+)\.ics", page.content)
+    return found and found.group(1).decode()
+
+
 def test_a_new_link_retires_the_old_one(client, world, meetings):
     client.force_login(world.a.grid_member)
     page = client.get("/meetings/calendar/")
@@ -130,17 +139,48 @@ def test_a_new_link_retires_the_old_one(client, world, meetings):
 
     response = client.post("/meetings/calendar/new/")
     assert response.status_code == 302 and response["Location"] == "/meetings/calendar/"
-    old = CalendarFeed.objects.get(user=world.a.grid_member).token
     page = client.get("/meetings/calendar/")
-    assert f"http://testserver/meetings/calendar/{old}.ics".encode() in page.content
+    old = link_on(page)
+    assert old and len(old) >= 40
     assert f"webcal://testserver/meetings/calendar/{old}.ics".encode() in page.content
 
     client.post("/meetings/calendar/new/")
-    new = CalendarFeed.objects.get(user=world.a.grid_member).token
-    assert new != old and len(new) >= 40
+    new = link_on(client.get("/meetings/calendar/"))
+    assert new and new != old
     client.logout()
     assert fetch(client, old).status_code == 404
     assert fetch(client, new).status_code == 200
+
+
+def test_the_link_is_shown_once_and_only_its_hash_is_stored(client, admin_client, world, meetings):
+    client.force_login(world.a.grid_member)
+    client.post("/meetings/calendar/new/")
+    token = link_on(client.get("/meetings/calendar/"))
+    feed = CalendarFeed.objects.get(user=world.a.grid_member)
+    assert feed.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in str(CalendarFeed.objects.values().get())
+
+    again = client.get("/meetings/calendar/")
+    assert link_on(again) is None
+    assert b"Make a new link" in again.content
+    assert fetch(client, token).status_code == 200
+
+    admin_page = admin_client.get(reverse("admin:meetings_calendarfeed_change", args=[feed.pk]))
+    assert admin_page.status_code == 200
+    assert token.encode() not in admin_page.content
+    assert feed.token_hash.encode() not in admin_page.content
+
+
+def test_links_made_before_tokens_were_hashed_keep_working(client, world, meetings):
+    """The data migration hashes the tokens stored in the clear."""
+    from django.apps import apps
+
+    migration = importlib.import_module("meetings.migrations.0003_bounded_texts_hashed_feed_tokens")
+    token = "an-old-token-made-before-hashing-0123456789abcdef"
+    CalendarFeed.objects.create(user=world.a.grid_member, token_hash=token)
+    assert fetch(client, token).status_code == 404
+    migration.hash_tokens(apps, None)
+    assert fetch(client, token).status_code == 200
 
 
 def test_the_calendar_page_needs_a_login_and_the_new_link_a_post(client, world):
