@@ -40,7 +40,7 @@ class AreaChangeForm(forms.Form):
         help_text=_("Today or later: the figures of past days stay as they were."),
     )
     # The preview the user confirms, as shown to them.
-    expected = forms.CharField(required=False, widget=forms.HiddenInput)
+    expected = forms.CharField(required=False, max_length=10000, widget=forms.HiddenInput)
 
     def __init__(self, *args, grid, buildings, grids, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("effective_on", timezone.localdate())

@@ -11,7 +11,7 @@ class StepForm(forms.Form):
     """The fields a workflow step may need; each step's button shows only its own."""
 
     note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     post = forms.ModelChoiceField(label=_("Post"), queryset=Post.objects.none(), required=False)
     satisfaction = forms.ChoiceField(

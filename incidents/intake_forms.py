@@ -58,7 +58,10 @@ class ReportForm(forms.Form):
         },
     )
     description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Description"),
+        max_length=Incident._meta.get_field("description").max_length,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     source = forms.ChoiceField(
         label=_("Source"), choices=Incident.Source.choices, initial=Incident.Source.WALK_IN

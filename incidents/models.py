@@ -217,7 +217,7 @@ class Incident(models.Model):
         _("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL
     )
     title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), max_length=2000, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
     observation = models.OneToOneField(
         "patrols.Observation",
@@ -307,17 +307,17 @@ class Incident(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     referred_to = models.CharField(_("referred to"), max_length=100, blank=True)
-    referral_reply = models.TextField(_("department's reply"), blank=True)
+    referral_reply = models.TextField(_("department's reply"), max_length=2000, blank=True)
     satisfaction = models.CharField(
         _("satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True
     )
-    satisfaction_comment = models.TextField(_("resident's comment"), blank=True)
+    satisfaction_comment = models.TextField(_("resident's comment"), max_length=2000, blank=True)
 
     # Disputes.
     parties = models.ManyToManyField(
         Resident, verbose_name=_("parties"), blank=True, related_name="disputes"
     )
-    mediation = models.TextField(_("how it was mediated"), blank=True)
+    mediation = models.TextField(_("how it was mediated"), max_length=2000, blank=True)
     is_mediated = models.BooleanField(_("mediation succeeded"), null=True, blank=True)
 
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -419,7 +419,7 @@ class TimelineEntry(models.Model):
     action = models.CharField(_("action"), max_length=20)
     from_status = models.CharField(_("from"), max_length=12, blank=True)
     to_status = models.CharField(_("to"), max_length=12, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), max_length=2000, blank=True)
 
     class Meta:
         verbose_name = _("timeline entry")

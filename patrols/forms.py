@@ -9,7 +9,7 @@ from grids.identity import clean_phone
 from grids.models import Area, Household, Resident, User
 from grids.pickers import PickerField, bind_pickers
 
-from .models import Instruction, Observation
+from .models import Instruction, Observation, Patrol
 
 
 class StartForm(forms.Form):
@@ -53,7 +53,10 @@ class CompleteInstructionForm(forms.Form):
         label=_("Outcome"), choices=Instruction.Outcome.choices, widget=forms.RadioSelect
     )
     note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note"),
+        max_length=Instruction._meta.get_field("outcome_note").max_length,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     housing = forms.ChoiceField(
         label=_("Housing, corrected"),
@@ -101,6 +104,7 @@ class CompleteInstructionForm(forms.Form):
 class SubmitForm(forms.Form):
     summary = forms.CharField(
         label=_("Summary"),
+        max_length=Patrol._meta.get_field("summary").max_length,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("What you covered, what you found, what needs following up."),
     )
@@ -118,6 +122,7 @@ class SubmitForm(forms.Form):
     # who matches, and whoever is ticked); clean() adds them to `companions`.
     companion_search = forms.CharField(
         label=_("Someone else from the community"),
+        max_length=100,
         required=False,
         widget=forms.TextInput(
             attrs={

@@ -130,7 +130,7 @@ class Patrol(models.Model):
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     duration_minutes = models.PositiveIntegerField(_("minutes"), null=True, blank=True)
     is_short = models.BooleanField(_("short"), default=False)
-    summary = models.TextField(_("summary"), blank=True)
+    summary = models.TextField(_("summary"), max_length=2000, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("reviewed by"),
@@ -140,7 +140,7 @@ class Patrol(models.Model):
         related_name="+",
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
-    review_comment = models.TextField(_("review comment"), blank=True)
+    review_comment = models.TextField(_("review comment"), max_length=2000, blank=True)
     unsent_observations = models.PositiveSmallIntegerField(
         _("observations not yet sent"),
         default=0,
@@ -209,7 +209,7 @@ class Observation(models.Model):
         limit_choices_to={"kind": Area.Kind.BUILDING},
     )
     place = models.CharField(_("place"), max_length=200, blank=True)
-    text = models.TextField(_("what was seen"))
+    text = models.TextField(_("what was seen"), max_length=1000)
     photo = models.ImageField(_("photo"), upload_to="observations/%Y/%m/", blank=True)
     is_follow_up = models.BooleanField(
         _("follow up"),
@@ -268,7 +268,7 @@ class Instruction(models.Model):
     rental = models.ForeignKey(
         Rental, verbose_name=_("rental"), on_delete=models.PROTECT, null=True, blank=True
     )
-    text = models.TextField(_("key points"))
+    text = models.TextField(_("key points"), max_length=1000)
     due_on = models.DateField(_("due on"))
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -278,7 +278,7 @@ class Instruction(models.Model):
     )
     issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
-    outcome_note = models.TextField(_("note"), blank=True)
+    outcome_note = models.TextField(_("note"), max_length=1000, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -336,7 +336,7 @@ class DaySignOff(models.Model):
         related_name="+",
     )
     signed_at = models.DateTimeField(_("signed at"), auto_now_add=True)
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), max_length=2000, blank=True)
 
     class Meta:
         verbose_name = _("day sign-off")
