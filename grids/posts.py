@@ -51,10 +51,17 @@ def acting_on(posts, day=None):
     """{post.pk: Acting} for `posts` (with holders selected) on `day` (today by default).
     Runs two queries: the stationmasters' posts of the communities concerned, then who of
     everyone involved is away."""
+    return acting_and_away(posts, day)[0]
+
+
+def acting_and_away(posts, day=None, user_ids=()):
+    """({post.pk: Acting} as `acting_on` gives it, the ids of the people away on `day` among
+    everyone involved and `user_ids`), for a sweep that also asks whether some people are
+    away. Runs two queries (one when there are no posts)."""
     day = day or timezone.localdate()
     posts = list(posts)
     if not posts:
-        return {}
+        return {}, away_user_ids(day, user_ids)
     community_ids = {community_id_of(post.area) for post in posts} - {None}
     stations = {
         station.area_id: station
@@ -62,7 +69,7 @@ def acting_on(posts, day=None):
             area_id__in=community_ids, role=Role.STATIONMASTER
         ).select_related("holder_a", "holder_b")
     }
-    everyone = set()
+    everyone = set(user_ids)
     for post in [*posts, *stations.values()]:
         everyone |= {post.holder_a_id, post.holder_b_id}
     away = away_user_ids(day, everyone)
@@ -83,7 +90,7 @@ def acting_on(posts, day=None):
                 user, _station_by = holder(station)
                 by = "station" if user is not None else "gap"
         found[post.pk] = Acting(post, user, by)
-    return found
+    return found, away
 
 
 def acting_holder_on(post, day=None):

@@ -4,14 +4,15 @@ time-limited settlement (pause, extension, the sweep) and supervision."""
 import datetime
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from gridmgmt.bulk import batch_size
 from grids.models import Absence, Post, Role
-from grids.posts import acting_holder_on, acting_on, away_user_ids
-from notifications.services import notify
+from grids.posts import acting_and_away, acting_holder_on, acting_on, away_user_ids
+from notifications.services import notify, notify_many
 
 from . import workflow
 from .calendar import Calendar
@@ -381,8 +382,16 @@ SECOND_ESCALATION_HOURS = 8
 def sweep_time_limits(at=None):
     """Warn at yellow, escalate at red: first to the stationmaster, then (after
     SECOND_ESCALATION_HOURS more working hours) to street and district staff. Resumes
-    incidents whose pause has run out. Each step is claimed with a conditional update, so a
-    repeated sweep tells nobody twice. Returns (warned, escalated) counts."""
+    incidents whose pause has run out. Each step is claimed by locking the due incidents
+    (rows another sweep holds are skipped, and a row another sweep changed no longer
+    matches), so a repeated or concurrent sweep tells nobody twice; the markers, the overdue
+    log entries and the notices of a batch are written in one transaction. Returns (warned,
+    escalated) counts.
+
+    Runs two queries when nothing is due, whatever the number of incidents (the pauses
+    ended, the due incidents locked), three when some overdue incident waits for its second
+    escalation (the working calendar); a batch of due incidents (gridmgmt.bulk.batch_size)
+    adds seven or eight, whatever its size. Each pause ended adds its own (see `resume`)."""
     at = at or timezone.now()
     for incident in Incident.objects.open().filter(paused_at__isnull=False, paused_until__lte=at):
         try:
@@ -390,61 +399,171 @@ def sweep_time_limits(at=None):
             resume(incident, at=min(incident.paused_until, at))
         except InvalidTransition:
             continue  # another sweep resumed it first
-    open_running = Incident.objects.open().filter(paused_at__isnull=True)
     warned = escalated = 0
-    for incident in open_running.filter(warn_at__lte=at, warned_at__isnull=True).select_related(
-        "handler", "first_responsible", "grid", "post__area", "post__holder_a", "post__holder_b"
-    ):
-        # Each marker and its notices in one transaction: a worker killed in between leaves
-        # neither, and the next sweep does both.
+    after = 0
+    while True:
         with transaction.atomic():
-            if not Incident.objects.filter(pk=incident.pk, warned_at__isnull=True).update(
-                warned_at=at
-            ):
-                continue
-            warned += 1
-            notify(
-                [_current_handler(incident, timezone.localdate(at))],
-                key=f"incident-yellow:{incident.pk}:{incident.deadline_at.isoformat()}",
-                title=_("%(number)s is nearing its deadline"),
-                params={"number": incident.number},
-                url=incident.get_absolute_url(),
-            )
-    for incident in open_running.filter(deadline_at__lte=at, escalation_level=0).select_related(
-        "grid"
-    ):
-        with transaction.atomic():
-            if not Incident.objects.filter(pk=incident.pk, escalation_level=0).update(
-                escalation_level=1, escalated_at=at
-            ):
-                continue
-            escalated += 1
-            _log(incident, None, "overdue", "", "", "", at=at)
-            notify(
-                _supervisors(incident.grid, [Role.STATIONMASTER], at),
-                key=f"incident-red:{incident.pk}:1",
-                title=_("%(number)s is overdue"),
-                params={"number": incident.number},
-                url=incident.get_absolute_url(),
-            )
-    for incident in open_running.filter(escalation_level=1).select_related("grid"):
-        calendar = Calendar.around(incident.deadline_at)
-        if calendar.between(incident.deadline_at, at) < SECOND_ESCALATION_HOURS * 3600:
-            continue
-        with transaction.atomic():
-            if not Incident.objects.filter(pk=incident.pk, escalation_level=1).update(
-                escalation_level=2, escalated_at=at
-            ):
-                continue
-            escalated += 1
-            notify(
-                _supervisors(incident.grid, [Role.STREET_STAFF, Role.DISTRICT_STAFF], at),
-                key=f"incident-red:{incident.pk}:2",
-                title=_("%(number)s is still overdue"),
-                params={"number": incident.number},
-                url=incident.get_absolute_url(),
-            )
+            found, last, more = _sweep_batch(at, after, batch_size())
+        warned += found[0]
+        escalated += found[1]
+        if not more:
+            break
+        after = last
     return warned, escalated
+
+
+def _sweep_batch(at, after, size):
+    """Warn and escalate the due incidents with a pk above `after`, up to `size` of them.
+    Returns ((warned, escalated), the last pk looked at, whether there may be more)."""
+    second_after = datetime.timedelta(hours=SECOND_ESCALATION_HOURS)
+    candidates = list(
+        Incident.objects.open()
+        .filter(paused_at__isnull=True, pk__gt=after)
+        .filter(
+            Q(warn_at__lte=at, warned_at__isnull=True)
+            | Q(deadline_at__lte=at, escalation_level=0)
+            # Working time never runs faster than the clock: none later than this is due.
+            | Q(deadline_at__lte=at - second_after, escalation_level=1)
+        )
+        .select_related(
+            "handler", "first_responsible", "grid", "post__area", "post__holder_a", "post__holder_b"
+        )
+        # Rows another sweep holds are its work; a row it changed is checked again.
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("pk")[:size]
+    )
+    if not candidates:
+        return (0, 0), after, False
+    more = len(candidates) == size
+    late = [i for i in candidates if i.deadline_at <= at - second_after]
+    calendar = (
+        Calendar(
+            timezone.localtime(min(i.deadline_at for i in late)).date(), timezone.localdate(at)
+        )
+        if late
+        else None
+    )
+    warn, first, second = [], [], []
+    for incident in candidates:
+        if incident.warned_at is None and incident.warn_at <= at:
+            warn.append(incident)
+        if incident.escalation_level == 0 and incident.deadline_at <= at:
+            first.append(incident)
+        if (
+            incident.deadline_at <= at - second_after
+            and calendar.between(incident.deadline_at, at) >= second_after.total_seconds()
+        ):
+            second.append(incident)
+    acted = {i.pk for i in warn + first + second}
+    if not acted:
+        return (0, 0), candidates[-1].pk, more
+    first_ids, second_ids = {i.pk for i in first}, {i.pk for i in second}
+    field = Incident._meta.get_field
+    Incident.objects.filter(pk__in=acted).update(
+        warned_at=Case(
+            When(pk__in=[i.pk for i in warn], then=Value(at)),
+            default=F("warned_at"),
+            output_field=field("warned_at"),
+        ),
+        escalation_level=Case(
+            When(pk__in=second_ids, then=Value(2)),
+            When(pk__in=first_ids, then=Value(1)),
+            default=F("escalation_level"),
+            output_field=field("escalation_level"),
+        ),
+        escalated_at=Case(
+            When(pk__in=first_ids | second_ids, then=Value(at)),
+            default=F("escalated_at"),
+            output_field=field("escalated_at"),
+        ),
+    )
+    TimelineEntry.objects.bulk_create(
+        [TimelineEntry(incident=i, by=None, action="overdue", note="", at=at) for i in first]
+    )
+    day = timezone.localdate(at)
+    handlers, supervisors = _sweep_recipients(warn, first, second, day)
+    notices = [
+        {
+            "recipients": [handlers[i.pk]],
+            "key": f"incident-yellow:{i.pk}:{i.deadline_at.isoformat()}",
+            "title": _("%(number)s is nearing its deadline"),
+            "params": {"number": i.number},
+            "url": i.get_absolute_url(),
+        }
+        for i in warn
+    ]
+    notices += [
+        {
+            "recipients": supervisors[(i.grid_id, 1)],
+            "key": f"incident-red:{i.pk}:1",
+            "title": _("%(number)s is overdue"),
+            "params": {"number": i.number},
+            "url": i.get_absolute_url(),
+        }
+        for i in first
+    ]
+    notices += [
+        {
+            "recipients": supervisors[(i.grid_id, 2)],
+            "key": f"incident-red:{i.pk}:2",
+            "title": _("%(number)s is still overdue"),
+            "params": {"number": i.number},
+            "url": i.get_absolute_url(),
+        }
+        for i in second
+    ]
+    notify_many(notices)
+    return (len(warn), len(first) + len(second)), candidates[-1].pk, more
+
+
+ESCALATION_ROLES = {1: [Role.STATIONMASTER], 2: [Role.STREET_STAFF, Role.DISTRICT_STAFF]}
+
+
+def _sweep_recipients(warn, first, second, day):
+    """({incident pk: who is warned}, {(grid id, level): who hears of the escalation}) on
+    `day`, by the rules of `_current_handler` and `_supervisors`. Runs three queries at most
+    (the supervisors' posts, then `acting_and_away`)."""
+    levels = [(1, i.grid) for i in first] + [(2, i.grid) for i in second]
+    ancestors = {
+        grid.pk: [int(pk) for pk in grid.path.strip("/").split("/")] for _level, grid in levels
+    }
+    roles = {role for level, _grid in levels for role in ESCALATION_ROLES[level]}
+    posts = (
+        list(
+            Post.objects.filter(
+                area_id__in={pk for ids in ancestors.values() for pk in ids}, role__in=roles
+            ).select_related("area", "holder_a", "holder_b")
+        )
+        if levels
+        else []
+    )
+    # A handler who holds the incident's post may be away: whoever acts for it is warned.
+    held = [
+        i
+        for i in warn
+        if i.post is not None
+        and (i.handler or i.first_responsible).pk in {i.post.holder_a_id, i.post.holder_b_id}
+    ]
+    own_posts = {i.post.pk: i.post for i in held}
+    acting, away = acting_and_away(
+        [*posts, *own_posts.values()], day, {(i.handler or i.first_responsible).pk for i in held}
+    )
+    handlers = {}
+    for i in warn:
+        handler = i.handler or i.first_responsible
+        if i in held and handler.pk in away:
+            handler = acting[i.post.pk].user or handler
+        handlers[i.pk] = handler
+    supervisors = {}
+    for level, grid in levels:
+        supervisors[(grid.pk, level)] = [
+            acting[post.pk].user
+            for post in posts
+            if post.area_id in ancestors[grid.pk]
+            and post.role in ESCALATION_ROLES[level]
+            and acting[post.pk].user is not None
+        ]
+    return handlers, supervisors
 
 
 def tell_acting_holders(day=None):

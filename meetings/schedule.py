@@ -20,7 +20,7 @@ from grids.models import Area, Post, Role
 from grids.posts import acting_on
 from incidents.calendar import Calendar
 from notifications.models import Notification
-from notifications.services import notify
+from notifications.services import notify, notify_many
 
 from .models import Kind, Meeting, MeetingSeries, Participant
 
@@ -270,11 +270,14 @@ REMINDER_TITLES = {
 def send_reminders(now=None):
     """Send each due reminder of every scheduled meeting that has not started yet to each
     participant (or their substitute). Exactly once per person, meeting and reminder: the
-    notification key names both, and people already told are skipped before `notify`
-    (which would skip them anyway). Returns how many notifications were sent.
+    notification key names both, people already told are skipped before composing, and the
+    database's unique key skips anyone a concurrent run told first. The notifications are
+    written in bulk; their emails go out with the owed-email sweep. Returns how many
+    notifications were sent.
 
     Runs two queries when nothing is due and four when everything due was already sent,
-    whatever the number of meetings; each notification sent adds its own insert."""
+    whatever the number of meetings; the notifications to write add one insert per batch
+    (gridmgmt.bulk.batch_size)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     calendar = Calendar(today - CALENDAR_MARGIN, today + CALENDAR_MARGIN)
@@ -307,19 +310,19 @@ def send_reminders(now=None):
             "recipient_id", "key"
         )
     )
-    sent = 0
+    notices = []
     for meeting, kind, key in due:
         recipients = [r for r in _recipients(meeting) if (r.pk, key) not in told]
-        if not recipients:
-            continue
-        sent += len(
-            notify(
-                recipients,
-                key=key,
-                title=REMINDER_TITLES[kind],
-                body=_("%(community)s. Place: %(place)s") if meeting.place else "",
-                params=_params(meeting),
-                url=meeting.get_absolute_url(),
+        if recipients:
+            notices.append(
+                {
+                    "recipients": recipients,
+                    "key": key,
+                    "title": REMINDER_TITLES[kind],
+                    "body": _("%(community)s. Place: %(place)s") if meeting.place else "",
+                    "params": _params(meeting),
+                    "url": meeting.get_absolute_url(),
+                }
             )
-        )
-    return sent
+    # Each batch stands alone: a reminder is its own record, told at most once.
+    return notify_many(notices)
