@@ -10,7 +10,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Value
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from grids.models import Area
 from grids.paging import paginate
 from grids.scope import get_scope
+from incidents.models import Incident
 
 from . import services
 from .forms import (
@@ -150,18 +151,20 @@ def _context(request, meeting, **forms):
             "user", "substitute", "post__area", "post__holder_a", "post__holder_b"
         ).order_by("post__area__code", "post__role", "user__username")
     )
-    agenda = meeting.agenda.select_related("incident", "grid")
-    if not supervises:
-        # Sensitive incidents are for the station and above.
-        agenda = agenda.exclude(incident__is_sensitive=True)
-    action_items = list(meeting.action_items.select_related("owner", "grid", "incident"))
+    agenda, elsewhere = _agenda(scope, meeting)
+    action_items = list(
+        meeting.action_items.select_related("owner", "grid", "incident").annotate(
+            may_open_incident=_may_open_incident(scope)
+        )
+    )
     context = {
         "meeting": meeting,
         "now": timezone.now(),
         "supervises": supervises,
         "can_edit": can_edit,
         "participants": participants,
-        "agenda": list(agenda),
+        "agenda": agenda,
+        "agenda_elsewhere": elsewhere,
         "action_items": action_items,
         "expected_count": sum(p.attendance == "expected" for p in participants),
         "grid_reports": list(reports_for_meeting(meeting)) if meeting.kind == Kind.MONTHLY else [],
@@ -184,6 +187,30 @@ def _context(request, meeting, **forms):
                 initial={"due_on": timezone.localdate() + datetime.timedelta(days=7)},
             )
     return context
+
+
+def _may_open_incident(scope):
+    """Whether the row's incident is one the user may open (`Incident.visible_to`)."""
+    return Exists(Incident.objects.visible_to(scope).filter(pk=OuterRef("incident_id")))
+
+
+def _agenda(scope, meeting):
+    """The agenda items the user may open, and how many are left out because they concern
+    another grid. An item about an incident is shown when the user may open the incident
+    (a sensitive one only to the station and its handler); an item about a grid when the
+    grid is in the user's areas; the station's own items always. Runs one query."""
+    in_scope = Value(True) if scope.is_global else Q(grid__isnull=True) | scope.q("grid")
+    items = meeting.agenda.select_related("incident", "grid").annotate(
+        may_open_incident=_may_open_incident(scope),
+        is_in_scope=ExpressionWrapper(in_scope, output_field=BooleanField()),
+    )
+    shown, elsewhere = [], 0
+    for item in items:
+        if not item.is_in_scope:
+            elsewhere += 1
+        elif item.incident_id is None or item.may_open_incident:
+            shown.append(item)
+    return shown, elsewhere
 
 
 def _render_invalid(request, meeting, **forms):
