@@ -12,6 +12,7 @@ from django.utils.translation import ngettext_lazy
 from gridmgmt.bulk import batch_size
 from grids.models import Absence, Post, Role
 from grids.posts import acting_and_away, acting_holder_on, acting_on, away_user_ids
+from grids.scope import Scope
 from notifications.services import notify, notify_many
 
 from . import workflow
@@ -172,6 +173,12 @@ def take_step(
     return incident
 
 
+def may_open(incident, user):
+    """Whether `user` may open `incident` (`Incident.objects.visible_to`): whoever is told
+    about an incident must be able to open it. Runs two queries (their posts, the check)."""
+    return Incident.objects.visible_to(Scope(user)).filter(pk=incident.pk).exists()
+
+
 def acting_holder(post, day=None):
     """Who acts for `post` on `day` (see `grids.posts`). Runs two queries."""
     return acting_holder_on(post, day)
@@ -216,6 +223,11 @@ def request_handover(incident, *, by, to, note=""):
         raise InvalidTransition(_("Only the first-responsible person can hand it over."))
     if to.pk == by.pk:
         raise InvalidTransition(_("Choose someone else."))
+    if not may_open(incident, to):
+        raise InvalidTransition(
+            _("%(name)s may not open this incident: choose someone at the station.")
+            % {"name": to.display_name}
+        )
     if incident.handovers.filter(accepted_at__isnull=True, declined_at__isnull=True).exists():
         raise InvalidTransition(_("A handover is already waiting for an answer."))
     handover = Handover.objects.create(incident=incident, from_user=by, to_user=to, note=note)
@@ -552,7 +564,10 @@ def _sweep_recipients(warn, first, second, day):
     for i in warn:
         handler = i.handler or i.first_responsible
         if i in held and handler.pk in away:
-            handler = acting[i.post.pk].user or handler
+            stand_in = acting[i.post.pk].user
+            # A stand-in who may not open a sensitive incident is not told of it.
+            if stand_in is not None and (not i.is_sensitive or may_open(i, stand_in)):
+                handler = stand_in
         handlers[i.pk] = handler
     supervisors = {}
     for level, grid in levels:
@@ -580,8 +595,10 @@ def tell_acting_holders(day=None):
             stand_in = acting[post.pk].user
             if stand_in is None or stand_in.pk == absence.user_id:
                 continue
+            # Only what the stand-in may open: a sensitive incident stays with the station.
             incidents = list(
-                Incident.objects.open()
+                Incident.objects.visible_to(Scope(stand_in))
+                .open()
                 .filter(post=post, handler=absence.user)
                 .values_list("number", flat=True)
             )
