@@ -19,11 +19,12 @@ from .identity import (
     validate_id_number,
 )
 from .models import Area, Household, Rental, Resident, Tag
+from .once import OnceMixin
 
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=settings.LANGUAGES)
-    next = forms.CharField(required=False)
+    next = forms.CharField(required=False, max_length=2000)
 
 
 class GridFilter(django_filters.FilterSet):
@@ -79,7 +80,7 @@ class StaleCheckMixin:
         return cleaned
 
 
-class HouseholdForm(StaleCheckMixin, forms.ModelForm):
+class HouseholdForm(OnceMixin, StaleCheckMixin, forms.ModelForm):
     class Meta:
         model = Household
         fields = ["building", "unit", "room", "address", "housing"]
@@ -260,6 +261,11 @@ class ResidentForm(StaleCheckMixin, forms.ModelForm):
                 )
                 % {"name": existing.name, "address": existing.household, "grid": grid.name},
             )
+
+
+class NewResidentForm(OnceMixin, ResidentForm):
+    """A resident added to a household on their own page, sent once (grids.once). (The rows
+    of a new household's form are sent with the household's token.)"""
 
 
 def duplicate_warning(id_number, scope, exclude=None):

@@ -566,6 +566,11 @@ class Resident(models.Model):
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True)
     moved_in_on = models.DateField(_("moved in on"))
     moved_out_on = models.DateField(_("moved out on"), null=True, blank=True)
+    # Two current residents share an ID number only by a recorded decision ("Register anyway"
+    # on the resident's form); otherwise the database refuses the second.
+    is_kept_duplicate = models.BooleanField(
+        _("kept despite a shared ID number"), default=False, editable=False
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ResidentQuerySet.as_manager()
@@ -575,6 +580,13 @@ class Resident(models.Model):
         verbose_name = _("resident")
         verbose_name_plural = _("residents")
         ordering = ["household", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number"],
+                condition=Q(moved_out_on__isnull=True, is_kept_duplicate=False) & ~Q(id_number=""),
+                name="one_current_resident_per_id_number",
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -880,6 +892,23 @@ class AreaChange(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.grid} {self.effective_on}"
+
+
+# --- Forms sent once ---
+
+
+class SentForm(models.Model):
+    """The one-time token of a creation form that was sent (grids.once): a second sending
+    of the same form (a double click, a resend after a timeout) finds this row, and the
+    address of what the first one made, instead of making a second row."""
+
+    token = models.UUIDField(primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    made_url = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self):
+        return str(self.token)
 
 
 # --- The register's XLSX import ---

@@ -6,7 +6,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -22,6 +22,7 @@ from .forms import (
     HouseholdFilter,
     HouseholdForm,
     MoveOutForm,
+    NewResidentForm,
     RentalFilter,
     ResidentForm,
     SearchForm,
@@ -29,6 +30,8 @@ from .forms import (
 from .history import history_entries
 from .identity import mask_id_number, mask_phone
 from .models import DisclosureLog, Household, Rental, Resident, Tag
+from .once import FIELD as ONCE
+from .once import AlreadySent, once
 from .paging import paginate
 from .scope import get_scope
 from .transfers import MoveError, bring_here, transfers_waiting, with_moving
@@ -159,26 +162,52 @@ def household_create(request, grid_code):
         for i in range(_resident_rows(request))
     ]
     filled = [f for f in resident_forms if f.has_changed()] if request.POST else []
-    if request.method == "POST" and form.is_valid() and all(f.is_valid() for f in filled):
-        with transaction.atomic():
-            household = services.register_household(
-                grid=grid,
-                by=request.user,
-                residents=[
-                    _resident_fields(f.cleaned_data)
-                    for f in filled
-                    if not f.cleaned_data.get("existing")
-                ],
-                **{k: v for k, v in form.cleaned_data.items() if k != "seen_updated_at"},
+    if request.method == "POST":
+        try:
+            if not (form.is_valid() and all(f.is_valid() for f in filled)):
+                # A resident row may fail only because this same form's first sending
+                # registered that person: then show what it made.
+                form.raise_if_sent()
+                return render(
+                    request,
+                    "grids/household_form.html",
+                    {"grid": grid, "form": form, "resident_forms": resident_forms},
+                )
+            with once(form, by=request.user) as made:
+                household = services.register_household(
+                    grid=grid,
+                    by=request.user,
+                    residents=[
+                        _resident_fields(f.cleaned_data)
+                        for f in filled
+                        if not f.cleaned_data.get("existing")
+                    ],
+                    **{
+                        k: v
+                        for k, v in form.cleaned_data.items()
+                        if k not in {"seen_updated_at", ONCE}
+                    },
+                )
+                made(household)
+                for f in filled:
+                    if f.cleaned_data.get("existing") and not _bring_here(
+                        request, scope, household, f
+                    ):
+                        transaction.set_rollback(True)
+                        return render(
+                            request,
+                            "grids/household_form.html",
+                            {"grid": grid, "form": form, "resident_forms": resident_forms},
+                        )
+        except AlreadySent as sent:
+            return sent.response(request)
+        except IntegrityError:
+            form.add_error(None, _registered_meanwhile())
+            return render(
+                request,
+                "grids/household_form.html",
+                {"grid": grid, "form": form, "resident_forms": resident_forms},
             )
-            for f in filled:
-                if f.cleaned_data.get("existing") and not _bring_here(request, scope, household, f):
-                    transaction.set_rollback(True)
-                    return render(
-                        request,
-                        "grids/household_form.html",
-                        {"grid": grid, "form": form, "resident_forms": resident_forms},
-                    )
         messages.success(
             request,
             ngettext(
@@ -227,18 +256,37 @@ def resident_create(request, household_id):
     scope = get_scope(request)
     household = scope.get(Household.objects.select_related("grid"), "grid", pk=household_id)
     _require_register_work(scope, household.grid)
-    form = ResidentForm(request.POST or None, scope=scope, area=household.grid)
-    if request.method == "POST" and form.is_valid():
+    form = NewResidentForm(request.POST or None, scope=scope, area=household.grid)
+    try:
+        valid = request.method == "POST" and form.is_valid()
+    except AlreadySent as sent:
+        return sent.response(request)
+    if valid:
         if form.cleaned_data.get("existing"):
             if _bring_here(request, scope, household, form):
                 return redirect(household)
         else:
-            resident = services.add_resident(
-                household, by=request.user, **_resident_fields(form.cleaned_data)
-            )
-            messages.success(request, _("%(name)s added.") % {"name": resident.name})
-            return redirect(household)
+            try:
+                with once(form, by=request.user) as made:
+                    resident = services.add_resident(
+                        household, by=request.user, **_resident_fields(form.cleaned_data)
+                    )
+                    made(household)
+            except AlreadySent as sent:
+                return sent.response(request)
+            except IntegrityError:
+                form.add_error("id_number", _registered_meanwhile())
+            else:
+                messages.success(request, _("%(name)s added.") % {"name": resident.name})
+                return redirect(household)
     return render(request, "grids/resident_form.html", {"household": household, "form": form})
+
+
+def _registered_meanwhile():
+    return _(
+        "Someone registered this ID number a moment ago. Nothing was saved: check the number "
+        "and send the form again."
+    )
 
 
 def _bring_here(request, scope, household, form):
@@ -294,9 +342,16 @@ def resident_update(request, resident_id):
             # Attention tags the user cannot see stay as they are.
             hidden = resident.tags.filter(kind=Tag.Kind.ATTENTION)
             fields["tags"] = [*fields["tags"], *hidden]
-        services.update_resident(resident, by=request.user, **fields)
-        messages.success(request, _("%(name)s saved.") % {"name": resident.name})
-        return redirect(household)
+        if form.cleaned_data.get("confirm_duplicate"):
+            fields["is_kept_duplicate"] = True  # the recorded decision to keep both
+        try:
+            with transaction.atomic():
+                services.update_resident(resident, by=request.user, **fields)
+        except IntegrityError:
+            form.add_error("id_number", _registered_meanwhile())
+        else:
+            messages.success(request, _("%(name)s saved.") % {"name": resident.name})
+            return redirect(household)
     return render(
         request,
         "grids/resident_form.html",
