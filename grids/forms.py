@@ -407,4 +407,11 @@ class RentalFilter(django_filters.FilterSet):
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(label=_("Name, phone, ID number or address"), max_length=100)
+    q = forms.CharField(
+        label=_("Name, phone, ID number or address"),
+        max_length=100,
+        help_text=_(
+            "A name from its first character, an address from three characters, a phone or "
+            "ID number by its last four digits or more."
+        ),
+    )

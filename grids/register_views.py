@@ -36,6 +36,11 @@ from .paging import paginate
 from .scope import get_scope
 from .transfers import MoveError, bring_here, transfers_waiting, with_moving
 
+# A search lists at most this many people (and counts no further): more means it needs
+# more of the name.
+SEARCH_MOST = 200
+# Addresses are searched from this many characters: a trigram index serves no shorter text.
+ADDRESS_MIN = 3
 RESIDENT_FIELDS = ["name", "sex", "birth_date", "id_number", "phone", "relation", "population"]
 
 
@@ -459,19 +464,21 @@ def rental_list(request):
 
 @login_required
 def search(request):
+    """Runs the page's fixed queries: the bounded count and the page of matches, each over
+    `_matching_residents`, and the tags of the page's residents."""
     scope = get_scope(request)
     form = SearchForm(request.GET or None)
     context = {"form": form}
     if form.is_valid():
         q = form.cleaned_data["q"].strip()
         residents = (
-            with_moving(scope.filter(Resident.objects.all(), "household__grid"))
-            .filter(pk__in=_matching_residents(q))
+            with_moving(Resident.objects.filter(pk__in=_matching_residents(q, scope)))
             .select_related("household__grid")
             .prefetch_related("tags")
         )
         residents = residents.order_by("moved_out_on", "name", "pk")
-        context.update(paginate(request, residents))
+        context.update(paginate(request, residents, most=SEARCH_MOST))
+        context["most"] = SEARCH_MOST
         if len(q) == 18:
             # A whole ID number is not echoed back into the page.
             context["form"] = SearchForm(initial={"q": mask_id_number(q)})
@@ -492,29 +499,25 @@ def disclosure_log(request):
     return render(request, "grids/disclosure_log.html", paginate(request, entries))
 
 
-def _matching_residents(q):
-    """Ids of residents whose name starts with `q`, whose household's address contains it,
-    or, for digits, whose phone or ID number ends with it (or is it). Each part is indexed
-    on PostgreSQL (a prefix index on names, trigram indexes on addresses, phones and ID
-    numbers), and the union keeps them apart so that each can use its index."""
+def _matching_residents(q, scope):
+    """Ids of the residents in `scope` whose name starts with `q`, whose household's address
+    contains it (`ADDRESS_MIN` characters or more), or, for digits, whose phone or ID number
+    ends with it (four or more) or is it. Each part is indexed on PostgreSQL (a prefix index
+    on names, trigram indexes on addresses, phones and ID numbers) and carries the scope, and
+    the union keeps them apart so that each can use its index. A trigram index cannot serve a
+    pattern under three characters, so a shorter address search would read every
+    household."""
+    in_scope = Resident.objects.filter(scope.q("household__grid")).values("pk").order_by()
     compact = q.replace(" ", "").upper()
-    parts = [
-        Resident.objects.filter(name__startswith=q).values("pk").order_by(),
-        Resident.objects.filter(
-            household__in=Household.objects.filter(address__icontains=q).values("pk")
-        )
-        .values("pk")
-        .order_by(),
-    ]
+    parts = [in_scope.filter(name__startswith=q)]
+    if len(q) >= ADDRESS_MIN:
+        parts.append(in_scope.filter(household__address__icontains=q))
     if compact.isdigit() or (compact[:-1].isdigit() and compact.endswith("X")):
         if len(compact) == 18:
-            parts.append(Resident.objects.filter(id_number=compact).values("pk").order_by())
+            parts.append(in_scope.filter(id_number=compact))
         elif len(compact) >= 4:
-            parts.append(
-                Resident.objects.filter(Q(phone__endswith=compact) | Q(id_number__endswith=compact))
-                .values("pk")
-                .order_by()
-            )
+            ends = Q(phone__endswith=compact) | Q(id_number__endswith=compact)
+            parts.append(in_scope.filter(ends))
     return parts[0].union(*parts[1:])
 
 

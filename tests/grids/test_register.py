@@ -36,8 +36,13 @@ def test_a_member_sees_only_their_grids_households(client, world, homes):
 
 def test_search_stays_inside_scope(client, world, homes):
     client.force_login(world.a.grid_member)
-    body = client.get("/register/search/", {"q": "A路"}).content.decode()
+    body = client.get("/register/search/", {"q": "A路1"}).content.decode()
     assert "张三" in body and "李四" not in body and "王五" not in body
+    # Names in another grid of the community, in another community: nobody.
+    for name in ("李", "王五"):
+        assert not client.get("/register/search/", {"q": name}).context["page"].object_list
+    for address in ("A路2号", "B路9"):
+        assert not client.get("/register/search/", {"q": address}).context["page"].object_list
     # By the whole ID number, by phone digits.
     assert "张三" in client.get("/register/search/", {"q": ID}).content.decode()
     assert "张三" in client.get("/register/search/", {"q": "5678"}).content.decode()
@@ -312,7 +317,7 @@ def test_list_query_counts_do_not_grow(client, world, django_assert_num_queries,
     url = (
         f"/grids/{world.a.grid.code}/households/"
         if path == "households"
-        else "/register/search/?q=数路"
+        else "/register/search/?q=数路1"
     )
     household = make_household(world.a.grid, address="数路1号")
     make_resident(household)
@@ -324,8 +329,40 @@ def test_list_query_counts_do_not_grow(client, world, django_assert_num_queries,
     with CaptureQueriesContext(connection) as small:
         client.get(url)
     for i in range(15):
-        h = make_household(world.a.grid, address=f"数路{i + 2}号")
+        h = make_household(world.a.grid, address=f"数路1{i}号")
         make_resident(h)
         make_resident(h, relation="spouse")
     with django_assert_num_queries(len(small.captured_queries)):
         client.get(url)
+
+
+def test_an_address_is_searched_from_three_characters(client, world, homes):
+    """Under three characters no index can serve a search inside addresses: names only."""
+    client.force_login(world.a.stationmaster)
+
+    def names(q):
+        page = client.get("/register/search/", {"q": q}).context["page"]
+        return {r.name for r in page.object_list}
+
+    assert names("A路") == set()
+    assert names("A路1") == {"张三"}
+    assert names("A路1号") == {"张三"}
+    assert names("张") == {"张三"}
+
+
+def test_a_search_matching_more_than_it_lists_says_so(client, world, monkeypatch):
+    from grids import register_views
+
+    monkeypatch.setattr(register_views, "SEARCH_MOST", 3)
+    household = make_household(world.a.grid, address="多人路1号")
+    for i in range(4):
+        make_resident(household, name=f"周{i}", relation="head" if i == 0 else "child")
+    client.force_login(world.a.stationmaster)
+    response = client.get("/register/search/", {"q": "周"})
+    page = response.context["page"]
+    assert page.paginator.count == 3 and page.paginator.is_capped
+    assert [r.name for r in page.object_list] == ["周0", "周1", "周2"]
+    assert "More than 3 people match" in response.content.decode()
+    household.residents.filter(name="周3").update(name="吴三")
+    page = client.get("/register/search/", {"q": "周"}).context["page"]
+    assert page.paginator.count == 3 and not page.paginator.is_capped
