@@ -153,7 +153,14 @@ class ResidentAdmin(SimpleHistoryAdmin):
     search_fields = ["name"]
     raw_id_fields = ["household"]
     list_select_related = ["household"]
-    exclude = ["id_number"]  # read through the app, where unmasking is logged
+    # Read through the app, where unmasking is logged; the birth date is the ID number's
+    # hidden digits, so the admin shows its year, as the pages do.
+    exclude = ["id_number", "birth_date"]
+    readonly_fields = ["birth_year"]
+
+    @admin.display(description=_("Birth year"))
+    def birth_year(self, obj):
+        return obj.birth_year
 
     def has_delete_permission(self, request, obj=None):
         return False  # residents move out; they are never deleted
@@ -168,7 +175,7 @@ class RentalAdmin(SimpleHistoryAdmin):
 
 @admin.register(DisclosureLog)
 class DisclosureLogAdmin(admin.ModelAdmin):
-    list_display = ["at", "user", "action", "resident", "area", "detail"]
+    list_display = ["at", "user", "action", "resident", "area", "detail", "rows"]
     list_filter = ["action"]
     list_select_related = ["user", "resident", "area"]
 

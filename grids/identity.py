@@ -58,11 +58,34 @@ def birth_date_from_id(value):
     return datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
 
 
+# --- What pages, fragments, exports, PDFs and notifications show of a person ---
+#
+# Every role sees ID numbers masked (the station and above may unmask one, and that is
+# logged). The eight hidden digits are the birth date, so wherever a masked number can be
+# shown, the birth date is not: its year at most, and a date of the person's life that is their
+# birth date (a baby's move-in) is shown as "at birth". These functions are the only place that
+# decides; templates reach them through `Resident.masked_id_number`, `Resident.birth_year` and
+# the `grids_identity` template filters.
+
+
 def mask_id_number(value):
-    """ "330106199001011234" -> "330106********1234"."""
+    """ "330106199001011234" -> "330106********1234": the birth date's eight digits hidden."""
     if not value:
         return ""
     return value[:6] + "*" * (len(value) - 10) + value[-4:] if len(value) > 10 else "*" * len(value)
+
+
+def mask_birth_date(value):
+    """The birth year (an int), never the month and day; None without a birth date."""
+    return value.year if value else None
+
+
+def mask_life_date(value, born):
+    """A date of a person's life (moved in, a stay) as it may be shown: None when it is the
+    birth date (shown as "at birth"), so it cannot complete a masked ID number."""
+    if value is None or (born is not None and value == born):
+        return None
+    return value
 
 
 def mask_phone(value):

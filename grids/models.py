@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from .identity import mask_birth_date, mask_id_number
+
 
 class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=100, blank=True)
@@ -591,6 +593,16 @@ class Resident(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def masked_id_number(self):
+        """The ID number as every page shows it (grids.identity decides)."""
+        return mask_id_number(self.id_number)
+
+    @property
+    def birth_year(self):
+        """What pages show of the birth date: its year (grids.identity decides)."""
+        return mask_birth_date(self.birth_date)
+
 
 class MembershipQuerySet(models.QuerySet):
     def as_of(self, day):
@@ -816,6 +828,9 @@ class DisclosureLog(models.Model):
         related_name="+",
     )
     detail = models.CharField(_("detail"), max_length=300, blank=True)
+    rows = models.PositiveIntegerField(
+        _("rows"), null=True, blank=True, help_text=_("How many rows an export held.")
+    )
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
 
     class Meta:

@@ -103,6 +103,17 @@ class Scope:
         """Grid workers and supervisors keep the register: add, edit, move out, export."""
         return self.has_role(area, *SUPERVISOR_ROLES, *GRID_WORKER_ROLES)
 
+    def register_q(self, field=""):
+        """A filter for rows whose area lies where the user keeps the register (grid workers
+        and supervisors): what an export of the register may hold."""
+        roles = SUPERVISOR_ROLES | GRID_WORKER_ROLES
+        return self._under([post.area.path for post in self.posts if post.role in roles], field)
+
+    def works_register_somewhere(self):
+        """Keeps the register in some area: may export the lists that span areas."""
+        roles = SUPERVISOR_ROLES | GRID_WORKER_ROLES
+        return self.is_global or any(post.role in roles for post in self.posts)
+
     def sees_phones(self, area):
         """Those who call residents see their phones; everyone else sees them masked."""
         return self.works_register(area)

@@ -147,7 +147,8 @@ def unmask(resident, *, field, by):
     return getattr(resident, field)
 
 
-def log_export(*, by, area, detail):
+def log_export(*, by, area, detail, rows=None):
+    """The disclosure log's entry for an export: who, which list (`detail`), how many rows."""
     return DisclosureLog.objects.create(
-        user=by, action=DisclosureLog.Action.EXPORT, area=area, detail=detail[:300]
+        user=by, action=DisclosureLog.Action.EXPORT, area=area, detail=detail[:300], rows=rows
     )
