@@ -230,11 +230,13 @@ class ResidentForm(StaleCheckMixin, forms.ModelForm):
         self.fields["same_person"].widget = forms.CheckboxInput()
         grid = existing.household.grid
         if not (self.scope.supervises(self.area) or self.scope.contains(grid)):
+            # Nothing about a person outside the user's areas: not even that they exist.
             self.add_error(
                 "id_number",
                 _(
-                    "This person is already registered. If it is the same person, tick “This "
-                    "is the same person: move them here”."
+                    "The station checks this ID number before it is saved here. If the number "
+                    "is right, tick “This is the same person: move them here” to send it to "
+                    "the station."
                 ),
             )
         elif existing.moved_out_on:
@@ -269,8 +271,9 @@ class NewResidentForm(OnceMixin, ResidentForm):
 
 
 def duplicate_warning(id_number, scope, exclude=None):
-    """A message when the ID number is already registered for a current resident. It names
-    the grid only when the user may see it. Runs one query."""
+    """A message when the ID number is already registered for a current resident. It says
+    where only when the user may see that grid; otherwise only that the station checks the
+    number. Runs one query."""
     others = (
         Resident.objects.current().filter(id_number=id_number).select_related("household__grid")
     )
@@ -284,9 +287,10 @@ def duplicate_warning(id_number, scope, exclude=None):
             "This person is already registered in %(grid)s (%(name)s, %(address)s). "
             "Check, then tick “Register anyway” to keep both."
         ) % {"grid": other.household.grid.name, "name": other.name, "address": other.household}
+    # Nothing about a person outside the user's areas: not even where they are registered.
     return _(
-        "This person is already registered in another grid. Check with the "
-        "stationmaster, or tick “Register anyway” to keep both."
+        "The station checks this ID number before it is saved here. If the number is right, "
+        "tick “Register anyway”: it is saved and the station is told."
     )
 
 

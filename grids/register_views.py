@@ -34,7 +34,13 @@ from .once import FIELD as ONCE
 from .once import AlreadySent, once
 from .paging import paginate
 from .scope import get_scope
-from .transfers import MoveError, bring_here, transfers_waiting, with_moving
+from .transfers import (
+    MoveError,
+    bring_here,
+    tell_station_of_kept_duplicate,
+    transfers_waiting,
+    with_moving,
+)
 
 # A search lists at most this many people (and counts no further): more means it needs
 # more of the name.
@@ -312,7 +318,16 @@ def _bring_here(request, scope, household, form):
     except MoveError as error:
         form.add_error(None, str(error))
         return False
-    if moved is None:
+    if moved is None and not scope.supervises(household.grid):
+        # The person lives outside the user's areas: nothing about them is said.
+        messages.info(
+            request,
+            _(
+                "The station checks this ID number and records the person: nothing was added "
+                "here yet."
+            ),
+        )
+    elif moved is None:
         messages.info(
             request,
             _(
@@ -355,6 +370,8 @@ def resident_update(request, resident_id):
         except IntegrityError:
             form.add_error("id_number", _registered_meanwhile())
         else:
+            if fields.get("is_kept_duplicate"):
+                tell_station_of_kept_duplicate(resident, by=request.user)
             messages.success(request, _("%(name)s saved.") % {"name": resident.name})
             return redirect(household)
     return render(

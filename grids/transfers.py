@@ -237,6 +237,25 @@ def registered_as(id_number, area):
     )
 
 
+def tell_station_of_kept_duplicate(resident, *, by):
+    """`resident` was saved with an ID number another current resident holds: the station
+    of the resident's community is told (unless it saved it), so two people under one number
+    are never kept unnoticed. Does nothing when nobody else holds it. Runs a few queries."""
+    others = Resident.objects.current().filter(id_number=resident.id_number)
+    if not resident.id_number or not others.exclude(pk=resident.pk).exists():
+        return []
+    household = resident.household
+    return notify(
+        [u for u in station_of(community_of(household.grid)) if u.pk != by.pk],
+        key=f"duplicate-id:{resident.pk}:{resident.id_number}",
+        title=_("%(name)s at %(address)s was saved with an ID number another resident holds"),
+        params={"name": resident.name, "address": str(household)},
+        body=_("Check which of them the number belongs to."),
+        url=reverse("grids:resident", args=[resident.pk]),
+        kind=Kind.STATION,
+    )
+
+
 @transaction.atomic
 def bring_here(existing, *, to, on, by, scope, relation=None, population=None):
     """The person registered as `existing` is the one being added to `to`: the same row

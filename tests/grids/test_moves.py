@@ -312,11 +312,12 @@ def test_an_id_number_registered_in_another_community_asks_its_station(client, w
     home = make_household(world.b.grid, address="乙路40号", on=SINCE)
     data = {"name": "周七", "sex": "f", "relation": "head", "population": "registered"}
     url = f"/households/{home.pk}/residents/new/"
-    # B's grid member learns only that the person is already registered.
+    # B's grid member learns only that the station checks the number.
     client.force_login(world.b.grid_member)
     response = client.post(url, {**data, "id_number": ID})
     message = response.context["form"].errors["id_number"][0]
-    assert "already registered" in message and "甲街" not in message and "周七" not in message
+    assert "The station checks this ID number" in message
+    assert "甲街" not in message and "周七" not in message and "registered" not in message
     assert "甲街" not in response.content.decode()
     # B's station sees where the person lives.
     client.force_login(world.b.stationmaster)

@@ -183,7 +183,8 @@ def test_a_duplicate_id_number_warns_without_revealing_other_grids(client, world
         {**{k[3:]: v for k, v in resident_post("r0", id_number=ID).items()}},
     )
     message = response.context["form"].errors["id_number"][0]
-    assert "already registered" in message and "张三" not in message and "A路" not in message
+    assert "The station checks this ID number" in message
+    assert "张三" not in message and "A路" not in message and "registered" not in message
     assert not Resident.objects.filter(name="赵六").exists()
     # Never a second person under the number: the same person's own station is asked.
     fields = {k[3:]: v for k, v in resident_post("r0", id_number=ID).items()}
