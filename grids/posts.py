@@ -59,38 +59,74 @@ def acting_and_away(posts, day=None, user_ids=()):
     everyone involved and `user_ids`), for a sweep that also asks whether some people are
     away. Runs two queries (one when there are no posts)."""
     day = day or timezone.localdate()
-    posts = list(posts)
-    if not posts:
-        return {}, away_user_ids(day, user_ids)
-    community_ids = {community_id_of(post.area) for post in posts} - {None}
-    stations = {
-        station.area_id: station
-        for station in Post.objects.filter(
-            area_id__in=community_ids, role=Role.STATIONMASTER
-        ).select_related("holder_a", "holder_b")
-    }
+    return acting_on_days({day: posts}, user_ids)[day]
+
+
+def acting_on_days(posts_by_day, user_ids=(), stations=None):
+    """{day: ({post.pk: Acting}, away ids)}: `acting_and_away` for several days at once,
+    each day with its own posts (a sweep covering yesterday and today). `stations`: the
+    communities' stationmaster posts ({community id: post}, holders selected), when the
+    caller fetched them with its own posts. Runs two queries whatever the number of days
+    (one when there are no posts or the stations are given)."""
+    posts_by_day = {day: list(posts) for day, posts in posts_by_day.items()}
+    every_post = [post for posts in posts_by_day.values() for post in posts]
+    if stations is None and every_post:
+        community_ids = {community_id_of(post.area) for post in every_post} - {None}
+        stations = {
+            station.area_id: station
+            for station in Post.objects.filter(
+                area_id__in=community_ids, role=Role.STATIONMASTER
+            ).select_related("holder_a", "holder_b")
+        }
+    stations = stations or {}
     everyone = set(user_ids)
-    for post in [*posts, *stations.values()]:
+    for post in [*every_post, *stations.values()]:
         everyone |= {post.holder_a_id, post.holder_b_id}
-    away = away_user_ids(day, everyone)
-
-    def holder(post):
-        if post.holder_a_id not in away:
-            return post.holder_a, "a"
-        if post.holder_b_id and post.holder_b_id not in away:
-            return post.holder_b, "b"
-        return None, "gap"
-
+    away_on = away_user_ids_on(posts_by_day, everyone)
     found = {}
-    for post in posts:
-        user, by = holder(post)
-        if user is None and post.role != Role.STATIONMASTER:
-            station = stations.get(community_id_of(post.area))
-            if station is not None:
-                user, _station_by = holder(station)
-                by = "station" if user is not None else "gap"
-        found[post.pk] = Acting(post, user, by)
-    return found, away
+    for day, posts in posts_by_day.items():
+        away = away_on[day]
+
+        def holder(post, away=away):
+            if post.holder_a_id not in away:
+                return post.holder_a, "a"
+            if post.holder_b_id and post.holder_b_id not in away:
+                return post.holder_b, "b"
+            return None, "gap"
+
+        acting = {}
+        for post in posts:
+            user, by = holder(post)
+            if user is None and post.role != Role.STATIONMASTER:
+                station = stations.get(community_id_of(post.area))
+                if station is not None:
+                    user, _station_by = holder(station)
+                    by = "station" if user is not None else "gap"
+            acting[post.pk] = Acting(post, user, by)
+        found[day] = (acting, away)
+    return found
+
+
+def away_user_ids_on(days, user_ids):
+    """{day: the ids of `user_ids` away that day} (see `away_user_ids`), for several days in
+    one query (none when there are no ids)."""
+    days, user_ids = list(days), {pk for pk in user_ids if pk}
+    found = {day: set() for day in days}
+    if not (days and user_ids):
+        return found
+    rows = (
+        User.objects.filter(pk__in=user_ids)
+        .filter(
+            Q(is_active=False)
+            | Q(absences__starts_on__lte=max(days), absences__ends_on__gte=min(days))
+        )
+        .values_list("pk", "is_active", "absences__starts_on", "absences__ends_on")
+    )
+    for pk, is_active, starts_on, ends_on in rows:
+        for day in days:
+            if not is_active or (starts_on is not None and starts_on <= day <= ends_on):
+                found[day].add(pk)
+    return found
 
 
 def acting_holder_on(post, day=None):

@@ -3,17 +3,27 @@
 import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import CharField, DateField, DateTimeField, Exists, OuterRef, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gridmgmt.bulk import batch_size, insert_selected
 from grids import services as register
 from grids.models import Area, Post, Role
-from grids.posts import acting_on
+from grids.posts import acting_on_days
 from incidents.calendar import Calendar
-from notifications.services import notify
+from notifications.services import notify, notify_many
 
 from . import photos, windows
-from .models import DaySignOff, Instruction, MissedPatrol, Observation, Patrol, Slot
+from .models import (
+    DaySignOff,
+    Instruction,
+    MissedPatrol,
+    Observation,
+    Patrol,
+    PatrolSchedule,
+    Slot,
+)
 
 
 class PatrolError(Exception):
@@ -174,67 +184,153 @@ def record_missed_patrols(at=None):
     patrol gets one MissedPatrol, and its grid leader (acting holder) is told once; the
     stationmaster reads it in the daily digest. A community whose schedule says grids do not
     patrol on days off has no windows on a day off of the working calendar. Idempotent: the
-    record and the notification both have unique keys. Returns the records created.
+    record and the notification both have unique keys, and only the records a run wrote
+    itself are told of. Returns the records created.
 
-    Runs two queries (the communities, the calendar) and one per closed window of each
-    community, whatever the number of grids; each record created adds its own writes."""
+    Runs three queries when nothing is left to record, whatever the number of communities
+    and grids (and the transaction's begin and commit): the calendar, the communities'
+    distinct schedules, and one statement that records the grids lacking a log or a record
+    in every closed window. Each batch of records (gridmgmt.bulk.batch_size) adds five or
+    so, whatever its size: the posts, who is away (both days at once), the notices."""
     at = at or timezone.now()
     today = timezone.localdate(at)
     days = (today - datetime.timedelta(days=1), today)
-    created = []
-    communities = Area.objects.of_kind(Area.Kind.COMMUNITY).select_related("patrol_schedule")
     calendar = Calendar(*days)
-    for community in communities:
-        schedule = windows.schedule_for(community)
-        for day in days:
-            if not schedule.patrols_on_days_off and not calendar.is_working_day(day):
-                continue
-            for slot in Slot.values:
-                if windows.is_closed(schedule, day, slot, at):
-                    created += _record_window(community, day, slot)
+    windows_due = _closed_windows(days, at, calendar)
+    created = []
+    while windows_due:
+        # The records and their notices in one transaction: a worker killed in between
+        # leaves neither, and the next run does both.
+        with transaction.atomic():
+            batch = _record_batch(windows_due, at, batch_size())
+            _tell_missed(batch)
+        created += batch
+        if len(batch) < batch_size():
+            break
     return created
 
 
-def _record_window(community, day, slot):
-    covered = Patrol.objects.filter(grid__parent=community, day=day, slot=slot).qualifying()
-    already = MissedPatrol.objects.filter(grid__parent=community, day=day, slot=slot)
-    grids = (
+def _closed_windows(days, at, calendar):
+    """[(day, slot, condition on grids)]: each window of `days` that closed by `at` for
+    some community, with the condition selecting the grids of those communities. The
+    communities' schedules are read as their distinct shapes (one query), so the cost does
+    not grow with the communities."""
+    end_of = {Slot.MORNING: "morning_ends_at", Slot.AFTERNOON: "afternoon_ends_at"}
+    shapes = [
+        PatrolSchedule(
+            morning_ends_at=morning,
+            afternoon_ends_at=afternoon,
+            grace_minutes=grace,
+            patrols_on_days_off=days_off,
+        )
+        for morning, afternoon, grace, days_off in PatrolSchedule.objects.order_by()
+        .values_list("morning_ends_at", "afternoon_ends_at", "grace_minutes", "patrols_on_days_off")
+        .distinct()
+    ]
+    default = PatrolSchedule()  # the schedule of a community that has none
+    due = []
+    for day in days:
+        for slot in Slot.values:
+
+            def closed(schedule, day=day, slot=slot):
+                if not schedule.patrols_on_days_off and not calendar.is_working_day(day):
+                    return False
+                return windows.is_closed(schedule, day, slot, at)
+
+            condition = Q(pk__in=[])
+            for shape in filter(closed, shapes):
+                condition |= Q(
+                    **{
+                        f"parent__patrol_schedule__{end_of[slot]}": getattr(shape, end_of[slot]),
+                        "parent__patrol_schedule__grace_minutes": shape.grace_minutes,
+                        "parent__patrol_schedule__patrols_on_days_off": shape.patrols_on_days_off,
+                    }
+                )
+            if closed(default):
+                condition |= Q(parent__patrol_schedule__isnull=True)
+            if condition != Q(pk__in=[]):
+                due.append((day, slot, condition))
+    return due
+
+
+def _record_batch(windows_due, at, size):
+    """Record up to `size` missed windows in one statement: the grids existing on the day,
+    in a community whose window closed, without a qualifying patrol or a record. Returns the
+    records written (a concurrent run's are skipped)."""
+    selects = [
         Area.objects.grids()
         .existing_on(day)
-        .filter(parent=community)
-        .exclude(pk__in=covered.values("grid_id"))
-        .exclude(pk__in=already.values("grid_id"))
-    )
-    created = []
-    for grid in grids:
-        try:
-            # The record and its notices in one transaction: a worker killed in between
-            # leaves neither, and the next run does both.
-            with transaction.atomic():
-                missed = MissedPatrol.objects.create(grid=grid, day=day, slot=slot)
-                _tell_missed(missed, community)
-        except IntegrityError:
-            continue  # another worker recorded it first
-        created.append(missed)
-    return created
-
-
-def _tell_missed(missed, community):
-    # The grid leader hears at once; the stationmaster reads it in the daily digest.
-    posts = list(
-        Post.objects.filter(area=missed.grid, role=Role.GRID_LEADER).select_related(
-            "area", "holder_a", "holder_b"
+        .filter(condition)
+        .filter(
+            ~Exists(Patrol.objects.filter(grid=OuterRef("pk"), day=day, slot=slot).qualifying()),
+            ~Exists(MissedPatrol.objects.filter(grid=OuterRef("pk"), day=day, slot=slot)),
         )
+        .order_by()
+        .values_list(
+            "pk",
+            Value(day, output_field=DateField()),
+            Value(slot, output_field=CharField()),
+            Value(at, output_field=DateTimeField()),
+        )
+        for day, slot, condition in windows_due
+    ]
+    selected = selects[0].union(*selects[1:], all=True)[:size]
+    rows = insert_selected(
+        MissedPatrol,
+        ["grid", "day", "slot", "recorded_at"],
+        selected,
+        returning=["id", "grid", "day", "slot"],
     )
-    acting = acting_on(posts, missed.day)
-    recipients = [acting[post.pk].user for post in posts if acting[post.pk].user]
-    notify(
-        recipients,
-        key=f"patrol-missed:{missed.grid.code}:{missed.day}:{missed.slot}",
-        title=_("Missed patrol: %(grid)s, %(day)s %(slot)s"),
-        params={"grid": missed.grid.name, "day": missed.day, "slot": Slot(missed.slot).label},
-        url=f"/patrols/board/?day={missed.day}",
+    return [
+        MissedPatrol(pk=pk, grid_id=grid_id, day=day, slot=slot, recorded_at=at)
+        for pk, grid_id, day, slot in rows
+    ]
+
+
+def _tell_missed(records):
+    """The grid leader (whoever acts for the post that day) hears at once of each record;
+    the stationmaster reads them in the daily digest. Runs three queries (none for no
+    records): the leaders' and stationmasters' posts, who is away on the records' days (see
+    `acting_on_days`), the notices."""
+    if not records:
+        return
+    grid_ids = {m.grid_id for m in records}
+    leaders, stations = {}, {}
+    for post in Post.objects.filter(
+        Q(area_id__in=grid_ids, role=Role.GRID_LEADER)
+        # The stationmaster acts for a leader post while both its holders are away.
+        | Q(
+            area_id__in=Area.objects.filter(pk__in=grid_ids).values("parent_id"),
+            role=Role.STATIONMASTER,
+        )
+    ).select_related("area", "holder_a", "holder_b"):
+        if post.role == Role.STATIONMASTER:
+            stations[post.area_id] = post
+        else:
+            leaders.setdefault(post.area_id, []).append(post)
+    by_day = {}
+    for missed in records:
+        by_day.setdefault(missed.day, {}).update({p.pk: p for p in leaders.get(missed.grid_id, [])})
+    acting = acting_on_days(
+        {day: found.values() for day, found in by_day.items()}, stations=stations
     )
+    notices = []
+    for missed in records:
+        posts = leaders.get(missed.grid_id)
+        if not posts:
+            continue  # nobody to tell at once: the digest lists it
+        grid = posts[0].area
+        on_day = acting[missed.day][0]
+        notices.append(
+            {
+                "recipients": [on_day[p.pk].user for p in posts if on_day[p.pk].user],
+                "key": f"patrol-missed:{grid.code}:{missed.day}:{missed.slot}",
+                "title": _("Missed patrol: %(grid)s, %(day)s %(slot)s"),
+                "params": {"grid": grid.name, "day": missed.day, "slot": Slot(missed.slot).label},
+                "url": f"/patrols/board/?day={missed.day}",
+            }
+        )
+    notify_many(notices)
 
 
 def _require_open(patrol):

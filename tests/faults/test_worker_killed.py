@@ -72,6 +72,8 @@ def test_a_worker_killed_in_record_missed_patrols_loses_and_repeats_no_notice(
     for n, grid in enumerate(Area.objects.grids().filter(parent=community)):
         make_post(grid, Role.GRID_LEADER, make_user(f"gl_9_{n}", email=f"gl_9_{n}@example.com"))
 
+    # Small batches, each its own transaction, so the kill can land between two of them.
+    faults.env["SWEEP_BATCH"] = "5"
     worker = faults.worker()
     record_missed_patrols.delay()
     at_kill = kill_when(
@@ -138,6 +140,8 @@ def test_a_worker_killed_in_sweep_time_limits_loses_and_repeats_no_notice(world,
         warn_at=now - datetime.timedelta(hours=1), deadline_at=now - datetime.timedelta(minutes=1)
     )
 
+    # Small batches, each its own transaction, so the kill can land between two of them.
+    faults.env["SWEEP_BATCH"] = "5"
     worker = faults.worker()
     sweep_time_limits.delay()
     kill_when(
