@@ -79,7 +79,7 @@ class AlreadySent(Exception):
 @contextlib.contextmanager
 def once(form, *, by):
     """A transaction in which the form's token is claimed for `by`; yields `made(obj)`, to
-    call with the row made, whose address a second sending is shown. Raises AlreadySent
+    call with the row made (or an address), which a second sending is shown. Raises AlreadySent
     when the token was used (after waiting for a transaction that holds it to end). A form
     without a token (a page drawn before tokens existed) is not protected. Runs one query to
     claim, one to record, and one more when the token was used."""
@@ -94,7 +94,9 @@ def once(form, *, by):
                 raise AlreadySent(used.made_url if used else "") from None
 
         def made(obj):
+            """Record what was made: a row with get_absolute_url, or an address."""
             if token:
-                SentForm.objects.filter(token=token).update(made_url=obj.get_absolute_url())
+                url = obj if isinstance(obj, str) else obj.get_absolute_url()
+                SentForm.objects.filter(token=token).update(made_url=url)
 
         yield made

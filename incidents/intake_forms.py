@@ -8,6 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from gridmgmt.filters import OrderingFilter
 from grids.models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area, Household, Resident
+from grids.once import OnceMixin
 from grids.pickers import PickerField, bind_pickers
 
 from .models import Category, Incident, IncidentQuerySet, Urgency
@@ -26,7 +27,7 @@ def reporting_grids(scope):
     return grids.filter(condition).order_by("code")
 
 
-class ReportForm(forms.Form):
+class ReportForm(OnceMixin, forms.Form):
     """Who reports what, where. `incident_fields()` gives the keywords for
     services.open_incident."""
 

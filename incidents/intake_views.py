@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from grids import pickers
 from grids.models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area
+from grids.once import AlreadySent, once
 from grids.paging import paginate
 from grids.scope import get_scope
 from patrols.models import Observation
@@ -101,10 +102,16 @@ def report(request):
         form = ReportForm(request.POST or None, scope=scope, initial=initial)
     if not form.fields["grid"].queryset.exists():
         raise PermissionDenied
-    if request.method == "POST" and form.is_bound and form.is_valid():
-        incident = services.open_incident(by=request.user, **form.incident_fields())
-        messages.success(request, _("Incident %(number)s filed.") % {"number": incident.number})
-        return _after_filing(incident, scope)
+    try:
+        if request.method == "POST" and form.is_bound and form.is_valid():
+            with once(form, by=request.user) as made:
+                incident = services.open_incident(by=request.user, **form.incident_fields())
+                response = _after_filing(incident, scope)
+                made(response.url)
+            messages.success(request, _("Incident %(number)s filed.") % {"number": incident.number})
+            return response
+    except AlreadySent as sent:
+        return sent.response(request, fallback="incidents:list")
     return render(request, "incidents/report_form.html", {"form": form})
 
 

@@ -1,4 +1,5 @@
 import datetime
+import uuid
 
 from django import forms
 from django.utils import timezone
@@ -7,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from gridmgmt.dates import DayField, MomentField
 from grids.identity import clean_phone
 from grids.models import Area, Household, Resident, User
+from grids.once import OnceMixin
 from grids.pickers import PickerField, bind_pickers
 
 from .models import Instruction, Observation, Patrol
@@ -22,7 +24,15 @@ class StartForm(forms.Form):
 
 
 class ObservationForm(forms.ModelForm):
-    client_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    # Made by the phone's outbox, or drawn with the form: the same observation sent twice is
+    # stored once (services.add_observation), and one without an id is refused.
+    client_id = forms.UUIDField(
+        widget=forms.HiddenInput,
+        initial=uuid.uuid4,
+        error_messages={
+            "required": _("This observation has no id: reload the page and record it again.")
+        },
+    )
     # Set by the phone when the observation was recorded (it may be sent much later).
     observed_at = MomentField(widget=forms.HiddenInput, required=False)
 
@@ -155,7 +165,7 @@ class SubmitForm(forms.Form):
         return cleaned
 
 
-class InstructionForm(forms.ModelForm):
+class InstructionForm(OnceMixin, forms.ModelForm):
     household = PickerField(
         "household",
         label=_("Household"),

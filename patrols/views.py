@@ -2,14 +2,13 @@
 observations (also offline), complete instructions, submit. And the instructions the station
 issues. Every object is reached through the user's scope."""
 
-import uuid
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Case, F, Q, When
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from grids import pickers
 from grids.models import GRID_WORKER_ROLES, Post, User
+from grids.once import AlreadySent, once
 from grids.paging import paginate
 from grids.scope import get_scope
 from incidents.calendar import Calendar
@@ -210,7 +210,7 @@ def observations(request, patrol_id):
         observation, created = services.add_observation(
             patrol,
             by=request.user,
-            client_id=form.cleaned_data["client_id"] or uuid.uuid4(),
+            client_id=form.cleaned_data["client_id"],
             **fields,
         )
     except services.PatrolError as exc:
@@ -372,12 +372,19 @@ def instruction_create(request):
         form = InstructionForm(grids=grids, initial=pickers.search_initial(request))
     else:
         form = InstructionForm(request.POST or None, grids=grids)
-    if request.method == "POST" and form.is_valid():
-        instruction = form.save(commit=False)
-        instruction.issued_by = request.user
-        instruction.save()
-        messages.success(request, _("Instruction issued to %(grid)s.") % {"grid": instruction.grid})
-        return redirect("patrols:instructions")
+    try:
+        if request.method == "POST" and form.is_valid():
+            with once(form, by=request.user) as made:
+                instruction = form.save(commit=False)
+                instruction.issued_by = request.user
+                instruction.save()
+                made(reverse("patrols:instructions"))
+            messages.success(
+                request, _("Instruction issued to %(grid)s.") % {"grid": instruction.grid}
+            )
+            return redirect("patrols:instructions")
+    except AlreadySent as sent:
+        return sent.response(request)
     return render(request, "patrols/instruction_form.html", {"form": form})
 
 
@@ -387,8 +394,10 @@ def _team(grid, user):
     community's posts, through the area path index) and one each time the result is
     evaluated (the users, by primary key): asking the posts first is what keeps this from
     scanning every user of the district."""
-    posts = Post.objects.filter(area__path__startswith=grid.parent.path).values_list(
-        "area_id", "holder_a_id", "holder_b_id"
+    posts = (
+        Post.objects.filter(area__path__startswith=grid.parent.path)
+        .values_list("area_id", "holder_a_id", "holder_b_id")
+        .order_by()
     )
     holders, team = set(), set()
     for area_id, *pair in posts:

@@ -15,7 +15,7 @@ from tests.factories import make_household, make_id_number
 from tests.grids.test_register import resident_post
 from tests.incidents.test_race import run_together
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 ROUNDS = 8
 

@@ -55,6 +55,7 @@ def test_an_observation_photo_is_stored_in_the_bucket_and_served_from_it(
             "category": "demand",
             "text": "路灯坏了",
             "photo": SimpleUploadedFile("lamp.png", buffer.getvalue(), "image/png"),
+            "client_id": "6f1c0c2e-3d4b-4a5e-9f10-2b3c4d5e6f70",
         },
     )
     assert response.status_code == 302

@@ -48,7 +48,12 @@ def test_a_member_patrols_from_start_to_submit(client, world, instruction):
         client.post(f"/patrols/{patrol.pk}/acknowledge/")
         client.post(
             f"/patrols/{patrol.pk}/observations/",
-            {"category": "sanitation", "text": "垃圾桶满了", "place": "东门"},
+            {
+                "category": "sanitation",
+                "text": "垃圾桶满了",
+                "place": "东门",
+                "client_id": str(uuid.uuid4()),
+            },
         )
         client.post(
             f"/patrols/{patrol.pk}/instructions/{instruction.pk}/",
@@ -108,7 +113,7 @@ def test_a_bad_observation_is_explained(client, world):
         headers={"Accept": "application/json"},
     )
     assert response.status_code == 400
-    assert set(response.json()["errors"]) == {"category", "text"}
+    assert set(response.json()["errors"]) == {"category", "text", "client_id"}
     assert not Observation.objects.exists()
 
 
@@ -136,7 +141,8 @@ def test_only_the_patrolling_member_records_and_submits(client, world):
     assert client.post(f"/patrols/{patrol.pk}/submit/", {"summary": "x"}).status_code == 403
     assert (
         client.post(
-            f"/patrols/{patrol.pk}/observations/", {"category": "other", "text": "x"}
+            f"/patrols/{patrol.pk}/observations/",
+            {"category": "other", "text": "x", "client_id": str(uuid.uuid4())},
         ).status_code
         == 403
     )
@@ -205,7 +211,12 @@ def test_an_observation_photo_is_stored_and_served_only_within_scope(
     photo = SimpleUploadedFile("leak.png", buffer.getvalue(), content_type="image/png")
     client.post(
         f"/patrols/{patrol.pk}/observations/",
-        {"category": "demand", "text": "化粪池渗漏", "photo": photo},
+        {
+            "category": "demand",
+            "text": "化粪池渗漏",
+            "photo": photo,
+            "client_id": str(uuid.uuid4()),
+        },
     )
     observation = Observation.objects.get()
     response = client.get(f"/patrols/observations/{observation.pk}/photo/")
@@ -225,7 +236,7 @@ def test_a_file_that_is_not_an_image_is_refused(client, world, settings, tmp_pat
     fake = SimpleUploadedFile("x.png", b"not an image", content_type="image/png")
     response = client.post(
         f"/patrols/{patrol.pk}/observations/",
-        {"category": "demand", "text": "x", "photo": fake},
+        {"category": "demand", "text": "x", "photo": fake, "client_id": str(uuid.uuid4())},
         headers={"Accept": "application/json"},
     )
     assert response.status_code == 400 and "photo" in response.json()["errors"]
@@ -260,7 +271,12 @@ def test_an_observation_keeps_the_moment_it_was_recorded_within_the_patrol(clien
         ]:
             response = client.post(
                 f"/patrols/{patrol.pk}/observations/",
-                {"category": "other", "text": text, "observed_at": observed},
+                {
+                    "category": "other",
+                    "text": text,
+                    "observed_at": observed,
+                    "client_id": str(uuid.uuid4()),
+                },
                 headers=json,
             )
             assert response.status_code == 201
@@ -298,6 +314,7 @@ def test_a_large_photo_is_stored_small_upright_and_without_exif(client, world, s
             "category": "facility",
             "text": "井盖破损",
             "photo": SimpleUploadedFile("big.jpg", buffer.getvalue(), "image/jpeg"),
+            "client_id": str(uuid.uuid4()),
         },
         headers={"Accept": "application/json"},
     )
