@@ -1,9 +1,9 @@
 """Demo areas, people, posts and a household register for `seed_demo`.
 
 Everything comes from one `random.Random(seed)`, so the same seed gives the same data.
-Rows are written in bulk, level by level: a district-scale build is a few dozen queries per
-thousand rows, not one query per row. The register is built and written one community at a
-time, so memory stays flat however many grids there are.
+Areas and people are written in bulk, level by level. The register is streamed to its tables
+household by household (grids.demo_bulk: COPY on PostgreSQL, in chunks), so memory stays flat
+however many grids there are.
 """
 
 import datetime
@@ -18,6 +18,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import demo_bulk
 from .identity import check_char
 from .models import (
     Absence,
@@ -38,9 +39,24 @@ ADMIN_USERNAME = "admin"
 BATCH = 2000
 
 SCALES = {
-    "community": {"streets": 1, "communities": 2, "grids": 8},
-    "district": {"streets": 10, "communities": 10, "grids": 8},
+    "community": {"districts": 1, "streets": 1, "communities": 2, "grids": 8},
+    "district": {"districts": 1, "streets": 10, "communities": 10, "grids": 8},
+    "city": {"districts": 10, "streets": 10, "communities": 10, "grids": 8},
 }
+# The districts of the city scale, first the one every scale has. Codes sort after "GL", so
+# the demo logins (the first areas by code) are the same at every scale.
+DISTRICTS = [
+    ("鼓楼区", "GL"),
+    ("晋安区", "JA"),
+    ("连江县", "LJ"),
+    ("罗源县", "LY"),
+    ("闽侯县", "MH"),
+    ("闽清县", "MQ"),
+    ("马尾区", "MW"),
+    ("平潭县", "PT"),
+    ("台江区", "TJ"),
+    ("永泰县", "YT"),
+]
 
 STREET_NAMES = ["东街", "南街", "温泉", "水部", "华大", "五凤", "鼓东", "鼓西", "安泰", "洪山"]
 COMMUNITY_NAMES = [
@@ -117,17 +133,20 @@ def has_demo_data():
 def build_areas_and_people(rng, scale, log):
     """Create the area tree, a user pair for every post, and a few absences."""
     sizes = SCALES[scale]
-    district = Area(kind=Area.Kind.DISTRICT, name="鼓楼区", code="GL", path="~GL")
-    levels = {Area.Kind.DISTRICT: [district]}
-    _insert_level([district])
+    districts = [
+        Area(kind=Area.Kind.DISTRICT, name=name, code=code)
+        for name, code in DISTRICTS[: sizes["districts"]]
+    ]
+    levels = {Area.Kind.DISTRICT: _insert_level(districts)}
 
     streets = [
         Area(
             kind=Area.Kind.STREET,
             parent=district,
             name=f"{STREET_NAMES[s]}街道",
-            code=f"GL-{s + 1:02d}",
+            code=f"{district.code}-{s + 1:02d}",
         )
+        for district in districts
         for s in range(sizes["streets"])
     ]
     levels[Area.Kind.STREET] = _insert_level(streets)
@@ -230,9 +249,9 @@ def build_register(rng, levels, log):
     """Fill every grid with about 200 households and 1,000 residents, a fifth of them
     floating population, with their stays, rental registrations and tags.
 
-    `levels` is what `build_areas_and_people` returned. Works one community at a time: a
-    handful of queries per community, each writing up to BATCH rows; then one query adds
-    every resident's stay.
+    `levels` is what `build_areas_and_people` returned. Streams the rows through
+    grids.demo_bulk: one query per chunk of rows of a table; then one query adds every
+    resident's stay.
     """
     tags = [Tag(name=name, kind=Tag.Kind.CARE) for name in CARE_TAGS] + [
         Tag(name=name, kind=Tag.Kind.ATTENTION) for name in ATTENTION_TAGS
@@ -252,12 +271,15 @@ def build_register(rng, levels, log):
             units_by_grid[building.parent_id].append((building, unit))
 
     totals = defaultdict(int)
-    for community in levels[Area.Kind.COMMUNITY]:
-        batch = _RegisterBatch()
-        for grid in grids_by_community[community.pk]:
-            builder.fill_grid(batch, community, grid, units_by_grid[grid.pk])
-        batch.save(totals)
-    totals["memberships"] = _add_memberships()
+    RentalTenant, ResidentTag = Rental.tenants.through, Resident.tags.through
+    tables = (Household, HouseholdGrid, Resident, Rental, RentalTenant, ResidentTag, Membership)
+    with demo_bulk.loading(*tables):
+        with demo_bulk.writers(*tables[:-1]) as opened:
+            batch = _RegisterBatch(*opened, totals)
+            for community in levels[Area.Kind.COMMUNITY]:
+                for grid in grids_by_community[community.pk]:
+                    builder.fill_grid(batch, community, grid, units_by_grid[grid.pk])
+        totals["memberships"] = _add_memberships()
     log(
         f"households: {totals['households']}, residents: {totals['residents']} "
         f"({totals['floating']} floating, {totals['moved_out']} moved out), "
@@ -331,7 +353,8 @@ def _insert_level(areas):
 
 
 def _short_code(area):
-    """The area's code without the district's prefix: "GL-01-02-03" -> "01-02-03"."""
+    """The area's code, lower case, without the first district's prefix: "GL-01-02-03" ->
+    "01-02-03", "JA-01-02" -> "ja-01-02"."""
     return area.code.lower().removeprefix("gl-")
 
 
@@ -383,47 +406,56 @@ Relation = Resident.Relation
 REGISTERED, FLOATING = Resident.Population.REGISTERED, Resident.Population.FLOATING
 
 
-@dataclass
 class _RegisterBatch:
-    """The register rows of one community, written together."""
+    """Streams the register's rows to their writers (grids.demo_bulk), one household at a
+    time, and counts them in `totals`."""
 
-    households: list = field(default_factory=list)
-    residents: list = field(default_factory=list)
+    def __init__(self, households, grids, residents, rentals, tenants, tags, totals):
+        self.households, self.grids, self.residents = households, grids, residents
+        self.rentals, self.tenants, self.tags = rentals, tenants, tags
+        self.totals = totals
+        self.tagged = set()
+
+    def new_household(self, household):
+        """Give `household` its id, so its residents and rentals can point at it."""
+        return self.households.assign(household)
+
+    def add_household(self, household, residents, rentals, tenants, tags):
+        """Write a household with its people: `tenants` are (rental, resident) pairs, `tags`
+        (resident, tag) pairs."""
+        totals = self.totals
+        self.households.add(household)
+        self.grids.add(
+            HouseholdGrid(
+                household=household, grid_id=household.grid_id, since_on=household.created_on
+            )
+        )
+        for resident in residents:
+            self.residents.add(resident)
+            totals["floating"] += resident.population == FLOATING
+            totals["moved_out"] += resident.moved_out_on is not None
+        for rental in rentals:
+            self.rentals.add(rental)
+        RentalTenant, ResidentTag = Rental.tenants.through, Resident.tags.through
+        for rental, resident in tenants:
+            self.tenants.add(RentalTenant(rental_id=rental.pk, resident_id=resident.pk))
+        for resident, tag in tags:
+            self.tags.add(ResidentTag(resident_id=resident.pk, tag_id=tag.pk))
+        totals["households"] += 1
+        totals["residents"] += len(residents)
+        totals["rentals"] += len(rentals)
+        totals["tenants"] += len(tenants)
+        totals["tags"] += len(tags)
+        totals["tagged"] += len({resident.pk for resident, _tag in tags})
+
+
+@dataclass
+class _HouseholdRows:
+    """A household's rentals, (rental, tenant) and (resident, tag) pairs, as they are made."""
+
     rentals: list = field(default_factory=list)
-    tenants: list = field(default_factory=list)  # (rental, resident)
-    tags: list = field(default_factory=list)  # (resident, tag)
-
-    def save(self, totals):
-        """Runs a few queries per BATCH rows; adds the row counts to `totals`."""
-        Household.objects.bulk_create(self.households, batch_size=BATCH)
-        HouseholdGrid.objects.bulk_create(
-            [
-                HouseholdGrid(household=h, grid_id=h.grid_id, since_on=h.created_on)
-                for h in self.households
-            ],
-            batch_size=BATCH,
-        )
-        # The residents' and rentals' household ids are taken from the saved households.
-        Resident.objects.bulk_create(self.residents, batch_size=BATCH)
-        Rental.objects.bulk_create(self.rentals, batch_size=BATCH)
-        RentalTenant = Rental.tenants.through
-        RentalTenant.objects.bulk_create(
-            [RentalTenant(rental_id=r.pk, resident_id=t.pk) for r, t in self.tenants],
-            batch_size=BATCH,
-        )
-        ResidentTag = Resident.tags.through
-        ResidentTag.objects.bulk_create(
-            [ResidentTag(resident_id=r.pk, tag_id=t.pk) for r, t in self.tags],
-            batch_size=BATCH,
-        )
-        totals["households"] += len(self.households)
-        totals["residents"] += len(self.residents)
-        totals["floating"] += sum(r.population == FLOATING for r in self.residents)
-        totals["moved_out"] += sum(r.moved_out_on is not None for r in self.residents)
-        totals["rentals"] += len(self.rentals)
-        totals["tenants"] += len(self.tenants)
-        totals["tags"] += len(self.tags)
-        totals["tagged"] += len({r.pk for r, _ in self.tags})
+    tenants: list = field(default_factory=list)
+    tags: list = field(default_factory=list)
 
 
 class _RegisterBuilder:
@@ -456,17 +488,18 @@ class _RegisterBuilder:
                 created_on=self._days_ago(30, 2200),
                 last_verified_at=self._verified_at(),
             )
-            batch.households.append(household)
+            batch.new_household(household)
+            rows = _HouseholdRows()
             if housing == Household.Housing.OWNER_OCCUPIED:
                 residents = self._owners(household)
             elif housing == Household.Housing.RENTED:
-                residents = self._tenants(batch, household)
+                residents = self._tenants(rows, household)
             elif housing == Household.Housing.COLLECTIVE:
                 residents = self._collective(household)
             else:
                 residents = []
-            batch.residents.extend(residents)
-            self._tag(batch, residents)
+            self._tag(rows, residents)
+            batch.add_household(household, residents, rows.rentals, rows.tenants, rows.tags)
 
     def _owners(self, household):
         """A family: the head, mostly a spouse, children or grandchildren, maybe parents. One
@@ -485,7 +518,7 @@ class _RegisterBuilder:
             residents.append(resident)
         return residents
 
-    def _tenants(self, batch, household):
+    def _tenants(self, rows, household):
         """The current tenants under a rental registration, and in a third of rented homes
         an earlier registration whose tenants have moved out. Three in four tenants are
         floating population."""
@@ -508,7 +541,7 @@ class _RegisterBuilder:
                 ends_on=ends_on,
                 is_reported_to_police=rng.random() < 0.9,
             )
-            batch.rentals.append(earlier)
+            rows.rentals.append(earlier)
             household.created_on = earlier.starts_on
             for _ in range(rng.randint(1, 3)):
                 resident = self._person(
@@ -522,7 +555,7 @@ class _RegisterBuilder:
                 )
                 resident.moved_out_on = ends_on
                 residents.append(resident)
-                batch.tenants.append((earlier, resident))
+                rows.tenants.append((earlier, resident))
         rental = Rental(
             household=household,
             landlord_name=landlord_name,
@@ -531,7 +564,7 @@ class _RegisterBuilder:
             ends_on=starts_on + datetime.timedelta(days=term),
             is_reported_to_police=rng.random() < 0.92,
         )
-        batch.rentals.append(rental)
+        rows.rentals.append(rental)
         size = _weighted(rng, TENANT_SIZES)
         moved_in_on = min(today, starts_on + datetime.timedelta(days=rng.randint(0, 5)))
         if size == 1 or rng.random() < 0.35:  # flatmates
@@ -548,7 +581,7 @@ class _RegisterBuilder:
                 household, surname, sex, age, Relation.TENANT, is_floating, moved_in_on
             )
             residents.append(resident)
-            batch.tenants.append((rental, resident))
+            rows.tenants.append((rental, resident))
         return residents
 
     def _collective(self, household):
@@ -603,7 +636,7 @@ class _RegisterBuilder:
                 days=self.rng.randint(1, lived - 1)
             )
 
-    def _tag(self, batch, residents):
+    def _tag(self, rows, residents):
         """Care tags for about 3% of the current residents, attention tags for about 0.5%."""
         rng, tags = self.rng, self.tags
         current = [r for r in residents if r.moved_out_on is None]
@@ -636,7 +669,7 @@ class _RegisterBuilder:
                     chosen.append("社区矫正")
                 elif draw < 0.008:
                     chosen.append("重点关注")
-            batch.tags.extend((resident, tags[name]) for name in chosen)
+            rows.tags.extend((resident, tags[name]) for name in chosen)
 
     def _days_ago(self, least, most):
         return self.today - datetime.timedelta(days=self.rng.randint(least, most))

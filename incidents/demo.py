@@ -20,6 +20,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.utils import timezone, translation
 
+from grids import demo_bulk
 from grids.models import Area, Post, Resident, Role
 
 from .models import Category, Incident, IncidentCounter, TimeLimit, TimelineEntry, Urgency
@@ -126,7 +127,9 @@ TARGETS = {
 BY_STATION = {"assign", "verify", "close", "refer", "return", "reopen"}
 
 
-def build_incidents(rng, levels, log):
+def build_incidents(rng, levels, log, days=DAYS):
+    """Incidents of the last `days` days (PER_GRID a year) in every grid, with their
+    timelines and parties, streamed to their tables (grids.demo_bulk)."""
     categories = list(Category.objects.order_by("pk"))
     if not categories:
         log("incidents: no categories (run the migrations first), skipped")
@@ -137,9 +140,9 @@ def build_incidents(rng, levels, log):
 
     # Filing moments first, for every grid, so that numbers run in filing order.
     filings = sorted(
-        (_moment(rng, now), index)
+        (_moment(rng, now, days), index)
         for index, _grid in enumerate(grids)
-        for _ in range(rng.randint(*PER_GRID))
+        for _ in range(rng.randint(*PER_GRID) * days // DAYS)
     )
     counters = defaultdict(int, IncidentCounter.objects.values_list("year", "last"))
     by_grid = defaultdict(list)
@@ -147,29 +150,34 @@ def build_incidents(rng, levels, log):
         year = timezone.localtime(filed_at).year
         counters[year] += 1
         by_grid[index].append((filed_at, f"{year}-{counters[year]:06d}"))
+    del filings
 
     grids_by_community = defaultdict(list)
     for index, grid in enumerate(grids):
         grids_by_community[grid.parent_id].append((index, grid))
     totals = defaultdict(int)
-    for community in levels[Area.Kind.COMMUNITY]:
-        members = grids_by_community.get(community.pk, [])
-        if not members:
-            continue
-        residents = _residents([grid for _, grid in members])
-        batch = _Batch()
-        for index, grid in members:
-            for position, (filed_at, number) in enumerate(by_grid[index]):
-                builder.add(
-                    batch,
-                    grid,
-                    community,
-                    filed_at,
-                    number,
-                    residents.get(grid.pk, []),
-                    is_latest=position == len(by_grid[index]) - 1,
-                )
-        batch.save(totals)
+    Parties = Incident.parties.through
+    with (
+        demo_bulk.loading(Incident, TimelineEntry, Parties),
+        demo_bulk.writers(Incident, TimelineEntry, Parties) as opened,
+    ):
+        batch = _Batch(*opened, totals)
+        for community in levels[Area.Kind.COMMUNITY]:
+            members = grids_by_community.get(community.pk, [])
+            if not members:
+                continue
+            residents = _residents([grid for _, grid in members])
+            for index, grid in members:
+                for position, (filed_at, number) in enumerate(by_grid[index]):
+                    builder.add(
+                        batch,
+                        grid,
+                        community,
+                        filed_at,
+                        number,
+                        residents.get(grid.pk, []),
+                        is_latest=position == len(by_grid[index]) - 1,
+                    )
 
     for year, last in counters.items():
         counter, _created = IncidentCounter.objects.get_or_create(year=year)
@@ -183,9 +191,9 @@ def build_incidents(rng, levels, log):
     )
 
 
-def _moment(rng, now):
-    """A filing moment in the last year, in the daytime (local)."""
-    day = timezone.localdate(now) - datetime.timedelta(days=rng.randint(0, DAYS - 1))
+def _moment(rng, now, days):
+    """A filing moment in the last `days` days, in the daytime (local)."""
+    day = timezone.localdate(now) - datetime.timedelta(days=rng.randint(0, days - 1))
     moment = datetime.datetime.combine(
         day,
         datetime.time(rng.randint(7, 20), rng.randint(0, 59)),
@@ -213,33 +221,34 @@ def _residents(grids):
 
 
 class _Batch:
+    """Streams incidents, their timeline entries and parties to their writers
+    (grids.demo_bulk), and counts them in `totals`."""
+
     TOTALS = ("incidents", "open", "overdue", "paused", "referred", "disputes", "sensitive")
     TOTALS += ("timeline",)
 
-    def __init__(self):
-        self.incidents = []
-        self.timeline = []
-        self.parties = []
+    def __init__(self, incidents, timeline, parties, totals):
+        self.incidents, self.timeline, self.parties = incidents, timeline, parties
+        self.totals = totals
 
-    def save(self, totals):
-        Incident.objects.bulk_create(self.incidents, batch_size=BATCH)
-        TimelineEntry.objects.bulk_create(self.timeline, batch_size=BATCH)
-        Incident.parties.through.objects.bulk_create(
-            [
-                Incident.parties.through(incident_id=incident.pk, resident_id=resident_id)
-                for incident, resident_id in self.parties
-            ],
-            batch_size=BATCH,
-        )
-        for incident in self.incidents:
-            totals["incidents"] += 1
-            totals["open"] += incident.is_open
-            totals["overdue"] += incident.escalation_level > 0 and incident.is_open
-            totals["paused"] += incident.paused_at is not None
-            totals["referred"] += bool(incident.referred_to)
-            totals["sensitive"] += incident.is_sensitive
-        totals["disputes"] += len(self.parties) // 2
-        totals["timeline"] += len(self.timeline)
+    def add(self, incident, entries, parties):
+        """Write `incident` (given its pk by `incidents.assign` already), its timeline
+        `entries` and its `parties` (resident ids)."""
+        self.incidents.add(incident)
+        for entry in entries:
+            self.timeline.add(entry)
+        Parties = Incident.parties.through
+        for resident_id in parties:
+            self.parties.add(Parties(incident_id=incident.pk, resident_id=resident_id))
+        totals = self.totals
+        totals["incidents"] += 1
+        totals["open"] += incident.is_open
+        totals["overdue"] += incident.escalation_level > 0 and incident.is_open
+        totals["paused"] += incident.paused_at is not None
+        totals["referred"] += bool(incident.referred_to)
+        totals["sensitive"] += incident.is_sensitive
+        totals["disputes"] += len(parties) // 2
+        totals["timeline"] += len(entries)
 
 
 class _Builder:
@@ -297,6 +306,7 @@ class _Builder:
             warn_at=filed_at + span * WARN_SHARE,
             deadline_at=filed_at + span,
         )
+        batch.incidents.assign(incident)  # its timeline points at it
         self._reporter(incident, residents, source)
         age = now - filed_at
         chance_open = (
@@ -314,9 +324,10 @@ class _Builder:
             path, end = self._open(incident)
         else:
             path, end = self._closed(incident)
+        parties = []
         if category.is_dispute and len(residents) >= 2:
             for resident in rng.sample(residents, 2):
-                batch.parties.append((incident, resident[0]))
+                parties.append(resident[0])
             if incident.status == S.CLOSED:
                 incident.mediation = rng.choice(MEDIATIONS)
                 incident.is_mediated = rng.random() < 0.85
@@ -324,8 +335,7 @@ class _Builder:
                 incident.mediation = "已初步与双方沟通，约定再次调解。"
         if incident.status == S.REPORTED:
             incident.handler_id = incident.post_id = None
-        batch.incidents.append(incident)
-        self._timeline(batch, incident, path, end, station_id)
+        batch.add(incident, self._timeline(incident, path, end, station_id), parties)
 
     def _reporter(self, incident, residents, source):
         rng = self.rng
@@ -409,7 +419,9 @@ class _Builder:
         incident.closed_at = end
         return path, end
 
-    def _timeline(self, batch, incident, path, end, station_id):
+    def _timeline(self, incident, path, end, station_id):
+        """The incident's timeline entries: the report, each step, and a pause, the overdue
+        mark and an urging where it has them."""
         filed_at = incident.filed_at
         entries = [
             TimelineEntry(
@@ -465,7 +477,7 @@ class _Builder:
                     note="请尽快办结并反馈。",
                 )
             )
-        batch.timeline.extend(entries)
+        return entries
 
 
 def _note(step, incident):

@@ -10,6 +10,7 @@ import uuid
 
 from django.utils import timezone
 
+from grids import demo_bulk
 from grids.models import Area, Household, Post, Role
 
 from . import windows
@@ -45,9 +46,13 @@ def history_days(today):
     return (today - first).days
 
 
-def build_patrols(rng, levels, log):
+def build_patrols(rng, levels, log, days=None):
+    """Patrols of every grid from `days` days ago (by default `history_days`) to now, their
+    observations and missed windows, streamed to their tables (grids.demo_bulk)."""
     now = timezone.now()
     today = timezone.localdate()
+    if days is None:
+        days = history_days(today)
     members = _members(levels[Area.Kind.GRID])
     stationmasters = {
         post.area_id: post.holder_a_id
@@ -58,46 +63,45 @@ def build_patrols(rng, levels, log):
         grids_by_community.setdefault(grid.parent_id, []).append(grid)
 
     totals = {"patrols": 0, "observations": 0, "missed": 0, "instructions": 0}
-    for community in levels[Area.Kind.COMMUNITY]:
-        schedule = windows.schedule_for(community)
-        KeyPoint.objects.bulk_create(
-            KeyPoint(community=community, text=text) for text in rng.sample(KEY_POINTS, 3)
-        )
-        patrols, missed = [], []
-        for grid in grids_by_community.get(community.pk, []):
-            member = members.get(grid.pk)
-            if member is None:
-                continue
-            for back in range(history_days(today), -1, -1):
-                day = today - datetime.timedelta(days=back)
-                for slot in Slot.values:
-                    patrol = _patrol(rng, schedule, grid, member, day, slot, now)
-                    if patrol is None:
-                        if windows.is_closed(schedule, day, slot, now):
-                            missed.append(MissedPatrol(grid=grid, day=day, slot=slot))
-                        continue
-                    if patrol.status in (Patrol.Status.APPROVED, Patrol.Status.RETURNED):
-                        patrol.reviewed_by_id = stationmasters.get(community.pk)
-                    patrols.append(patrol)
-        Patrol.objects.bulk_create(patrols, batch_size=BATCH)
-        MissedPatrol.objects.bulk_create(missed, batch_size=BATCH)
-        observations = [
-            _observation(rng, patrol)
-            for patrol in patrols
-            for _ in range(rng.choices([0, 1, 2, 3], weights=[3, 4, 2, 1])[0])
-        ]
-        Observation.objects.bulk_create(observations, batch_size=BATCH)
-        instructions = _instructions(
-            rng,
-            community,
-            grids_by_community.get(community.pk, []),
-            stationmasters.get(community.pk),
-            today,
-        )
-        totals["patrols"] += len(patrols)
-        totals["observations"] += len(observations)
-        totals["missed"] += len(missed)
-        totals["instructions"] += len(instructions)
+    with (
+        demo_bulk.loading(Patrol, MissedPatrol, Observation),
+        demo_bulk.writers(Patrol, MissedPatrol, Observation) as (patrol_out, missed_out, seen_out),
+    ):
+        for community in levels[Area.Kind.COMMUNITY]:
+            schedule = windows.schedule_for(community)
+            KeyPoint.objects.bulk_create(
+                KeyPoint(community=community, text=text) for text in rng.sample(KEY_POINTS, 3)
+            )
+            patrols = []
+            for grid in grids_by_community.get(community.pk, []):
+                member = members.get(grid.pk)
+                if member is None:
+                    continue
+                for back in range(days, -1, -1):
+                    day = today - datetime.timedelta(days=back)
+                    for slot in Slot.values:
+                        patrol = _patrol(rng, schedule, grid, member, day, slot, now)
+                        if patrol is None:
+                            if windows.is_closed(schedule, day, slot, now):
+                                missed_out.add(MissedPatrol(grid=grid, day=day, slot=slot))
+                                totals["missed"] += 1
+                            continue
+                        if patrol.status in (Patrol.Status.APPROVED, Patrol.Status.RETURNED):
+                            patrol.reviewed_by_id = stationmasters.get(community.pk)
+                        patrols.append(patrol_out.add(patrol))
+            for patrol in patrols:
+                for _ in range(rng.choices([0, 1, 2, 3], weights=[3, 4, 2, 1])[0]):
+                    seen_out.add(_observation(rng, patrol))
+                    totals["observations"] += 1
+            instructions = _instructions(
+                rng,
+                community,
+                grids_by_community.get(community.pk, []),
+                stationmasters.get(community.pk),
+                today,
+            )
+            totals["patrols"] += len(patrols)
+            totals["instructions"] += len(instructions)
     log(
         "patrols: {patrols} ({observations} observations), missed windows: {missed}, "
         "open instructions: {instructions}".format(**totals)

@@ -13,6 +13,10 @@ from meetings import report_demo
 from patrols import demo as patrol_demo
 from reports import demo as reports_demo
 
+# The city scale's history, shorter than a district's so that it builds in reasonable time.
+CITY_PATROL_DAYS = 13
+CITY_INCIDENT_DAYS = 90
+
 
 class Command(BaseCommand):
     help = (
@@ -25,7 +29,12 @@ class Command(BaseCommand):
             "--scale",
             choices=sorted(demo.SCALES),
             default="community",
-            help="community: one street, two communities; district: 800 grids",
+            help=(
+                "community: one street, two communities; district: 800 grids (160,000 "
+                "households); city: ten districts, 8,000 grids (1.6 million households) with "
+                f"less history: {CITY_PATROL_DAYS + 1} days of patrols and "
+                f"{CITY_INCIDENT_DAYS} days of incidents (a district has two months and a year)"
+            ),
         )
         parser.add_argument("--seed", type=int, default=2026, help="the same seed, the same data")
         parser.add_argument(
@@ -43,7 +52,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, scale, seed, accounts_json, if_empty, no_logins, **options):
-        started = time.monotonic()
+        started = self.started = time.monotonic()
         if demo.has_demo_data():
             if not if_empty:
                 raise CommandError("The database already has areas; seed_demo needs an empty one.")
@@ -53,16 +62,23 @@ class Command(BaseCommand):
             with transaction.atomic():
                 levels = demo.build_areas_and_people(rng, scale, self.log)
                 demo.build_register(rng, levels, self.log)
-                patrol_demo.build_patrols(rng, levels, self.log)
-                incident_demo.build_incidents(rng, levels, self.log)
+                if scale == "city":
+                    patrol_demo.build_patrols(rng, levels, self.log, days=CITY_PATROL_DAYS)
+                    incident_demo.build_incidents(rng, levels, self.log, days=CITY_INCIDENT_DAYS)
+                else:
+                    patrol_demo.build_patrols(rng, levels, self.log)
+                    incident_demo.build_incidents(rng, levels, self.log)
                 reports_demo.build_boundaries(rng, levels, self.log)
                 meeting_demo.build_meetings(rng, levels, self.log)
                 report_demo.build_grid_reports(rng, levels, self.log)
                 reports_demo.build_rollup(rng, levels, self.log)
             if connection.vendor == "postgresql":
-                # Fresh statistics, so the first queries are planned for the real sizes.
+                # Fresh statistics, so the first queries are planned for the real sizes. The
+                # project's tables only: a database-wide ANALYZE also takes the shared
+                # catalogs, and waits for any other database's open transaction that did.
+                tables = connection.introspection.django_table_names(include_views=False)
                 with connection.cursor() as cursor:
-                    cursor.execute("ANALYZE")
+                    cursor.execute(f"ANALYZE {', '.join(map(connection.ops.quote_name, tables))}")
             peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             self.log(
                 f"seeded scale={scale} seed={seed} in {time.monotonic() - started:.1f} s, "
@@ -77,4 +93,7 @@ class Command(BaseCommand):
                 json.dump([a.as_dict() for a in accounts], handle, ensure_ascii=False, indent=2)
 
     def log(self, line):
+        """Write `line`, after the seconds since the command started (where it has started)."""
+        if hasattr(self, "started"):
+            line = f"[{time.monotonic() - self.started:6.1f} s] {line}"
         self.stdout.write(line)
