@@ -12,6 +12,12 @@ from gridmgmt.dates import DayField
 from .models import Area, AreaChange
 
 
+class StepForm(forms.Form):
+    """Which button sent the area change form: preview it, or confirm the preview."""
+
+    action = forms.ChoiceField(choices=[("preview", "preview"), ("confirm", "confirm")])
+
+
 class AreaChangeForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Change"), choices=AreaChange.Kind.choices, widget=forms.RadioSelect

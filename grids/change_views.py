@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import changes
-from .change_forms import AreaChangeForm, community_grids
+from .change_forms import AreaChangeForm, StepForm, community_grids
 from .models import Area, AreaChange
 from .paging import paginate
 from .scope import get_scope
@@ -99,7 +99,8 @@ def change_new(request, grid_code):
         "new_code": data["new_code"],
         "new_name": data["new_name"],
     }
-    action = request.POST.get("action")
+    step = StepForm(request.POST)
+    action = step.cleaned_data["action"] if step.is_valid() else None
     try:
         if action == "confirm":
             change = changes.record_area_change(

@@ -59,7 +59,7 @@ def grid_detail(request, grid_code):
 def set_language(request):
     """Switch the interface language; a signed-in user keeps the choice on every device."""
     form = LanguageForm(request.POST)
-    target = request.POST.get("next") or "/"
+    target = (form.cleaned_data.get("next") if form.is_valid() else "") or "/"
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = "/"
     response = redirect(target)

@@ -52,6 +52,35 @@ class ExtensionForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
+class DecisionForm(forms.Form):
+    """The station's answer to a request for more time."""
+
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approve")), ("refuse", _("Refuse"))],
+        error_messages={"required": _("Choose whether to approve or refuse.")},
+    )
+
+    def clean_decision(self):
+        return self.cleaned_data["decision"] == "approve"
+
+
+class HandoverAnswerForm(forms.Form):
+    """The receiver's answer to a handover."""
+
+    decision = forms.ChoiceField(
+        choices=[("accept", _("Accept")), ("decline", _("Decline"))],
+        error_messages={"required": _("Choose whether to accept or decline.")},
+    )
+
+    def clean_decision(self):
+        return self.cleaned_data["decision"] == "accept"
+
+
+class SuperviseForm(forms.Form):
+    # The note is refused with its limit, never cut.
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
 class HandoverForm(forms.Form):
     to = forms.ModelChoiceField(label=_("Hand over to"), queryset=User.objects.none())
     note = forms.CharField(label=_("Note"), max_length=300, required=False)

@@ -15,10 +15,19 @@ from grids.identity import mask_phone
 from grids.scope import get_scope
 
 from . import services, workflow
-from .forms import ExtensionForm, HandoverForm, MediationForm, PauseForm, StepForm
+from .forms import (
+    DecisionForm,
+    ExtensionForm,
+    HandoverAnswerForm,
+    HandoverForm,
+    MediationForm,
+    PauseForm,
+    StepForm,
+    SuperviseForm,
+)
 from .models import Extension, Handover, Incident
 
-NOTE_LENGTH = 500
+NOTE_LENGTH = SuperviseForm.base_fields["note"].max_length
 
 
 def _incident(request, number):
@@ -203,7 +212,11 @@ def extension(request, incident_number):
 def decide_extension(request, incident_number, extension_id):
     incident = _incident(request, incident_number)
     extension = get_object_or_404(Extension, pk=extension_id, incident=incident)
-    approve = request.POST.get("decision") == "approve"
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose whether to approve or refuse."))
+        return redirect(incident)
+    approve = form.cleaned_data["decision"]
     _run(
         request,
         services.decide_extension,
@@ -220,15 +233,17 @@ def decide_extension(request, incident_number, extension_id):
 @require_POST
 def supervise(request, incident_number):
     incident = _incident(request, incident_number)
-    note = request.POST.get("note", "")
-    if len(note) > NOTE_LENGTH:
+    form = SuperviseForm(request.POST)
+    if not form.is_valid():
         # Refused with its limit, never cut.
+        note = form.data.get("note", "")
         messages.error(
             request,
             _("A note is at most %(limit)d characters; this one has %(count)d.")
             % {"limit": NOTE_LENGTH, "count": len(note)},
         )
         return redirect(incident)
+    note = form.cleaned_data["note"]
     _run(
         request,
         services.supervise,
@@ -284,7 +299,11 @@ def handover(request, incident_number):
 def answer_handover(request, incident_number, handover_id):
     incident = _incident(request, incident_number)
     handover = get_object_or_404(Handover, pk=handover_id, incident=incident)
-    accept = request.POST.get("decision") == "accept"
+    form = HandoverAnswerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose whether to accept or decline."))
+        return redirect(incident)
+    accept = form.cleaned_data["decision"]
     _run(
         request,
         services.answer_handover,

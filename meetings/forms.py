@@ -182,6 +182,18 @@ class ActionItemForm(forms.ModelForm):
         return due_on
 
 
+class MoveForm(forms.Form):
+    """Which way an agenda item moves."""
+
+    direction = forms.ChoiceField(choices=[("up", _("Move up")), ("down", _("Move down"))])
+
+
+class DoneForm(forms.Form):
+    """Where to go back to once an action item is marked done (checked before use)."""
+
+    next = forms.CharField(required=False, max_length=2000)
+
+
 class IncidentFromActionForm(forms.Form):
     grid = forms.ModelChoiceField(label=_("Grid"), queryset=Area.objects.none())
 

@@ -27,9 +27,11 @@ from .forms import (
     ActionItemForm,
     AgendaItemForm,
     AttendanceForm,
+    DoneForm,
     IncidentFromActionForm,
     MeetingFilterForm,
     MinutesForm,
+    MoveForm,
     Roster,
 )
 from .gridreports import reports_for_meeting
@@ -278,12 +280,16 @@ def agenda_edit(request, agenda_item_id):
 @require_POST
 def agenda_move(request, agenda_item_id):
     item = _agenda_item(request, agenda_item_id)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose whether the item moves up or down."))
+        return _back(item.meeting, f"agenda-{item.pk}")
     _run(
         request,
         services.move_agenda_item,
         item,
         by=request.user,
-        up=request.POST.get("direction") != "down",
+        up=form.cleaned_data["direction"] == "up",
     )
     return _back(item.meeting, f"agenda-{item.pk}")
 
@@ -398,8 +404,10 @@ def action_done(request, action_item_id):
         messages.success(request, _("Action item done."))
     else:
         messages.info(request, _("This action item was already closed."))
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    form = DoneForm(request.POST)
+    target = form.cleaned_data["next"] if form.is_valid() else ""
+    is_safe = url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
+    if target and is_safe:
         return redirect(target)
     if not _visible(request).filter(pk=item.meeting_id).exists():
         return redirect("home")  # an owner who does not attend the meeting

@@ -84,3 +84,16 @@ def test_a_station_item_without_a_grid_is_shown_to_everyone(client, world):
     AgendaItem.objects.create(meeting=meeting, position=99, text="本周大扫除", source="other")
     client.force_login(world.a.grid_leader)
     assert "本周大扫除" in client.get(meeting.get_absolute_url()).content.decode()
+
+
+def test_an_agenda_item_moves_only_up_or_down(client, world):
+    meeting, *_ = _agenda(world)
+    first, second = meeting.agenda.order_by("position")[:2]
+    client.force_login(world.a.stationmaster)
+    response = client.post(
+        f"/meetings/agenda/{second.pk}/move/", {"direction": "sideways"}, follow=True
+    )
+    assert "Choose whether the item moves up or down." in response.content.decode()
+    assert list(meeting.agenda.order_by("position")[:2]) == [first, second]
+    client.post(f"/meetings/agenda/{second.pk}/move/", {"direction": "up"})
+    assert list(meeting.agenda.order_by("position")[:2]) == [second, first]
