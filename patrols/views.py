@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Case, F, Q, When
-from django.http import FileResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -246,7 +246,12 @@ def observation_photo(request, observation_id):
     observation = get_scope(request).get(
         Observation.objects.exclude(photo=""), "patrol__grid", pk=observation_id
     )
-    return FileResponse(observation.photo.open("rb"))
+    try:
+        photo = observation.photo.open("rb")
+    except FileNotFoundError:
+        # The row names a file the storage no longer has: there is no photo to show.
+        raise Http404 from None
+    return FileResponse(photo)
 
 
 @login_required

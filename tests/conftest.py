@@ -77,6 +77,11 @@ def _side(street, code, letter):
 
 @pytest.fixture
 def world(db):
+    return build_world()
+
+
+def build_world():
+    """The personas of the `world` fixture (for a fixture of a wider scope)."""
     district = make_area(Area.Kind.DISTRICT, code="T", name="Test District")
     street = make_area(Area.Kind.STREET, district, code="T-01", name="Test Street")
     officer = make_user("district_officer", full_name="District Officer")

@@ -39,10 +39,14 @@ def b_incident(world):
 
 
 def b_meeting(world):
+    """A Monday meeting of community B: the one already made, when several parameters ask."""
+    from meetings.models import Meeting
     from tests.incidents.factories import local
     from tests.meetings.test_agenda import make_meeting
 
-    return make_meeting(world.b.community, local(datetime.date(2099, 1, 5), 9))
+    day = datetime.date(2099, 1, 5)
+    made = Meeting.objects.filter(community=world.b.community, scheduled_on=day).first()
+    return made or make_meeting(world.b.community, local(day, 9))
 
 
 def b_retired_feed_token(world):
