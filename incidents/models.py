@@ -334,6 +334,10 @@ class Incident(models.Model):
             models.Index(fields=["status", "deadline_at"]),
             models.Index(fields=["handler", "status"]),
             models.Index(fields=["first_responsible", "status"]),
+            # The reports count incidents filed and closed in a period from the rows, bounded
+            # by these dates (deadline_at has its own index).
+            models.Index(fields=["filed_at"], name="incident_filed_at"),
+            models.Index(fields=["closed_at"], name="incident_closed_at"),
         ]
 
     def __str__(self):
