@@ -29,6 +29,7 @@ def notify(recipients, *, key, title, body="", url="", params=None, kind=None):
     """
     from .tasks import send_notification_email
 
+    _check_title(title, params)
     created = []
     for recipient in {r.pk: r for r in recipients if r is not None}.values():
         with translation.override(recipient.language or settings.LANGUAGE_CODE):
@@ -64,6 +65,7 @@ def notify_many(notices):
     rows, seen = [], set()
     for notice in notices:
         key, title, params = notice["key"], notice["title"], notice.get("params")
+        _check_title(title, params)
         body = notice.get("body", "")
         kind = notice.get("kind") or kind_of(key)
         composed = {}
@@ -92,6 +94,17 @@ def notify_many(notices):
         len(insert_new(Notification, rows[start : start + size], fields))
         for start in range(0, len(rows), size)
     )
+
+
+def _check_title(title, params):
+    """A title with parameters is one of the product's translated templates (lazy); a
+    person's own words never are: they go in `body`, taken as they are. Refuses the mix-up
+    before anything is written, so it shows in the tests, not in an inbox."""
+    if params and not isinstance(title, Promise):
+        raise TypeError(
+            "A notification title with params is a lazy translation (gettext_lazy or "
+            "ngettext_lazy); a person's own text goes in `body`."
+        )
 
 
 def _compose(text, params):
