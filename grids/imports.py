@@ -22,9 +22,9 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
@@ -52,6 +52,10 @@ from .signals import register_changed
 logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# The work one file may cause is bounded: a register of more rows is split into several
+# files, and the error report lists the first MAX_ERRORS errors, then says how many more.
+MAX_ROWS = 50_000
+MAX_ERRORS = 1_000
 BATCH = 1000  # rows per database round trip, in both passes
 PROGRESS_EVERY = 500  # rows between progress updates
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -596,7 +600,8 @@ def already_registered():
 
 
 class _Report:
-    """The error report, streamed to a temporary file as errors are found."""
+    """The error report, streamed to a temporary file as errors are found: the first
+    MAX_ERRORS of them, and a last line saying how many more were counted."""
 
     def __init__(self):
         self.count = 0
@@ -605,6 +610,9 @@ class _Report:
     def add(self, errors):
         """`errors` as (row, column index or None, value, reason), in any order."""
         for number, index, value, reason in sorted(errors, key=lambda e: (e[0], e[1] or 0)):
+            if self.count >= MAX_ERRORS:
+                self.count += 1
+                continue
             if self._workbook is None:
                 self._workbook = openpyxl.Workbook(write_only=True)
                 self._sheet = self._workbook.create_sheet(_("Errors"))
@@ -619,6 +627,14 @@ class _Report:
             self.count += 1
 
     def save(self, job):
+        unlisted = self.count - MAX_ERRORS
+        if unlisted > 0:
+            more = ngettext(
+                "… and %(count)s more error, not listed here.",
+                "… and %(count)s more errors, not listed here.",
+                unlisted,
+            ) % {"count": formats.number_format(unlisted, force_grouping=True)}
+            self._sheet.append([None, None, None, more])
         with tempfile.TemporaryFile() as stream:
             self._workbook.save(stream)
             stream.seek(0)
@@ -697,9 +713,13 @@ def _validate(job):
     try:
         with _Sheet(job) as sheet:
             estimate = sheet.estimate_rows()
+            if estimate > MAX_ROWS:
+                raise FileProblem(_too_many_rows())
             ImportJob.objects.filter(pk=job.pk).update(rows_total=estimate, rows_done=0)
             errors, pending_ids = [], {}
             for number, raw in sheet.rows():
+                if done == MAX_ROWS:  # the estimate was wrong: stop at the limit anyway
+                    raise FileProblem(_too_many_rows())
                 row, row_errors = checker.check(number, raw)
                 errors += row_errors
                 if row.resident["id_number"]:
@@ -722,6 +742,13 @@ def _validate(job):
         report.add([(2, None, None, _("The file has no rows below the header."))])
     ImportJob.objects.filter(pk=job.pk).update(rows_done=done, rows_total=done)
     return report
+
+
+def _too_many_rows():
+    return _(
+        "This file has more than %(limit)s rows: split it into files of at most %(limit)s "
+        "rows each and upload them one after another."
+    ) % {"limit": formats.number_format(MAX_ROWS, force_grouping=True)}
 
 
 def _check_registered(pending_ids, errors):
