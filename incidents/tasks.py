@@ -9,9 +9,10 @@ from . import national_calendar, services
 @shared_task(**DURABLE)
 def sweep_time_limits():
     """Warn at yellow, escalate at red; run by beat every five minutes. At-least-once
-    delivery, and idempotent: each warning and escalation is claimed with a conditional
-    update and each notification has a unique key, so a repeated or overlapping run tells
-    nobody twice. Returns {"warned": n, "escalated": n}."""
+    delivery, and idempotent: the due incidents are claimed by locking their rows (an
+    overlapping run skips them, and finds them changed afterwards) and each notification
+    has a unique key, so a repeated or overlapping run tells nobody twice. Returns
+    {"warned": n, "escalated": n}."""
     warned, escalated = services.sweep_time_limits()
     return {"warned": warned, "escalated": escalated}
 
