@@ -3,6 +3,7 @@ import uuid
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from gridmgmt.dates import DayField, MomentField
@@ -12,6 +13,7 @@ from grids.once import OnceMixin
 from grids.pickers import PickerField, bind_pickers
 
 from .models import Instruction, Observation, Patrol
+from .photos import PhotoField
 
 
 class StartForm(forms.Form):
@@ -24,6 +26,11 @@ class StartForm(forms.Form):
 
 
 class ObservationForm(forms.ModelForm):
+    photo = PhotoField(
+        label=capfirst(Observation._meta.get_field("photo").verbose_name),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
     # Made by the phone's outbox, or drawn with the form: the same observation sent twice is
     # stored once (services.add_observation), and one without an id is refused.
     client_id = forms.UUIDField(
@@ -41,9 +48,6 @@ class ObservationForm(forms.ModelForm):
         fields = ["category", "building", "place", "text", "photo"]
         widgets = {
             "text": forms.Textarea(attrs={"rows": 3}),
-            "photo": forms.ClearableFileInput(
-                attrs={"accept": "image/*", "capture": "environment"}
-            ),
         }
 
     def __init__(self, *args, grid, **kwargs):
