@@ -338,6 +338,31 @@ class Incident(models.Model):
             # by these dates (deadline_at has its own index).
             models.Index(fields=["filed_at"], name="incident_filed_at"),
             models.Index(fields=["closed_at"], name="incident_closed_at"),
+            # The time-limit sweep's due incidents, among the open and running ones still to
+            # be warned or escalated: its cost follows what is due, not the history.
+            models.Index(
+                fields=["warn_at"],
+                name="incident_warning_due",
+                condition=Q(
+                    status__in=IncidentQuerySet.OPEN_STATES,
+                    paused_at__isnull=True,
+                    warned_at__isnull=True,
+                ),
+            ),
+            models.Index(
+                fields=["deadline_at"],
+                name="incident_escalation_due",
+                condition=Q(
+                    status__in=IncidentQuerySet.OPEN_STATES,
+                    paused_at__isnull=True,
+                    escalation_level__lt=2,
+                ),
+            ),
+            models.Index(
+                fields=["paused_until"],
+                name="incident_pause_ends",
+                condition=Q(paused_at__isnull=False),
+            ),
         ]
 
     def __str__(self):
