@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from gridmgmt.dates import MomentField
-from grids.models import Post, Resident, User
+from grids.models import SUPERVISOR_ROLES, Post, Resident, User
 
 from .models import Incident
 
@@ -90,6 +90,9 @@ class HandoverForm(forms.Form):
         posts = Post.objects.filter(area__path__startswith=incident.grid.parent.path).exclude(
             role__in=["unit_leader", "building_leader"]
         )
+        if incident.is_sensitive:
+            # Offered only to people who may open it: the station.
+            posts = posts.filter(role__in=SUPERVISOR_ROLES)
         self.fields["to"].queryset = (
             User.objects.filter(pk__in=posts.values("holder_a"))
             .exclude(pk=incident.first_responsible_id)

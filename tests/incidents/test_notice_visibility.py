@@ -78,3 +78,16 @@ def test_a_sensitive_incident_is_not_offered_to_someone_who_may_not_open_it(worl
     with pytest.raises(InvalidTransition):
         services.request_handover(incident, by=station, to=world.a.grid_member)
     assert not Notification.objects.filter(recipient=world.a.grid_member).exists()
+
+
+def test_the_handover_form_of_a_sensitive_incident_offers_only_the_station(world):
+    from incidents.forms import HandoverForm
+
+    member = world.a.grid_member
+    incident = make_incident(world.a.grid, member)
+    offered = set(HandoverForm(incident=incident).fields["to"].queryset)
+    assert {world.a.grid_leader, world.a.stationmaster} <= offered
+    Incident.objects.filter(pk=incident.pk).update(is_sensitive=True)
+    incident.refresh_from_db()
+    offered = set(HandoverForm(incident=incident).fields["to"].queryset)
+    assert offered == {world.a.stationmaster}
