@@ -14,6 +14,7 @@ from grids.models import Absence, Post, Role
 from grids.posts import acting_and_away, acting_holder_on, acting_on, away_user_ids
 from grids.scope import Scope
 from notifications.services import notify, notify_many
+from reports.rollup import forget_incident
 
 from . import workflow
 from .calendar import Calendar
@@ -168,6 +169,7 @@ def take_step(
             % {"status": Incident.objects.get(pk=incident.pk).get_status_display()}
         )
     _log(incident, by, step_name, incident.status, step.target, note, at=now)
+    forget_incident(incident)  # a reopened incident's past day of closing changed
     incident.refresh_from_db()
     _tell_about_step(incident, step_name, by, note)
     return incident
@@ -313,7 +315,9 @@ def resume(incident, *, by=None, at=None):
         warn_at=warn_at,
     )
     _log(incident, by, "resume", "", "", "", at=at)
+    forget_incident(incident)  # the deadline moved: the days it was due on change
     incident.refresh_from_db()
+    forget_incident(incident)
     return incident
 
 
@@ -355,6 +359,9 @@ def decide_extension(extension, *, by, scope, approve):
             warn_at=calendar.add(incident.warn_at, seconds),
             warned_at=None,
         )
+        forget_incident(incident)  # the deadline moved: the days it was due on change
+        incident.refresh_from_db()
+        forget_incident(incident)
     _log(
         incident,
         by,

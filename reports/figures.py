@@ -21,9 +21,24 @@ it was in at the time of the event; grid workers are the holders of the posts op
 period's last day.
 
 The register (households, residents, floating residents, rentals) as of a past day is read
-from the daily roll-up (`reports.rollup`, table PopulationDay) when it has that day for every
-grid asked for; otherwise it is counted live from the dated stays, as the roll-up itself is.
+from the daily roll-up (`reports.rollup`, table GridDay) when it has that day for every grid
+asked for; otherwise it is counted live from the dated stays, as the roll-up itself is.
 `Figures.population_as_of` says which.
+
+The report (`report_figures`: the children, the headline and the trend of an area at once)
+reads the daily roll-up for everything that adds up over days (ADDITIVE_NAMES and
+by_category: the roll-up keeps them per grid and day, counted by _compute itself with one
+period per day, so they equal the live count by construction). One statement per table sums
+them by child area, by week or month and in total (GROUP BY GROUPING SETS on PostgreSQL,
+plain GROUP BY queries on SQLite); the days the roll-up lacks for some grid (today, a day a
+back-dated write made it forget) are counted live and added. The rest does not add up over
+days (incidents due and closed by the period's end, overdue at its end, overdue
+instructions, percentiles of the time to close, grid workers, the status now of those filed,
+the register as of a day) and is counted from the rows of the period, bounded by its dates.
+Grids are selected in SQL by a subquery (the area's path prefix and the user's scope) and
+grouped by a join up their parents, so no query carries a list of grid ids and the queries
+do not grow with the grids. `figures_for`, `figures_by_child`, `figures_by_grid` and
+`trend` still count every figure live (and the register from the roll-up).
 """
 
 import dataclasses
@@ -37,6 +52,7 @@ from django.db.models import (
     Aggregate,
     Case,
     Count,
+    DateField,
     DurationField,
     Exists,
     ExpressionWrapper,
@@ -323,6 +339,241 @@ def steps(start, end, step="month"):
     return result
 
 
+# --- The report: children, headline and trend at once, from the daily roll-up ---
+
+
+def report_figures(area, start, end, grids, step="month", *, now=None):
+    """(children, headline, trend) of the report of `area` (any level) over the local dates
+    [start, end]: children = [(child area, Figures)] as figures_by_child(area, start, end,
+    grids) (for a grid: [(the grid, its Figures)]), headline = figures_for(grids, start, end),
+    trend = trend(grids, start, end, step, register=False). `grids` is a queryset of the grid
+    Areas to count (e.g. the scope's grids under `area` that existed in the period); it is
+    used as a subquery, so no query lists grid ids.
+
+    Each figure is computed once for the three:
+
+    - What adds up over days (ADDITIVE_NAMES, by_category) is read from the daily roll-up
+      (GridDay, GridDayCategory) for the past days it has for every grid: one statement
+      each, grouped by child, by step and in total (GROUPING SETS on PostgreSQL; three
+      GROUP BY queries each on SQLite). The days it lacks (today, and any day not rolled up
+      yet or forgotten since) are counted live by _compute per child and per run of days,
+      and added.
+    - What does not add up over days (due_closed, overdue_open, overdue_instructions, the
+      time to close, grid workers, by_status, the register) is counted from the rows of the
+      period (indexes on the incidents' filed_at, deadline_at, closed_at serve it): once per
+      child with the register, once per step and for the whole period in total without it
+      (the headline's register is the children's sum, as it adds up over grids).
+
+    Runs about 24 queries, whatever the number of grids, days or rows (a few fewer when the
+    roll-up has every past day)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    periods = steps(start, end, step)
+    empty_trend = [(first, Figures()) for first, _ in periods]
+    rows = _grid_rows(grids)
+    if area.kind == Area.Kind.GRID:
+        children = [area]
+    else:
+        children = list(
+            Area.objects.filter(parent=area)
+            .existing_during(start, end)
+            .exclude(kind__in=[Area.Kind.BUILDING, Area.Kind.UNIT])
+            .order_by("code", "pk")
+        )
+    key_of = {}
+    for row in rows:
+        for child in children:
+            if row.path.startswith(child.path):
+                key_of[row.pk] = child.pk
+                break
+    rows = [row for row in rows if row.pk in key_of]
+    if not rows:
+        return [], Figures(), empty_trend
+    # How many parents lead from a grid to its child area: the same for every grid of a
+    # tree of fixed levels; otherwise (None) the groups are given as lists (see _Keys).
+    depth = {child.pk: child.path.count("/") for child in children}
+    hops = {row.path.count("/") - depth[key_of[row.pk]] for row in rows}
+    hops = hops.pop() if len(hops) == 1 else None
+    ids = grids.values("pk")
+    clipped = [(max(first, start), min(last, end)) for first, last in periods]
+
+    # What does not add up over days: per child (with the register), then per step and for
+    # the whole period in total.
+    by_child = _compute(rows, key_of, [(start, end)], now, parts=(STATE,), ids=ids, hops=hops)
+    in_total = _compute(
+        rows,
+        {row.pk: 0 for row in rows},
+        [*clipped, (start, end)],
+        now,
+        register=False,
+        parts=(STATE,),
+        ids=ids,
+    )[0]
+    child_figures = {key: figures[0] for key, figures in by_child.items()}
+    headline = in_total[-1]
+    step_figures = in_total[:-1]
+
+    # What adds up over days: the roll-up's days, and the others counted live.
+    live = _days_not_rolled_up(rows, ids, start, end, today)
+    first_of = {day: first for first, last in periods for day in _days(first, last)}
+    rolled = _sum_rolled_up(ids, start, end, live, step, keys=_Keys(key_of, ids, hops))
+    for key, counts in rolled["child"].items():
+        if key in child_figures:
+            _add_counts(child_figures[key], counts)
+    for first, counts in rolled["step"].items():
+        _add_counts(step_figures[[p[0] for p in periods].index(first)], counts)
+    _add_counts(headline, rolled["total"])
+    runs = _runs(live, first_of)
+    if runs:
+        counted = _compute(
+            rows, key_of, runs, now, register=False, parts=(ADDITIVE,), ids=ids, hops=hops
+        )
+        position = {first: n for n, (first, _last) in enumerate(periods)}
+        for key, per_run in counted.items():
+            for (run_start, _), figures in zip(runs, per_run, strict=True):
+                for target in (
+                    child_figures[key],
+                    step_figures[position[first_of[run_start]]],
+                    headline,
+                ):
+                    _add_counts(target, _counts_of(figures))
+
+    pairs = [(child, child_figures[child.pk]) for child in children if child.pk in child_figures]
+    headline.take_register([figures for _child, figures in pairs])
+    trend_rows = [(first, f) for (first, _), f in zip(periods, step_figures, strict=True)]
+    return pairs, headline, trend_rows
+
+
+def _days(first, last):
+    return [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _runs(days, first_of):
+    """[(start, end)] runs of consecutive `days` (sorted) within one step each."""
+    runs = []
+    for day in days:
+        if (
+            runs
+            and runs[-1][1] == day - datetime.timedelta(days=1)
+            and first_of[runs[-1][0]] == first_of[day]
+        ):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _counts_of(figures):
+    """The additive counts of a Figures, as _sum_rolled_up gives them."""
+    counts = {name: getattr(figures, name) for name in ADDITIVE_NAMES}
+    counts["by_category"] = dict(figures.by_category)
+    return counts
+
+
+def _add_counts(figures, counts):
+    for name in ADDITIVE_NAMES:
+        setattr(figures, name, getattr(figures, name) + (counts.get(name) or 0))
+    for category, count in counts.get("by_category", {}).items():
+        figures.by_category[category] = figures.by_category.get(category, 0) + count
+
+
+def _days_not_rolled_up(rows, ids, start, end, today):
+    """The days of [start, end], sorted, whose figures the daily roll-up does not have for
+    every grid of `rows` (`ids`, their subquery) that existed on the day: today and the days
+    after, and the past days not rolled up yet or forgotten since. One query."""
+    from .models import GridDay
+
+    past_end = min(end, today - datetime.timedelta(days=1))
+    if past_end < start:
+        return _days(start, end)
+    # Grids existing on each day, by a difference array over their validity.
+    size = (past_end - start).days + 1
+    change = [0] * (size + 1)
+    for row in rows:
+        first, last = row.days_within(start, past_end)
+        if first <= last:
+            change[(first - start).days] += 1
+            change[(last - start).days + 1] -= 1
+    expected, running = {}, 0
+    for n in range(size):
+        running += change[n]
+        expected[start + datetime.timedelta(days=n)] = running
+    found = dict(
+        GridDay.objects.filter(existed_on_day(), grid_id__in=ids, day__gte=start, day__lte=past_end)
+        .order_by()
+        .values("day")
+        .annotate(n=Count("pk"))
+        .values_list("day", "n")
+    )
+    missing = [day for day, n in expected.items() if n and found.get(day, 0) != n]
+    return missing + _days(past_end + datetime.timedelta(days=1), end)
+
+
+def _sum_rolled_up(ids, start, end, live, step, keys):
+    """{"child": {key: counts}, "step": {first day: counts}, "total": counts} of the daily
+    roll-up's rows of the grids `ids` over the days of [start, end] not in `live`, where
+    counts = {name: sum for ADDITIVE_NAMES, "by_category": {name: opened}}. Two statements
+    on PostgreSQL (GROUP BY GROUPING SETS ((child), (step), ())), six on SQLite."""
+    from django.db.models.functions import Trunc
+
+    from .models import GridDay, GridDayCategory
+
+    result = {"child": defaultdict(dict), "step": defaultdict(dict), "total": {}}
+    if len(live) == (end - start).days + 1:
+        return result
+    key = F(keys.field("grid")) if keys.field("grid") else Value(next(iter(keys.groups)))
+    first = Trunc("day", step, output_field=DateField())
+    selected = Q(grid_id__in=ids, day__gte=start, day__lte=end) & existed_on_day()
+    if live:
+        selected &= ~Q(day__in=live)
+
+    def grouped(qs, *names, **aggregates):
+        """[(group, {name: value})]; group is ("child", key), ("step", first) or
+        ("total", None), per the extra `names` too."""
+        base = qs.filter(selected).order_by()
+        if connection.vendor == "postgresql":
+            qs = base.values(*names, _k=key, _s=first).annotate(**aggregates)
+            sql, params = qs.query.sql_with_params()
+            head, _ = sql.rsplit(" GROUP BY ", 1)
+            extra = "".join(f', "{name}"' for name in names)
+            sql = f'{head} GROUP BY GROUPING SETS (("_k"{extra}), ("_s"{extra}), ({extra[2:]}))'
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                columns = [c[0] for c in cursor.description]
+                found = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+        else:
+            found = [
+                {"_s": None, **row} for row in base.values(*names, _k=key).annotate(**aggregates)
+            ]
+            found += [
+                {"_k": None, **row} for row in base.values(*names, _s=first).annotate(**aggregates)
+            ]
+            if names:
+                total = list(base.values(*names).annotate(**aggregates))
+            else:
+                total = [base.aggregate(**aggregates)]
+            found += [{"_k": None, "_s": None, **row} for row in total]
+        for row in found:
+            if isinstance(row["_s"], datetime.datetime):  # date_trunc read by a raw cursor
+                row["_s"] = row["_s"].date()
+            if row["_k"] is not None:
+                yield result["child"][row["_k"]], row
+            elif row["_s"] is not None:
+                yield result["step"][row["_s"]], row
+            else:
+                yield result["total"], row
+
+    for counts, row in grouped(GridDay.objects.all(), **{n: Sum(n) for n in ADDITIVE_NAMES}):
+        for name in ADDITIVE_NAMES:
+            counts[name] = counts.get(name, 0) + (row[name] or 0)
+    for counts, row in grouped(
+        GridDayCategory.objects.annotate(_c=F("category__name")), "_c", opened=Sum("opened")
+    ):
+        categories = counts.setdefault("by_category", {})
+        categories[row["_c"]] = categories.get(row["_c"], 0) + (row["opened"] or 0)
+    return result
+
+
 # --- The computation ---
 
 
@@ -380,12 +631,17 @@ def _existed_during(start, end, prefix=""):
     )
 
 
-def _schedules(rows):
-    """{community id: PatrolSchedule} (the default one where none is saved). One query."""
+def _schedules(rows, ids=None):
+    """{community id: PatrolSchedule} (the default one where none is saved). One query: the
+    communities are those of the grids `ids` (a subquery) when given, else listed."""
     community_ids = {row.parent_id for row in rows}
-    saved = {
-        s.community_id: s for s in PatrolSchedule.objects.filter(community_id__in=community_ids)
-    }
+    if ids is None:
+        saved = PatrolSchedule.objects.filter(community_id__in=community_ids)
+    else:
+        saved = PatrolSchedule.objects.filter(
+            community_id__in=Area.objects.filter(pk__in=ids).values("parent_id")
+        )
+    saved = {s.community_id: s for s in saved}
     return {cid: saved.get(cid) or PatrolSchedule(community_id=cid) for cid in community_ids}
 
 
@@ -427,14 +683,30 @@ def _split(aggregate, expression, condition, event):
 
 
 class _Keys:
-    """Which group each grid's rows count in: `key_of` maps grid id -> group key (an int)."""
+    """Which group each grid's rows count in: `key_of` maps grid id -> group key (an int).
 
-    def __init__(self, key_of):
+    `ids`, when given, selects the grids in SQL (a `values("pk")` queryset of the grids, e.g.
+    the report's `path LIKE` and scope filter) instead of a literal list of ids; `hops`, when
+    given, says how many `parent` steps lead from a grid to its group's area (0: the grid
+    itself, 1: its community, ...), so rows are grouped by a join instead of a CASE over the
+    grid ids. With both, no query carries a list of grid ids."""
+
+    def __init__(self, key_of, ids=None, hops=None):
         self.key_of = key_of
-        self.ids = list(key_of)
+        self.ids = list(key_of) if ids is None else ids
+        self.hops = hops
         self.groups = defaultdict(list)
         for grid_id, key in key_of.items():
             self.groups[key].append(grid_id)
+
+    def field(self, fk):
+        """The group of a row as a column: `fk` (e.g. "grid") followed up `hops` parents;
+        None when there is no such column (the groups are given by `key_of` only)."""
+        if len(self.groups) == 1 or all(key == grid_id for grid_id, key in self.key_of.items()):
+            return f"{fk}_id"
+        if self.hops is None:
+            return None
+        return f"{fk}{'__parent' * self.hops}_id"
 
     def rows(self, qs, grid_field, *extra, **aggregates):
         """[(key, row)] of `aggregates` per group (and per `extra` fields): one query."""
@@ -444,8 +716,9 @@ class _Keys:
             if extra:
                 return [(key, row) for row in qs.values(*extra).annotate(**aggregates)]
             return [(key, qs.aggregate(**aggregates))]
-        if all(key == grid_id for grid_id, key in self.key_of.items()):
-            expression = F(grid_field)
+        column = self.field(grid_field.removesuffix("_id"))
+        if column is not None:
+            expression = F(column)
         else:
             expression = Case(
                 *(
@@ -455,13 +728,14 @@ class _Keys:
                 output_field=IntegerField(),
             )
         rows = qs.values(*extra, _key=expression).annotate(**aggregates)
-        return [(row.pop("_key"), row) for row in rows]
+        # A subquery of `ids` may hold grids that are in no group (e.g. not under a child).
+        return [(row.pop("_key"), row) for row in rows if row["_key"] in self.groups]
 
     def per_grid(self, qs, grid_field, *extra, **aggregates):
         """[(grid id, row)] of `aggregates` per grid (and per `extra`): one query."""
         qs = qs.filter(**{f"{grid_field}__in": self.ids}).order_by()
         rows = qs.values(*extra, _grid=F(grid_field)).annotate(**aggregates)
-        return [(row.pop("_grid"), row) for row in rows]
+        return [(row.pop("_grid"), row) for row in rows if row["_grid"] in self.key_of]
 
     def per_grid_moved(self, qs, *extra, **split):
         """[(grid id, row)] of aggregates per grid (and per `extra`) over incidents or
@@ -494,16 +768,23 @@ class _Keys:
         qs = qs.filter(
             (after & Q(grid_id__in=self.ids)) | (before & Q(moved_from_id__in=self.ids))
         ).order_by()
-        expression = Case(
-            *(
-                When(before & Q(moved_from_id__in=ids), then=Value(key))
-                for key, ids in self.groups.items()
-            ),
-            *(When(grid_id__in=ids, then=Value(key)) for key, ids in self.groups.items()),
-            output_field=IntegerField(),
-        )
+        if len(self.groups) == 1:
+            (key,) = self.groups
+            return [(key, qs.aggregate(**aggregates))]
+        column, moved_column = self.field("grid"), self.field("moved_from")
+        if column is not None:
+            expression = Case(When(before, then=F(moved_column)), default=F(column))
+        else:
+            expression = Case(
+                *(
+                    When(before & Q(moved_from_id__in=ids), then=Value(key))
+                    for key, ids in self.groups.items()
+                ),
+                *(When(grid_id__in=ids, then=Value(key)) for key, ids in self.groups.items()),
+                output_field=IntegerField(),
+            )
         rows = qs.values(_key=expression).annotate(**aggregates)
-        return [(row.pop("_key"), row) for row in rows]
+        return [(row.pop("_key"), row) for row in rows if row["_key"] in self.groups]
 
 
 class _PercentileHours(Aggregate):
@@ -536,24 +817,26 @@ def _closed_windows(rows, schedules, start, end, moment):
     Every window of a day before yesterday has closed, none of a day after today; yesterday's
     and today's are checked against each community's schedule. A grid has windows only on
     the days it existed (the Q leaves the others to `existed_on_day`), and, where its
-    community does not patrol on days off, only on working days. Runs no queries, or one
-    (the working calendar) when a community does not patrol on days off."""
+    community does not patrol on days off, only on working days. The Q names communities
+    (only where their schedules differ on whether a window has closed), never grids. Runs no
+    queries, or one (the working calendar) when a community does not patrol on days off."""
     today = timezone.localdate(moment)
     all_closed_until = min(end, today - datetime.timedelta(days=2))
     closed_q = Q(day__gte=start, day__lte=all_closed_until)
-    boundary = defaultdict(list)  # (day, slot) -> grid ids
+    closed_in = defaultdict(set)  # (day, slot) -> communities whose window has closed
+    open_in = defaultdict(set)  # (day, slot) -> communities whose window has not
     counts = {}
     workdays = (
         _WorkingDays(start, end)
         if any(not schedules[row.parent_id].patrols_on_days_off for row in rows)
         else None
     )
-    resting = []  # grids with no windows on days off
+    resting = set()  # communities with no windows on days off
     for row in rows:
         schedule = schedules[row.parent_id]
         every_day = schedule.patrols_on_days_off
         if not every_day:
-            resting.append(row.pk)
+            resting.add(row.parent_id)
         first, last = row.days_within(start, all_closed_until)
         if every_day:
             count = 2 * max(0, (last - first).days + 1)
@@ -566,14 +849,19 @@ def _closed_windows(rows, schedules, start, end, moment):
                 for slot in Slot.values:
                     if windows.is_closed(schedule, day, slot, moment):
                         count += 1
-                        boundary[day, slot].append(row.pk)
+                        closed_in[day, slot].add(row.parent_id)
+                    else:
+                        open_in[day, slot].add(row.parent_id)
         counts[row.pk] = count
-    for (day, slot), ids in boundary.items():
-        closed_q |= Q(day=day, slot=slot, grid_id__in=ids)
+    for (day, slot), communities in closed_in.items():
+        if open_in[day, slot]:
+            closed_q |= Q(day=day, slot=slot, grid__parent_id__in=sorted(communities))
+        else:
+            closed_q |= Q(day=day, slot=slot)
     if resting:
         days_off = workdays.days_off()
         if days_off:
-            closed_q &= ~Q(grid_id__in=resting, day__in=days_off)
+            closed_q &= ~Q(grid__parent_id__in=sorted(resting), day__in=days_off)
     return counts, closed_q
 
 
@@ -608,18 +896,50 @@ class _WorkingDays:
         ]
 
 
-def _compute(rows, key_of, periods, now=None, register=True):
+# The two kinds of figure _compute counts (see GridDay): counts of events that add up over
+# days, which the daily roll-up keeps, and states at a period's end or over the whole period,
+# which it cannot keep.
+ADDITIVE = "additive"
+STATE = "state"
+ADDITIVE_NAMES = (
+    "windows",
+    "done",
+    "short",
+    "returned",
+    "missed",
+    "opened",
+    "closed",
+    "due",
+    "on_time",
+    "escalations",
+    "rework",
+    "satisfied",
+    "rated",
+)
+
+
+def _compute(
+    rows, key_of, periods, now=None, register=True, *, parts=(ADDITIVE, STATE), ids=None, hops=None
+):
     """{key: [Figures, one per period]} for the groups of `key_of` (grid id -> key) and the
-    periods ([(start, end)] local dates, in order, not overlapping). Every query counts all
-    the periods at once (one conditional aggregate per period), so the number of queries
-    does not depend on the periods either: 11 queries (the schedules, then 10; the two
-    counting the register live are left out when the daily roll-up has all its days), none when
-    there are no grids. A grid counts in a period's `grids` when it existed on a day of it."""
+    periods ([(start, end)] local dates, ending in order: each ends no earlier than the one
+    before). Every query counts all the periods at once (one conditional aggregate per
+    period), so the number of queries does not depend on the periods either: 11 queries (the
+    schedules, then 10; the two counting the register live are left out when the daily
+    roll-up has all its days), none when there are no grids. A grid counts in a period's
+    `grids` when it existed on a day of it.
+
+    `parts` limits the figures counted to ADDITIVE_NAMES and by_category (ADDITIVE: the
+    schedules, patrols, missed windows, incidents, incidents filed: 5 queries) or to the
+    others (STATE: incidents, incidents filed, time to close, instructions, the register,
+    grid workers: 6 to 9 queries). `ids` and `hops` select and group the grids in SQL rather
+    than by lists of ids (see _Keys)."""
     rows = [row for row in rows if row.pk in key_of]
     if not rows:
         return {}
     now = now or timezone.now()
-    keys = _Keys(key_of)
+    keys = _Keys(key_of, ids, hops)
+    additive, state = ADDITIVE in parts, STATE in parts
     result = {
         key: [
             _empty(sum(1 for row in rows if key_of[row.pk] == key and row.existed_during(s, e)))
@@ -627,7 +947,7 @@ def _compute(rows, key_of, periods, now=None, register=True):
         ]
         for key in keys.groups
     }
-    schedules = _schedules(rows)
+    schedules = _schedules(rows, None if isinstance(ids, list) else ids) if additive else {}
     indexed = list(enumerate(periods))
 
     def add(grid_id, n, **counts):
@@ -648,52 +968,59 @@ def _compute(rows, key_of, periods, now=None, register=True):
             for name, make in makers.items()
         }
 
-    # Patrols: windows that closed, and what happened in them, on the days the grid existed.
-    closed_q = None
-    for n, (start, end) in indexed:
-        window_counts, period_q = _closed_windows(rows, schedules, start, end, now)
-        closed_q = period_q if closed_q is None else closed_q | period_q
-        for grid_id, count in window_counts.items():
-            add(grid_id, n, windows=count)
+    if additive:
+        # Patrols: windows that closed, and what happened in them, on the days the grid
+        # existed.
+        closed_q = None
+        for n, (start, end) in indexed:
+            window_counts, period_q = _closed_windows(rows, schedules, start, end, now)
+            closed_q = period_q if closed_q is None else closed_q | period_q
+            for grid_id, count in window_counts.items():
+                add(grid_id, n, windows=count)
 
-    def days(slot, condition):
-        def make(n, start, end):
-            period = Q(slot=slot, day__gte=start, day__lte=end)
-            return Count("day", distinct=True, filter=period & condition)
+        def days(slot, condition):
+            def make(n, start, end):
+                period = Q(slot=slot, day__gte=start, day__lte=end)
+                return Count("day", distinct=True, filter=period & condition)
 
-        return make
+            return make
 
-    submitted = Q(status__in=_SUBMITTED)
-    full = submitted & Q(is_short=False)
-    logged = Q(status__in=_LOGGED)
-    closed_q &= existed_on_day()
-    for grid_id, row in keys.per_grid(
-        Patrol.objects.filter(closed_q),
-        "grid_id",
-        **per_period(
-            full_am=days(Slot.MORNING, full),
-            full_pm=days(Slot.AFTERNOON, full),
-            submitted_am=days(Slot.MORNING, submitted),
-            submitted_pm=days(Slot.AFTERNOON, submitted),
-            logged_am=days(Slot.MORNING, logged),
-            logged_pm=days(Slot.AFTERNOON, logged),
-        ),
-    ):
-        for n, _ in indexed:
-            done = row[f"full_am_{n}"] + row[f"full_pm_{n}"]
-            covered = row[f"submitted_am_{n}"] + row[f"submitted_pm_{n}"]
-            logged_windows = row[f"logged_am_{n}"] + row[f"logged_pm_{n}"]
-            add(grid_id, n, done=done, short=covered - done, returned=logged_windows - covered)
+        submitted = Q(status__in=_SUBMITTED)
+        full = submitted & Q(is_short=False)
+        logged = Q(status__in=_LOGGED)
+        closed_q &= existed_on_day()
+        for grid_id, row in keys.per_grid(
+            Patrol.objects.filter(closed_q),
+            "grid_id",
+            **per_period(
+                full_am=days(Slot.MORNING, full),
+                full_pm=days(Slot.AFTERNOON, full),
+                submitted_am=days(Slot.MORNING, submitted),
+                submitted_pm=days(Slot.AFTERNOON, submitted),
+                logged_am=days(Slot.MORNING, logged),
+                logged_pm=days(Slot.AFTERNOON, logged),
+            ),
+        ):
+            for n, _ in indexed:
+                done = row[f"full_am_{n}"] + row[f"full_pm_{n}"]
+                covered = row[f"submitted_am_{n}"] + row[f"submitted_pm_{n}"]
+                logged_windows = row[f"logged_am_{n}"] + row[f"logged_pm_{n}"]
+                add(grid_id, n, done=done, short=covered - done, returned=logged_windows - covered)
 
-    late_log = Patrol.objects.filter(
-        grid_id=OuterRef("grid_id"), day=OuterRef("day"), slot=OuterRef("slot"), status__in=_LOGGED
-    )
-    for grid_id, row in keys.per_grid(
-        MissedPatrol.objects.filter(closed_q).filter(~Exists(late_log)),
-        "grid_id",
-        **per_period(missed=lambda n, start, end: Count("pk", filter=Q(day__range=(start, end)))),
-    ):
-        spread(grid_id, row, "missed")
+        late_log = Patrol.objects.filter(
+            grid_id=OuterRef("grid_id"),
+            day=OuterRef("day"),
+            slot=OuterRef("slot"),
+            status__in=_LOGGED,
+        )
+        for grid_id, row in keys.per_grid(
+            MissedPatrol.objects.filter(closed_q).filter(~Exists(late_log)),
+            "grid_id",
+            **per_period(
+                missed=lambda n, start, end: Count("pk", filter=Q(day__range=(start, end)))
+            ),
+        ):
+            spread(grid_id, row, "missed")
 
     # Incidents.
     bounds = [
@@ -710,7 +1037,7 @@ def _compute(rows, key_of, periods, now=None, register=True):
         still_open = Q(closed_at__isnull=True, status__in=IncidentQuerySet.OPEN_STATES)
         return Q(filed_at__lt=cut, deadline_at__lte=cut) & (still_open | Q(closed_at__gt=cut))
 
-    first_at, last_at = bounds[0][0], bounds[-1][1]
+    first_at, last_at = min(b[0] for b in bounds), max(b[1] for b in bounds)
     incidents = Incident.objects.filter(filed_at__lt=last_at).filter(
         Q(filed_at__gte=first_at)
         | Q(closed_at__gte=first_at)
@@ -718,56 +1045,67 @@ def _compute(rows, key_of, periods, now=None, register=True):
         | Q(escalated_at__gte=first_at)
         | Q(closed_at__isnull=True)
     )
-    names = ["closed", "due", "on_time", "due_closed", "overdue_open", "escalations", "rework"]
-    names.append("satisfied")
-    names.append("rated")
+    names = []
+    if additive:
+        names += ["closed", "due", "on_time", "escalations", "rework", "satisfied", "rated"]
+    if state:
+        names += ["due_closed", "overdue_open"]
     # Each count is of one event; the grid is the one the incident was in at that event:
     # `on_time` and `due_closed` are parts of `due` (the deadline), `rework`, `satisfied`
     # and `rated` of `closed`.
-    for grid_id, row in keys.per_grid_moved(
-        incidents,
-        **per_period(
-            closed=lambda n, *_: _split(Count, "pk", within("closed_at", n), "closed_at"),
-            due=lambda n, *_: _split(Count, "pk", within("deadline_at", n), "deadline_at"),
-            on_time=lambda n, *_: _split(
-                Count,
-                "pk",
-                within("deadline_at", n) & Q(closed_at__lte=F("deadline_at")),
-                "deadline_at",
-            ),
-            due_closed=lambda n, *_: _split(
-                Count, "pk", within("deadline_at", n) & Q(closed_at__lt=cuts[n]), "deadline_at"
-            ),
-            overdue_open=lambda n, *_: _split(Count, "pk", open_overdue_at(cuts[n]), cuts[n]),
-            escalations=lambda n, *_: _split(
-                Count, "pk", within("escalated_at", n), "escalated_at"
-            ),
-            rework=lambda n, *_: _split(Sum, "rework_count", within("closed_at", n), "closed_at"),
-            satisfied=lambda n, *_: _split(
-                Count, "pk", within("closed_at", n) & Q(satisfaction__in=SATISFIED), "closed_at"
-            ),
-            rated=lambda n, *_: _split(
-                Count, "pk", within("closed_at", n) & ~Q(satisfaction=""), "closed_at"
-            ),
+    makers = dict(
+        closed=lambda n, *_: _split(Count, "pk", within("closed_at", n), "closed_at"),
+        due=lambda n, *_: _split(Count, "pk", within("deadline_at", n), "deadline_at"),
+        on_time=lambda n, *_: _split(
+            Count,
+            "pk",
+            within("deadline_at", n) & Q(closed_at__lte=F("deadline_at")),
+            "deadline_at",
         ),
+        due_closed=lambda n, *_: _split(
+            Count, "pk", within("deadline_at", n) & Q(closed_at__lt=cuts[n]), "deadline_at"
+        ),
+        overdue_open=lambda n, *_: _split(Count, "pk", open_overdue_at(cuts[n]), cuts[n]),
+        escalations=lambda n, *_: _split(Count, "pk", within("escalated_at", n), "escalated_at"),
+        rework=lambda n, *_: _split(Sum, "rework_count", within("closed_at", n), "closed_at"),
+        satisfied=lambda n, *_: _split(
+            Count, "pk", within("closed_at", n) & Q(satisfaction__in=SATISFIED), "closed_at"
+        ),
+        rated=lambda n, *_: _split(
+            Count, "pk", within("closed_at", n) & ~Q(satisfaction=""), "closed_at"
+        ),
+    )
+    for grid_id, row in keys.per_grid_moved(
+        incidents, **per_period(**{name: makers[name] for name in names})
     ):
         spread(grid_id, row, *names)
 
+    # Incidents filed: how many per category (additive), their status now (a state).
     filed = Incident.objects.filter(filed_at__gte=first_at, filed_at__lt=last_at)
+    extra = (["category_id", "category__name"] if additive else []) + (["status"] if state else [])
     for grid_id, row in keys.per_grid_moved(
         filed,
-        "category__name",
-        "status",
+        *extra,
         **per_period(opened=lambda n, *_: _split(Count, "pk", within("filed_at", n), "filed_at")),
     ):
-        category, status = row["category__name"], row["status"]
         for n, _ in indexed:
             count = row[f"opened_{n}"]
-            if count:
-                figures = result[key_of[grid_id]][n]
+            if not count:
+                continue
+            figures = result[key_of[grid_id]][n]
+            if additive:
+                category = row["category__name"]
                 figures.opened += count
                 figures.by_category[category] = figures.by_category.get(category, 0) + count
+                # By category id too, for the roll-up (not a figure, as population_as_of).
+                ids = figures.__dict__.setdefault("opened_by_category_id", {})
+                ids[row["category_id"]] = ids.get(row["category_id"], 0) + count
+            if state:
+                status = row["status"]
                 figures.by_status[status] = figures.by_status.get(status, 0) + count
+
+    if not state:
+        return result
 
     # Time to close, per group.
     closed = Incident.objects.filter(closed_at__gte=first_at, closed_at__lt=last_at)
@@ -806,8 +1144,8 @@ def _compute(rows, key_of, periods, now=None, register=True):
         return Q(issued_at__lt=cut, due_on__lt=timezone.localdate(cut)) & not_done
 
     instructions = Instruction.objects.filter(
-        issued_at__lt=cuts[-1], due_on__lt=timezone.localdate(cuts[-1])
-    ).filter(Q(completed_at__isnull=True) | Q(completed_at__gte=cuts[0]))
+        issued_at__lt=max(cuts), due_on__lt=timezone.localdate(max(cuts))
+    ).filter(Q(completed_at__isnull=True) | Q(completed_at__gte=min(cuts)))
     for grid_id, row in keys.per_grid_moved(
         instructions,
         **per_period(
@@ -860,6 +1198,8 @@ def _count_register(result, keys, rows, periods, now):
         for key, row in by_key.items():
             counts[key, day] = row
     for (grid_id, day), row in register_by_grid(keys.ids, wanted - set(rolled)).items():
+        if grid_id not in key_of:
+            continue
         totals = counts[key_of[grid_id], day]
         for name in REGISTER:
             totals[name] += row[name]
@@ -905,7 +1245,7 @@ def register_by_grid(grid_ids, days):
     HouseholdGrid): two queries, none without grids or days. A grid with nothing on a day
     may be missing or zero."""
     days = sorted(set(days))
-    if not days or not grid_ids:
+    if not days or (not isinstance(grid_ids, QuerySet) and not grid_ids):
         return {}
     result = defaultdict(lambda: dict.fromkeys(REGISTER, 0))
     floating = Q(population=Resident.Population.FLOATING)

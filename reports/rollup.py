@@ -1,64 +1,107 @@
-"""The daily roll-up of the register: each grid's households, residents, floating residents
-and rentals as of a past day, in PopulationDay, so reports read a few rows instead of
-counting the whole register (reports.figures reads them).
+"""The daily roll-up: each grid's figures of each past day, in GridDay (and the incidents
+filed per category in GridDayCategory), so reports over weeks and months read a few rows per
+grid and day instead of counting every patrol log, missed window, incident and stay
+(reports.figures reads them, with one GROUPING SETS statement).
 
-A past day is final: stays and rentals are dated, so what held on a day does not change
-later and a day is rolled up once. Counting is reports.figures.register_by_grid, the same
-code that counts live, so the roll-up and a live count agree.
+What is rolled up is what adds up over days (reports.figures.ADDITIVE_NAMES and by_category:
+the patrol windows of the day and what became of them, incidents filed, closed, due, on time,
+escalated, reworked, rated) and the register as of the day. It is counted by the code that
+counts live: reports.figures._compute with one period per day (each event counted for the
+grid the item was in at the event) and register_by_grid. So a roll-up equals the live count
+by construction.
 
 A day is rolled up for the grids that existed on it (Area.valid_from..valid_to): a retired
 grid is not expected after its last day, nor a new grid before its first.
+
+Kept current: a write that changes a past day deletes the rows of the (grid, day)s it changed
+in its own transaction: `forget` (a register write or a change to the map: every day from
+its date on), `forget_days` (a late or reviewed patrol log, a missed window recorded late),
+`forget_incident` (an incident reopened, its deadline moved). A missing row is what the
+hourly task (reports.tasks.roll_up_population) fills; until then reports count that day live.
+`python manage.py rebuild_rollups --start --end` rebuilds any range.
 """
 
 import datetime
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from grids.models import Area
 
-from .figures import REGISTER, existed_on_day, register_by_grid
-from .models import PopulationDay
+from .figures import (
+    ADDITIVE,
+    ADDITIVE_NAMES,
+    REGISTER,
+    _compute,
+    _grid_rows,
+    existed_on_day,
+    register_by_grid,
+)
+from .models import GridDay, GridDayCategory
 
 BATCH = 2000
-# Days counted in one pass over the register: at district scale (800 grids, 785,000 stays)
-# one day takes 0.65 s alone, ten days 2.8 s together.
+# Days counted in one pass: at district scale (800 grids, 785,000 stays) the register of one
+# day takes 0.65 s alone, ten days 2.8 s together.
 DAYS_PER_PASS = 10
 
 
 def roll_up(day, grids=None):
-    """Count the register of every grid (or of `grids`, a queryset of grid Areas) as of the
+    """Count every figure of every grid (or of `grids`, a queryset of grid Areas) of the
     local date `day` and save it, replacing that day's rows if any. Returns the number of
-    rows saved. Runs 3 queries plus one INSERT per BATCH rows."""
+    rows saved."""
     return roll_up_days([day], grids)
 
 
 def roll_up_days(days, grids=None):
-    """roll_up for several days in one pass over the register (cheaper per day than one
-    pass each), each day for the grids that existed on it. Returns the number of rows saved.
-    Runs 3 queries plus one INSERT per BATCH rows."""
+    """roll_up for several days in one pass (cheaper per day than one pass each), each day
+    for the grids that existed on it. Returns the number of GridDay rows saved. Runs about
+    12 queries plus one INSERT per BATCH rows, whatever the number of days (up to a few
+    dozen: each query has an aggregate per day)."""
+    days = sorted(set(days))
     grids = Area.objects.grids() if grids is None else grids
-    validity = list(grids.order_by("pk").values_list("pk", "valid_from", "valid_to"))
-    ids = [pk for pk, _first, _last in validity]
-    counts = register_by_grid(ids, days)
+    rows = _grid_rows(grids)
+    ids = grids.values("pk")
     computed_at = timezone.now()
-    empty = dict.fromkeys(REGISTER, 0)
-    rows = [
-        PopulationDay(
-            grid_id=grid_id, day=day, computed_at=computed_at, **counts.get((grid_id, day), empty)
-        )
-        for day in sorted(set(days))
-        for grid_id, first, last in validity
-        if (first is None or first <= day) and (last is None or day <= last)
-    ]
-    PopulationDay.objects.bulk_create(
+    figures = _compute(
         rows,
+        {row.pk: row.pk for row in rows},
+        [(day, day) for day in days],
+        computed_at,
+        register=False,
+        parts=(ADDITIVE,),
+        ids=ids,
+    )
+    register = register_by_grid(ids, days)
+    empty = dict.fromkeys(REGISTER, 0)
+    saved, categories = [], []
+    for n, day in enumerate(days):
+        for row in rows:
+            if not row.existed_during(day, day):
+                continue
+            counted = figures[row.pk][n]
+            saved.append(
+                GridDay(
+                    grid_id=row.pk,
+                    day=day,
+                    computed_at=computed_at,
+                    **register.get((row.pk, day), empty),
+                    **{name: getattr(counted, name) for name in ADDITIVE_NAMES},
+                )
+            )
+            for category_id, opened in counted.__dict__.get("opened_by_category_id", {}).items():
+                categories.append(
+                    GridDayCategory(grid_id=row.pk, day=day, category_id=category_id, opened=opened)
+                )
+    GridDay.objects.bulk_create(
+        saved,
         batch_size=BATCH,
         update_conflicts=True,
         unique_fields=["grid", "day"],
-        update_fields=[*REGISTER, "computed_at"],
+        update_fields=[*REGISTER, *ADDITIVE_NAMES, "computed_at"],
     )
-    return len(rows)
+    GridDayCategory.objects.filter(grid_id__in=ids, day__in=days).delete()
+    GridDayCategory.objects.bulk_create(categories, batch_size=BATCH)
+    return len(saved)
 
 
 def missing_days(today=None, days=70):
@@ -70,7 +113,7 @@ def missing_days(today=None, days=70):
         Area.objects.grids().existing_during(first, today).values_list("valid_from", "valid_to")
     )
     found = dict(
-        PopulationDay.objects.filter(existed_on_day(), day__gte=first, day__lt=today)
+        GridDay.objects.filter(existed_on_day(), day__gte=first, day__lt=today)
         .values("day")
         .annotate(n=Count("pk"))
         .values_list("day", "n")
@@ -101,8 +144,56 @@ def fill_missing(today=None, days=70, per_run=None):
 
 
 def forget(grid_ids, since):
-    """Drop the roll-up of these grids from `since` on: a register write dated in the past
-    changed those days. Until the task rolls them up again, reports count them live.
-    Returns the number of rows dropped."""
-    deleted, _ = PopulationDay.objects.filter(grid_id__in=grid_ids, day__gte=since).delete()
+    """Drop the roll-up of these grids from `since` on: a write dated in the past (to the
+    register, or a change to the map) changed those days. Until the task rolls them up
+    again, reports count them live. Returns the number of GridDay rows dropped. Runs 2
+    queries."""
+    GridDayCategory.objects.filter(grid_id__in=grid_ids, day__gte=since).delete()
+    deleted, _ = GridDay.objects.filter(grid_id__in=grid_ids, day__gte=since).delete()
     return deleted
+
+
+def forget_days(grid_days, today=None):
+    """Drop the roll-up of these (grid id, local date) pairs, those in the past: a write
+    changed what happened on them (a late patrol log, a missed window recorded after the
+    day). Runs 2 queries, none when no pair is in the past."""
+    today = today or timezone.localdate()
+    past = sorted({(grid_id, day) for grid_id, day in grid_days if grid_id and day < today})
+    if not past:
+        return 0
+    condition = Q(pk__in=[])
+    for grid_id, day in past:
+        condition |= Q(grid_id=grid_id, day=day)
+    GridDayCategory.objects.filter(condition).delete()
+    deleted, _ = GridDay.objects.filter(condition).delete()
+    return deleted
+
+
+def forget_incident(incident):
+    """Drop the roll-up of the past days of the incident's events (filed, due, escalated,
+    closed), each in the grid it was in at the event: call it with the incident as it was
+    before a write that changes one of them (reopening, moving the deadline), and as it is
+    after. Runs 2 queries, none when no event is on a past day."""
+    pairs = []
+    for moment in (
+        incident.filed_at,
+        incident.deadline_at,
+        incident.escalated_at,
+        incident.closed_at,
+    ):
+        if moment is None:
+            continue
+        moved = incident.moved_at is not None and moment < incident.moved_at
+        grid_id = incident.moved_from_id if moved else incident.grid_id
+        pairs.append((grid_id, timezone.localdate(moment)))
+    return forget_days(pairs)
+
+
+def rebuild(start, end, grids=None):
+    """Roll up every day of [start, end] before today again (DAYS_PER_PASS at a time).
+    Returns the number of days rolled up."""
+    last = min(end, timezone.localdate() - datetime.timedelta(days=1))
+    days = [start + datetime.timedelta(days=n) for n in range((last - start).days + 1)]
+    for n in range(0, len(days), DAYS_PER_PASS):
+        roll_up_days(days[n : n + DAYS_PER_PASS], grids)
+    return len(days)

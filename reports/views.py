@@ -20,7 +20,7 @@ from grids.scope import get_scope
 
 from . import district, exports
 from . import score as scoring
-from .figures import CADRE_HOUSEHOLDS_BEFORE_GRIDS, figures_by_child, figures_for, trend
+from .figures import CADRE_HOUSEHOLDS_BEFORE_GRIDS, report_figures
 from .models import ScoreWeights
 
 LONGEST_PERIOD_DAYS = 366 * 2
@@ -93,24 +93,19 @@ def _query(area, data, **changes):
 
 
 def _build(scope, area, start, end, sort):
-    """Everything the page and the export show. Runs a fixed number of queries: the weights,
-    the headline figures, the children with their figures, and the trend (a fixed number per
-    month or week of the period). The grids are those that existed on a day of the period;
-    the table, the map and the export show the children that did."""
+    """Everything the page and the export show. Runs a fixed number of queries, whatever the
+    number of grids: the weights, then reports.figures.report_figures (about 24), which computes
+    each figure once for the children, the headline and the trend, reading the daily
+    roll-up. The grids are those in scope under `area` (a path prefix, never a list of ids)
+    that existed on a day of the period; the table, the map and the export show the children
+    that did."""
     grids = scope.filter(Area.objects.grids().under(area).existing_during(start, end))
     weights = ScoreWeights.load()
-    if area.kind == Area.Kind.GRID:
-        headline = figures_for(grids, start, end)
-        pairs = [(area, headline)]
-    else:
-        # The register is counted once, for the children; the headline's is their sum.
-        pairs = figures_by_child(area, start, end, grids=grids)
-        headline = figures_for(grids, start, end, register=False)
-        headline.take_register([figures for _child, figures in pairs])
+    step = district.trend_step(start, end)
+    pairs, headline, trend_rows = report_figures(area, start, end, grids, step)
     rows = district.build_rows(pairs, weights)
     key, descending = district.parse_sort(sort)
     rows = district.sort_rows(rows, key, descending)
-    step = district.trend_step(start, end)
     return {
         "weights": weights,
         "headline": headline,
@@ -121,7 +116,7 @@ def _build(scope, area, start, end, sort):
         "descending": descending,
         "step": step,
         # The charts and the export's trend sheet show no register figures.
-        "trend": trend(grids, start, end, step=step, register=False),
+        "trend": trend_rows,
     }
 
 

@@ -1,0 +1,26 @@
+"""Roll up the figures of a range of past days again, for every grid (reports.rollup)."""
+
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+
+from reports.rollup import rebuild
+
+
+class Command(BaseCommand):
+    help = "Roll up every grid's figures of the past days from --start to --end again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+        parser.add_argument("--end", required=True, help="last day, YYYY-MM-DD")
+
+    def handle(self, *args, start, end, **options):
+        try:
+            first = datetime.date.fromisoformat(start)
+            last = datetime.date.fromisoformat(end)
+        except ValueError as exc:
+            raise CommandError(f"Dates are YYYY-MM-DD: {exc}") from None
+        if first > last:
+            raise CommandError("--start is after --end.")
+        days = rebuild(first, last)
+        self.stdout.write(f"Rolled up {days} days from {first} to {last} (today is never final).")
