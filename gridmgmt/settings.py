@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "grids.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before anything reads the body: a too-large upload is refused unread.
+    "gridmgmt.limits.RequestSizeLimitMiddleware",
     # After the user and the language are known: its 400 page is in their language.
     "gridmgmt.middleware.ControlCharacterMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -187,7 +189,14 @@ AUTH_PASSWORD_VALIDATORS = [
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
+# Failures count per username and address together: one address failing locks only that
+# account from that address, so nobody can lock an account for everyone.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The number of reverse proxies in front of the web processes, each appending to
+# X-Forwarded-For; the client address is read from that header accordingly (0: no proxy, the
+# header is ignored). See docs/operations.md.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "gridmgmt.client_ip.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 
@@ -245,6 +254,16 @@ if MEDIA_STORAGE == "s3":
     }
 elif MEDIA_STORAGE != "local":
     raise ImproperlyConfigured("MEDIA_STORAGE must be 'local' or 's3'.")
+
+# Bounded uploads. A request body over MAX_REQUEST_BYTES is refused from its Content-Length,
+# unread (gridmgmt.limits): the largest form upload is the register's 20 MB file. Fields
+# other than files may take DATA_UPLOAD_MAX_MEMORY_SIZE in all; a file over
+# FILE_UPLOAD_MAX_MEMORY_SIZE is spooled to a temporary file instead of memory. The proxy in
+# front has the same body limit (docs/operations.md).
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_MB", default=21) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 
 # --- Email ---
 
