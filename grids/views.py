@@ -60,7 +60,10 @@ def set_language(request):
     """Switch the interface language; a signed-in user keeps the choice on every device."""
     form = LanguageForm(request.POST)
     target = (form.cleaned_data.get("next") if form.is_valid() else "") or "/"
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    # Only a path of this site: anything else (a bare word would be read as a view's name).
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    ):
         target = "/"
     response = redirect(target)
     if form.is_valid():
