@@ -19,7 +19,7 @@ class BoundedPaginator(Paginator):
 
     @cached_property
     def count(self):
-        found = self.object_list.order_by()[: self.most + 1].count()
+        found = self.object_list.order_by().values("pk")[: self.most + 1].count()
         self.is_capped = found > self.most
         return min(found, self.most)
 

@@ -29,7 +29,7 @@ from .forms import (
 )
 from .history import history_entries
 from .identity import mask_id_number, mask_phone
-from .models import Area, DisclosureLog, Household, Rental, Resident, Tag
+from .models import DisclosureLog, Household, Rental, Resident, Tag
 from .once import FIELD as ONCE
 from .once import AlreadySent, once
 from .paging import paginate
@@ -419,7 +419,7 @@ def resident_unmask(request, resident_id):
 def floating_list(request):
     scope = get_scope(request)
     residents = (
-        with_moving(scope.filter(Resident.objects.current().floating(), "household__grid"))
+        with_moving(Resident.objects.current().floating().filter(scope.grids_q("household__grid")))
         .select_related("household__grid")
         .prefetch_related("tags")
         .order_by("household__grid__code", "name", "pk")
@@ -442,7 +442,7 @@ def rental_list(request):
     scope = get_scope(request)
     today = timezone.localdate()
     rentals = (
-        scope.filter(Rental.objects.all(), "household__grid")
+        Rental.objects.filter(scope.grids_q("household__grid"))
         .select_related("household__grid")
         .prefetch_related(Prefetch("tenants", queryset=Resident.objects.only("name")))
     )
@@ -524,13 +524,7 @@ def _matching_residents(q, scope):
     the union keeps them apart so that each can use its index. A trigram index cannot serve a
     pattern under three characters, so a shorter address search would read every
     household."""
-    # Naming the kind lets the planner see how few areas of the scope are grids: it then
-    # reads their households through the grid index instead of every household.
-    in_scope = (
-        Resident.objects.filter(scope.q("household__grid"), household__grid__kind=Area.Kind.GRID)
-        .values("pk")
-        .order_by()
-    )
+    in_scope = Resident.objects.filter(scope.grids_q("household__grid")).values("pk").order_by()
     compact = q.replace(" ", "").upper()
     parts = [in_scope.filter(name__startswith=q)]
     if len(q) >= ADDRESS_MIN:
