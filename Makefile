@@ -40,8 +40,12 @@ logins: install
 test: install
 	$(BIN)/pytest
 
+# `make bench` at district scale; `make bench SCALE=city` (ten districts) or
+# `make bench ARGS="--scale city --reuse"`: ARGS go to bench/run.py as they are.
+SCALE ?= district
+ARGS ?=
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --scale $(SCALE) $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,20 +1,33 @@
-"""Performance harness: page cost at district scale, on PostgreSQL, behind gunicorn.
+"""Performance harness: page cost at district (or city) scale, on PostgreSQL, behind gunicorn.
 
-Builds the database `gridmgmt_bench` (drop, create, migrate, `seed_demo --scale district`)
-and reports the seed's wall time and peak memory. Then, for every page in PAGES, counts its
-SQL queries in-process (one GET after a warm-up GET) and times it over HTTP against gunicorn
-(5 warm-up requests, then N sequential ones), and prints p50, p95 and p50 / the floor page's
-p50. Every response must be 200. Needs PostgreSQL and Redis on 127.0.0.1.
+Builds a database of its own (drop, create, migrate, `seed_demo --scale <scale>`) and reports
+the seed's wall time, CPU time, peak memory, rows and size on disk. Then, for every page in
+PAGES, counts its SQL queries in-process (one GET after a warm-up GET) and times it over HTTP
+against gunicorn (5 warm-up requests, then N sequential ones), and prints p50, p95, p50 / the
+floor page's p50, p95 / the floor's p50 against the page's target, and the change from the last
+saved run. Then a mixed load (`--users` concurrent users for `--load-seconds`: grid members
+patrolling and submitting, stationmasters on the board, district staff on the reports), beside
+the floor page alone under the same load: requests per second, p50 / p95 / p99 per page,
+errors, and the web workers' peak memory. Every response must be 200 (a POST: a redirect).
+Needs PostgreSQL and Redis on 127.0.0.1.
 
-    .venv/bin/python bench/run.py                 # full run (`make bench`)
+    .venv/bin/python bench/run.py                 # full run at district scale (`make bench`)
+    .venv/bin/python bench/run.py --scale city    # ten districts (`make bench SCALE=city`)
+    .venv/bin/python bench/run.py --scale community   # the small demo: query counts only differ
     .venv/bin/python bench/run.py --reuse         # keep an already seeded database
     .venv/bin/python bench/run.py --requests 20   # fewer timed requests per page
+
+The database is BENCH_DB (default gridmgmt_bench, gridmgmt_bench_city at city scale), the port
+BENCH_PORT (8765). Results go to var/bench/<scale>.json (not committed: they are this
+machine's); the next run at that scale prints its change from them, and the query counts of the
+other scales' saved runs beside its own (they must be equal).
 
 To add a page, append to PAGES: the path is formatted with the persona's account
 (keys username, role, area), e.g. "/grids/{area}/".
 """
 
 import argparse
+import datetime
 import http.client
 import json
 import os
@@ -23,7 +36,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
+from collections import defaultdict
 from pathlib import Path
 
 import psycopg
@@ -62,6 +78,9 @@ PAGES = [
     ("report, grid", "grid_member", "/reports/?area={area}"),
     ("report, district, XLSX", "district_staff", "/reports/{area}/report.xlsx"),
 ]
+# Pages whose p95 may be up to 5 × the floor's p50; every other page: 3 ×.
+TARGETS = {("report, district", "district_staff"): 5, ("home", "district_staff"): 5}
+DEFAULT_TARGET = 3
 # persona -> the role whose first demo account plays it (demo accounts list the first
 # community first, so "stationmaster" is the first community's).
 PERSONAS = {
@@ -79,6 +98,9 @@ SERVER_URL = "postgres://postgres@127.0.0.1:5432"
 # BENCH_DB and BENCH_PORT let two benches run side by side on one machine.
 DB_NAME = os.environ.get("BENCH_DB", "gridmgmt_bench")
 HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", "8765"))
+RESULTS = ROOT / "var" / "bench"
+SCALES = ("community", "district", "city")
+GRIDS_AT = {"community": 16, "district": 800, "city": 8000}  # how --reuse tells them apart
 WARMUP = 5
 ENV = {
     "DATABASE_URL": f"{SERVER_URL}/{DB_NAME}",
@@ -92,8 +114,16 @@ ENV = {
 }
 
 
+def configure(scale):
+    """Point the bench at the scale's database (BENCH_DB, when set, wins)."""
+    global DB_NAME
+    default = "gridmgmt_bench" if scale == "district" else f"gridmgmt_bench_{scale}"
+    DB_NAME = os.environ.get("BENCH_DB", default)
+    ENV["DATABASE_URL"] = f"{SERVER_URL}/{DB_NAME}"
+
+
 def run_logged(args, log):
-    """Run a manage.py command with its output in `log`; return (seconds, peak MiB)."""
+    """Run a manage.py command with its output in `log`; return (seconds, CPU seconds)."""
     started = time.monotonic()
     with open(log, "w") as out:
         child = subprocess.Popen(
@@ -103,44 +133,75 @@ def run_logged(args, log):
         child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         sys.exit(f"FAILED: {' '.join(args[1:])}\n{Path(log).read_text()}")
-    return time.monotonic() - started, usage.ru_maxrss / 1024
+    return time.monotonic() - started, usage.ru_utime + usage.ru_stime
 
 
-def is_seeded():
+def seeded_grids():
+    """How many grids the bench database has (None: no database, or not migrated)."""
     with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
-            return False
+            return None
     with psycopg.connect(ENV["DATABASE_URL"]) as conn:
         if not conn.execute("SELECT to_regclass('grids_area')").fetchone()[0]:
-            return False
-        return conn.execute("SELECT EXISTS (SELECT 1 FROM grids_area)").fetchone()[0]
+            return None
+        return conn.execute("SELECT count(*) FROM grids_area WHERE kind = 'grid'").fetchone()[0]
 
 
-def build_database(reuse, workdir):
-    """Return (seed time, seed peak memory, accounts); the first two as printable text."""
+# The tables whose rows the seed reports, as (label, table).
+SEED_TABLES = [
+    ("grids", "grids_area WHERE kind = 'grid'"),
+    ("households", "grids_household"),
+    ("residents", "grids_resident"),
+    ("memberships", "grids_membership"),
+    ("patrols", "patrols_patrol"),
+    ("observations", "patrols_observation"),
+    ("incidents", "incidents_incident"),
+    ("timeline entries", "incidents_timelineentry"),
+]
+
+
+def database_facts():
+    """Rows of the big tables and the database's size on disk."""
+    with psycopg.connect(ENV["DATABASE_URL"]) as conn:
+        rows = {
+            label: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for label, table in SEED_TABLES
+        }
+        size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+    return {"rows": rows, "size_mib": round(size / 2**20)}
+
+
+def build_database(scale, reuse, workdir):
+    """Return (the seed's facts, accounts): seconds, CPU seconds, peak MiB, rows and size
+    (the first three None when an existing database was reused)."""
     accounts_json = workdir / "accounts.json"
     manage = [PYTHON, "manage.py"]
-    if reuse and is_seeded():
+    if reuse and seeded_grids() == GRIDS_AT[scale]:
         run_logged([*manage, "migrate", "--no-input"], workdir / "migrate.log")
         run_logged(
             [*manage, "seed_demo", "--if-empty", "--accounts-json", str(accounts_json)],
             workdir / "seed.log",
         )
-        seed = ("reused", "reused")
+        seed = {"seconds": None, "cpu_seconds": None, "peak_mib": None}
     else:
         with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {DB_NAME}")
         run_logged([*manage, "migrate", "--no-input"], workdir / "migrate.log")
-        seed_args = ["seed_demo", "--scale", "district", "--seed", "1"]
-        seconds, _ = run_logged(
+        seed_args = ["seed_demo", "--scale", scale, "--seed", "1"]
+        seconds, cpu = run_logged(
             [*manage, *seed_args, "--accounts-json", str(accounts_json)], workdir / "seed.log"
         )
         # The command reports its own peak (getrusage of itself); it agrees with
         # `/usr/bin/time -v`, where the child's rusage seen from here did not.
         reported = re.search(r"peak memory (\d+) MiB", (workdir / "seed.log").read_text())
-        seed = (f"{seconds:.1f} s", f"{reported.group(1)} MiB" if reported else "unknown")
-    return *seed, json.loads(accounts_json.read_text())
+        seed = {
+            "seconds": round(seconds, 1),
+            "cpu_seconds": round(cpu, 1),
+            "peak_mib": int(reported.group(1)) if reported else None,
+        }
+    seed.update(database_facts())
+    return seed, json.loads(accounts_json.read_text())
 
 
 def pick_personas(accounts):
@@ -361,17 +422,284 @@ def measure_post(client, name, persona, prepare, data, requests):
     return (name, persona, len(queries), statistics.median(timings), p95)
 
 
-def print_table(rows):
-    floor = rows[0][3]
-    table = [("page", "persona", "queries", "p50 ms", "p95 ms", "x floor")]
-    for name, persona, queries, p50, p95 in rows:
-        table.append(
-            (name, persona, str(queries), f"{p50:.1f}", f"{p95:.1f}", f"{p50 / floor:.2f}")
+# --- The mixed load ---
+
+CSRF = "b" * 32  # the CSRF cookie and header only have to agree
+# The users of the mixed load, in turn: grid members patrolling, stationmasters on the board,
+# district staff on the reports.
+LOAD_KINDS = ["grid_member", "grid_member", "stationmaster", "district_staff"]
+
+
+def load_users(count, kinds):
+    """`count` users (in-process sessions): for each, (kind, sessionid, details). The grid
+    members are the first grids' A holders, each on a grid of their own (with their patrol in
+    progress, if any); stationmasters the first communities', district staff the district's
+    A and B holders. Runs a few queries per user."""
+    from django.test import Client
+
+    from grids.models import Area, Post, Role
+    from patrols.models import Patrol
+
+    roles = {
+        "grid_member": Role.GRID_MEMBER,
+        "stationmaster": Role.STATIONMASTER,
+        "district_staff": Role.DISTRICT_STAFF,
+    }
+    wanted = [kinds[n % len(kinds)] for n in range(count)]
+    users = []
+    for kind in dict.fromkeys(wanted):
+        needed = wanted.count(kind)
+        posts = Post.objects.filter(role=roles[kind], closed_on=None).select_related(
+            "area", "holder_a", "holder_b"
         )
+        kind_of = Area.Kind.DISTRICT if kind == "district_staff" else None
+        if kind_of:
+            posts = posts.filter(area__kind=kind_of)
+        people = []
+        for post in posts.order_by("area__code", "pk")[: needed * 2]:
+            if post.area_id in {area.pk for _person, area in people} and kind != "district_staff":
+                continue
+            people.append((post.holder_a, post.area))
+            if kind == "district_staff":
+                people.append((post.holder_b, post.area))
+        for user, area in people[:needed]:
+            client = Client(HTTP_HOST=HOST)
+            client.force_login(user)
+            details = {"area": area.code, "patrol": None}
+            if kind == "grid_member":
+                patrol = Patrol.objects.filter(member=user, status=Patrol.Status.IN_PROGRESS)
+                details["patrol"] = patrol.values_list("pk", flat=True).first()
+            users.append((kind, client.cookies["sessionid"].value, details))
+    return users
+
+
+def request(method, path, cookie, data=None, accept=None):
+    """One request over a fresh connection; (status, Location, ms)."""
+    headers = {"Cookie": f"sessionid={cookie}; csrftoken={CSRF}"}
+    body = None
+    if method == "POST":
+        body = "&".join(f"{k}={v}" for k, v in data.items()).encode()
+        headers["X-CSRFToken"] = CSRF
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    if accept:
+        headers["Accept"] = accept
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection(HOST, PORT, timeout=120)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+    finally:
+        conn.close()
+    ms = (time.perf_counter() - started) * 1000
+    return response.status, response.getheader("Location", ""), ms
+
+
+PATROL_URL = re.compile(r"/patrols/(\d+)/$")
+
+
+def member_round(cookie, details, record):
+    """Start a patrol (unless one is in progress), open it, add an observation, submit."""
+    if details["patrol"] is None:
+        status, location, ms = request("POST", "/patrols/start/", cookie, {"grid": details["area"]})
+        found = PATROL_URL.search(location)
+        record("patrol start (POST)", ms, status == 302 and found is not None)
+        if not found:
+            return
+        details["patrol"] = int(found.group(1))
+    path = f"/patrols/{details['patrol']}/"
+    status, _location, ms = request("GET", path, cookie)
+    record("patrol page", ms, status == 200)
+    status, _location, ms = request(
+        "POST",
+        f"{path}observations/",
+        cookie,
+        {"client_id": uuid.uuid4(), "category": "sanitation", "place": "bench", "text": "bench"},
+        accept="application/json",
+    )
+    record("observation (POST)", ms, status == 201)
+    status, location, ms = request("POST", f"{path}submit/", cookie, {"summary": "bench"})
+    record("patrol submit (POST)", ms, status == 302 and location.endswith(path))
+    details["patrol"] = None
+
+
+ROUNDS = {
+    "grid_member": member_round,
+    "stationmaster": lambda cookie, details, record: [
+        record(label, ms, status == 200)
+        for label, path in (
+            ("patrol board", "/patrols/board/"),
+            ("incident list, community", "/incidents/?view=community"),
+        )
+        for status, _location, ms in [request("GET", path, cookie)]
+    ],
+    "district_staff": lambda cookie, details, record: [
+        record(label, ms, status == 200)
+        for label, path in (("report, district", "/reports/"), ("home, district", "/"))
+        for status, _location, ms in [request("GET", path, cookie)]
+    ],
+    "floor": lambda cookie, details, record: [
+        record("notifications (floor)", ms, status == 200)
+        for status, _location, ms in [request("GET", "/notifications/", cookie)]
+    ],
+}
+
+
+def worker_pids(master):
+    """The gunicorn master's worker processes."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == master:
+                    pids.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return pids
+
+
+def memory_kib(pid, key):
+    """VmRSS or VmHWM of `pid` in KiB (0 when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{key}:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_load(users, seconds, master):
+    """Every user in a thread of its own, round after round, for `seconds`. Returns requests
+    per second, {label: [ms, …]}, {label: errors} and the workers' peak memory (MiB)."""
+    timings, errors = defaultdict(list), defaultdict(int)
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+    peak = {"rss": 0}
+    done = threading.Event()
+
+    in_time = [0]  # requests answered before the deadline: the throughput counts these
+
+    def record(label, ms, ok):
+        with lock:
+            timings[label].append(ms)
+            if not ok:
+                errors[label] += 1
+            if time.monotonic() <= deadline:
+                in_time[0] += 1
+
+    def user(kind, cookie, details):
+        while time.monotonic() < deadline:
+            try:
+                ROUNDS[kind](cookie, details, record)
+            except OSError:
+                record(f"{kind} (connection)", 0, False)
+
+    def watch():
+        while not done.wait(0.5):
+            each = [memory_kib(pid, "VmRSS") for pid in worker_pids(master)]
+            peak["rss"] = max(peak["rss"], *each, 0)
+            peak["total"] = max(peak.get("total", 0), sum(each))
+
+    threads = [threading.Thread(target=user, args=u) for u in users]
+    watcher = threading.Thread(target=watch)
+    started = time.monotonic()
+    watcher.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    done.set()
+    watcher.join()
+    hwm = max((memory_kib(pid, "VmHWM") for pid in worker_pids(master)), default=0)
+    kinds = [kind for kind, _cookie, _details in users]
+    return {
+        "seconds": seconds,
+        "ended_after": round(elapsed, 1),
+        "users": len(users),
+        "mix": {kind: kinds.count(kind) for kind in dict.fromkeys(kinds)},
+        "requests": sum(len(v) for v in timings.values()),
+        "rps": round(in_time[0] / seconds, 2),
+        "errors": sum(errors.values()),
+        "pages": {
+            label: {
+                "requests": len(values),
+                "errors": errors[label],
+                **percentiles(values),
+            }
+            for label, values in sorted(timings.items())
+        },
+        "worker_peak_rss_mib": round(peak["rss"] / 1024),
+        "workers_peak_total_rss_mib": round(peak.get("total", 0) / 1024),
+        "worker_hwm_mib": round(hwm / 1024),
+    }
+
+
+def percentiles(values):
+    if len(values) < 2:
+        value = round(values[0], 1) if values else None
+        return {"p50": value, "p95": value, "p99": value}
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {
+        "p50": round(statistics.median(values), 1),
+        "p95": round(cuts[94], 1),
+        "p99": round(cuts[98], 1),
+    }
+
+
+def mixed_load(master, users, seconds):
+    """The floor page alone under `users` users, then the mixed load; both results."""
+    import django.db
+
+    mixed_users = load_users(users, LOAD_KINDS)
+    floor_users = [
+        ("floor", cookie, details) for _kind, cookie, details in load_users(users, ["grid_member"])
+    ]
+    django.db.connections.close_all()
+    floor = run_load(floor_users, seconds, master)
+    mixed = run_load(mixed_users, seconds, master)
+    return floor, mixed
+
+
+def print_load(floor, mixed):
+    mix = ", ".join(f"{count} {kind}" for kind, count in mixed["mix"].items())
+    print(
+        f"load: {mixed['users']} concurrent users for {mixed['seconds']} s each phase, "
+        f"gunicorn -w 2; mixed: {mix}; floor: {floor['users']} grid_member on /notifications/"
+    )
+    table = [("page", "requests", "errors", "p50 ms", "p95 ms", "p99 ms")]
+    for label, page in [
+        ("notifications alone (floor)", floor["pages"]["notifications (floor)"])
+    ] + list(mixed["pages"].items()):
+        table.append(
+            (
+                label,
+                str(page["requests"]),
+                str(page["errors"]),
+                *(f"{page[k]:.1f}" if page[k] is not None else "-" for k in ("p50", "p95", "p99")),
+            )
+        )
+    print_rows(table)
+    ratio = mixed["rps"] / floor["rps"] if floor["rps"] else 0
+    print(
+        f"throughput: mixed {mixed['rps']:.1f} req/s ({mixed['errors']} errors), "
+        f"floor alone {floor['rps']:.1f} req/s ({floor['errors']} errors); "
+        f"mixed ÷ floor {ratio:.2f}"
+    )
+    print(
+        f"web workers' peak memory: {mixed['worker_hwm_mib']} MiB (VmHWM, largest worker), "
+        f"{max(floor['workers_peak_total_rss_mib'], mixed['workers_peak_total_rss_mib'])} MiB "
+        "(both workers' RSS at once, polled)"
+    )
+
+
+def print_rows(table):
+    """A table for a terminal: text columns left, figures right; a rule under the header."""
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for n, row in enumerate(table):
         cells = [
-            c.ljust(w) if i < 2 else c.rjust(w)
+            c.ljust(w) if i == 0 or (i == 1 and not c[:1].isdigit()) else c.rjust(w)
             for i, (c, w) in enumerate(zip(row, widths, strict=True))
         ]
         print(" | ".join(cells))
@@ -379,28 +707,102 @@ def print_table(rows):
             print("-+-".join("-" * w for w in widths))
 
 
+def change(now, before):
+    """The change from `before` as "+12 %" ("new" when there is none)."""
+    if before in (None, 0) or now is None:
+        return "new"
+    return f"{(now - before) / before * 100:+.0f} %"
+
+
+def print_table(rows, last, other_scales):
+    """The pages: queries (and the other scales' where they differ), p50, p95, p50 ÷ floor,
+    p95 ÷ floor p50 against the target, and p50's change from the last saved run."""
+    floor = rows[0]["p50"]
+    before = {(r["name"], r["persona"]): r for r in (last or {}).get("pages", [])}
+    header = ("page", "persona", "queries", "p50 ms", "p95 ms", "x floor")
+    table = [(*header, "p95/floor", "target", "p50 vs last")]
+    over = []
+    for row in rows:
+        key = (row["name"], row["persona"])
+        target = TARGETS.get(key, DEFAULT_TARGET)
+        ratio = row["p95"] / floor
+        if ratio > target and not row["name"].endswith("(POST)") and row is not rows[0]:
+            over.append(f"{row['name']} ({row['persona']}) {ratio:.1f}")
+        queries = str(row["queries"])
+        others = [
+            f"{scale} {counts[key]}"
+            for scale, counts in other_scales.items()
+            if key in counts and counts[key] != row["queries"]
+        ]
+        if others:
+            queries += f" ({', '.join(others)})"
+        table.append(
+            (
+                row["name"],
+                row["persona"],
+                queries,
+                f"{row['p50']:.1f}",
+                f"{row['p95']:.1f}",
+                f"{row['p50'] / floor:.2f}",
+                f"{ratio:.2f}",
+                f"{target} x",
+                change(row["p50"], before.get(key, {}).get("p50")),
+            )
+        )
+    print_rows(table)
+    compared = ", ".join(other_scales) or "no other scale saved yet"
+    same = all(
+        counts.get((r["name"], r["persona"]), r["queries"]) == r["queries"]
+        for counts in other_scales.values()
+        for r in rows
+    )
+    print(
+        f"query counts against the saved runs at other scales ({compared}): "
+        + ("the same" if same else "DIFFERENT (in brackets above)")
+    )
+    print("p95 ÷ floor p50 over target: " + ("; ".join(over) if over else "none"))
+
+
+def results_path(scale):
+    return RESULTS / f"{scale}.json"
+
+
+def load_results(scale):
+    path = results_path(scale)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=SCALES, default="district")
     parser.add_argument("--requests", type=int, default=50, help="timed requests per page")
     parser.add_argument(
-        "--reuse", action="store_true", help="keep gridmgmt_bench if it is already seeded"
+        "--reuse", action="store_true", help="keep the bench database if it is seeded at --scale"
     )
+    parser.add_argument("--users", type=int, default=8, help="concurrent users of the load")
+    parser.add_argument("--load-seconds", type=int, default=60, help="each load phase's length")
+    parser.add_argument("--skip-load", action="store_true", help="skip the mixed load")
     parser.add_argument("--skip-import", action="store_true", help="skip the import's cost")
     parser.add_argument("--import-rows", type=int, nargs="*", default=[10_000, 40_000])
     args = parser.parse_args()
     if args.requests < 2:
         parser.error("--requests must be at least 2")
+    configure(args.scale)
+    last = load_results(args.scale)
 
     with tempfile.TemporaryDirectory(prefix="gridmgmt-bench-") as tmp:
         workdir = Path(tmp)
-        seed_time, seed_memory, accounts = build_database(args.reuse, workdir)
+        seed, accounts = build_database(args.scale, args.reuse, workdir)
         personas = pick_personas(accounts)
         log_path = workdir / "gunicorn.log"
+        floor_load = mixed = None
         with open(log_path, "w") as log:
             server = None
             try:
                 server = start_gunicorn(log)
                 rows = measure(personas, args.requests)
+                if not args.skip_load:
+                    floor_load, mixed = mixed_load(server.pid, args.users, args.load_seconds)
             except Exception:
                 log.flush()
                 print(f"gunicorn log:\n{log_path.read_text()}", file=sys.stderr)
@@ -409,19 +811,68 @@ def main():
                 if server is not None:
                     stop_gunicorn(server)
 
-    print(f"seed time (district, seed 1): {seed_time}")
-    print(f"seed peak memory: {seed_memory}")
+    rows = [
+        {"name": n, "persona": p, "queries": q, "p50": round(p50, 1), "p95": round(p95, 1)}
+        for n, p, q, p50, p95 in rows
+    ]
+    print_seed(args.scale, seed, (last or {}).get("seed"))
     print(
         f"requests per page: {WARMUP} warm-up + {args.requests} timed, sequential, "
         f"gunicorn -w 2 at {HOST}:{PORT}"
     )
+    if last:
+        print(f"changes are from the last saved run, {last['when']} ({results_path(args.scale)})")
     print()
-    print_table(rows)
+    other_scales = {}
+    for scale in SCALES:
+        saved = load_results(scale) if scale != args.scale else None
+        if saved:
+            other_scales[scale] = {(r["name"], r["persona"]): r["queries"] for r in saved["pages"]}
+    print_table(rows, last, other_scales)
+    if mixed:
+        print()
+        print_load(floor_load, mixed)
+        if last and last.get("mixed"):
+            print(
+                f"mixed req/s vs last: {change(mixed['rps'], last['mixed']['rps'])}, "
+                f"floor alone vs last: {change(floor_load['rps'], last['floor_load']['rps'])}"
+            )
     print()
     sweep_cost()
     if not args.skip_import:
         print()
         import_cost(args.import_rows)
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results_path(args.scale).write_text(
+        json.dumps(
+            {
+                "scale": args.scale,
+                "when": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                "seed": seed,
+                "pages": rows,
+                "floor_load": floor_load,
+                "mixed": mixed,
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
+    print(f"\nresults saved to {results_path(args.scale)}")
+
+
+def print_seed(scale, seed, last):
+    if seed["seconds"] is None:
+        print(f"seed ({scale}, seed 1): reused")
+    else:
+        print(
+            f"seed time ({scale}, seed 1): {seed['seconds']:.1f} s wall, "
+            f"{seed['cpu_seconds']:.1f} s CPU"
+            + (f" ({change(seed['seconds'], last.get('seconds'))} wall)" if last else "")
+        )
+        print(f"seed peak memory: {seed['peak_mib']} MiB")
+    rows = ", ".join(f"{count:,} {label}" for label, count in seed["rows"].items())
+    print(f"database: {seed['size_mib']:,} MiB on disk; {rows}")
 
 
 def import_cost(rows):

@@ -93,7 +93,9 @@ class Command(BaseCommand):
                 json.dump([a.as_dict() for a in accounts], handle, ensure_ascii=False, indent=2)
 
     def log(self, line):
-        """Write `line`, after the seconds since the command started (where it has started)."""
+        """Write `line`, after the seconds since the command started and the CPU seconds it
+        has used (where it has started)."""
         if hasattr(self, "started"):
-            line = f"[{time.monotonic() - self.started:6.1f} s] {line}"
+            wall, cpu = time.monotonic() - self.started, time.process_time()
+            line = f"[{wall:6.1f} s, CPU {cpu:6.1f} s] {line}"
         self.stdout.write(line)
