@@ -87,3 +87,23 @@ def test_a_post_must_stand_at_the_right_kind_of_area():
     with pytest.raises(ValidationError):
         post.full_clean()
     assert make_post(district, Role.DISTRICT_STAFF).pk
+
+
+def test_the_grids_filter_by_id_holds_the_same_rows_as_the_path_filter(world):
+    from grids.models import Household
+    from tests.factories import make_household
+
+    for grid in (world.a.grid, world.a.other_grid, world.b.grid):
+        make_household(grid, address=f"{grid.code}路1号")
+    for user in (
+        world.a.grid_member,
+        world.a.stationmaster,
+        world.district_officer,
+        world.outsider,
+    ):
+        scope = Scope(user)
+        by_path = set(Household.objects.filter(scope.q("grid")).values_list("pk", flat=True))
+        by_id = set(Household.objects.filter(scope.grids_q("grid")).values_list("pk", flat=True))
+        assert by_id == by_path, user
+    assert Household.objects.filter(Scope(world.a.stationmaster).grids_q("grid")).count() == 2
+    assert not Household.objects.filter(Scope(world.outsider).grids_q("grid")).exists()
