@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from gridmgmt.dates import DayField
 from grids.forms import StaleCheckMixin
 from grids.models import Area, Post
+from grids.once import OnceMixin
 
 from .models import ActionItem, AgendaItem, Kind, Meeting, Participant
 
@@ -154,7 +155,11 @@ class AgendaItemForm(forms.ModelForm):
         widgets = {"note": forms.Textarea(attrs={"rows": 2})}
 
 
-class ActionItemForm(forms.ModelForm):
+class NewAgendaItemForm(OnceMixin, AgendaItemForm):
+    """An item added to the agenda, sent once (grids.once)."""
+
+
+class ActionItemForm(OnceMixin, forms.ModelForm):
     owner = forms.ChoiceField(label=_("Owner"))
 
     class Meta:

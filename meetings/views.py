@@ -10,6 +10,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Value
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from grids.models import Area
+from grids.once import FIELD as ONCE
+from grids.once import AlreadySent, once
 from grids.paging import paginate
 from grids.scope import get_scope
 from incidents.models import Incident
@@ -32,6 +35,7 @@ from .forms import (
     MeetingFilterForm,
     MinutesForm,
     MoveForm,
+    NewAgendaItemForm,
     Roster,
 )
 from .gridreports import reports_for_meeting
@@ -93,6 +97,20 @@ def _run(request, action, *args, done="", **kwargs):
         return None
     if done:
         messages.success(request, done)
+    return result
+
+
+def _run_once(request, form, action, meeting, *, done, made):
+    """`_run` a creation service with the form's fields, once for the form's token
+    (grids.once): a second sending raises AlreadySent. `made` is the address a second
+    sending is shown. Nothing is kept when the service refuses."""
+    fields = {k: v for k, v in form.cleaned_data.items() if k != ONCE}
+    with once(form, by=request.user) as record:
+        result = _run(request, action, meeting, by=request.user, done=done, **fields)
+        if result is None:
+            transaction.set_rollback(True)  # free the token: the form may be sent again
+        else:
+            record(made)
     return result
 
 
@@ -180,7 +198,7 @@ def _context(request, meeting, **forms):
                 AttendanceForm(participant=p, roster=roster) for p in participants
             ]
             context["minutes_form"] = forms.get("minutes_form") or MinutesForm(instance=meeting)
-            context["agenda_form"] = forms.get("agenda_form") or AgendaItemForm(prefix="agenda")
+            context["agenda_form"] = forms.get("agenda_form") or NewAgendaItemForm(prefix="agenda")
             context["action_form"] = forms.get("action_form") or ActionItemForm(
                 prefix="action",
                 meeting=meeting,
@@ -243,17 +261,20 @@ def agenda_redraft(request, meeting_id):
 @require_POST
 def agenda_add(request, meeting_id):
     meeting = _editable_meeting(request, meeting_id)
-    form = AgendaItemForm(request.POST, prefix="agenda")
-    if not form.is_valid():
-        return _render_invalid(request, meeting, agenda_form=form)
-    _run(
-        request,
-        services.add_agenda_item,
-        meeting,
-        by=request.user,
-        done=_("Item added to the agenda."),
-        **form.cleaned_data,
-    )
+    form = NewAgendaItemForm(request.POST, prefix="agenda")
+    try:
+        if not form.is_valid():
+            return _render_invalid(request, meeting, agenda_form=form)
+        _run_once(
+            request,
+            form,
+            services.add_agenda_item,
+            meeting,
+            done=_("Item added to the agenda."),
+            made=_back(meeting, "agenda").url,
+        )
+    except AlreadySent as sent:
+        return sent.response(request)
     return _back(meeting, "agenda")
 
 
@@ -381,16 +402,19 @@ def action_add(request, meeting_id):
         roster=Roster(meeting, participants),
         grids=grids,
     )
-    if not form.is_valid():
-        return _render_invalid(request, meeting, action_form=form)
-    _run(
-        request,
-        services.add_action_item,
-        meeting,
-        by=request.user,
-        done=_("Action item added."),
-        **form.cleaned_data,
-    )
+    try:
+        if not form.is_valid():
+            return _render_invalid(request, meeting, action_form=form)
+        _run_once(
+            request,
+            form,
+            services.add_action_item,
+            meeting,
+            done=_("Action item added."),
+            made=_back(meeting, "actions").url,
+        )
+    except AlreadySent as sent:
+        return sent.response(request)
     return _back(meeting, "actions")
 
 
