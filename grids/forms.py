@@ -156,6 +156,18 @@ class ResidentForm(StaleCheckMixin, forms.ModelForm):
             self.fields["id_number"].help_text = _(
                 "Leave blank to keep the number on record (%(masked)s)."
             ) % {"masked": mask_id_number(self.instance.id_number) or "—"}
+            if self.instance.id_number:
+                # The birth date is the number's hidden digits: shown as a year, read-only,
+                # and kept (or read from a new number) when the form is saved.
+                del self.fields["birth_date"]
+                self.fields["birth_year"] = forms.CharField(
+                    label=_("Birth year"),
+                    required=False,
+                    disabled=True,
+                    initial=self.instance.birth_year or "—",
+                    help_text=_("Read from the ID number."),
+                )
+                self.order_fields(["name", "sex", "birth_year", "id_number"])
             del self.fields["moved_in_on"]
             del self.fields["same_person"]
             if not scope.sees_phones(area):
@@ -204,8 +216,14 @@ class ResidentForm(StaleCheckMixin, forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         id_number = cleaned.get("id_number")
-        if id_number and not cleaned.get("birth_date"):
-            cleaned["birth_date"] = birth_date_from_id(id_number)
+        if id_number:
+            # Compared only when the form asks for the date, and then the number was typed
+            # here: the form never tells whether a date matches a number it keeps hidden.
+            from_id = birth_date_from_id(id_number)
+            typed = cleaned.get("birth_date")
+            if "birth_date" in self.fields and typed and typed != from_id:
+                self.add_error("birth_date", _("This is not the birth date inside the ID number."))
+            cleaned["birth_date"] = from_id
         if id_number and not self.instance.pk:
             self._offer_same_person(id_number, cleaned)
         elif id_number and not cleaned.get("confirm_duplicate"):

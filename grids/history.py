@@ -1,7 +1,11 @@
 """A household's change history: who changed what, and when, across the household, its
 residents and its rentals (django-simple-history rows)."""
 
-from .identity import mask_id_number, mask_phone
+import datetime
+
+from django.utils.translation import gettext as _
+
+from .identity import mask_birth_date, mask_id_number, mask_life_date, mask_phone
 from .models import Household, Rental, Resident
 
 HIDDEN = {
@@ -16,7 +20,12 @@ HIDDEN = {
     "household",
     "household_id",
 }
-MASKS = {"id_number": mask_id_number, "phone": mask_phone, "landlord_phone": mask_phone}
+MASKS = {
+    "id_number": mask_id_number,
+    "birth_date": lambda v: mask_birth_date(v) or "—",
+    "phone": mask_phone,
+    "landlord_phone": mask_phone,
+}
 LIMIT = 200
 
 
@@ -56,6 +65,7 @@ def _changes(model, before, after):
     if before is None:
         return []
     changes = []
+    born = getattr(after, "birth_date", None)
     for field in model._meta.concrete_fields:
         name = field.attname
         if name in HIDDEN or field.name in HIDDEN:
@@ -63,14 +73,16 @@ def _changes(model, before, after):
         old, new = getattr(before, name, None), getattr(after, name, None)
         if old != new:
             mask = MASKS.get(name)
-            display = mask or (lambda v, f=field: _display(f, v))
+            display = mask or (lambda v, f=field: _display(f, v, born))
             changes.append((field.verbose_name, display(old), display(new)))
     return changes
 
 
-def _display(field, value):
+def _display(field, value, born=None):
     if value in (None, ""):
         return "—"
+    if isinstance(value, datetime.date) and mask_life_date(value, born) is None:
+        return _("at birth")
     if field.choices:
         return dict(field.flatchoices).get(value, value)
     return value

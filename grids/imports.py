@@ -35,6 +35,7 @@ from simple_history.utils import bulk_create_with_history
 
 from gridmgmt.tasks import send_soon
 
+from .exports import safe_row
 from .identity import birth_date_from_id, normalize_id_number, validate_id_number
 from .models import (
     GRID_WORKER_ROLES,
@@ -269,7 +270,7 @@ def build_template(user, stream):
     )
     for area in areas.iterator(chunk_size=2000):
         if scope.works_register(area):
-            codes.append([kinds[area.kind], area.code, area.name, area.parent.code])
+            codes.append(safe_row([kinds[area.kind], area.code, area.name, area.parent.code]))
     workbook.save(stream)
 
 
@@ -623,7 +624,8 @@ class _Report:
             header = COLUMNS[index].header if index is not None else ""
             if not isinstance(value, str | int | float | datetime.date | type(None)):
                 value = str(value)
-            self._sheet.append([number, header, value, str(reason)])
+            # The value is as uploaded: written so that a spreadsheet never runs it.
+            self._sheet.append(safe_row([number, header, value, str(reason)]))
             self.count += 1
 
     def save(self, job):

@@ -16,7 +16,7 @@ from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from . import services
-from .exports import xlsx_response
+from .exports import register_export, require_export
 from .forms import (
     FloatingFilter,
     HouseholdFilter,
@@ -28,7 +28,7 @@ from .forms import (
     SearchForm,
 )
 from .history import history_entries
-from .identity import mask_id_number, mask_phone
+from .identity import mask_birth_date, mask_id_number, mask_life_date, mask_phone
 from .models import DisclosureLog, Household, Rental, Resident, Tag
 from .once import FIELD as ONCE
 from .once import AlreadySent, once
@@ -84,10 +84,7 @@ def household_list(request, grid_code):
     )
     filterset = HouseholdFilter(request.GET, queryset=households, grid=grid)
     if _wants_xlsx(request):
-        _require_register_work(scope, grid)
-        services.log_export(
-            by=request.user, area=grid, detail=f"households {request.GET.urlencode()}"
-        )
+        require_export(scope, grid)
         rows = (
             (
                 h.address,
@@ -109,7 +106,14 @@ def household_list(request, grid_code):
             _("Residents"),
             _("Last verified"),
         ]
-        return xlsx_response(f"households-{grid.code}.xlsx", headers, rows)
+        return register_export(
+            request,
+            area=grid,
+            what="households",
+            filename=f"households-{grid.code}.xlsx",
+            headers=headers,
+            rows=rows,
+        )
     return render(
         request,
         "grids/household_list.html",
@@ -427,7 +431,9 @@ def floating_list(request):
     grids = scope.grids().order_by("code")
     filterset = FloatingFilter(request.GET, queryset=residents, grids=grids)
     if _wants_xlsx(request):
-        return _export_residents(request, scope, filterset.qs, "floating-population.xlsx")
+        require_export(scope)
+        residents = filterset.qs.filter(scope.register_q("household__grid"))
+        return _export_residents(request, scope, residents, "floating-population.xlsx")
     context = paginate(request, filterset.qs)
     present(context["page"].object_list, scope)
     return render(
@@ -448,9 +454,7 @@ def rental_list(request):
     )
     filterset = RentalFilter(request.GET, queryset=rentals, grids=scope.grids().order_by("code"))
     if _wants_xlsx(request):
-        services.log_export(
-            by=request.user, area=scope.home_area, detail=f"rentals {request.GET.urlencode()}"
-        )
+        require_export(scope)
         rows = (
             (
                 r.household.grid.code,
@@ -460,7 +464,9 @@ def rental_list(request):
                 r.ends_on,
                 _("Yes") if r.is_reported_to_police else _("No"),
             )
-            for r in filterset.qs.iterator(chunk_size=2000)
+            for r in filterset.qs.filter(scope.register_q("household__grid")).iterator(
+                chunk_size=2000
+            )
         )
         headers = [
             _("Grid"),
@@ -470,7 +476,14 @@ def rental_list(request):
             _("Ends on"),
             _("Reported to the police"),
         ]
-        return xlsx_response("rentals.xlsx", headers, rows)
+        return register_export(
+            request,
+            area=scope.home_area,
+            what="rentals",
+            filename="rentals.xlsx",
+            headers=headers,
+            rows=rows,
+        )
     context = paginate(request, filterset.qs)
     soon = today + datetime.timedelta(days=30)
     for rental in context["page"].object_list:
@@ -539,14 +552,13 @@ def _matching_residents(q, scope):
 
 
 def _export_residents(request, scope, residents, filename):
-    services.log_export(
-        by=request.user, area=scope.home_area, detail=f"{filename} {request.GET.urlencode()}"
-    )
+    """The residents as an XLSX download, masked as on the pages (the ID number, the birth
+    year for the birth date, a move-in at birth as such), logged with their number."""
     headers = [
         _("Grid"),
         pgettext("person", "Name"),
         _("Sex"),
-        _("Birth date"),
+        _("Birth year"),
         _("ID number"),
         _("Phone"),
         _("Address"),
@@ -561,15 +573,22 @@ def _export_residents(request, scope, residents, filename):
                 grid.code,
                 r.name,
                 r.get_sex_display(),
-                r.birth_date,
+                mask_birth_date(r.birth_date),
                 mask_id_number(r.id_number),
                 r.phone if scope.sees_phones(grid) else mask_phone(r.phone),
                 str(r.household),
                 r.get_population_display(),
-                r.moved_in_on,
+                mask_life_date(r.moved_in_on, r.birth_date) or _("at birth"),
             )
 
-    return xlsx_response(filename, headers, rows())
+    return register_export(
+        request,
+        area=scope.home_area,
+        what=filename.removesuffix(".xlsx"),
+        filename=filename,
+        headers=headers,
+        rows=rows(),
+    )
 
 
 def _resident_rows(request, default=2, most=10):

@@ -1,7 +1,8 @@
 """The district report as an XLSX workbook: one sheet per table on the page.
 
 Written with openpyxl's write-only mode to a temporary file, like grids.exports.xlsx_response
-(which writes a single sheet; the report has several).
+(which writes a single sheet; the report has several). Every row goes through
+grids.exports.safe_row, so no text becomes a formula in a spreadsheet.
 """
 
 import tempfile
@@ -11,6 +12,8 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import PatternFill
+
+from grids.exports import safe_row
 
 from . import thresholds
 from .district import COLUMNS
@@ -26,56 +29,62 @@ def report_workbook(area, start, end, *, sections, categories, formula, rows, tr
     workbook = Workbook(write_only=True)
 
     summary = workbook.create_sheet(_("Figures"))
-    summary.append([_("Area"), area.name, area.code])
-    summary.append([_("Period"), start.isoformat(), end.isoformat()])
-    summary.append([_("Score formula"), formula])
+    summary.append(safe_row([_("Area"), area.name, area.code]))
+    summary.append(safe_row([_("Period"), start.isoformat(), end.isoformat()]))
+    summary.append(safe_row([_("Score formula"), formula]))
     summary.append([])
-    summary.append([_("Section"), _("Figure"), _("Value")])
+    summary.append(safe_row([_("Section"), _("Figure"), _("Value")]))
     for _key, title, lines in sections:
         for label, _text, value in lines:
-            summary.append([str(title), str(label), value])
+            summary.append(safe_row([str(title), str(label), value]))
 
     by_category = workbook.create_sheet(_("Categories"))
-    by_category.append([_("Category"), _("Incidents filed"), _("Share")])
+    by_category.append(safe_row([_("Category"), _("Incidents filed"), _("Share")]))
     for name, count, share in categories:
-        by_category.append([name, count, share])
+        by_category.append(safe_row([name, count, share]))
 
     table = workbook.create_sheet(_("Areas"))
-    table.append([_("Code"), _("Area"), *[str(c.label) for c in COLUMNS]])
+    table.append(safe_row([_("Code"), _("Area"), *[str(c.label) for c in COLUMNS]]))
     for row in rows:
         table.append(
-            [
-                row.area.code,
-                row.area.name,
-                *[_cell(table, c.kind, c.get(row), key=c.key) for c in COLUMNS],
-            ]
+            safe_row(
+                [
+                    row.area.code,
+                    row.area.name,
+                    *[_cell(table, c.kind, c.get(row), key=c.key) for c in COLUMNS],
+                ]
+            )
         )
 
     over_time = workbook.create_sheet(_("Trend"))
     over_time.append(
-        [
-            _("From"),
-            _("Windows"),
-            _("Patrol coverage"),
-            _("Filed"),
-            _("Closed"),
-            _("Due"),
-            _("On time"),
-            _("On-time closure rate"),
-        ]
+        safe_row(
+            [
+                _("From"),
+                _("Windows"),
+                _("Patrol coverage"),
+                _("Filed"),
+                _("Closed"),
+                _("Due"),
+                _("On time"),
+                _("On-time closure rate"),
+            ]
+        )
     )
     for day, figures in trend:
         over_time.append(
-            [
-                day.isoformat(),
-                figures.windows,
-                _cell(over_time, "pct", figures.coverage, key="coverage"),
-                figures.opened,
-                figures.closed,
-                figures.due,
-                figures.on_time,
-                _cell(over_time, "pct", figures.on_time_rate, key="on_time_rate"),
-            ]
+            safe_row(
+                [
+                    day.isoformat(),
+                    figures.windows,
+                    _cell(over_time, "pct", figures.coverage, key="coverage"),
+                    figures.opened,
+                    figures.closed,
+                    figures.due,
+                    figures.on_time,
+                    _cell(over_time, "pct", figures.on_time_rate, key="on_time_rate"),
+                ]
+            )
         )
 
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
