@@ -138,3 +138,15 @@ def test_the_schedule_page_in_admin_shows_patrols_on_days_off(world, client):
     assert response.status_code == 302
     schedule.refresh_from_db()
     assert schedule.patrols_on_days_off is False
+
+
+def test_a_run_when_a_single_window_has_closed_records_it(world):
+    no_patrols_on_days_off(world.a.community)
+    no_patrols_on_days_off(world.b.community)
+    # Monday 30 November 12:31: Sunday was off for both, so only Monday's morning is due.
+    created = run_at(local(D(2026, 11, 30), 12, 31))
+    everyone = codes(world.a.grid, world.a.other_grid, world.b.grid, world.b.other_grid)
+    assert {(m.grid.code, m.day, m.slot) for m in created} == {
+        (code, D(2026, 11, 30), AM) for code in everyone
+    }
+    assert MissedPatrol.objects.count() == 4
