@@ -13,6 +13,7 @@ from grids.models import Area, Post, Role
 from grids.posts import acting_on_days
 from incidents.calendar import Calendar
 from notifications.services import notify, notify_many
+from reports.rollup import forget_days
 
 from . import photos, windows
 from .models import (
@@ -193,7 +194,8 @@ def record_missed_patrols(at=None):
     and grids (and the transaction's begin and commit): the calendar, the communities'
     distinct schedules, and one statement that records the grids lacking a log or a record
     in every closed window. Each batch of records (gridmgmt.bulk.batch_size) adds five or
-    so, whatever its size: the posts, who is away (both days at once), the notices."""
+    so, whatever its size: the posts, who is away (both days at once), the notices and the
+    roll-up's days to redo."""
     at = at or timezone.now()
     today = timezone.localdate(at)
     days = (today - datetime.timedelta(days=1), today)
@@ -206,6 +208,7 @@ def record_missed_patrols(at=None):
         with transaction.atomic():
             batch = _record_batch(windows_due, at, batch_size())
             _tell_missed(batch)
+            forget_days([(m.grid_id, m.day) for m in batch])  # yesterday's, recorded today
         created += batch
         if len(batch) < batch_size():
             break
