@@ -14,7 +14,7 @@ from grids.models import Absence, Post, Role
 from grids.posts import acting_and_away, acting_holder_on, acting_on, away_user_ids
 from grids.scope import Scope
 from notifications.services import notify, notify_many
-from reports.rollup import forget_incident
+from reports.rollup import forget_incident, forget_incidents
 
 from . import workflow
 from .calendar import Calendar
@@ -436,8 +436,8 @@ def _sweep_batch(at, after, size):
     Returns ((warned, escalated), the last pk looked at, whether there may be more)."""
     second_after = datetime.timedelta(hours=SECOND_ESCALATION_HOURS)
     candidates = list(
-        Incident.objects.open()
-        .filter(paused_at__isnull=True, pk__gt=after)
+        Incident.objects.running()
+        .filter(pk__gt=after)
         .filter(
             Q(warn_at__lte=at, warned_at__isnull=True)
             | Q(deadline_at__lte=at, escalation_level=0)
@@ -499,6 +499,8 @@ def _sweep_batch(at, after, size):
     TimelineEntry.objects.bulk_create(
         [TimelineEntry(incident=i, by=None, action="overdue", note="", at=at) for i in first]
     )
+    # A second escalation takes the first off its day, if that day is past.
+    forget_incidents(second, events=["escalated_at"])
     day = timezone.localdate(at)
     handlers, supervisors = _sweep_recipients(warn, first, second, day)
     notices = [

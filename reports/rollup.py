@@ -161,9 +161,12 @@ def forget_days(grid_days, today=None):
     past = sorted({(grid_id, day) for grid_id, day in grid_days if grid_id and day < today})
     if not past:
         return 0
-    condition = Q(pk__in=[])
+    by_day = {}
     for grid_id, day in past:
-        condition |= Q(grid_id=grid_id, day=day)
+        by_day.setdefault(day, []).append(grid_id)
+    condition = Q(pk__in=[])
+    for day, grid_ids in by_day.items():
+        condition |= Q(day=day, grid_id__in=grid_ids)
     GridDayCategory.objects.filter(condition).delete()
     deleted, _ = GridDay.objects.filter(condition).delete()
     return deleted
@@ -172,20 +175,26 @@ def forget_days(grid_days, today=None):
 def forget_incident(incident):
     """Drop the roll-up of the past days of the incident's events (filed, due, escalated,
     closed), each in the grid it was in at the event: call it with the incident as it was
-    before a write that changes one of them (reopening, moving the deadline), and as it is
-    after. Runs 2 queries, none when no event is on a past day."""
+    before a write that changes one of them (reopening, moving the deadline, escalating
+    again), and as it is after. Runs 2 queries, none when no event is on a past day."""
+    return forget_incidents([incident])
+
+
+EVENTS = ("filed_at", "deadline_at", "escalated_at", "closed_at")
+
+
+def forget_incidents(incidents, events=EVENTS):
+    """forget_incident for several incidents at once, for the days of the `events` given
+    (fields of Incident). Runs 2 queries, or none."""
     pairs = []
-    for moment in (
-        incident.filed_at,
-        incident.deadline_at,
-        incident.escalated_at,
-        incident.closed_at,
-    ):
-        if moment is None:
-            continue
-        moved = incident.moved_at is not None and moment < incident.moved_at
-        grid_id = incident.moved_from_id if moved else incident.grid_id
-        pairs.append((grid_id, timezone.localdate(moment)))
+    for incident in incidents:
+        for event in events:
+            moment = getattr(incident, event)
+            if moment is None:
+                continue
+            moved = incident.moved_at is not None and moment < incident.moved_at
+            grid_id = incident.moved_from_id if moved else incident.grid_id
+            pairs.append((grid_id, timezone.localdate(moment)))
     return forget_days(pairs)
 
 

@@ -248,3 +248,24 @@ def test_the_report_page_runs_as_many_queries_for_more_grids(client, db):
         counts.append((len(queries), max(len(q["sql"]) for q in queries.captured_queries)))
     assert counts[0][0] == counts[1][0]
     assert abs(counts[0][1] - counts[1][1]) < 50, counts
+
+
+def test_a_second_escalation_forgets_the_day_of_the_first(seeded):  # noqa: F811
+    from incidents.services import sweep_time_limits
+
+    grid = seeded.a.grid
+    with time_machine.travel(NOW, tick=False):
+        # Open since March 20th, due on the 25th, escalated once on the 26th.
+        escalated = Incident.objects.get(grid=grid, deadline_at=local(march(25), 10))
+        Incident.objects.filter(pk=escalated.pk).update(
+            warned_at=local(march(24), 9), escalation_level=1, escalated_at=local(march(26), 9)
+        )
+        fill_missing(days=45)
+        assert GridDay.objects.get(grid=grid, day=march(26)).escalations == 1
+        sweep_time_limits()
+        escalated.refresh_from_db()
+        assert escalated.escalation_level == 2
+        assert not GridDay.objects.filter(grid=grid, day=march(26)).exists()
+        assert GridDay.objects.filter(grid=grid, day=march(27)).exists()
+        fill_missing(days=45)
+        assert every_grid(seeded, NOW)
