@@ -33,7 +33,7 @@ _common = {
 }
 # max_examples is per form (and per page's query parameters, see GET_EXAMPLES).
 settings.register_profile("dev", max_examples=8, derandomize=True, **_common)
-settings.register_profile("ci", max_examples=40, derandomize=True, **_common)
+settings.register_profile("ci", max_examples=30, derandomize=True, **_common)
 settings.register_profile("long", max_examples=400, derandomize=False, **_common)
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if IN_CI else "dev")
 settings.load_profile(PROFILE)
