@@ -118,8 +118,16 @@ class IncidentQuerySet(models.QuerySet):
         "reopened",
     )
 
+    # Open (not closed, not a duplicate) and not paused: as a partial index's condition too,
+    # written so that PostgreSQL matches a query's filter to it (an IN list would not be).
+    RUNNING = ~Q(status="closed") & ~Q(status="duplicate") & Q(paused_at__isnull=True)
+
     def open(self):
         return self.filter(status__in=self.OPEN_STATES)
+
+    def running(self):
+        """Open and not paused, as the time-limit sweep's indexes know them."""
+        return self.filter(self.RUNNING)
 
     def visible_to(self, scope):
         """Incidents in the user's areas; sensitive ones only where they are the station or
@@ -343,20 +351,12 @@ class Incident(models.Model):
             models.Index(
                 fields=["warn_at"],
                 name="incident_warning_due",
-                condition=Q(
-                    status__in=IncidentQuerySet.OPEN_STATES,
-                    paused_at__isnull=True,
-                    warned_at__isnull=True,
-                ),
+                condition=IncidentQuerySet.RUNNING & Q(warned_at__isnull=True),
             ),
             models.Index(
                 fields=["deadline_at"],
                 name="incident_escalation_due",
-                condition=Q(
-                    status__in=IncidentQuerySet.OPEN_STATES,
-                    paused_at__isnull=True,
-                    escalation_level__lt=2,
-                ),
+                condition=IncidentQuerySet.RUNNING & Q(escalation_level__lt=2),
             ),
             models.Index(
                 fields=["paused_until"],

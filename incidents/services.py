@@ -436,8 +436,8 @@ def _sweep_batch(at, after, size):
     Returns ((warned, escalated), the last pk looked at, whether there may be more)."""
     second_after = datetime.timedelta(hours=SECOND_ESCALATION_HOURS)
     candidates = list(
-        Incident.objects.open()
-        .filter(paused_at__isnull=True, pk__gt=after)
+        Incident.objects.running()
+        .filter(pk__gt=after)
         .filter(
             Q(warn_at__lte=at, warned_at__isnull=True)
             | Q(deadline_at__lte=at, escalation_level=0)
