@@ -17,12 +17,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from . import imports
 from .models import ImportJob
+from .once import AlreadySent, OnceMixin, once
 from .scope import get_scope
 
 RECENT_JOBS = 10
 
 
-class ImportForm(forms.Form):
+class ImportForm(OnceMixin, forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Register file (.xlsx)"),
         help_text=gettext_lazy("Fill in the template; at most 20 MB."),
@@ -59,10 +60,15 @@ def import_upload(request):
     if not imports.may_import(get_scope(request)):
         raise PermissionDenied
     form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
-    if form.is_valid():
-        job = imports.start_import(by=request.user, file=form.cleaned_data["file"])
-        messages.success(request, _("The file is uploaded. Its rows are being checked."))
-        return redirect(job)
+    try:
+        if form.is_valid():
+            with once(form, by=request.user) as made:
+                job = imports.start_import(by=request.user, file=form.cleaned_data["file"])
+                made(job)
+            messages.success(request, _("The file is uploaded. Its rows are being checked."))
+            return redirect(job)
+    except AlreadySent as sent:
+        return sent.response(request)
     jobs = ImportJob.objects.filter(user=request.user)[:RECENT_JOBS]
     return render(request, "grids/import_upload.html", {"form": form, "jobs": jobs})
 

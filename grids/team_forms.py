@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from gridmgmt.dates import DayField
 
 from .models import ROLE_AREA_KINDS, Absence, Area, Post, Role, User
+from .once import OnceMixin
 from .team import post_problems
 
 
@@ -63,6 +64,10 @@ class AbsenceForm(forms.Form):
         if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
             self.add_error("ends_on", _("An absence cannot end before it starts."))
         return data
+
+
+class NewAbsenceForm(OnceMixin, AbsenceForm):
+    """An absence recorded, sent once (grids.once)."""
 
 
 class HolderForm(forms.Form):

@@ -6,18 +6,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import team
 from .models import Absence, Area, Post, User
+from .once import AlreadySent, once
 from .posts import acting_on
 from .scope import get_scope
 from .team_forms import (
     AbsenceForm,
     DeactivateForm,
     HolderForm,
+    NewAbsenceForm,
     OpenPostForm,
     people_choices,
     team_areas,
@@ -95,7 +98,7 @@ def team_page(request, community_code):
         "gaps": sum(1 for row in rows if row["is_gap"]),
         "without_team": team.grids_without_team(community, today),
         "absences": absences,
-        "form": AbsenceForm(people=people_choices(community)),
+        "form": NewAbsenceForm(people=people_choices(community)),
     }
     return render(request, "grids/team.html", context)
 
@@ -103,18 +106,23 @@ def team_page(request, community_code):
 @login_required
 def absence_create(request, community_code):
     community = _community(request, community_code)
-    form = AbsenceForm(request.POST or None, people=people_choices(community))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        team.record_absence(
-            user=data["person"],
-            starts_on=data["starts_on"],
-            ends_on=data["ends_on"],
-            reason=data["reason"],
-            by=request.user,
-        )
-        messages.success(request, _("Absence recorded."))
-        return redirect("grids:team", community.code)
+    form = NewAbsenceForm(request.POST or None, people=people_choices(community))
+    try:
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            with once(form, by=request.user) as made:
+                team.record_absence(
+                    user=data["person"],
+                    starts_on=data["starts_on"],
+                    ends_on=data["ends_on"],
+                    reason=data["reason"],
+                    by=request.user,
+                )
+                made(reverse("grids:team", args=[community.code]))
+            messages.success(request, _("Absence recorded."))
+            return redirect("grids:team", community.code)
+    except AlreadySent as sent:
+        return sent.response(request)
     return render(request, "grids/absence_form.html", {"community": community, "form": form})
 
 
