@@ -5,7 +5,7 @@ import datetime
 
 from django.utils.translation import gettext as _
 
-from .identity import mask_birth_date, mask_id_number, mask_life_date, mask_phone
+from .identity import AT_BIRTH, mask_birth_date, mask_id_number, mask_life_date, mask_phone
 from .models import Household, Rental, Resident
 
 HIDDEN = {
@@ -81,7 +81,7 @@ def _changes(model, before, after):
 def _display(field, value, born=None):
     if value in (None, ""):
         return "—"
-    if isinstance(value, datetime.date) and mask_life_date(value, born) is None:
+    if isinstance(value, datetime.date) and mask_life_date(value, born) is AT_BIRTH:
         return _("at birth")
     if field.choices:
         return dict(field.flatchoices).get(value, value)

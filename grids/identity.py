@@ -1,8 +1,11 @@
 """Chinese resident ID numbers (GB 11643-1999) and the masking of personal data."""
 
 import datetime
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
+from django.utils import formats
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -63,9 +66,10 @@ def birth_date_from_id(value):
 # Every role sees ID numbers masked (the station and above may unmask one, and that is
 # logged). The eight hidden digits are the birth date, so wherever a masked number can be
 # shown, the birth date is not: its year at most, and a date of the person's life that is their
-# birth date (a baby's move-in) is shown as "at birth". These functions are the only place that
-# decides; templates reach them through `Resident.masked_id_number`, `Resident.birth_year` and
-# the `grids_identity` template filters.
+# birth date (a baby's move-in) is shown as "at birth", and one that is the birth date of
+# another person on the same page or sheet by its month only. These functions are the only
+# place that decides; templates reach them through `Resident.masked_id_number`,
+# `Resident.birth_year` and the `grids_identity` template filters.
 
 
 def mask_id_number(value):
@@ -80,12 +84,45 @@ def mask_birth_date(value):
     return value.year if value else None
 
 
-def mask_life_date(value, born):
-    """A date of a person's life (moved in, a stay) as it may be shown: None when it is the
-    birth date (shown as "at birth"), so it cannot complete a masked ID number."""
-    if value is None or (born is not None and value == born):
+AT_BIRTH = "at birth"  # what `mask_life_date` gives for a date that is the birth date
+
+
+class Month(NamedTuple):
+    year: int
+    month: int
+
+
+def mask_life_date(value, born, births=frozenset()):
+    """A date of a person's life (moved in, moved out, a stay) as it may be shown beside
+    masked ID numbers: the date itself; AT_BIRTH when it is their own birth date (a baby's
+    move-in); its Month only when it is the birth date of someone else the same output shows
+    (`births`). None for no date."""
+    if value is None:
         return None
+    if born is not None and value == born:
+        return AT_BIRTH
+    if value in births:
+        return Month(value.year, value.month)
     return value
+
+
+def life_date_text(value, born, births=frozenset()):
+    """`mask_life_date` as text for a page or a spreadsheet, in the active language."""
+    shown = mask_life_date(value, born, births)
+    if shown is None:
+        return ""
+    if shown is AT_BIRTH:
+        return gettext("at birth")
+    if isinstance(shown, Month):
+        return formats.date_format(datetime.date(shown.year, shown.month, 1), "YEAR_MONTH_FORMAT")
+    return formats.date_format(shown, "SHORT_DATE_FORMAT")
+
+
+def life_date_cell(value, born, births=frozenset()):
+    """`mask_life_date` for a spreadsheet cell: a date cell when the date is shown in full,
+    text otherwise."""
+    shown = mask_life_date(value, born, births)
+    return shown if isinstance(shown, datetime.date) else life_date_text(value, born, births)
 
 
 def mask_phone(value):

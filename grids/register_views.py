@@ -28,7 +28,13 @@ from .forms import (
     SearchForm,
 )
 from .history import history_entries
-from .identity import mask_birth_date, mask_id_number, mask_life_date, mask_phone
+from .identity import (
+    life_date_cell,
+    life_date_text,
+    mask_birth_date,
+    mask_id_number,
+    mask_phone,
+)
 from .models import DisclosureLog, Household, Rental, Resident, Tag
 from .once import FIELD as ONCE
 from .once import AlreadySent, once
@@ -52,8 +58,12 @@ RESIDENT_FIELDS = ["name", "sex", "birth_date", "id_number", "phone", "relation"
 
 def present(residents, scope):
     """Mask what the user may not see, row by row. No queries: needs `household__grid` and
-    the tags prefetched."""
+    the tags prefetched. A move-out date that is the birth date of anyone in `residents` is
+    shown by its month (grids.identity)."""
+    births = {resident.birth_date for resident in residents if resident.birth_date}
     for resident in residents:
+        born = resident.birth_date
+        resident.shown_moved_out = life_date_text(resident.moved_out_on, born, births)
         grid = resident.household.grid
         resident.shown_id_number = mask_id_number(resident.id_number)
         phones = scope.sees_phones(grid)
@@ -566,6 +576,10 @@ def _export_residents(request, scope, residents, filename):
         _("Moved in on"),
     ]
 
+    # A move-in that is the birth date of anyone exported is written by its month only.
+    births = residents.exclude(birth_date=None).order_by().values_list("birth_date", flat=True)
+    births = set(births.distinct())
+
     def rows():
         for r in residents.iterator(chunk_size=2000):
             grid = r.household.grid
@@ -578,7 +592,7 @@ def _export_residents(request, scope, residents, filename):
                 r.phone if scope.sees_phones(grid) else mask_phone(r.phone),
                 str(r.household),
                 r.get_population_display(),
-                mask_life_date(r.moved_in_on, r.birth_date) or _("at birth"),
+                life_date_cell(r.moved_in_on, r.birth_date, births),
             )
 
     return register_export(

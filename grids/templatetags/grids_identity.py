@@ -2,8 +2,6 @@
 number, a birth year, a date of their life that is not their birth date."""
 
 from django import template
-from django.utils import formats
-from django.utils.translation import gettext as _
 
 from .. import identity
 
@@ -26,7 +24,4 @@ def birth_year(value):
 def life_date(value, born):
     """{{ stay.moved_in_on|life_date:resident.birth_date }}: the short date, or "at birth"
     when it is the birth date (it would complete a masked ID number)."""
-    if value is None:
-        return ""
-    shown = identity.mask_life_date(value, born)
-    return formats.date_format(shown, "SHORT_DATE_FORMAT") if shown else _("at birth")
+    return identity.life_date_text(value, born)
