@@ -1,5 +1,4 @@
 import datetime
-import hashlib
 
 import django_filters
 from django import forms
@@ -56,29 +55,21 @@ class GridFilter(django_filters.FilterSet):
 # --- The household register ---
 
 
-def _stamp(updated_at):
-    return hashlib.sha256(updated_at.isoformat().encode()).hexdigest()[:20]
-
-
 class StaleCheckMixin:
     """Refuses to save over a change someone else made since the form was opened: a hidden
-    field carries a digest of the record's `updated_at` as it was when the form was drawn (a
-    digest, not the time: the day a resident's record was written can be their birth date,
-    the hidden digits of a masked ID number). The time itself is accepted too, from a form
-    drawn before. Put it before forms.ModelForm in the bases; it adds the field and checks it
-    by itself."""
+    field carries the record's `updated_at` as it was when the form was drawn. Put it before
+    forms.ModelForm in the bases; it adds the field and checks it by itself."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["seen_updated_at"] = forms.CharField(widget=forms.HiddenInput, required=False)
         if self.instance.pk and not self.is_bound:
-            self.initial["seen_updated_at"] = _stamp(self.instance.updated_at)
+            self.initial["seen_updated_at"] = self.instance.updated_at.isoformat()
 
     def clean(self):
         cleaned = super().clean()
         seen = cleaned.get("seen_updated_at")
-        at = self.instance.updated_at if self.instance.pk else None
-        if self.instance.pk and seen and seen not in (_stamp(at), at.isoformat()):
+        if self.instance.pk and seen and seen != self.instance.updated_at.isoformat():
             raise forms.ValidationError(
                 _(
                     "Someone else changed this record after you opened it. Reload the page to "
