@@ -449,7 +449,12 @@ def floating_list(request):
     return render(
         request,
         "grids/floating_list.html",
-        {"filter": filterset, "transfers_waiting": transfers_waiting(scope), **context},
+        {
+            "filter": filterset,
+            "transfers_waiting": transfers_waiting(scope),
+            "can_export": scope.works_register_somewhere(),
+            **context,
+        },
     )
 
 
@@ -499,7 +504,11 @@ def rental_list(request):
     for rental in context["page"].object_list:
         rental.is_ended = rental.ends_on < today
         rental.is_expiring = today <= rental.ends_on <= soon
-    return render(request, "grids/rental_list.html", {"filter": filterset, **context})
+    return render(
+        request,
+        "grids/rental_list.html",
+        {"filter": filterset, "can_export": scope.works_register_somewhere(), **context},
+    )
 
 
 @login_required
