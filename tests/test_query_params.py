@@ -13,7 +13,11 @@ import pytest
             "“2026-13” is not a month from 1900-01 to 2099-12 (YYYY-MM): the list shows",
         ),
         ("/patrols/?status=lost", 400, "“lost” is not a state of a log: every log is listed."),
-        ("/patrols/board/?day=2026-13-45", 400, "“2026-13-45” is not a date from 1900-01-01 to 2099-12-31 (YYYY-MM-DD)"),
+        (
+            "/patrols/board/?day=2026-13-45",
+            400,
+            "“2026-13-45” is not a date from 1900-01-01 to 2099-12-31 (YYYY-MM-DD)",
+        ),
         ("/reports/?start=2026-13-45", 400, "Enter a valid date."),
     ],
 )
