@@ -342,3 +342,8 @@ LOGGING = {
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
+
+# fields.W161 warns of a fixed time as a field's default only when the check runs within ten
+# seconds of that time of day (UTC): the patrol windows' default times (08:00, 12:00, 14:00,
+# 18:00) are meant to be fixed, and `check --deploy` must not fail four times ten seconds a day.
+SILENCED_SYSTEM_CHECKS = ["fields.W161"]
