@@ -78,7 +78,10 @@ def test_a_day_that_is_no_date_on_the_board_is_a_clear_error(client, world, day)
         response = client.get(f"/patrols/board/?day={day}&area={world.a.community.code}")
     assert response.status_code == 400
     body = response.content.decode()
-    assert f"“{day}” is not a date (YYYY-MM-DD): the board shows today instead." in body
+    assert (
+        f"“{day}” is not a date from 1900-01-01 to 2099-12-31 (YYYY-MM-DD): "
+        "the board shows today instead."
+    ) in body
     assert response.context["day"] == THURSDAY
 
 
