@@ -1,7 +1,10 @@
 """A report form sent twice at once (a double click, a resend) files one incident, and the
 second sending is shown it. Real threads with their own connections (see test_race.py)."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.db import connection
 
 from incidents.models import Incident
@@ -10,13 +13,21 @@ from tests.grids.test_double_submit import post_as, token_on
 from tests.incidents.test_intake import REPORT, report_data
 from tests.incidents.test_race import run_together
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
 def _postgresql():
     if connection.vendor != "postgresql":
         missing_service("SQLite serialises writers, so threads cannot race: needs PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
+def _categories():
+    """The migration's categories and time limits, loaded again where an earlier
+    transactional test emptied the tables."""
+    defaults = importlib.import_module("incidents.migrations.0002_defaults")
+    defaults.load_defaults(apps, None)
 
 
 def test_a_report_sent_twice_at_once_files_one_incident(client, world):
