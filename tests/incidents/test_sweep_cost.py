@@ -8,7 +8,6 @@ with its transactions' begin and commit."""
 import copy
 import datetime
 import itertools
-import threading
 
 import pytest
 import time_machine
@@ -22,6 +21,7 @@ from incidents.models import Incident, TimelineEntry
 from notifications.models import Notification
 from tests.factories import make_post, make_user
 from tests.incidents.factories import local, make_incident
+from tests.incidents.test_race import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -127,24 +127,9 @@ def test_batches_are_swept_until_nothing_is_left(world, settings):
 def test_two_sweeps_at_once_warn_escalate_and_tell_each_once(world, settings):
     settings.SWEEP_BATCH = 7
     make_many(world, 40, warn_at=NOW - 2 * HOUR, deadline_at=NOW - HOUR)
-    results, errors = [], []
-    barrier = threading.Barrier(2)
-
-    def run():
-        try:
-            barrier.wait(10)
-            results.append(services.sweep_time_limits())
-        except Exception as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
     with time_machine.travel(NOW, tick=False):  # for both threads
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+        results = run_together(services.sweep_time_limits, services.sweep_time_limits)
+    errors = [r for r in results if isinstance(r, Exception)]
     assert errors == []
     assert tuple(map(sum, zip(*results, strict=True))) == (40, 40)
     notices = Notification.objects.filter(key__startswith="incident-")

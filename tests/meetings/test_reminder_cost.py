@@ -5,7 +5,6 @@ reminder once.
 Transactional (as the beat's worker runs it): the counts are the queries a worker sends."""
 
 import datetime
-import threading
 
 import pytest
 import time_machine
@@ -19,6 +18,7 @@ from meetings import schedule
 from meetings.models import Meeting, Participant
 from notifications.models import Notification
 from tests.factories import make_area, make_post, make_user
+from tests.incidents.test_race import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -99,24 +99,9 @@ def test_due_reminders_cost_a_few_queries_per_batch(world, due):
 def test_two_runs_at_once_tell_each_person_each_reminder_once(world, settings):
     settings.SWEEP_BATCH = 7
     meetings_starting_soon(world, 10)
-    results, errors = [], []
-    barrier = threading.Barrier(2)
-
-    def run():
-        try:
-            barrier.wait(10)
-            results.append(schedule.send_reminders())
-        except Exception as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
     with time_machine.travel(NOW, tick=False):  # for both threads
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+        results = run_together(schedule.send_reminders, schedule.send_reminders)
+    errors = [r for r in results if isinstance(r, Exception)]
     assert errors == []
     assert sum(results) == 60
     notices = Notification.objects.filter(key__startswith="meeting-")

@@ -6,11 +6,10 @@ Transactional (as the beat's worker runs it): the counts are the queries a worke
 without the savepoints a test transaction would add."""
 
 import datetime
-import threading
 
 import pytest
 import time_machine
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from grids.models import Area, Role
@@ -19,6 +18,7 @@ from notifications.models import Notification
 from patrols.models import MissedPatrol, PatrolSchedule, Slot
 from patrols.services import record_missed_patrols
 from tests.factories import make_area, make_post, make_user
+from tests.incidents.test_race import run_together
 from tests.patrols.factories import local, make_patrol
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -111,25 +111,9 @@ def test_batches_are_written_until_nothing_is_left(world, settings):
 def test_two_checks_at_once_record_and_tell_each_window_once(world, settings):
     settings.SWEEP_BATCH = 7
     add_communities(world, 6, 5)
-    results, errors = [], []
-    barrier = threading.Barrier(2)
-
-    def check():
-        try:
-            barrier.wait(10)
-            results.append(record_missed_patrols())
-        except Exception as error:  # reported below
-            errors.append(error)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=check) for _ in range(2)]
     with time_machine.travel(MOMENT, tick=False):  # for both threads
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+        results = run_together(record_missed_patrols, record_missed_patrols)
+    errors = [r for r in results if isinstance(r, Exception)]
     assert errors == []
     records = MissedPatrol.objects.count()
     first, second = ({m.pk for m in found} for found in results)
