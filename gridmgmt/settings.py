@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "notifications",
     "meetings",
     "reports",
+    "residents",
     "gridmgmt",
 ]
 

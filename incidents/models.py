@@ -187,6 +187,8 @@ class Incident(models.Model):
         WALK_IN = "walk_in", _("Walk-in")
         PHONE = "phone", _("Phone")
         MEETING = "meeting", _("Meeting")
+        TEAM = "team", _("Team member")
+        RESIDENT = "resident", _("Resident")
         OTHER = "other", _("Other")
 
     class Satisfaction(models.TextChoices):
