@@ -21,8 +21,9 @@ class TimeLimitInline(admin.TabularInline):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "is_sensitive", "is_dispute"]
-    list_filter = ["is_sensitive", "is_dispute"]
+    list_display = ["name", "code", "is_sensitive", "is_dispute", "is_public_security"]
+    list_editable = ["is_public_security"]
+    list_filter = ["is_sensitive", "is_dispute", "is_public_security"]
     search_fields = ["name", "code"]
     inlines = [TimeLimitInline]
 

@@ -26,6 +26,11 @@ class Category(models.Model):
     is_dispute = models.BooleanField(
         _("dispute"), default=False, help_text=_("Records the parties and the mediation.")
     )
+    is_public_security = models.BooleanField(
+        _("public security"),
+        default=False,
+        help_text=_("Community police see the incidents of this category in their grids."),
+    )
 
     class Meta:
         verbose_name = _("category")
@@ -237,6 +242,9 @@ class Incident(models.Model):
         blank=True,
         related_name="incident",
     )
+    # Kept small and without metadata (patrols.photos.shrink), shown only to those who may
+    # open the incident.
+    photo = models.ImageField(_("photo"), upload_to="incidents/%Y/%m/", blank=True)
     reporter_resident = models.ForeignKey(
         Resident,
         verbose_name=_("reporting resident"),
