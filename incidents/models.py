@@ -26,6 +26,13 @@ class Category(models.Model):
     is_dispute = models.BooleanField(
         _("dispute"), default=False, help_text=_("Records the parties and the mediation.")
     )
+    # The residents' public page offers only these categories, under their own names.
+    resident_name = models.CharField(
+        _("name for residents"),
+        max_length=50,
+        blank=True,
+        help_text=_("Offered on the grids' public pages under this name; empty: not offered."),
+    )
     is_public_security = models.BooleanField(
         _("public security"),
         default=False,
@@ -109,6 +116,23 @@ class CalendarYear(models.Model):
         return str(self.year)
 
 
+def grid_path(area):
+    """The path of the grid that holds `area` (a building or unit) or of `area` itself (a
+    grid or above): paths hold the ids from the root down, "/1/4/9/12/". No query."""
+    below = {Area.Kind.BUILDING: 1, Area.Kind.UNIT: 2}.get(area.kind, 0)
+    parts = area.path.strip("/").split("/")
+    return "/" + "/".join(parts[: len(parts) - below]) + "/"
+
+
+def _in_grids(posts, field):
+    """Rows whose grid (`field`) lies at or under the posts' areas, or holds their building
+    or unit."""
+    condition = Q(pk__in=[])
+    for path in {grid_path(post.area) for post in posts}:
+        condition |= Q(**{f"{field}__path__startswith": path})
+    return condition
+
+
 class IncidentQuerySet(models.QuerySet):
     OPEN_STATES = (
         "reported",
@@ -136,9 +160,41 @@ class IncidentQuerySet(models.QuerySet):
 
     def visible_to(self, scope):
         """Incidents in the user's areas; sensitive ones only where they are the station or
-        above, or where they handle them."""
-        return scope.filter(self, "grid").filter(
-            Q(is_sensitive=False) | scope.supervised_q("grid") | Q(handler=scope.user)
+        above, or where they handle them. A team post (TEAM_ROLES: building and unit
+        leaders, volunteers, party members, patrol members, community police) opens less: in
+        its grids, what the user reported, handles or owns a meeting's action item for, and
+        for community police also the public-security incidents. No query."""
+        from grids.models import TEAM_ROLES
+
+        if scope.is_global:
+            return self
+        user = scope.user
+        broad = [post.area.path for post in scope.posts if post.role not in TEAM_ROLES]
+        condition = scope._under(broad, "grid") & (
+            Q(is_sensitive=False) | scope.supervised_q("grid") | Q(handler=user)
+        )
+        team = [post for post in scope.posts if post.role in TEAM_ROLES]
+        if team:
+            own = (
+                Q(reported_by=user)
+                | Q(first_responsible=user)
+                | Q(action_item__owner=user)
+                | Q(covered_for=user)
+            ) & Q(is_sensitive=False)
+            condition |= _in_grids(team, "grid") & (own | Q(handler=user))
+            police = [post for post in team if post.role == "community_police"]
+            if police:
+                condition |= _in_grids(police, "grid") & Q(
+                    category__is_public_security=True, is_sensitive=False
+                )
+        return self.filter(condition)
+
+    def public_security(self, scope):
+        """The public-security incidents of the grids of the user's community police posts
+        (none without one). No query."""
+        police = [post for post in scope.posts if post.role == "community_police"]
+        return self.filter(
+            _in_grids(police, "grid"), category__is_public_security=True, is_sensitive=False
         )
 
     def mine(self, scope, day=None):
