@@ -4,7 +4,7 @@ import uuid
 from django import forms
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.text import capfirst
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from gridmgmt.dates import DayField, MomentField
@@ -13,7 +13,7 @@ from grids.models import Area, Household, Resident, User
 from grids.once import OnceMixin
 from grids.pickers import PickerField, bind_pickers
 
-from .models import Instruction, Observation, Patrol
+from .models import Instruction, Observation, Patrol, PatrolCheck
 from .photos import PhotoField
 
 
@@ -167,6 +167,48 @@ class CompleteInstructionForm(forms.Form):
         return {"household": household, "resident": resident}
 
 
+CHECK_ANSWERS = [("none", _("None")), ("found", _("Found"))]
+
+CHECK_HELP = {
+    PatrolCheck.Question.CHANGES: _(
+        "Households moving, rentals, floating population. Observations of that kind and the "
+        "register corrections of this patrol are linked."
+    ),
+    PatrolCheck.Question.PROBLEMS: _(
+        "Sanitation, public security, damaged facilities. Observations of those kinds are "
+        "linked, with their incidents."
+    ),
+    PatrolCheck.Question.DEMANDS: _("Residents' demands. Observations of that kind are linked."),
+    PatrolCheck.Question.DISPUTES: _(
+        "Disputes you eased or passed on. Observations of that kind are linked, with their "
+        "incidents and mediation."
+    ),
+}
+
+
+def _answer(question):
+    """A check's answer: "none" or "found"; unanswered means "found" when the patrol recorded
+    something of its kind, else "none" (services.answer_checks)."""
+    return forms.ChoiceField(
+        label=question.label,
+        choices=CHECK_ANSWERS,
+        required=False,
+        widget=forms.RadioSelect(attrs={"data-check": question.value}),
+        help_text=CHECK_HELP[question],
+    )
+
+
+def _note(question):
+    return forms.CharField(
+        label=format_lazy("{}: {}", question.label, _("what, briefly")),
+        max_length=PatrolCheck._meta.get_field("note").max_length,
+        required=False,
+    )
+
+
+Question = PatrolCheck.Question
+
+
 class SubmitForm(forms.Form):
     summary = forms.CharField(
         label=_("Summary"),
@@ -174,6 +216,15 @@ class SubmitForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("What you covered, what you found, what needs following up."),
     )
+    # The four checks (查变化, 找问题, 收诉求, 化矛盾).
+    changes = _answer(Question.CHANGES)
+    changes_note = _note(Question.CHANGES)
+    problems = _answer(Question.PROBLEMS)
+    problems_note = _note(Question.PROBLEMS)
+    demands = _answer(Question.DEMANDS)
+    demands_note = _note(Question.DEMANDS)
+    disputes = _answer(Question.DISPUTES)
+    disputes_note = _note(Question.DISPUTES)
     # Set by the page when the member submits while observations still wait on the phone.
     unsent = forms.IntegerField(
         widget=forms.HiddenInput, required=False, min_value=0, max_value=1000
@@ -219,6 +270,16 @@ class SubmitForm(forms.Form):
             *cleaned.get("other_companions", ()),
         ]
         return cleaned
+
+    def checks(self):
+        """The four answers for `services.submit_patrol`: {question: (answer, note)}."""
+        return {
+            question: (
+                self.cleaned_data.get(question.value) or "",
+                self.cleaned_data[f"{question.value}_note"],
+            )
+            for question in PatrolCheck.Question
+        }
 
 
 class InstructionForm(OnceMixin, forms.ModelForm):

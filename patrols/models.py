@@ -146,6 +146,14 @@ class Patrol(models.Model):
         default=0,
         help_text=_("Observations still waiting on the phone when the log was submitted."),
     )
+    # Set on submit: the four checks all answered "none" and nothing was observed. Such a log
+    # is accepted and marked for the stationmaster's attention (a patrol that found nothing at
+    # all is worth a question).
+    is_all_none = models.BooleanField(
+        _("four checks all none"),
+        default=False,
+        help_text=_("All four checks answered “none” and nothing observed."),
+    )
 
     objects = PatrolQuerySet.as_manager()
 
@@ -233,6 +241,57 @@ class Observation(models.Model):
     def arrived_late(self):
         """Sent from the phone well after it was recorded (it waited for a connection)."""
         return self.received_at - self.observed_at > datetime.timedelta(minutes=2)
+
+
+class PatrolCheck(models.Model):
+    """One of the four checks a patrol log answers (the report's 查变化, 找问题, 收诉求,
+    化矛盾): "none", or linked to what the patrol recorded: its observations (and through them
+    their incidents and a dispute's mediation) and, for changes, the register corrections made
+    by completing instructions."""
+
+    class Question(models.TextChoices):
+        CHANGES = "changes", _("Changes found")
+        PROBLEMS = "problems", _("Problems found")
+        DEMANDS = "demands", _("Demands collected")
+        DISPUTES = "disputes", _("Disputes eased")
+
+    patrol = models.ForeignKey(
+        Patrol, verbose_name=_("patrol"), on_delete=models.CASCADE, related_name="checks"
+    )
+    question = models.CharField(_("check"), max_length=10, choices=Question.choices)
+    is_none = models.BooleanField(_("none"), default=True)
+    note = models.TextField(_("note"), max_length=1000, blank=True)
+    observations = models.ManyToManyField(
+        Observation, verbose_name=_("observations"), blank=True, related_name="checks"
+    )
+    corrections = models.ManyToManyField(
+        "Instruction",
+        verbose_name=_("register corrections"),
+        blank=True,
+        related_name="checks",
+    )
+
+    # The observations each check links, by their category ("other" is linked to none).
+    CATEGORIES = {
+        Question.CHANGES: {Observation.Category.POPULATION},
+        Question.PROBLEMS: {
+            Observation.Category.SANITATION,
+            Observation.Category.SECURITY,
+            Observation.Category.FACILITY,
+        },
+        Question.DEMANDS: {Observation.Category.DEMAND},
+        Question.DISPUTES: {Observation.Category.DISPUTE},
+    }
+
+    class Meta:
+        verbose_name = _("patrol check")
+        verbose_name_plural = _("patrol checks")
+        constraints = [
+            models.UniqueConstraint(fields=["patrol", "question"], name="patrol_check_once")
+        ]
+
+    def __str__(self):
+        return f"{self.patrol} {self.get_question_display()}"
 
 
 class InstructionQuerySet(models.QuerySet):
