@@ -493,6 +493,7 @@ TIMELINE_ACTIONS = {
     "mediation": _("Recorded the mediation"),
     "returned_to_a": _("Returned to the post's A holder"),
     "post_handover": _("Handed over with the post"),
+    "resident_rating": _("The resident rated the result"),
 }
 
 

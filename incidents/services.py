@@ -128,6 +128,10 @@ def take_step(
     changes = {"status": step.target}
     if step_name == "accept":
         changes["handler"] = incident.handler or by
+        if incident.source == Incident.Source.RESIDENT:
+            # Filed through the public page, by nobody on the team: whoever takes it first
+            # answers for it (first-question responsibility).
+            changes["first_responsible"] = by
     elif step_name == "assign":
         if post is None:
             raise InvalidTransition(_("Choose the post to assign to."))
@@ -143,15 +147,29 @@ def take_step(
     elif step_name == "return":
         changes["rework_count"] = F("rework_count") + 1
     elif step_name == "close":
-        if satisfaction not in Incident.Satisfaction.values:
-            raise InvalidTransition(_("Record the resident's satisfaction to close."))
-        changes.update(
-            closed_at=now,
-            satisfaction=satisfaction,
-            satisfaction_comment=note,
-            paused_at=None,
-            paused_until=None,
-        )
+        if incident.source == Incident.Source.RESIDENT:
+            # The resident rates it on their status page (`rate_as_resident`).
+            if satisfaction:
+                raise InvalidTransition(
+                    _("The resident who filed this matter rates it themselves.")
+                )
+            changes.update(
+                closed_at=now,
+                satisfaction="",
+                satisfaction_comment="",
+                paused_at=None,
+                paused_until=None,
+            )
+        else:
+            if satisfaction not in Incident.Satisfaction.values:
+                raise InvalidTransition(_("Record the resident's satisfaction to close."))
+            changes.update(
+                closed_at=now,
+                satisfaction=satisfaction,
+                satisfaction_comment=note,
+                paused_at=None,
+                paused_until=None,
+            )
     elif step_name == "reopen":
         changes.update(closed_at=None, satisfaction="")
     elif step_name == "refer":
@@ -172,6 +190,52 @@ def take_step(
     forget_incident(incident)  # a reopened incident's past day of closing changed
     incident.refresh_from_db()
     _tell_about_step(incident, step_name, by, note)
+    return incident
+
+
+@transaction.atomic
+def rate_as_resident(incident, *, satisfaction, comment="", at=None):
+    """The resident who filed a closed matter rates the result (by nobody on the team: the
+    timeline's "by" is empty). "Dissatisfied" reopens it for the station's decision, and the
+    station is told. Saved through the model, so the history records the change. Raises
+    InvalidTransition when the matter is not closed or was already rated."""
+    at = at or timezone.now()
+    if satisfaction not in Incident.Satisfaction.values:
+        raise InvalidTransition(_("Choose how satisfied you are."))
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.source != Incident.Source.RESIDENT:
+        raise InvalidTransition(_("Only a matter a resident filed is rated by the resident."))
+    if incident.status != Incident.Status.CLOSED or incident.satisfaction:
+        raise InvalidTransition(_("This matter cannot be rated now."))
+    incident.satisfaction = satisfaction
+    incident.satisfaction_comment = comment
+    fields = ["satisfaction", "satisfaction_comment", "updated_at"]
+    reopen = satisfaction == Incident.Satisfaction.DISSATISFIED
+    if reopen:
+        incident.status = Incident.Status.REOPENED
+        incident.closed_at = None
+        fields += ["status", "closed_at"]
+    incident.save(update_fields=fields)
+    label = Incident.Satisfaction(satisfaction).label
+    _log(
+        incident,
+        None,
+        "resident_rating",
+        Incident.Status.CLOSED if reopen else "",
+        incident.status if reopen else "",
+        f"{label}: {comment}" if comment else label,
+        at=at,
+    )
+    if reopen:
+        forget_incident(incident)  # its day of closing changed
+        notify(
+            [u for u in _supervisors(incident.grid, [Role.STATIONMASTER], at)],
+            key=f"resident-dissatisfied:{incident.pk}:{at.isoformat()}",
+            title=_("%(number)s: the resident is not satisfied; it is reopened for your decision"),
+            params={"number": incident.number},
+            body=comment,
+            url=incident.get_absolute_url(),
+        )
     return incident
 
 
