@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "meetings",
     "reports",
     "residents",
+    "assessment",
+    "care",
     "gridmgmt",
 ]
 
@@ -273,6 +275,18 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="grid@localhost")
 # The site's address, so links in emails can be opened: "https://grid.example.org".
 SITE_URL = env("SITE_URL", default="http://localhost:8000").rstrip("/")
+
+# --- Residents' channel ---
+
+# The address residents reach the grids' public pages on, printed as the notice boards' QR
+# codes ("https://grid.example.org"); empty: the request's host, else SITE_URL.
+PUBLIC_SITE_URL = env("PUBLIC_SITE_URL", default="").rstrip("/")
+# Reports a public page takes (django-ratelimit rates, counted in the cache): from one
+# address, and for one grid from everyone.
+RESIDENTS_RATE_PER_ADDRESS = env("RESIDENTS_RATE_PER_ADDRESS", default="10/m")
+RESIDENTS_RATE_PER_GRID = env("RESIDENTS_RATE_PER_GRID", default="60/h")
+# The largest photo a resident may send (the page shrinks photos before sending them).
+RESIDENTS_PHOTO_MAX_BYTES = env.int("RESIDENTS_PHOTO_MAX_MB", default=8) * 1024 * 1024
 
 # --- Forms and messages ---
 
