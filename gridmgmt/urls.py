@@ -31,6 +31,8 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
+    # The residents' channel: short addresses, printed as QR codes on the notice boards.
+    path("r/", include("residents.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("sw.js", offline.service_worker, name="service_worker"),

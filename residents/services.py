@@ -4,12 +4,27 @@ its patrol times) and the matters residents file through it."""
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from grids.models import Area, Post, Role
+from grids.models import GRID_WORKER_ROLES, Area, Post, Role
+from grids.posts import acting_on
+from incidents.models import Incident
+from notifications.services import notify
+from patrols import photos as patrol_photos
 
-from .models import GridChannel
+from .models import GridChannel, ResidentMatter, ResidentPhoto
+
+# The account a resident's matter is filed under: residents have none. It cannot log in
+# (inactive, no usable password); whoever on the team accepts the matter first becomes its
+# first-responsible person (incidents.services.take_step).
+CHANNEL_USERNAME = "residents-channel"
+CHANNEL_DISPLAY_NAME = "居民（公开页）"
+TITLE_LENGTH = 80
 
 # The order the team is shown in: the station first, then the grid's own posts.
 TEAM_ROLES = [
@@ -89,3 +104,105 @@ def patrol_times(grid):
 
     schedule = schedule_for(grid.parent)
     return [(Slot(slot).label, *schedule.window(slot)) for slot in (Slot.MORNING, Slot.AFTERNOON)]
+
+
+def channel_user():
+    """The account residents' matters are filed under (made on first use). Runs one or two
+    queries."""
+    user, created = get_user_model().objects.get_or_create(
+        username=CHANNEL_USERNAME,
+        defaults={"full_name": CHANNEL_DISPLAY_NAME, "is_active": False},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def _title(place, text):
+    first = " ".join(text.split())
+    title = f"{place} · {first}" if place else first
+    return title if len(title) <= TITLE_LENGTH else title[: TITLE_LENGTH - 1] + "…"
+
+
+@transaction.atomic
+def file_matter(channel, *, category, place, text, phone="", photos=(), at=None):
+    """A resident's matter, filed through the grid's public page: an incident of the grid
+    with source "resident", reported and not yet accepted, its photos re-encoded without
+    their metadata (patrols.photos.shrink). The station is told (incidents.services
+    .open_incident) and so is whoever acts for each of the grid's worker posts today.
+    Returns the ResidentMatter, whose status_token is the resident's private address."""
+    from incidents.services import open_incident
+
+    at = at or timezone.now()
+    grid = channel.grid
+    incident = open_incident(
+        grid=grid,
+        category=category,
+        by=channel_user(),
+        title=_title(place, text),
+        source=Incident.Source.RESIDENT,
+        at=at,
+        description=text,
+        reporter_phone=phone,
+    )
+    matter = ResidentMatter.objects.create(incident=incident, channel=channel, place=place)
+    stored = [
+        ResidentPhoto.objects.create(matter=matter, image=patrol_photos.shrink(photo))
+        for photo in photos
+    ]
+    if stored:
+        # The first photo is the incident's own, shown where staff read the incident.
+        Incident.objects.filter(pk=incident.pk).update(photo=stored[0].image.name)
+    _tell_grid_team(incident, at)
+    return matter
+
+
+def _tell_grid_team(incident, at):
+    """Whoever acts today for each of the grid's worker posts hears of the new matter, so
+    that one of them accepts it. Runs three queries and one per person told."""
+    posts = Post.objects.filter(area=incident.grid, role__in=GRID_WORKER_ROLES).select_related(
+        "area", "holder_a", "holder_b"
+    )
+    acting = acting_on(list(posts), timezone.localdate(at))
+    notify(
+        [found.user for found in acting.values()],
+        key=f"resident-filed:{incident.pk}",
+        kind="incident",
+        title=_("A resident reported %(number)s in %(grid)s: please accept it"),
+        params={"number": incident.number, "grid": incident.grid.name},
+        url=incident.get_absolute_url(),
+    )
+
+
+def status_steps(incident):
+    """The steps a resident sees on their status page, in plain words: [(label, is_done)]
+    for received, being handled and done. No query."""
+    status = incident.status
+    handling = status not in {Incident.Status.REPORTED}
+    done = status in {Incident.Status.CLOSED, Incident.Status.DUPLICATE}
+    return [
+        (_("Received"), True),
+        (_("Being handled"), handling),
+        (_("Done"), done),
+    ]
+
+
+def page_path(channel):
+    """The path of the grid's public page. No query."""
+    return reverse("residents:page", args=[channel.token])
+
+
+@transaction.atomic
+def rate_matter(matter, *, satisfaction, comment="", at=None):
+    """The resident rates their closed matter: the incident's satisfaction
+    (incidents.services.rate_as_resident: "dissatisfied" reopens it for the station), and the
+    mark that the resident rated it. Raises InvalidTransition, saving nothing, when it cannot
+    be rated now."""
+    from incidents.services import rate_as_resident
+
+    at = at or timezone.now()
+    rate_as_resident(matter.incident, satisfaction=satisfaction, comment=comment, at=at)
+    matter.rated_at = at
+    matter.save(update_fields=["rated_at"])
+    return matter
