@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "meetings",
     "reports",
     "residents",
+    "places",
     "assessment",
     "care",
     "gridmgmt",
