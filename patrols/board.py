@@ -140,7 +140,7 @@ def rows_for_grids(grids, day, now):
     Runs two queries: the day's logs and the missed windows."""
     ids = [grid.pk for grid in grids]
     patrols = Patrol.objects.filter(grid_id__in=ids, day=day).only(
-        "grid_id", "slot", "status", "is_short", "started_at"
+        "grid_id", "slot", "status", "is_short", "is_all_none", "started_at"
     )
     missed = set(
         MissedPatrol.objects.filter(grid_id__in=ids, day=day).values_list("grid_id", "slot")

@@ -271,6 +271,10 @@ class SubmitForm(forms.Form):
         ]
         return cleaned
 
+    def check_fields(self):
+        """The four checks' bound fields, answer then note, for the template."""
+        return [self[name] for q in Question for name in (q.value, f"{q.value}_note")]
+
     def checks(self):
         """The four answers for `services.submit_patrol`: {question: (answer, note)}."""
         return {

@@ -81,6 +81,7 @@ def board(request):
             "slot",
             "status",
             "is_short",
+            "is_all_none",
             "started_at",
             "duration_minutes",
             "member__username",

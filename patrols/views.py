@@ -5,7 +5,7 @@ issues. Every object is reached through the user's scope."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, Case, F, Q, When
+from django.db.models import BooleanField, Case, F, Prefetch, Q, When
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -157,6 +157,17 @@ def detail(request, patrol_id):
         ),
         "minimum_minutes": schedule.minimum_minutes,
         "companions": patrol.companions.all(),
+        "checks": (
+            patrol.checks.order_by("pk").prefetch_related(
+                Prefetch(
+                    "observations",
+                    Observation.objects.select_related("incident").order_by("observed_at"),
+                ),
+                "corrections",
+            )
+            if patrol.status != Patrol.Status.IN_PROGRESS
+            else ()
+        ),
     }
     if is_mine and patrol.is_open:
         context["observation_form"] = ObservationForm(grid=grid)
@@ -304,10 +315,19 @@ def submit(request, patrol_id):
             summary=form.cleaned_data["summary"],
             companions=form.cleaned_data["companions"],
             unsent=form.cleaned_data["unsent"] or 0,
+            checks=form.checks(),
         )
     except services.PatrolError as exc:
         messages.error(request, str(exc))
         return redirect(patrol)
+    if patrol.is_all_none:
+        messages.warning(
+            request,
+            _(
+                "All four checks are “none” and nothing was observed: the log is marked for "
+                "the stationmaster's attention."
+            ),
+        )
     if patrol.is_short:
         messages.warning(
             request,
