@@ -1,5 +1,7 @@
 from django.urls import include, path
 
+from residents import board_views
+
 from . import move_views, pickers, register_views, team_views, views
 
 app_name = "grids"
@@ -9,6 +11,18 @@ urlpatterns = [
     path("pick/residents/", pickers.pick, {"kind": "resident"}, name="pick_resident"),
     path("grids/", views.grid_list, name="list"),
     path("grids/<str:grid_code>/", views.grid_detail, name="detail"),
+    path(
+        "grids/<str:grid_code>/notice-board.pdf",
+        board_views.notice_board,
+        {"kind": "pdf"},
+        name="notice_board_pdf",
+    ),
+    path(
+        "grids/<str:grid_code>/notice-board.png",
+        board_views.notice_board,
+        {"kind": "png"},
+        name="notice_board_png",
+    ),
     path("grids/<str:community_code>/team/", team_views.team_page, name="team"),
     path(
         "grids/<str:community_code>/team/absences/new/",

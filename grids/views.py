@@ -6,6 +6,8 @@ from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from residents.board_views import may_print_board
+
 from .forms import GridFilter, LanguageForm
 from .models import Area, Post
 from .paging import paginate
@@ -51,6 +53,7 @@ def grid_detail(request, grid_code):
             "today": today,
             "can_manage_team": scope.supervises(grid.parent),
             "can_change_map": scope.changes_map(grid),
+            "can_print_board": may_print_board(scope, grid),
         },
     )
 
