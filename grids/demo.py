@@ -253,11 +253,14 @@ def build_register(rng, levels, log):
     grids.demo_bulk: one query per chunk of rows of a table; then one query adds every
     resident's stay.
     """
-    tags = [Tag(name=name, kind=Tag.Kind.CARE) for name in CARE_TAGS] + [
-        Tag(name=name, kind=Tag.Kind.ATTENTION) for name in ATTENTION_TAGS
+    # The usual tags may already be there (care's migration adds them with visit rules).
+    tags = {t.name: t for t in Tag.objects.filter(name__in=[*CARE_TAGS, *ATTENTION_TAGS])}
+    missing = [Tag(name=name, kind=Tag.Kind.CARE) for name in CARE_TAGS if name not in tags] + [
+        Tag(name=name, kind=Tag.Kind.ATTENTION) for name in ATTENTION_TAGS if name not in tags
     ]
-    Tag.objects.bulk_create(tags)
-    builder = _RegisterBuilder(rng, timezone.localdate(), {tag.name: tag for tag in tags})
+    Tag.objects.bulk_create(missing)
+    tags.update((tag.name, tag) for tag in missing)
+    builder = _RegisterBuilder(rng, timezone.localdate(), tags)
 
     grids_by_community = defaultdict(list)
     for grid in levels[Area.Kind.GRID]:

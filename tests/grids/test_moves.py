@@ -32,7 +32,7 @@ def mover(world, correction):
     """A resident of community A under community correction, with someone else at home."""
     home = make_household(world.a.grid, address="甲街1号", on=SINCE)
     make_resident(home, name="甲一", moved_in_on=SINCE)
-    care = Tag.objects.create(name="独居老人", kind=Tag.Kind.CARE)
+    care = Tag.objects.get_or_create(name="独居老人", kind=Tag.Kind.CARE)[0]
     return make_resident(
         home,
         name="周七",

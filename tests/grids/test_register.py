@@ -252,7 +252,7 @@ def test_attention_tags_are_for_the_station_only(client, world, homes):
     resident = homes[0].residents.get()
     resident.tags.add(
         Tag.objects.create(name="社区矫正", kind=Tag.Kind.ATTENTION),
-        Tag.objects.create(name="独居老人", kind=Tag.Kind.CARE),
+        Tag.objects.get_or_create(name="独居老人", kind=Tag.Kind.CARE)[0],
     )
     client.force_login(world.a.grid_member)
     body = client.get(f"/households/{homes[0].pk}/").content.decode()

@@ -44,12 +44,14 @@ def snapshot():
 
 
 def delete_demo_data():
+    from care.models import Visit
     from incidents.models import Extension, Handover, Incident, IncidentCounter, TimelineEntry
     from meetings.models import GridReport, Meeting, MeetingSeries
     from notifications.models import Notification
     from patrols.models import Instruction, KeyPoint, MissedPatrol, Observation, Patrol
 
     GridReport.objects.all().delete()
+    Visit.objects.all().delete()  # with their needs
     Meeting.objects.all().delete()  # with their participants, agenda and action items
     MeetingSeries.objects.all().delete()
     Notification.objects.all().delete()
@@ -187,6 +189,10 @@ def test_seed_demo_fills_every_grid_with_a_household_register():
         "退役军人",
         "社区矫正",
         "重点关注",
+        # The usual tags care's migration adds with their visit rules.
+        "刑满释放人员",
+        "吸毒人员",
+        "严重精神障碍患者",
     }
     cared = Resident.objects.filter(tags__kind=Tag.Kind.CARE).distinct().count()
     watched = Resident.objects.filter(tags__kind=Tag.Kind.ATTENTION).distinct().count()

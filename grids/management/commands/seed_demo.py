@@ -6,6 +6,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from care import demo as care_demo
 from grids import demo
 from incidents import demo as incident_demo
 from meetings import demo as meeting_demo
@@ -72,6 +73,7 @@ class Command(BaseCommand):
                 meeting_demo.build_meetings(rng, levels, self.log)
                 report_demo.build_grid_reports(rng, levels, self.log)
                 reports_demo.build_rollup(rng, levels, self.log)
+                care_demo.build_care(rng, levels, self.log)
             if connection.vendor == "postgresql":
                 # Fresh statistics, so the first queries are planned for the real sizes. The
                 # project's tables only: a database-wide ANALYZE also takes the shared
