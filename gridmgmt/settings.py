@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "meetings",
     "reports",
     "residents",
+    "assessment",
     "places",
     "assessment",
     "care",

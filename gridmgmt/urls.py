@@ -29,6 +29,7 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("meetings/", include("meetings.urls")),
     path("reports/", include("reports.urls")),
+    path("assessment/", include("assessment.urls")),
     path("places/", include("places.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),

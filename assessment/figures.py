@@ -1,0 +1,311 @@
+"""A grid worker's month in figures (考核), and the score they earn.
+
+Who is assessed: the A and B holders of the grid-worker posts (grid leader, grid member,
+information officer) of the community's grids, open on a day of the month. Each figure counts
+the work of the month in the community's grids for whoever did it:
+
+- windows patrolled / short: the patrol windows (grid, day, slot) for which the person's own
+  log (Patrol.member) was submitted or approved, not short / short. An extra patrol (no
+  window) counts for none; a returned log for neither.
+- windows missed: the grid's missed windows (MissedPatrol) on a day the person was on duty
+  for one of the grid's worker posts: as its A holder while present, or as its B holder while
+  the A holder was away (an Absence covering the day, or an inactive account) and they were
+  not. A week the B holder covers is the B holder's, its patrols and its missed windows.
+- observations: recorded on the person's own patrols of the month.
+- incidents first received: filed in the month with the person first-responsible (首问),
+  duplicates left out.
+- handled / on time / rework: incidents the person closed as handler in the month; of those,
+  closed by their deadline; the rounds of rework they were returned for (summed).
+- instructions completed / on time: verification instructions the person completed in the
+  month; of those, by their due day (local date).
+- meetings attended / expected: closed meetings of the community held in the month. A place
+  the person came to themselves, or came to as someone's substitute, is attended; the place
+  of someone who sent a substitute counts for the substitute, not for them; an excused place
+  is not expected.
+
+Everything is counted in the database: one query returns a line per person, each figure a
+correlated subquery, so the query count does not grow with people, patrols or incidents.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    CharField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gridmgmt.localtime import local_midnight
+from grids.models import GRID_WORKER_ROLES, Absence, Post, User
+from incidents.models import Incident
+from meetings.models import Meeting, Participant
+from patrols.models import Instruction, MissedPatrol, Observation, Patrol
+
+_LOGGED = (Patrol.Status.SUBMITTED, Patrol.Status.APPROVED)
+
+# (attribute, column label): the figures of a line, in the page's and the export's order.
+FIGURES = (
+    ("patrolled", _("Windows patrolled")),
+    ("missed", _("Windows missed")),
+    ("short", _("Windows short")),
+    ("observations", _("Observations")),
+    ("received", _("Incidents first received")),
+    ("handled", _("Incidents handled")),
+    ("on_time", _("Handled on time")),
+    ("rework", _("Returned for rework")),
+    ("instructions", _("Instructions completed")),
+    ("instructions_on_time", _("Instructions on time")),
+    ("meetings_attended", _("Meetings attended")),
+    ("meetings_expected", _("Meetings expected")),
+)
+
+
+@dataclass
+class Part:
+    key: str
+    label: str
+    weight: int
+    rate: float | None  # None when there was nothing to count: full marks
+    points: float
+
+
+@dataclass
+class Line:
+    """One person's month: the figures of FIGURES, then their score and rank."""
+
+    user: User
+    patrolled: int = 0
+    missed: int = 0
+    short: int = 0
+    observations: int = 0
+    received: int = 0
+    handled: int = 0
+    on_time: int = 0
+    rework: int = 0
+    instructions: int = 0
+    instructions_on_time: int = 0
+    meetings_attended: int = 0
+    meetings_expected: int = 0
+    score: float = 0.0
+    parts: list = field(default_factory=list)
+    rank: int = 0
+
+    def figures(self):
+        """[(key, label, value)] in FIGURES order, for a template."""
+        return [(key, label, getattr(self, key)) for key, label in FIGURES]
+
+    def values(self):
+        return [getattr(self, key) for key, _label in FIGURES]
+
+
+def _ratio(part, whole):
+    return part / whole if whole else None
+
+
+def score_parts(line, weights):
+    """The parts of `line`'s score under `weights` (an AssessmentWeights). Pure: no query.
+
+        score = w_patrol × patrolled ÷ (patrolled + short + missed)
+              + w_on_time × handled on time ÷ handled
+              + w_rework × (1 − rework ÷ handled, at least 0)
+              + w_instructions × instructions on time ÷ instructions completed
+              + w_meetings × meetings attended ÷ meetings expected
+
+    A rate with nothing to count earns its full weight, as reports.score does for a grid
+    with no cases."""
+    windows = line.patrolled + line.short + line.missed
+    rework = _ratio(line.rework, line.handled)
+    parts = [
+        Part("patrol", _("Patrol windows"), weights.patrol, _ratio(line.patrolled, windows), 0),
+        Part(
+            "on_time", _("Handled on time"), weights.on_time, _ratio(line.on_time, line.handled), 0
+        ),
+        Part(
+            "rework",
+            _("No rework"),
+            weights.rework,
+            None if rework is None else max(0.0, 1 - rework),
+            0,
+        ),
+        Part(
+            "instructions",
+            _("Instructions on time"),
+            weights.instructions,
+            _ratio(line.instructions_on_time, line.instructions),
+            0,
+        ),
+        Part(
+            "meetings",
+            _("Meetings attended"),
+            weights.meetings,
+            _ratio(line.meetings_attended, line.meetings_expected),
+            0,
+        ),
+    ]
+    for part in parts:
+        part.points = part.weight * (1.0 if part.rate is None else min(1.0, part.rate))
+    return parts
+
+
+def formula(weights):
+    """The formula with the weights filled in, for the page and the export."""
+    return _(
+        "Score = %(patrol)s × windows patrolled ÷ (patrolled + short + missed)"
+        " + %(on_time)s × handled on time ÷ handled"
+        " + %(rework)s × (1 − rework ÷ handled)"
+        " + %(instructions)s × instructions on time ÷ completed"
+        " + %(meetings)s × meetings attended ÷ expected;"
+        " a rate with nothing to count earns its full weight"
+    ) % {name: getattr(weights, name) for name in weights.WEIGHT_FIELDS}
+
+
+# --- Counting ---
+
+
+def _count(queryset, expression=None, distinct=False):
+    """The number of rows of `queryset` (a correlated subquery), or of distinct values of
+    `expression`, as an integer column (0 for none)."""
+    template = "%(function)s(DISTINCT %(expressions)s)" if distinct else None
+    counted = Func(
+        expression if expression is not None else F("pk"),
+        function="COUNT",
+        output_field=IntegerField(),
+        **({"template": template} if template else {}),
+    )
+    return Coalesce(Subquery(queryset.order_by().annotate(n=counted).values("n")), Value(0))
+
+
+def _sum(queryset, name):
+    total = Func(F(name), function="SUM", output_field=IntegerField())
+    return Coalesce(Subquery(queryset.order_by().annotate(n=total).values("n")), Value(0))
+
+
+def _away(holder):
+    """Inside a post subquery nested in a missed-window subquery: the post's `holder` was
+    away on the window's day."""
+    absent = Exists(
+        Absence.objects.filter(
+            user=OuterRef(holder),
+            starts_on__lte=OuterRef(OuterRef("day")),
+            ends_on__gte=OuterRef(OuterRef("day")),
+        )
+    )
+    return absent | Q(**{f"{holder}__is_active": False})
+
+
+def workers(community, start, end):
+    """The people assessed in `community` for start..end: the A and B holders of its grids'
+    worker posts open on a day of the period. A queryset (no query yet)."""
+    posts = Post.all_posts.filter(
+        Q(holder_a=OuterRef("pk")) | Q(holder_b=OuterRef("pk")),
+        role__in=GRID_WORKER_ROLES,
+        area__path__startswith=community.path,
+    ).filter(Q(closed_on__isnull=True) | Q(closed_on__gte=start))
+    return User.objects.filter(Exists(posts))
+
+
+def annotated(users, community, start, end):
+    """`users` with every figure of FIGURES annotated for `community` over start..end (local
+    dates). Runs no query itself: evaluating it runs one."""
+    path = community.path
+    since = local_midnight(start)
+    until = local_midnight(end + datetime.timedelta(days=1))
+    me = OuterRef("pk")
+
+    logs = Patrol.objects.filter(
+        member=me, grid__path__startswith=path, day__range=(start, end), status__in=_LOGGED
+    ).exclude(slot="")
+    window = Concat(
+        Cast("grid_id", CharField()), Value(" "), Cast("day", CharField()), Value(" "), "slot"
+    )
+
+    on_duty = (
+        Post.all_posts.filter(area=OuterRef("grid"), role__in=GRID_WORKER_ROLES)
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=OuterRef("day")))
+        .filter(
+            (Q(holder_a=OuterRef(OuterRef("pk"))) & ~_away("holder_a"))
+            | (Q(holder_b=OuterRef(OuterRef("pk"))) & _away("holder_a") & ~_away("holder_b"))
+        )
+    )
+    missed = MissedPatrol.objects.filter(
+        grid__path__startswith=path, day__range=(start, end)
+    ).filter(Exists(on_duty))
+
+    observations = Observation.objects.filter(
+        patrol__member=me, patrol__grid__path__startswith=path, patrol__day__range=(start, end)
+    )
+    in_community = Incident.objects.filter(grid__path__startswith=path)
+    received = in_community.filter(
+        first_responsible=me, filed_at__gte=since, filed_at__lt=until
+    ).exclude(status=Incident.Status.DUPLICATE)
+    handled = in_community.filter(
+        handler=me, status=Incident.Status.CLOSED, closed_at__gte=since, closed_at__lt=until
+    )
+    instructions = Instruction.objects.filter(
+        completed_by=me,
+        grid__path__startswith=path,
+        completed_at__gte=since,
+        completed_at__lt=until,
+    )
+    instructions_on_time = instructions.alias(
+        done_on=TruncDate("completed_at", tzinfo=timezone.get_default_timezone())
+    ).filter(done_on__lte=F("due_on"))
+    places = Participant.objects.filter(
+        meeting__community=community,
+        meeting__status=Meeting.Status.CLOSED,
+        meeting__starts_at__gte=since,
+        meeting__starts_at__lt=until,
+    )
+    attended = places.filter(
+        Q(user=me, attendance=Participant.Attendance.PRESENT) | Q(substitute=me)
+    )
+    expected = places.filter(
+        Q(user=me, substitute__isnull=True) & ~Q(attendance=Participant.Attendance.EXCUSED)
+        | Q(substitute=me)
+    )
+    return users.annotate(
+        patrolled=_count(logs.filter(is_short=False), window, distinct=True),
+        short=_count(logs.filter(is_short=True), window, distinct=True),
+        missed=_count(missed),
+        observations=_count(observations),
+        received=_count(received),
+        handled=_count(handled),
+        on_time=_count(handled.filter(closed_at__lte=F("deadline_at"))),
+        rework=_sum(handled, "rework_count"),
+        instructions=_count(instructions),
+        instructions_on_time=_count(instructions_on_time),
+        meetings_attended=_count(attended),
+        meetings_expected=_count(expected),
+    )
+
+
+def lines(community, start, end, weights, users=None):
+    """[Line] of the people assessed in `community` over start..end (or of those of them in
+    `users`, a queryset), scored under `weights` and ranked: best score first, equal scores
+    share a rank, then by name. Runs one query."""
+    people = workers(community, start, end)
+    if users is not None:
+        people = people.filter(pk__in=users.values("pk"))
+    rows = annotated(people, community, start, end).order_by("full_name", "username")
+    found = []
+    for user in rows:
+        line = Line(user, **{key: getattr(user, key) for key, _label in FIGURES})
+        line.parts = score_parts(line, weights)
+        line.score = round(sum(part.points for part in line.parts), 1)
+        found.append(line)
+    found.sort(key=lambda line: -line.score)
+    previous = None
+    for position, line in enumerate(found, start=1):
+        line.rank = previous.rank if previous and previous.score == line.score else position
+        previous = line
+    return found

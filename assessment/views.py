@@ -1,0 +1,154 @@
+"""The monthly assessment page (考核) and its XLSX export.
+
+Who sees what: whoever supervises the community (its stationmaster, street and district
+staff, administrators) sees the ranking of all its grid workers; a grid worker sees only their
+own line. Another person's line asked for by `person` is a 404, as is a community outside the
+user's areas.
+"""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from gridmgmt import dates
+from grids.models import GRID_WORKER_ROLES, Area, User
+from grids.posts import community_id_of
+from grids.scope import get_scope
+
+from . import exports
+from . import figures as assessment
+from .models import AssessmentWeights
+
+
+def _month(request):
+    """(first day of the month asked for, or of this month, and an error message or "")."""
+    text = request.GET.get("month", "")
+    month = dates.parse_month(text)
+    if month is not None:
+        return month, ""
+    month = timezone.localdate().replace(day=1)
+    if not text:
+        return month, ""
+    return month, _(
+        "“%(value)s” is not a month from %(earliest)s to %(latest)s (YYYY-MM): the page shows "
+        "%(month)s instead."
+    ) % {"value": text[:40], "month": f"{month:%Y-%m}", **dates.month_range_params()}
+
+
+def month_end(month):
+    return (month + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+
+
+def _communities(scope):
+    """The communities the user may open: those in their areas (the station and above) and
+    those of their grid-worker posts. Runs one query."""
+    own = {community_id_of(post.area) for post in scope.posts if post.role in GRID_WORKER_ROLES} - {
+        None
+    }
+    return list(
+        Area.objects.of_kind(Area.Kind.COMMUNITY)
+        .filter(scope.q() | Q(pk__in=own))
+        .only("code", "name", "path")
+        .order_by("code")
+    )
+
+
+def _choose(request):
+    """(scope, communities, community, may_rank) for the request, or Http404: a community
+    code outside the user's communities, or a user with no community at all."""
+    scope = get_scope(request)
+    communities = _communities(scope)
+    code = request.GET.get("community", "")
+    if code:
+        community = next((c for c in communities if c.code == code), None)
+    else:
+        supervised = [c for c in communities if scope.supervises(c)]
+        community = (supervised or communities or [None])[0]
+    if community is None:
+        raise Http404
+    return scope, communities, community, scope.supervises(community)
+
+
+def _person(request, scope, community, may_rank):
+    """The user asked for by `person`, or None. A worker may ask only for themselves; the
+    station for its community's workers (checked by the lines); anything else is a 404."""
+    text = request.GET.get("person", "")
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 18:
+        raise Http404
+    if not may_rank and int(text) != request.user.pk:
+        raise Http404
+    return int(text)
+
+
+def _build(request):
+    scope, communities, community, may_rank = _choose(request)
+    month, error = _month(request)
+    end = month_end(month)
+    weights = AssessmentWeights.load()
+    person = _person(request, scope, community, may_rank)
+    users = None
+    if person is not None:
+        users = User.objects.filter(pk=person)
+    elif not may_rank:
+        users = User.objects.filter(pk=request.user.pk)
+    lines = assessment.lines(community, month, end, weights, users)
+    if person is not None and not lines:
+        raise Http404
+    return {
+        "communities": communities if len(communities) > 1 else [],
+        "community": community,
+        "month": month,
+        "month_value": f"{month:%Y-%m}",
+        "end": end,
+        "weights": weights,
+        "formula": assessment.formula(weights),
+        "labels": [label for _key, label in assessment.FIGURES],
+        "lines": lines,
+        "may_rank": may_rank,
+        "person": lines[0] if person is not None else None,
+        "error": error,
+    }
+
+
+@login_required
+def page(request):
+    """The assessment of a community's grid workers for a month (GET month, community,
+    person). Runs a fixed number of queries whatever the number of people and rows: the
+    user's posts, the communities, the weights, the lines."""
+    context = _build(request)
+    status = 200
+    if context["error"]:
+        messages.error(request, context["error"])
+        status = 400
+
+    def query(**changes):
+        params = {"month": context["month_value"], "community": context["community"].code}
+        params.update(changes)
+        return urlencode(params)
+
+    month = context["month"]
+    context.update(
+        previous_query=query(month=f"{month - datetime.timedelta(days=1):%Y-%m}"),
+        next_query=query(month=f"{context['end'] + datetime.timedelta(days=1):%Y-%m}"),
+        query=query(),
+        rows=[(line, query(person=line.user.pk)) for line in context["lines"]],
+    )
+    return render(request, "assessment/page.html", context, status=status)
+
+
+@login_required
+def export(request):
+    """The page's lines as an XLSX workbook (the same scope: a worker gets their own line)."""
+    context = _build(request)
+    if context["error"]:
+        raise Http404
+    return exports.workbook(context)
