@@ -59,7 +59,6 @@ INSTALLED_APPS = [
     "meetings",
     "reports",
     "residents",
-    "assessment",
     "places",
     "assessment",
     "care",
