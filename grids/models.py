@@ -275,6 +275,18 @@ ROLE_AREA_KINDS = {
 SUPERVISOR_ROLES = frozenset({Role.DISTRICT_STAFF, Role.STREET_STAFF, Role.STATIONMASTER})
 # Roles that work a grid: they patrol, report and keep the register.
 GRID_WORKER_ROLES = frozenset({Role.GRID_LEADER, Role.GRID_MEMBER, Role.INFORMATION_OFFICER})
+# Roles that help a grid without keeping its register: they report matters in their area
+# and follow what they reported or were asked to help with.
+TEAM_ROLES = frozenset(
+    {
+        Role.BUILDING_LEADER,
+        Role.UNIT_LEADER,
+        Role.VOLUNTEER,
+        Role.COMMUNITY_POLICE,
+        Role.PARTY_MEMBER,
+        Role.PATROL_MEMBER,
+    }
+)
 
 
 class PostQuerySet(models.QuerySet):

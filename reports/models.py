@@ -128,6 +128,14 @@ class GridDay(models.Model):
     rework = models.PositiveIntegerField(_("rework"), default=0)
     satisfied = models.PositiveIntegerField(_("satisfied"), default=0)
     rated = models.PositiveIntegerField(_("rated"), default=0)
+    # Incidents filed that day by where they came from (reports.figures.SOURCE_GROUPS), and
+    # the residents' own ratings given that day.
+    from_patrol = models.PositiveIntegerField(_("filed from patrols"), default=0)
+    from_desk = models.PositiveIntegerField(_("filed at the desk"), default=0)
+    from_team = models.PositiveIntegerField(_("filed by team members"), default=0)
+    from_resident = models.PositiveIntegerField(_("filed by residents"), default=0)
+    resident_rated = models.PositiveIntegerField(_("rated by residents"), default=0)
+    resident_satisfied = models.PositiveIntegerField(_("residents satisfied"), default=0)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:
