@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from reports.district import KINDS as REPORT_KINDS
 
 from .imports import may_import
-from .models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area
+from .models import SUPERVISOR_ROLES, Area
 
 # Areas whose posts see grids, and so the grids' register, patrols and incidents.
 GRID_OR_ABOVE = frozenset(
@@ -31,14 +31,14 @@ def _sees_grids(scope):
     return any(post.area.kind in GRID_OR_ABOVE for post in scope.posts)
 
 
+def _holds_a_post(scope):
+    """Every post may report a matter in its area and follow its incidents (a team post sees
+    only its own and, for community police, the public-security ones)."""
+    return bool(scope.posts)
+
+
 def _supervises(scope):
     return any(post.role in SUPERVISOR_ROLES for post in scope.posts)
-
-
-def _assessed(scope):
-    """The monthly assessment: the station and above rank their workers; a grid worker sees
-    their own line."""
-    return any(post.role in SUPERVISOR_ROLES | GRID_WORKER_ROLES for post in scope.posts)
 
 
 def _has_report_area(scope):
@@ -92,10 +92,15 @@ MENU = (
         sections=(("patrols", ("list", "detail", "instructions", "instruction_create")),),
     ),
     Entry(_("Patrol board"), "patrols:board", _supervises, sections=(("patrols", BOARD_PAGES),)),
-    Entry(_("Incidents"), "incidents:list", _sees_grids, sections=(("incidents", None),)),
+    Entry(
+        _("Incidents"),
+        "incidents:list",
+        _holds_a_post,
+        sections=(("incidents", ("list", "detail")),),
+    ),
+    Entry(_("Report a matter"), "incidents:report", _holds_a_post),
     Entry(_("Meetings"), "meetings:list", sections=(("meetings", None),)),
     Entry(_("Reports"), "reports:report", _has_report_area, sections=(("reports", None),)),
-    Entry(_("Assessment"), "assessment:page", _assessed, sections=(("assessment", None),)),
     Entry(
         _("Area changes"),
         "grids:changes",

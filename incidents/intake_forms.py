@@ -10,13 +10,25 @@ from gridmgmt.filters import OrderingFilter
 from grids.models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area, Household, Resident
 from grids.once import OnceMixin
 from grids.pickers import PickerField, bind_pickers
+from patrols.photos import PhotoField
 
-from .models import Category, Incident, IncidentQuerySet, Urgency
+from .models import Category, Incident, IncidentQuerySet, Urgency, grid_path
 
 
 def reporting_grids(scope):
-    """The grids where the user may file incidents: where they keep the register (grid
-    workers at their grids, the station and above everywhere below them)."""
+    """The grids where the user may file incidents: every grid at or under one of their posts,
+    and for a building or unit post the grid holding it. Runs no query until read."""
+    if scope.is_global:
+        return scope.grids().order_by("code")
+    condition = Q(pk__in=[])
+    for path in {grid_path(post.area) for post in scope.posts}:
+        condition |= Q(path__startswith=path)
+    return Area.objects.grids().filter(condition).order_by("code")
+
+
+def register_grids(scope):
+    """The grids where the user keeps the register (grid workers at their grids, the station
+    and above everywhere below them): the full form's grids, whose households it searches."""
     grids = scope.grids()
     if scope.is_global:
         return grids.order_by("code")
@@ -25,6 +37,14 @@ def reporting_grids(scope):
         if post.role in SUPERVISOR_ROLES or post.role in GRID_WORKER_ROLES:
             condition |= Q(path__startswith=post.area.path)
     return grids.filter(condition).order_by("code")
+
+
+def keeps_register(scope):
+    """Whether the user files incidents with the desk's full form (supervisors and grid
+    workers: who reports, which household); a team post gets the short one. No query."""
+    return scope.is_global or any(
+        post.role in SUPERVISOR_ROLES or post.role in GRID_WORKER_ROLES for post in scope.posts
+    )
 
 
 class ReportForm(OnceMixin, forms.Form):
@@ -89,7 +109,7 @@ class ReportForm(OnceMixin, forms.Form):
         # it instead, naming the limit.
         for field in self.fields.values():
             field.widget.attrs.pop("maxlength", None)
-        grids = reporting_grids(scope)
+        grids = register_grids(scope)
         self.fields["grid"].queryset = grids
         buildings = Area.objects.filter(kind=Area.Kind.BUILDING, parent__in=grids)
         # Once the grid is known only its buildings are offered (and accepted): a short list
@@ -186,6 +206,82 @@ class ReportForm(OnceMixin, forms.Form):
             fields["reporter_name"] = data["reporter_name"].strip()
             fields["reporter_phone"] = data["reporter_phone"]
         return fields
+
+
+class TeamReportForm(OnceMixin, forms.Form):
+    """A matter seen by a team member (a building or unit leader, a volunteer, a party
+    member, community police, a patrol member): where, what, and a photo, on a phone. It
+    names no resident and no household, so it opens no picker of the register. The photo
+    is shrunk on the phone (static/js/patrol-outbox.js) and again by the service."""
+
+    grid = forms.ModelChoiceField(label=_("Grid"), queryset=Area.objects.none())
+    building = forms.ModelChoiceField(
+        label=_("Building"), queryset=Area.objects.none(), required=False
+    )
+    place = forms.CharField(
+        label=_("Place"),
+        max_length=100,
+        required=False,
+        help_text=_("Where exactly: a stairwell, a gate, a corner."),
+    )
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all())
+    text = forms.CharField(
+        label=_("What you saw"),
+        max_length=Incident._meta.get_field("description").max_length - 110,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    photo = PhotoField(label=_("Photo"), required=False)
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope = scope
+        for field in self.fields.values():
+            field.widget.attrs.pop("maxlength", None)
+        grids = reporting_grids(scope)
+        self.fields["grid"].queryset = grids
+        buildings = Area.objects.filter(kind=Area.Kind.BUILDING, parent__in=grids)
+        self.fields["building"].queryset = buildings.select_related("parent").order_by("code")
+        self.fields["building"].label_from_instance = lambda b: f"{b.parent.name} · {b.name}"
+        posts = [p for p in scope.posts if p.area.kind in (Area.Kind.BUILDING, Area.Kind.UNIT)]
+        if len(posts) == 1:
+            # A building or unit leader reports about their building unless they choose.
+            area = posts[0].area
+            self.initial.setdefault(
+                "building", area.pk if area.kind == Area.Kind.BUILDING else area.parent_id
+            )
+        only = list(grids[:2])
+        if len(only) == 1:
+            self.initial.setdefault("grid", only[0].pk)
+            self.fields["grid"].widget = forms.HiddenInput()
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if photo and photo.size > 8 * 1024 * 1024:
+            raise forms.ValidationError(_("A photo can be at most 8 MB."))
+        return photo
+
+    def clean(self):
+        cleaned = super().clean()
+        grid, building = cleaned.get("grid"), cleaned.get("building")
+        if grid and building and building.parent_id != grid.pk:
+            self.add_error("building", _("This building is not in the chosen grid."))
+        return cleaned
+
+    def incident_fields(self):
+        """Keywords for services.open_incident (all but `by`)."""
+        data = self.cleaned_data
+        text = data["text"].strip()
+        place = data["place"].strip()
+        first = text.splitlines()[0] if text else ""
+        return {
+            "grid": data["grid"],
+            "category": data["category"],
+            "title": first if len(first) <= 200 else first[:199] + "…",
+            "description": f"{place}: {text}" if place else text,
+            "source": Incident.Source.TEAM,
+            "building": data["building"],
+            "photo": data["photo"],
+        }
 
 
 class IncidentFilter(django_filters.FilterSet):

@@ -1,26 +1,36 @@
 """Reporting incidents (by the desk, a grid worker, or one tap from a patrol observation) and
 the incident lists. Every incident is listed through `Incident.objects.visible_to(scope)`."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from grids import pickers
-from grids.models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area
+from grids.models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area, Role
 from grids.once import AlreadySent, once
 from grids.paging import paginate
 from grids.scope import get_scope
 from patrols.models import Observation
+from patrols.views import _form_reason
 
 from . import services
-from .intake_forms import IncidentFilter, ReportForm, reporting_grids
+from .intake_forms import (
+    IncidentFilter,
+    ReportForm,
+    TeamReportForm,
+    keeps_register,
+    reporting_grids,
+)
 from .models import Category, Incident
 
 VIEWS = [
@@ -41,11 +51,41 @@ OBSERVATION_CATEGORIES = {
 }
 
 
+# A team post's tabs (see IncidentQuerySet.visible_to): what they reported; what they were
+# asked to help with (they handle it, took it over, or own the meeting's action item that
+# became it); for community police, the public-security incidents of their grids.
+TEAM_VIEWS = [
+    ("reported", gettext_lazy("I reported")),
+    ("asked", gettext_lazy("Asked to help")),
+]
+POLICE_VIEW = ("security", gettext_lazy("Public security"))
+
+
+def _views(scope):
+    """The tabs the user's posts offer, the default first. No query."""
+    if keeps_register(scope):
+        return VIEWS
+    if any(post.role == Role.COMMUNITY_POLICE for post in scope.posts):
+        return [POLICE_VIEW, *TEAM_VIEWS]
+    return TEAM_VIEWS
+
+
 def _tab_filter(view, scope):
     """The rows of a tab: mine (handler or first-responsible), my grid-worker posts' grids,
     or the communities I supervise and my grids' communities. No query."""
+    user = scope.user
     if view == "mine":
         return Q(pk__in=Incident.objects.mine(scope).values("pk"))
+    if view == "reported":
+        return Q(reported_by=user)
+    if view == "asked":
+        return (
+            Q(handler=user)
+            | Q(action_item__owner=user)
+            | (Q(first_responsible=user) & ~Q(reported_by=user))
+        )
+    if view == "security":
+        return Q(category__is_public_security=True)
     condition = Q(pk__in=[])
     for post in scope.posts:
         if view == "grid":
@@ -66,9 +106,10 @@ def _tab_filter(view, scope):
 def incident_list(request):
     """Runs: the scope's posts, the page and its count, the category choices."""
     scope = get_scope(request)
+    views = _views(scope)
     view = request.GET.get("view")
-    if view not in dict(VIEWS):
-        view = "mine"
+    if view not in dict(views):
+        view = views[0][0]
     now = timezone.now()
     incidents = Incident.objects.visible_to(scope).filter(_tab_filter(view, scope)).for_list()
     filterset = IncidentFilter(request.GET, queryset=incidents, now=now)
@@ -79,7 +120,7 @@ def incident_list(request):
         request,
         "incidents/incident_list.html",
         {
-            "views": VIEWS,
+            "views": views,
             "view": view,
             "filter": filterset,
             "filter_query": _without(request.GET, "view", "page"),
@@ -89,9 +130,26 @@ def incident_list(request):
     )
 
 
+# The phone's outbox (static/js/patrol-outbox.js) on the team's report page.
+TEAM_OUTBOX_TEXT = {
+    "photo": gettext_lazy("photo"),
+    "refused": gettext_lazy("Not accepted"),
+    "error": gettext_lazy("Error"),
+    "edit": gettext_lazy("Edit and resend"),
+    "discard": gettext_lazy("Discard"),
+    "confirmDiscard": gettext_lazy("Discard this report? It has not been sent."),
+    "notKept": gettext_lazy("The report could not be kept on this phone. Try again."),
+}
+RECENT_LIMIT = 5
+
+
 @login_required
 def report(request):
+    """Supervisors and grid workers file with the desk's full form (who reports, which
+    household); a team post (TEAM_ROLES) with the short one: place, text and a photo."""
     scope = get_scope(request)
+    if not keeps_register(scope):
+        return _team_report(request, scope)
     initial = {}
     if request.GET.get("grid"):
         initial["grid"] = request.GET["grid"]
@@ -113,6 +171,80 @@ def report(request):
     except AlreadySent as sent:
         return sent.response(request, fallback="incidents:list")
     return render(request, "incidents/report_form.html", {"form": form})
+
+
+def _team_report(request, scope):
+    """The short form. It also takes the phone outbox's sendings: a JSON-accepting POST
+    whose `client_id` stands for the form's one-time token, so a report sent twice is filed
+    once; a refusal answers 400 with the reason, for the outbox to show. `?recent=1` is the
+    list of the user's latest reports, which the outbox refreshes after sending."""
+    if request.GET.get("recent"):
+        return render(request, "incidents/_team_recent.html", {"incidents": _recent(scope)})
+    data = None
+    if request.method == "POST":
+        data = request.POST.copy()
+        client_id = data.get("client_id", "")
+        if _is_uuid(client_id):
+            data["once"] = client_id
+    form = TeamReportForm(data, request.FILES or None, scope=scope)
+    if not form.fields["grid"].queryset.exists():
+        raise PermissionDenied
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    try:
+        if form.is_bound and form.is_valid():
+            with once(form, by=request.user) as made:
+                incident = services.open_incident(by=request.user, **form.incident_fields())
+                response = _after_filing(incident, scope)
+                made(response.url)
+            if wants_json:
+                return JsonResponse({"number": incident.number, "created": True}, status=201)
+            messages.success(request, _("Incident %(number)s filed.") % {"number": incident.number})
+            return response
+    except AlreadySent as sent:
+        if wants_json:
+            return JsonResponse({"created": False})
+        return sent.response(request, fallback="incidents:list")
+    if form.is_bound and wants_json:
+        return JsonResponse(
+            {"errors": form.errors.get_json_data(), "reason": _form_reason(form)}, status=400
+        )
+    return render(
+        request,
+        "incidents/report_team.html",
+        {"form": form, "outbox_text": TEAM_OUTBOX_TEXT, "incidents": _recent(scope)},
+    )
+
+
+def _recent(scope):
+    """The user's latest reports that they may still open. Runs one query."""
+    return list(
+        Incident.objects.visible_to(scope)
+        .filter(reported_by=scope.user)
+        .select_related("category", "grid")
+        .order_by("-filed_at")[:RECENT_LIMIT]
+    )
+
+
+def _is_uuid(value):
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+@login_required
+@require_GET
+def photo(request, incident_number):
+    """An incident's photo, to those who may open the incident (photos are not public)."""
+    incident = get_object_or_404(
+        Incident.objects.visible_to(get_scope(request)).exclude(photo=""),
+        number=incident_number,
+    )
+    try:
+        return FileResponse(incident.photo.open("rb"))
+    except FileNotFoundError:
+        raise Http404 from None
 
 
 def _after_filing(incident, scope):
@@ -202,9 +334,8 @@ def _pk_in(queryset, value):
 
 
 def _can_report(scope):
-    return scope.is_global or any(
-        post.role in SUPERVISOR_ROLES or post.role in GRID_WORKER_ROLES for post in scope.posts
-    )
+    """Every post may report a matter in its area (a team post with the short form)."""
+    return scope.is_global or bool(scope.posts)
 
 
 def _without(params, *names):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from grids.models import Area, Household, Post, Resident
+from grids.models import TEAM_ROLES, Area, Household, Post, Resident, Role
 
 
 class Urgency(models.TextChoices):
@@ -164,13 +164,11 @@ class IncidentQuerySet(models.QuerySet):
         leaders, volunteers, party members, patrol members, community police) opens less: in
         its grids, what the user reported, handles or owns a meeting's action item for, and
         for community police also the public-security incidents. No query."""
-        from grids.models import TEAM_ROLES
-
         if scope.is_global:
             return self
         user = scope.user
-        broad = [post.area.path for post in scope.posts if post.role not in TEAM_ROLES]
-        condition = scope._under(broad, "grid") & (
+        # Supervisors and grid workers: everything in their areas (`register_q`).
+        condition = scope.register_q("grid") & (
             Q(is_sensitive=False) | scope.supervised_q("grid") | Q(handler=user)
         )
         team = [post for post in scope.posts if post.role in TEAM_ROLES]
@@ -182,20 +180,12 @@ class IncidentQuerySet(models.QuerySet):
                 | Q(covered_for=user)
             ) & Q(is_sensitive=False)
             condition |= _in_grids(team, "grid") & (own | Q(handler=user))
-            police = [post for post in team if post.role == "community_police"]
+            police = [post for post in team if post.role == Role.COMMUNITY_POLICE]
             if police:
                 condition |= _in_grids(police, "grid") & Q(
                     category__is_public_security=True, is_sensitive=False
                 )
         return self.filter(condition)
-
-    def public_security(self, scope):
-        """The public-security incidents of the grids of the user's community police posts
-        (none without one). No query."""
-        police = [post for post in scope.posts if post.role == "community_police"]
-        return self.filter(
-            _in_grids(police, "grid"), category__is_public_security=True, is_sensitive=False
-        )
 
     def mine(self, scope, day=None):
         """What the user answers for: incidents they handle or are first-responsible for,

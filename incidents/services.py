@@ -14,6 +14,7 @@ from grids.models import Absence, Post, Role
 from grids.posts import acting_and_away, acting_holder_on, acting_on, away_user_ids
 from grids.scope import Scope
 from notifications.services import notify, notify_many
+from patrols import photos
 from reports.rollup import forget_incident, forget_incidents
 
 from . import workflow
@@ -69,8 +70,11 @@ def possible_duplicates(grid, category, building=None, at=None):
 @transaction.atomic
 def open_incident(*, grid, category, by, title, source, urgency=Urgency.NORMAL, at=None, **fields):
     """File an incident. The person filing it is its first-responsible person. Its time
-    limit is fixed now from the table, and its deadline computed on the working calendar."""
+    limit is fixed now from the table, and its deadline computed on the working calendar.
+    A photo is shrunk and re-encoded without its metadata, as a patrol observation's."""
     at = at or timezone.now()
+    if fields.get("photo"):
+        fields["photo"] = photos.shrink(fields["photo"])
     hours = limit_for(category, urgency)
     calendar = Calendar.around(at)
     incident = Incident.objects.create(

@@ -1,7 +1,7 @@
-// The patrol page's outbox. An observation is kept on the phone (IndexedDB: its fields, the
-// moment it was recorded and its photo as a Blob) until the server has it, so a lost
-// connection loses nothing. Each observation gets its id on the phone; the server stores an
-// id once, so sending twice duplicates nothing.
+// The patrol page's outbox, also the team's report page's. An observation (or a report) is
+// kept on the phone (IndexedDB: its fields, the moment it was recorded and its photo as a
+// Blob) until the server has it, so a lost connection loses nothing. Each observation gets
+// its id on the phone; the server stores an id once, so sending twice duplicates nothing.
 //
 // Sending is a FormData POST to the page's own URL (the CSP allows only 'self'; nothing here
 // fetches a data: or blob: URL). Items go in the order they were recorded. One the server
@@ -12,7 +12,8 @@
   const form = document.querySelector("[data-outbox-form]");
   if (!form) return;
 
-  const patrolId = form.dataset.patrol;
+  // Items are kept per patrol, or per outbox the page names (the team's report page).
+  const patrolId = form.dataset.outbox || form.dataset.patrol;
   const panel = document.querySelector("[data-outbox-panel]");
   const list = panel.querySelector("[data-outbox-list]");
   const count = panel.querySelector("[data-outbox-count]");

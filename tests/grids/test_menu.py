@@ -73,7 +73,9 @@ def test_a_grid_member_may_import_but_has_no_board(world):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", [Role.BUILDING_LEADER, Role.UNIT_LEADER])
-def test_building_and_unit_leaders_get_no_reports_and_no_register(world, building, role):
+def test_building_and_unit_leaders_report_matters_but_get_no_reports_and_no_register(
+    world, building, role
+):
     area = building
     if role == Role.UNIT_LEADER:
         area = make_area(Area.Kind.UNIT, building, code="T-01-01-01-BX-U1", name="X号楼1单元")
@@ -83,7 +85,9 @@ def test_building_and_unit_leaders_get_no_reports_and_no_register(world, buildin
     assert reverse("reports:report") not in urls
     assert reverse("grids:import") not in urls
     assert reverse("grids:search") not in urls
-    assert reverse("incidents:list") not in urls
+    # They report matters of their building and follow what they reported.
+    assert reverse("incidents:list") in urls
+    assert reverse("incidents:report") in urls
     assert reverse("home") in urls
     assert reverse("meetings:list") in urls
 
