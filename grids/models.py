@@ -153,6 +153,8 @@ class Area(models.Model):
     def get_absolute_url(self):
         if self.kind == self.Kind.GRID:
             return reverse("grids:detail", args=[self.code])
+        if self.kind in {self.Kind.BUILDING, self.Kind.UNIT}:
+            return reverse("grids:building_households", args=[self.code])
         return ""
 
     def clean(self):

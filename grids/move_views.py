@@ -21,19 +21,21 @@ from .move_forms import (
 )
 from .paging import paginate
 from .posts import community_id_of
-from .register_views import present
+from .register_views import present, register_crumbs
 from .scope import get_scope
 
 HISTORY_LIMIT = 100
 
 
 def _resident(scope, resident_id, current=False):
-    residents = Resident.objects.select_related("household__grid")
+    residents = Resident.objects.select_related(
+        "household__grid", "household__building", "household__unit"
+    )
     if current:
         residents = residents.current()
-    return scope.get(
+    return scope.get_household_row(
         transfers.with_moving(residents).prefetch_related("tags"),
-        "household__grid",
+        "household__",
         pk=resident_id,
     )
 
@@ -75,7 +77,7 @@ def resident_detail(request, resident_id):
         """An address, when the user may see it: in their area, or they are the station."""
         if household is None:
             return ""
-        if supervises or scope.contains(household.grid):
+        if supervises or scope.contains_household(household):
             return f"{household} · {household.grid.name}"
         return _("another community")
 
@@ -104,6 +106,7 @@ def resident_detail(request, resident_id):
             "pending": next((t for t in moves if t.status == Transfer.Status.PENDING), None),
             "history": history,
             "can_edit": scope.works_register(grid) and not resident.moved_out_on,
+            "crumbs": register_crumbs(scope, resident.household),
         },
     )
 

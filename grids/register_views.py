@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
@@ -35,7 +36,7 @@ from .identity import (
     mask_id_number,
     mask_phone,
 )
-from .models import DisclosureLog, Household, Rental, Resident, Tag
+from .models import Area, DisclosureLog, Household, Rental, Resident, Tag
 from .once import FIELD as ONCE
 from .once import AlreadySent, once
 from .paging import paginate
@@ -138,11 +139,61 @@ def household_list(request, grid_code):
 
 
 @login_required
+def building_households(request, building_code):
+    """The households of a building or a unit: a building or unit leader's register (read
+    only, masked as for anyone who does not keep the register), and a page any grid worker
+    or supervisor of the grid may open too. Runs the scope's posts query, the area's, the
+    count and the page."""
+    scope = get_scope(request)
+    area = scope.get(
+        Area.objects.filter(kind__in=[Area.Kind.BUILDING, Area.Kind.UNIT]).select_related(
+            "parent__parent"
+        ),
+        code=building_code,
+    )
+    field = "unit" if area.kind == Area.Kind.UNIT else "building"
+    households = (
+        Household.objects.filter(**{field: area})
+        .active()
+        .for_list()
+        .order_by("address", "room", "pk")
+    )
+    filterset = HouseholdFilter(request.GET, queryset=households, grid=area)
+    # The building filter chooses among a grid's buildings: here there is one.
+    filterset.filters.pop("building")
+    grid = area.parent.parent if field == "unit" else area.parent
+    return render(
+        request,
+        "grids/building_households.html",
+        {
+            "area": area,
+            "grid": grid if scope.contains(grid) else None,
+            "filter": filterset,
+            **paginate(request, filterset.qs),
+        },
+    )
+
+
+def register_crumbs(scope, household):
+    """[(name, url)]: the way back from a household's page to the lists the user may open
+    (its grid and the grid's households, or their own building or unit). No queries: needs
+    `grid`, `building` and `unit` selected."""
+    if scope.contains(household.grid):
+        return [
+            (household.grid.name, household.grid.get_absolute_url()),
+            (_("Households"), reverse("grids:households", args=[household.grid.code])),
+        ]
+    for area in (household.building, household.unit):
+        if area is not None and scope.contains(area):
+            return [(area.name, reverse("grids:building_households", args=[area.code]))]
+    return []
+
+
+@login_required
 def household_detail(request, household_id):
     scope = get_scope(request)
-    household = scope.get(
+    household = scope.get_household_row(
         Household.objects.select_related("grid", "building", "unit", "last_verified_by"),
-        "grid",
         pk=household_id,
     )
     residents = present(
@@ -166,6 +217,7 @@ def household_detail(request, household_id):
             "rentals": rentals,
             "history": history_entries(household),
             "can_edit": scope.works_register(household.grid),
+            "crumbs": register_crumbs(scope, household),
         },
     )
 
@@ -257,7 +309,7 @@ def household_create(request, grid_code):
 @login_required
 def household_update(request, household_id):
     scope = get_scope(request)
-    household = scope.get(Household.objects.select_related("grid"), "grid", pk=household_id)
+    household = scope.get_household_row(Household.objects.select_related("grid"), pk=household_id)
     _require_register_work(scope, household.grid)
     form = HouseholdForm(request.POST or None, instance=household, grid=household.grid, prefix="h")
     if request.method == "POST" and form.is_valid():
@@ -279,7 +331,7 @@ def household_update(request, household_id):
 @login_required
 def resident_create(request, household_id):
     scope = get_scope(request)
-    household = scope.get(Household.objects.select_related("grid"), "grid", pk=household_id)
+    household = scope.get_household_row(Household.objects.select_related("grid"), pk=household_id)
     _require_register_work(scope, household.grid)
     form = NewResidentForm(request.POST or None, scope=scope, area=household.grid)
     try:
@@ -362,8 +414,8 @@ def _bring_here(request, scope, household, form):
 @login_required
 def resident_update(request, resident_id):
     scope = get_scope(request)
-    resident = scope.get(
-        Resident.objects.select_related("household__grid"), "household__grid", pk=resident_id
+    resident = scope.get_household_row(
+        Resident.objects.select_related("household__grid"), "household__", pk=resident_id
     )
     household = resident.household
     _require_register_work(scope, household.grid)
@@ -398,9 +450,9 @@ def resident_update(request, resident_id):
 @login_required
 def resident_move_out(request, resident_id):
     scope = get_scope(request)
-    resident = scope.get(
+    resident = scope.get_household_row(
         Resident.objects.current().select_related("household__grid"),
-        "household__grid",
+        "household__",
         pk=resident_id,
     )
     _require_register_work(scope, resident.household.grid)
@@ -420,8 +472,8 @@ def resident_move_out(request, resident_id):
 def resident_unmask(request, resident_id):
     """The full ID number, for the station and above; every unmasking is logged."""
     scope = get_scope(request)
-    resident = scope.get(
-        Resident.objects.select_related("household__grid"), "household__grid", pk=resident_id
+    resident = scope.get_household_row(
+        Resident.objects.select_related("household__grid"), "household__", pk=resident_id
     )
     if not scope.may_unmask_ids(resident.household.grid):
         raise PermissionDenied

@@ -67,6 +67,43 @@ class Scope:
             return self.q(field)
         return Q(**{f"{field}__in": self.grid_ids})
 
+    @cached_property
+    def building_ids(self):
+        """{area kind: ids} of the buildings and units where the user holds a post (a
+        building or unit leader): below any grid, so `q()` and `grids_q()` miss their
+        households. Reads only the posts."""
+        found = {Area.Kind.BUILDING: [], Area.Kind.UNIT: []}
+        for post in self.posts:
+            if post.area.kind in found:
+                found[post.area.kind].append(post.area_id)
+        return found
+
+    def households_q(self, prefix=""):
+        """A filter for households (reached through `prefix`, say "household__") in scope:
+        those of the grids in scope, and those of the buildings and units where the user
+        holds a post. Without such a post it is exactly `q(prefix + "grid")`. No queries."""
+        condition = self.q(f"{prefix}grid")
+        if self.is_global:
+            return condition
+        for kind, field in ((Area.Kind.BUILDING, "building"), (Area.Kind.UNIT, "unit")):
+            if self.building_ids[kind]:
+                condition |= Q(**{f"{prefix}{field}__in": self.building_ids[kind]})
+        return condition
+
+    def get_household_row(self, queryset, prefix="", **lookup):
+        """One row whose household (through `prefix`) is in scope (`households_q`), or
+        404."""
+        return get_object_or_404(queryset.filter(self.households_q(prefix)), **lookup)
+
+    def contains_household(self, household):
+        """Whether `household` is in scope: its grid, or its building or unit where the
+        user holds a post. No queries."""
+        return (
+            self.contains(household.grid)
+            or household.building_id in self.building_ids[Area.Kind.BUILDING]
+            or household.unit_id in self.building_ids[Area.Kind.UNIT]
+        )
+
     def supervised_q(self, field=""):
         """A filter for rows whose area lies where the user is stationmaster or above."""
         paths = [post.area.path for post in self.posts if post.role in SUPERVISOR_ROLES]

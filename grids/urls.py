@@ -60,6 +60,11 @@ urlpatterns = [
         register_views.household_create,
         name="household_create",
     ),
+    path(
+        "buildings/<str:building_code>/households/",
+        register_views.building_households,
+        name="building_households",
+    ),
     path("households/<int:household_id>/", register_views.household_detail, name="household"),
     path(
         "households/<int:household_id>/edit/",

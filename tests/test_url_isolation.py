@@ -63,6 +63,8 @@ def b_retired_feed_token(world):
 # How to find, for each URL parameter, an object that belongs to community B.
 PARAMETERS = {
     "grid_code": lambda world, b: world.b.grid.code,
+    # A building of B's grid (the households list of a building or unit leader).
+    "building_code": lambda world, b: world.b.grid.children.get(kind="building").code,
     "community_code": lambda world, b: world.b.community.code,
     "notification_id": lambda world, b: b["notification"].pk,
     "household_id": lambda world, b: b["resident"].household_id,
