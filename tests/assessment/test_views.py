@@ -1,0 +1,193 @@
+"""The assessment page: who sees which lines, the month and community pickers, the export,
+the weights, and a query count that does not grow with people or rows."""
+
+import datetime
+import io
+
+import pytest
+import time_machine
+from openpyxl import load_workbook
+
+from assessment.models import AssessmentWeights
+from grids.models import Role
+from patrols.models import MissedPatrol, Observation, Slot
+from tests.factories import make_post, make_user
+from tests.incidents.factories import local
+from tests.patrols.factories import make_patrol
+
+D = datetime.date
+NOW = local(D(2026, 12, 10), 10)
+NOVEMBER = "?month=2026-11"
+
+
+@pytest.fixture(autouse=True)
+def _december():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def lines_of(response):
+    body = response.content.decode()
+    return {part.split('"', 1)[0] for part in body.split('data-line="')[1:]}
+
+
+def add_rows(side, people, windows):
+    """`people` more members of the side's second grid (A and B holders), and `windows`
+    patrol windows of each with an observation and a missed one."""
+    made = []
+    for i in range(people):
+        a = make_user(f"{side.community.code}-a{i}-{people}")
+        b = make_user(f"{side.community.code}-b{i}-{people}")
+        make_post(side.other_grid, Role.GRID_MEMBER, a, b)
+        made += [a, b]
+        for day in range(1, windows + 1):
+            patrol = make_patrol(side.other_grid, D(2026, 11, day), Slot.MORNING, member=a)
+            Observation.objects.create(patrol=patrol, category="other", text="seen")
+            MissedPatrol.objects.get_or_create(
+                grid=side.other_grid, day=D(2026, 11, day), slot=Slot.AFTERNOON
+            )
+    return made
+
+
+def test_the_stationmaster_sees_the_ranking_of_his_workers(client, world):
+    add_rows(world.a, 1, 2)
+    client.force_login(world.a.stationmaster)
+    response = client.get("/assessment/" + NOVEMBER)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert lines_of(response) == {
+        "gl_a",
+        "gm_a",
+        "gm_a_b",
+        f"{world.a.community.code}-a0-1",
+        f"{world.a.community.code}-b0-1",
+    }
+    assert "data-rank" in body and "data-formula" in body
+    assert "35 ×" in body
+    # The worker with two patrol windows and two missed shows them.
+    assert 'data-figure="patrolled">2<' in body
+
+
+def test_a_worker_sees_only_his_own_line(client, world):
+    client.force_login(world.a.grid_member)
+    response = client.get("/assessment/" + NOVEMBER)
+    assert response.status_code == 200
+    assert lines_of(response) == {"gm_a"}
+    assert "data-rank" not in response.content.decode()
+    # His own line opens; another person's is a 404, in his community or another.
+    assert client.get(f"/assessment/{NOVEMBER}&person={world.a.grid_member.pk}").status_code == 200
+    for other in (world.a.grid_member_b, world.a.grid_leader, world.b.grid_member):
+        assert client.get(f"/assessment/{NOVEMBER}&person={other.pk}").status_code == 404
+        assert (
+            client.get(f"/assessment/assessment.xlsx{NOVEMBER}&person={other.pk}").status_code
+            == 404
+        )
+
+
+def test_another_community_is_a_404(client, world):
+    b = world.b.community.code
+    for user in (world.a.stationmaster, world.a.grid_member):
+        client.force_login(user)
+        assert client.get(f"/assessment/?community={b}").status_code == 404
+        assert client.get(f"/assessment/assessment.xlsx?community={b}").status_code == 404
+    client.force_login(world.a.stationmaster)
+    person = world.b.grid_member.pk
+    assert client.get(f"/assessment/?person={person}").status_code == 404
+    assert client.get("/assessment/?person=x").status_code == 404
+    client.force_login(world.outsider)
+    assert client.get("/assessment/").status_code == 404
+
+
+def test_the_district_picks_a_community(client, world):
+    client.force_login(world.district_officer)
+    response = client.get(f"/assessment/?community={world.b.community.code}")
+    assert response.status_code == 200
+    assert lines_of(response) == {"gl_b", "gm_b", "gm_b_b"}
+    assert 'id="community"' in response.content.decode()
+    person = world.b.grid_member.pk
+    response = client.get(f"/assessment/?community={world.b.community.code}&person={person}")
+    assert 'data-person="gm_b"' in response.content.decode()
+    assert 'data-part="patrol"' in response.content.decode()
+
+
+def test_a_month_that_is_no_month_is_a_400_that_says_so(client, world):
+    client.force_login(world.a.stationmaster)
+    response = client.get("/assessment/?month=2026-13")
+    assert response.status_code == 400
+    assert "“2026-13” is not a month from 1900-01 to 2099-12 (YYYY-MM)" in response.content.decode()
+    assert client.get("/assessment/?month=0001-01").status_code == 400
+
+
+def test_the_export_holds_the_page_lines(client, world):
+    world.a.grid_member_b.full_name = "=HYPERLINK(1)"
+    world.a.grid_member_b.save()
+    make_patrol(world.a.grid, D(2026, 11, 3), Slot.MORNING, member=world.a.grid_member)
+    client.force_login(world.a.stationmaster)
+    response = client.get("/assessment/assessment.xlsx" + NOVEMBER)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith(
+        f'assessment-{world.a.community.code}-202611.xlsx"'
+    )
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Community", world.a.community.name, world.a.community.code)
+    assert rows[1][:2] == ("Month", "2026-11")
+    assert rows[2][1].startswith("Score = 35 ×")
+    assert rows[4][:4] == ("Rank", "Name", "Username", "Windows patrolled")
+    by_username = {row[2]: row for row in rows[5:]}
+    assert set(by_username) == {"gl_a", "gm_a", "gm_a_b"}
+    member = by_username["gm_a"]
+    assert member[3] == 1 and member[-1] == 100
+    assert by_username["gm_a_b"][1] == "'=HYPERLINK(1)"  # never a formula
+    # A worker's export holds his line only, without a rank.
+    client.force_login(world.a.grid_member)
+    response = client.get("/assessment/assessment.xlsx" + NOVEMBER)
+    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.values)
+    assert [row[2] for row in rows[5:]] == ["gm_a"] and rows[5][0] is None
+
+
+@pytest.mark.parametrize("people", [1, 6])
+def test_the_page_runs_the_same_queries_whatever_the_rows(
+    client, world, people, django_assert_num_queries
+):
+    add_rows(world.a, people, 3 * people)
+    AssessmentWeights.load()
+    client.force_login(world.a.stationmaster)
+    client.get("/assessment/" + NOVEMBER)
+    # The session, the user, the user's posts, the communities, the weights, the lines (one
+    # query with a subquery per figure), and the base page's unread notifications.
+    with django_assert_num_queries(7):
+        response = client.get("/assessment/" + NOVEMBER)
+    assert len(lines_of(response)) == 3 + 2 * people
+
+
+@pytest.mark.parametrize("people", [1, 6])
+def test_the_export_runs_the_same_queries_whatever_the_rows(
+    client, world, people, django_assert_num_queries
+):
+    add_rows(world.a, people, 2 * people)
+    AssessmentWeights.load()
+    client.force_login(world.a.stationmaster)
+    with django_assert_num_queries(6):
+        response = client.get("/assessment/assessment.xlsx" + NOVEMBER)
+    assert response.status_code == 200
+
+
+def test_the_weights_must_add_up_to_100_in_the_admin(client, world):
+    admin = make_user("admin", is_superuser=True, is_staff=True)
+    client.force_login(admin)
+    AssessmentWeights.load()
+    url = "/admin/assessment/assessmentweights/1/change/"
+    data = {"patrol": 40, "on_time": 25, "rework": 10, "instructions": 15, "meetings": 15}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "The weights add up to 105; they must add up to 100." in response.content.decode()
+    assert AssessmentWeights.load().patrol == 35
+    data["patrol"] = 35 - 5
+    data["meetings"] = 20
+    assert client.post(url, data).status_code == 302
+    weights = AssessmentWeights.load()
+    assert (weights.patrol, weights.meetings, weights.total) == (30, 20, 100)
+    # The page shows the formula with the new weights.
+    client.force_login(world.a.stationmaster)
+    assert "30 ×" in client.get("/assessment/").content.decode()
