@@ -100,6 +100,7 @@ MENU = (
     ),
     Entry(_("Report a matter"), "incidents:report", _holds_a_post),
     Entry(_("Meetings"), "meetings:list", sections=(("meetings", None),)),
+    Entry(_("Places in the grid"), "places:list", _sees_grids, sections=(("places", None),)),
     Entry(_("Reports"), "reports:report", _has_report_area, sections=(("reports", None),)),
     Entry(
         _("Area changes"),

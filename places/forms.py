@@ -49,7 +49,7 @@ class CheckForm(OnceMixin, forms.Form):
         label=_("Outcome"), choices=PlaceCheck.Outcome.choices, widget=forms.RadioSelect
     )
     problems = forms.CharField(
-        label=_("Problems found"),
+        label=_("The problems"),
         max_length=PlaceCheck._meta.get_field("problems").max_length,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -89,12 +89,12 @@ class CheckForm(OnceMixin, forms.Form):
 
 class ReportCheckForm(forms.Form):
     category = forms.ModelChoiceField(
-        label=_("Category"), queryset=Category.objects.order_by("name")
+        label=_("Category"), queryset=Category.objects.filter(is_sensitive=False)
     )
 
 
 class PlaceFilter(django_filters.FilterSet):
-    STATES = [("", _("All")), ("overdue", _("Check overdue")), ("closed", _("Closed"))]
+    STATES = [("", _("All")), ("overdue", _("Check overdue")), ("closed", _("Closed places"))]
 
     q = django_filters.CharFilter(label=_("Name or address"), method="by_text")
     grid = django_filters.ModelChoiceFilter(label=_("Grid"), queryset=Area.objects.none())
@@ -106,7 +106,7 @@ class PlaceFilter(django_filters.FilterSet):
         label=_("Sort by"),
         fields=(("next_check_on", "due"), ("name", "name"), ("grid__code", "grid")),
         field_labels={
-            "next_check_on": _("Next check"),
+            "next_check_on": _("Next check on"),
             "name": _("Name"),
             "grid__code": _("Grid"),
         },
@@ -136,7 +136,7 @@ class PlaceFilter(django_filters.FilterSet):
     def qs(self):
         # Soonest due first unless another order is asked for; the id keeps pages stable.
         qs = super().qs
-        if not self.form.cleaned_data.get("sort"):
+        if not getattr(self.form, "cleaned_data", {}).get("sort"):
             qs = qs.order_by("-is_active", "next_check_on", "pk")
         else:
             qs = qs.order_by(*qs.query.order_by, "pk")

@@ -59,7 +59,7 @@ class Place(models.Model):
     last_checked_on = models.DateField(_("last checked on"), null=True, blank=True)
     next_check_on = models.DateField(_("next check on"))
     is_active = models.BooleanField(
-        _("open"), default=True, help_text=_("A place that has closed is kept, unchecked.")
+        _("in business"), default=True, help_text=_("A place that has closed is kept, unchecked.")
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -68,8 +68,8 @@ class Place(models.Model):
     objects = PlaceQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("place")
-        verbose_name_plural = _("places")
+        verbose_name = _("place in the grid")
+        verbose_name_plural = _("places in the grid")
         ordering = ["name", "pk"]
         indexes = [
             models.Index(fields=["grid", "next_check_on"]),
@@ -96,11 +96,11 @@ class PlaceCheck(models.Model):
 
     class Outcome(models.TextChoices):
         PASSED = "passed", _("No problems")
-        PROBLEMS = "problems", _("Problems found")
+        PROBLEMS = "problems", _("Problems to fix")
         CLOSED = "closed", _("Closed, nobody there")
 
     place = models.ForeignKey(
-        Place, verbose_name=_("place"), on_delete=models.CASCADE, related_name="checks"
+        Place, verbose_name=_("place in the grid"), on_delete=models.CASCADE, related_name="checks"
     )
     checked_on = models.DateField(_("checked on"))
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
@@ -142,7 +142,10 @@ class PlaceIncident(models.Model):
         related_name="place_link",
     )
     place = models.ForeignKey(
-        Place, verbose_name=_("place"), on_delete=models.PROTECT, related_name="incident_links"
+        Place,
+        verbose_name=_("place in the grid"),
+        on_delete=models.PROTECT,
+        related_name="incident_links",
     )
 
     class Meta:

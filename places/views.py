@@ -13,9 +13,11 @@ from django.views.decorators.http import require_POST
 
 from grids.exports import xlsx_response
 from grids.identity import mask_phone
+from grids.menu import GRID_OR_ABOVE
 from grids.once import AlreadySent, once
 from grids.paging import paginate
 from grids.scope import get_scope
+from incidents.models import Category
 
 from . import services
 from .forms import CheckForm, PlaceFilter, PlaceForm, ReportCheckForm
@@ -46,6 +48,9 @@ def place_list(request):
     """Runs: the scope's posts, the grid choices, the count and the page (the place's grid
     joined)."""
     scope = get_scope(request)
+    if not scope.is_global and not any(p.area.kind in GRID_OR_ABOVE for p in scope.posts):
+        # Building and unit leaders: every place hangs off a grid, above their posts.
+        raise PermissionDenied
     today = timezone.localdate()
     places = scope.filter(Place.objects.for_list(), "grid")
     filterset = PlaceFilter(
@@ -110,7 +115,7 @@ def _export(scope, places, today):
         )
         for p in places.iterator(chunk_size=2000)
     )
-    return xlsx_response("places.xlsx", headers, rows, title=_("Places"))
+    return xlsx_response("places.xlsx", headers, rows, title=_("Places in the grid"))
 
 
 @login_required
@@ -123,7 +128,6 @@ def detail(request, place_id):
     can_keep = scope.works_register(place.grid)
     checks = list(place.checks.select_related("checked_by", "incident")[:50])
     if can_keep:
-        report_form = ReportCheckForm()
         for check in checks:
             check.can_report = (
                 check.outcome == PlaceCheck.Outcome.PROBLEMS and check.incident_id is None
@@ -145,7 +149,12 @@ def detail(request, place_id):
             "incidents": incidents,
             "can_keep": can_keep,
             "check_form": CheckForm() if can_keep and place.is_active else None,
-            "report_form": report_form if can_keep else None,
+            # Listed once for every check's "report as an incident" choice.
+            "categories": (
+                list(Category.objects.filter(is_sensitive=False).order_by("name"))
+                if any(getattr(c, "can_report", False) for c in checks)
+                else ()
+            ),
         },
     )
 

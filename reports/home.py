@@ -334,6 +334,15 @@ def _station(scope, communities, rows, today, now):
     ):
         boards[row["to_community_id"]].transfers_waiting = row["count"]
 
+    # And one more: places whose fire and safety check is overdue.
+    for row in (
+        Place.objects.overdue(today)
+        .filter(grid__parent_id__in=ids)
+        .values("grid__parent_id")
+        .annotate(count=Count("pk"))
+    ):
+        boards[row["grid__parent_id"]].places_overdue = row["count"]
+
     # 5-7. Open incidents that are late or nearly so, and escalations.
     open_incidents = Incident.objects.visible_to(scope).open().filter(grid__parent_id__in=ids)
     red = open_incidents.with_light("red", now)

@@ -139,7 +139,29 @@ PARAMETERS = {
             requested_by=world.b.stationmaster,
         ).pk
     ),
+    # A place of B's grid, and a check of it with a photo on record (see observation_id).
+    "place_id": lambda world, b: b_place(world).pk,
+    "check_id": lambda world, b: (
+        b_place(world)
+        .checks.create(
+            checked_on="2026-11-28",
+            outcome="passed",
+            checked_by=world.b.grid_member,
+            photo="place-checks/b.jpg",
+        )
+        .pk
+    ),
 }
+
+
+def b_place(world):
+    """A place of B's grid: the one already made, when several parameters ask."""
+    from places.models import Place
+
+    return Place.objects.filter(grid=world.b.grid).first() or Place.objects.create(
+        grid=world.b.grid, name="B only", kind="shop", address="B", next_check_on="2099-01-01"
+    )
+
 
 SKIPPED_NAMESPACES = {"admin"}  # Django admin: staff only, with its own permissions.
 

@@ -145,7 +145,8 @@ def test_the_home_page_costs_the_same_queries_at_two_data_sizes(
 # Grid workers add: grids with schedules, the day's logs, missed windows, instructions = 4;
 # the grid leader also: the grid's incidents, its action items, last month's report = 3;
 # the stationmaster: grids, logs, missed windows, waiting logs, next meeting, grid reports,
-# incident counts, late incidents, escalations, absences, moves waiting to be accepted = 11;
+# incident counts, late incidents, escalations, absences, moves waiting to be accepted, places
+# overdue for their safety check = 12;
 # and for "my incidents" the community's posts, their stationmaster's post and who is away
 # (the posts the station covers while both A and B are away) = 3.
 @pytest.mark.parametrize(

@@ -74,6 +74,7 @@ class Command(BaseCommand):
                 report_demo.build_grid_reports(rng, levels, self.log)
                 reports_demo.build_rollup(rng, levels, self.log)
                 care_demo.build_care(rng, levels, self.log)
+                place_demo.build_places(rng, levels, self.log)
             if connection.vendor == "postgresql":
                 # Fresh statistics, so the first queries are planned for the real sizes. The
                 # project's tables only: a database-wide ANALYZE also takes the shared
