@@ -24,6 +24,7 @@ from incidents.models import Incident
 from meetings.models import ActionItem, GridReport, Meeting
 from patrols import board as patrol_board
 from patrols.models import Instruction, Patrol
+from places.models import Place
 
 from . import thresholds
 from .figures import Figures, figures_by_child
@@ -66,6 +67,7 @@ class CommunityBoard:
     grids: int = 0
     reports_submitted: int = 0
     transfers_waiting: int = 0  # people moving in from another community, not yet accepted
+    places_overdue: int = 0  # places whose fire and safety check is overdue
 
 
 @dataclass

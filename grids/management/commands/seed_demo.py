@@ -12,6 +12,7 @@ from incidents import demo as incident_demo
 from meetings import demo as meeting_demo
 from meetings import report_demo
 from patrols import demo as patrol_demo
+from places import demo as place_demo
 from reports import demo as reports_demo
 
 # The city scale's history, shorter than a district's so that it builds in reasonable time.
