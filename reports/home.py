@@ -27,7 +27,7 @@ from patrols.models import Instruction, Patrol
 from places.models import Place
 
 from . import thresholds
-from .figures import Figures, figures_by_child
+from .figures import report_figures
 
 # How many rows a home-page list shows; each links to the full list.
 LIST_LIMIT = 8
@@ -401,16 +401,27 @@ def _percent(value):
     return "—" if value is None else f"{number_format(value * 100, 0)}%"
 
 
+def area_figures(area, today):
+    """([(child, Figures)], totals) of the area's grids for the month to date, as
+    reports.figures.figures_by_child(area, first of the month, today, register=False) would
+    count them live, but read from the daily roll-up for the past days it has (see
+    report_figures). The totals are the sum of the children's counts (every grid lies under
+    exactly one child), which saves computing them twice; no percentile is shown here, and
+    percentiles are all that does not add. Runs the queries of one report_figures without
+    the register and the trend: 13, or 15 when the roll-up has past days of the month."""
+    start = today.replace(day=1)
+    grids = Area.objects.grids().under(area).existing_during(start, today)
+    children, totals, _trend = report_figures(
+        area, start, today, grids, register=False, trend=False
+    )
+    return children, totals
+
+
 def _area_section(post, today):
-    """The area's figures for the month to date and its children that need attention.
-    Runs the fixed queries of one `figures_by_child`: the area's totals are the sum of its
-    children's counts (every grid lies under exactly one child), which saves computing
-    them twice. No percentile is shown here, and percentiles are all that does not add."""
+    """The area's figures for the month to date and its children that need attention
+    (area_figures)."""
     area = post.area
-    children = figures_by_child(area, today.replace(day=1), today, register=False)
-    totals = Figures()
-    for _child, figures in children:
-        totals.add(figures)
+    children, totals = area_figures(area, today)
     needing = [(child, f) for child, f in children if _needs_attention(f)]
     needing.sort(key=lambda pair: _attention_key(pair[1]))
     return AreaSection(
