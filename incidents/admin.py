@@ -1,6 +1,9 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from reports.admin import ForgetsRolledUpDays
+from reports.rollup import incident_days
+
 from .models import (
     CalendarDay,
     CalendarYear,
@@ -78,8 +81,12 @@ class TimelineEntryInline(admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(SimpleHistoryAdmin):
-    """Read-mostly: the workflow steps belong to the app, where they are checked and logged."""
+class IncidentAdmin(ForgetsRolledUpDays, SimpleHistoryAdmin):
+    """Read-mostly: the workflow steps belong to the app, where they are checked and logged.
+    An edit (its grid, category, satisfaction...) drops the roll-up of its events' days."""
+
+    def rolled_up_days(self, objs):
+        return incident_days(objs)
 
     list_display = ["number", "title", "grid", "status", "handler", "deadline_at"]
     list_filter = ["status", "category", "is_supervised"]

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from reports.admin import ForgetsRolledUpDays
+
 from .models import (
     DaySignOff,
     Instruction,
@@ -44,8 +46,15 @@ class ObservationInline(admin.TabularInline):
     readonly_fields = ["observed_at"]
 
 
+class DayAndGrid(ForgetsRolledUpDays):
+    """An edit of a log or a missed window changes its grid's figures of its day."""
+
+    def rolled_up_days(self, objs):
+        return [(obj.grid_id, obj.day) for obj in objs]
+
+
 @admin.register(Patrol)
-class PatrolAdmin(admin.ModelAdmin):
+class PatrolAdmin(DayAndGrid, admin.ModelAdmin):
     list_display = ["grid", "day", "slot", "member", "status", "duration_minutes", "is_short"]
     list_filter = ["status", "slot", "is_short"]
     search_fields = ["grid__code", "grid__name", "member__full_name"]
@@ -80,7 +89,7 @@ class DaySignOffAdmin(admin.ModelAdmin):
 
 
 @admin.register(MissedPatrol)
-class MissedPatrolAdmin(admin.ModelAdmin):
+class MissedPatrolAdmin(DayAndGrid, admin.ModelAdmin):
     list_display = ["grid", "day", "slot", "recorded_at"]
     list_filter = ["slot"]
     date_hierarchy = "day"

@@ -16,7 +16,9 @@ grid is not expected after its last day, nor a new grid before its first.
 Kept current: a write that changes a past day deletes the rows of the (grid, day)s it changed
 in its own transaction: `forget` (a register write or a change to the map: every day from
 its date on), `forget_days` (a late or reviewed patrol log, a missed window recorded late),
-`forget_incident` (an incident reopened, its deadline moved). A missing row is what the
+`forget_incident` (an incident reopened, its deadline moved); an administrator's edit or
+deletion of a log, missed window or incident in the admin does the same
+(reports.admin.ForgetsRolledUpDays). A missing row is what the
 hourly task (reports.tasks.roll_up_population) fills; until then reports count that day live.
 `python manage.py rebuild_rollups --start --end` rebuilds any range.
 """
@@ -186,6 +188,12 @@ EVENTS = ("filed_at", "deadline_at", "escalated_at", "closed_at")
 def forget_incidents(incidents, events=EVENTS):
     """forget_incident for several incidents at once, for the days of the `events` given
     (fields of Incident). Runs 2 queries, or none."""
+    return forget_days(incident_days(incidents, events))
+
+
+def incident_days(incidents, events=EVENTS):
+    """[(grid id, local date)] of the incidents' `events`, each in the grid the incident was
+    in at the event. Runs no queries."""
     pairs = []
     for incident in incidents:
         for event in events:
@@ -195,7 +203,7 @@ def forget_incidents(incidents, events=EVENTS):
             moved = incident.moved_at is not None and moment < incident.moved_at
             grid_id = incident.moved_from_id if moved else incident.grid_id
             pairs.append((grid_id, timezone.localdate(moment)))
-    return forget_days(pairs)
+    return pairs
 
 
 def rebuild(start, end, grids=None):

@@ -3,7 +3,9 @@
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
+from reports.models import GridDay, GridDayCategory
 from reports.rollup import rebuild
 
 
@@ -23,4 +25,10 @@ class Command(BaseCommand):
         if first > last:
             raise CommandError("--start is after --end.")
         days = rebuild(first, last)
+        if connection.vendor == "postgresql":
+            # Fresh statistics for the planner: a rebuild replaces many rows at once, and the
+            # report's plans (which index, which join) depend on how many there are.
+            tables = [model._meta.db_table for model in (GridDay, GridDayCategory)]
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {', '.join(map(connection.ops.quote_name, tables))}")
         self.stdout.write(f"Rolled up {days} days from {first} to {last} (today is never final).")
