@@ -271,3 +271,17 @@ def test_the_team_report_page_runs_a_fixed_number_of_queries(
     # buildings, the categories, the latest reports, the inbox's unread count
     response = _list_queries(client, django_assert_num_queries, 9, REPORT)
     assert len(response.context["incidents"]) == min(rows, 5)
+
+
+def test_the_incident_page_shows_its_photo_to_those_who_may_open_it(
+    client, world, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    volunteer = _member(world.a.grid, Role.VOLUNTEER, "vol")
+    client.force_login(volunteer)
+    _post(client, world.a.grid, photo=_photo((40, 30)))
+    incident = Incident.objects.get()
+    photo_url = reverse("incidents:photo", args=[incident.number])
+    client.force_login(world.a.grid_member)
+    assert photo_url in client.get(incident.get_absolute_url()).content.decode()
+    assert client.get(photo_url).status_code == 200
