@@ -22,6 +22,11 @@ the work of the month in the community's grids for whoever did it:
   the person came to themselves, or came to as someone's substitute, is attended; the place
   of someone who sent a substitute counts for the substitute, not for them; an excused place
   is not expected.
+- visits done / due: visits to people under care (care.Visit) the person made in the month
+  in the community's grids that met the person (care.VisitQuerySet.done); and the visits the
+  rules ask for in the month (care.CarePlanQuerySet.due_count: tag date + k × interval) of the
+  people living in the grids where the person is the A holder of a worker post, leaving out
+  the station-only ones. A visit made while covering counts as done for whoever made it.
 
 Everything is counted in the database: one query returns a line per person, each figure a
 correlated subquery, so the query count does not grow with people, patrols or incidents.
@@ -41,10 +46,11 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, TruncDate
+from django.db.models.functions import Cast, Coalesce, Concat, Greatest, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from care.models import CarePlan, DaysBetween, Visit
 from gridmgmt.localtime import local_midnight
 from grids.models import GRID_WORKER_ROLES, Absence, Post, User
 from incidents.models import Incident
@@ -67,6 +73,8 @@ FIGURES = (
     ("instructions_on_time", _("Instructions on time")),
     ("meetings_attended", _("Meetings attended")),
     ("meetings_expected", _("Meetings expected")),
+    ("visits_done", _("Visits done")),
+    ("visits_due", _("Visits due")),
 )
 
 
@@ -96,6 +104,8 @@ class Line:
     instructions_on_time: int = 0
     meetings_attended: int = 0
     meetings_expected: int = 0
+    visits_done: int = 0
+    visits_due: int = 0
     score: float = 0.0
     parts: list = field(default_factory=list)
     rank: int = 0
@@ -120,6 +130,7 @@ def score_parts(line, weights):
               + w_rework × (1 − rework ÷ handled, at least 0)
               + w_instructions × instructions on time ÷ instructions completed
               + w_meetings × meetings attended ÷ meetings expected
+              + w_visits × visits done ÷ visits due (at most 1)
 
     A rate with nothing to count earns its full weight, as reports.score does for a grid
     with no cases."""
@@ -151,6 +162,13 @@ def score_parts(line, weights):
             _ratio(line.meetings_attended, line.meetings_expected),
             0,
         ),
+        Part(
+            "visits",
+            _("Visits"),
+            weights.visits,
+            _ratio(line.visits_done, line.visits_due),
+            0,
+        ),
     ]
     for part in parts:
         part.points = part.weight * (1.0 if part.rate is None else min(1.0, part.rate))
@@ -164,7 +182,8 @@ def formula(weights):
         " + %(on_time)s × handled on time ÷ handled"
         " + %(rework)s × (1 − rework ÷ handled)"
         " + %(instructions)s × instructions on time ÷ completed"
-        " + %(meetings)s × meetings attended ÷ expected;"
+        " + %(meetings)s × meetings attended ÷ expected"
+        " + %(visits)s × visits done ÷ due (at most 1);"
         " a rate with nothing to count earns its full weight"
     ) % {name: getattr(weights, name) for name in weights.WEIGHT_FIELDS}
 
@@ -185,8 +204,8 @@ def _count(queryset, expression=None, distinct=False):
     return Coalesce(Subquery(queryset.order_by().annotate(n=counted).values("n")), Value(0))
 
 
-def _sum(queryset, name):
-    total = Func(F(name), function="SUM", output_field=IntegerField())
+def _sum(queryset, expression):
+    total = Func(expression, function="SUM", output_field=IntegerField())
     return Coalesce(Subquery(queryset.order_by().annotate(n=total).values("n")), Value(0))
 
 
@@ -273,6 +292,29 @@ def annotated(users, community, start, end):
         Q(user=me, substitute__isnull=True) & ~Q(attendance=Participant.Attendance.EXCUSED)
         | Q(substitute=me)
     )
+    visits = Visit.objects.done().filter(
+        visited_by=me, grid__path__startswith=path, visited_on__range=(start, end)
+    )
+    # CarePlanQuerySet.due_count's slots, per plan: tag date + k × interval in the month.
+    slots = Greatest(
+        Value(0),
+        DaysBetween(Value(end), F("started_on")) / F("interval_days")
+        - Greatest(
+            Value(0), DaysBetween(Value(start - datetime.timedelta(days=1)), F("started_on"))
+        )
+        / F("interval_days"),
+    )
+    own_grid = Post.all_posts.filter(
+        area=OuterRef("resident__household__grid"),
+        area__path__startswith=path,
+        holder_a=OuterRef(OuterRef("pk")),
+        role__in=GRID_WORKER_ROLES,
+    )
+    plans = (
+        CarePlan.objects.current()
+        .filter(is_station_only=False, interval_days__isnull=False, started_on__lte=end)
+        .filter(Exists(own_grid))
+    )
     return users.annotate(
         patrolled=_count(logs.filter(is_short=False), window, distinct=True),
         short=_count(logs.filter(is_short=True), window, distinct=True),
@@ -281,11 +323,13 @@ def annotated(users, community, start, end):
         received=_count(received),
         handled=_count(handled),
         on_time=_count(handled.filter(closed_at__lte=F("deadline_at"))),
-        rework=_sum(handled, "rework_count"),
+        rework=_sum(handled, F("rework_count")),
         instructions=_count(instructions),
         instructions_on_time=_count(instructions_on_time),
         meetings_attended=_count(attended),
         meetings_expected=_count(expected),
+        visits_done=_count(visits),
+        visits_due=_sum(plans, slots),
     )
 
 

@@ -13,7 +13,7 @@ class AssessmentWeights(models.Model):
 
     patrol = models.PositiveSmallIntegerField(
         _("patrol windows"),
-        default=35,
+        default=30,
         validators=[MaxValueValidator(100)],
         help_text=_("Points for windows patrolled ÷ (patrolled + short + missed)."),
     )
@@ -31,7 +31,7 @@ class AssessmentWeights(models.Model):
     )
     instructions = models.PositiveSmallIntegerField(
         _("instructions on time"),
-        default=15,
+        default=10,
         validators=[MaxValueValidator(100)],
         help_text=_("Points for instructions completed by their due day ÷ instructions completed."),
     )
@@ -40,6 +40,12 @@ class AssessmentWeights(models.Model):
         default=15,
         validators=[MaxValueValidator(100)],
         help_text=_("Points for meetings attended ÷ meetings expected at."),
+    )
+    visits = models.PositiveSmallIntegerField(
+        _("visits"),
+        default=10,
+        validators=[MaxValueValidator(100)],
+        help_text=_("Points for visits done ÷ visits due to people under care (at most 1)."),
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -60,7 +66,7 @@ class AssessmentWeights(models.Model):
         weights, _created = cls.objects.get_or_create(pk=cls.SINGLETON_PK)
         return weights
 
-    WEIGHT_FIELDS = ("patrol", "on_time", "rework", "instructions", "meetings")
+    WEIGHT_FIELDS = ("patrol", "on_time", "rework", "instructions", "meetings", "visits")
 
     @property
     def total(self):

@@ -8,11 +8,14 @@ import time_machine
 
 from assessment import figures as assessment
 from assessment.models import AssessmentWeights
-from grids.models import GRID_WORKER_ROLES, Absence, Area, Post
+from care import services as care
+from care.models import CarePlan, Visit
+from grids.models import GRID_WORKER_ROLES, Absence, Area, Post, Tag
 from grids.posts import acting_on_days
 from incidents.models import Incident
 from meetings.models import Meeting, Participant
 from patrols.models import Instruction, MissedPatrol, Observation, Patrol, Slot
+from tests.care.factories import rule_tag, tagged_person
 from tests.incidents.factories import local, make_incident
 from tests.meetings.test_agenda import make_meeting
 from tests.patrols.factories import make_patrol
@@ -125,6 +128,15 @@ def seed(world):
             meeting=meeting, user=member, attendance=attendance, substitute=substitute
         )
         Participant.objects.create(meeting=meeting, user=a.grid_leader, attendance="present")
+    # Visits: a weekly person tagged on 1 November is due 8, 15, 22 and 29 November for the
+    # A holders of the grid's posts; a station-only person is the station's.
+    with time_machine.travel(local(nov(1), 9), tick=False):
+        person = tagged_person(a.grid, Tag.objects.get(name="独居老人"))
+        tagged_person(a.grid, rule_tag("Watched", 7, station_only=True))
+        tagged_person(b.grid, Tag.objects.get(name="独居老人"))
+    for day, by, outcome in [(8, member, "well"), (17, backup, "well"), (29, member, "absent")]:
+        with time_machine.travel(local(nov(day), 18), tick=False):
+            care.record_visit(person, by=by, visited_on=nov(day), outcome=outcome)
     return member, backup
 
 
@@ -178,6 +190,7 @@ def plain(user, community, start, end):
             if p.area_id == window.grid_id
         ):
             missed += 1
+    own_grids = [p.area_id for p in posts if p.holder_a_id == user.pk and p.area_id in grids]
     return {
         "patrolled": len({(p.grid_id, p.day, p.slot) for p in logs if not p.is_short}),
         "short": len({(p.grid_id, p.day, p.slot) for p in logs if p.is_short}),
@@ -214,6 +227,11 @@ def plain(user, community, start, end):
             if (p.user_id == user.pk and p.substitute_id is None and p.attendance != "excused")
             or p.substitute_id == user.pk
         ),
+        "visits_done": Visit.objects.done_by(user, start, end).filter(grid__in=grids).count(),
+        "visits_due": CarePlan.objects.current()
+        .filter(is_station_only=False)
+        .in_grids(own_grids)
+        .due_count(start, end),
     }
 
 
@@ -246,6 +264,8 @@ def test_every_figure_of_a_workers_month_equals_the_rows(world):
         "instructions_on_time": 1,
         "meetings_attended": 1,  # the 16th counts for the substitute
         "meetings_expected": 2,  # the 2nd and the 30th (the 23rd was excused)
+        "visits_done": 1,  # the 8th; nobody was home on the 29th
+        "visits_due": 4,
     }
     # The covered week is the B holder's: its patrols, its missed windows, the meeting.
     assert figures_of(lines[backup]) == {
@@ -261,9 +281,12 @@ def test_every_figure_of_a_workers_month_equals_the_rows(world):
         "instructions_on_time": 1,
         "meetings_attended": 1,
         "meetings_expected": 1,
+        "visits_done": 1,  # the 17th, covering
+        "visits_due": 0,  # the B holder answers for no grid's visits
     }
     # The grid leader (no B holder) was on duty for every missed window of the grid.
     assert lines[world.a.grid_leader].missed == 5
+    assert lines[world.a.grid_leader].visits_due == 4
 
 
 def test_the_score_follows_the_formula_and_ranks_best_first(world):
@@ -273,15 +296,23 @@ def test_the_score_follows_the_formula_and_ranks_best_first(world):
         lines = assessment.lines(world.a.community, START, END, weights)
     by_user = {line.user: line for line in lines}
     line = by_user[member]
-    expected = 35 * 6 / (6 + 1 + 3) + 25 * 1 / 2 + 10 * max(0, 1 - 3 / 2) + 15 * 1 / 2 + 15 * 1 / 2
+    expected = (
+        30 * 6 / (6 + 1 + 3)
+        + 25 * 1 / 2
+        + 10 * max(0, 1 - 3 / 2)
+        + 10 * 1 / 2
+        + 15 * 1 / 2
+        + 10 * 1 / 4
+    )
     assert line.score == pytest.approx(round(expected, 1))
-    assert [p.weight for p in line.parts] == [35, 25, 10, 15, 15]
+    assert line.score == 45.5
+    assert [p.weight for p in line.parts] == [30, 25, 10, 10, 15, 10]
     leader = by_user[world.a.grid_leader]
-    # Nothing to count but five missed windows: everything else at full marks.
-    assert leader.score == 65.0
+    # Five missed windows and four visits not made; everything else at full marks.
+    assert leader.score == 60.0
     assert [line.score for line in lines] == sorted((line.score for line in lines), reverse=True)
     assert lines[0].rank == 1
-    assert "35 ×" in str(assessment.formula(weights))
+    assert "30 ×" in str(assessment.formula(weights))
 
 
 def test_a_month_with_nothing_has_zeros(world):

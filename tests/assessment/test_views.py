@@ -9,8 +9,10 @@ import time_machine
 from openpyxl import load_workbook
 
 from assessment.models import AssessmentWeights
-from grids.models import Role
+from care.services import record_visit
+from grids.models import Role, Tag
 from patrols.models import MissedPatrol, Observation, Slot
+from tests.care.factories import tagged_person
 from tests.factories import make_post, make_user
 from tests.incidents.factories import local
 from tests.patrols.factories import make_patrol
@@ -46,6 +48,10 @@ def add_rows(side, people, windows):
             MissedPatrol.objects.get_or_create(
                 grid=side.other_grid, day=D(2026, 11, day), slot=Slot.AFTERNOON
             )
+        with time_machine.travel(local(D(2026, 11, 1), 9), tick=False):
+            person = tagged_person(side.other_grid, Tag.objects.get(name="独居老人"))
+        with time_machine.travel(local(D(2026, 11, 2), 9), tick=False):
+            record_visit(person, by=a, visited_on=D(2026, 11, 2), outcome="well")
     return made
 
 
@@ -63,7 +69,7 @@ def test_the_stationmaster_sees_the_ranking_of_his_workers(client, world):
         f"{world.a.community.code}-b0-1",
     }
     assert "data-rank" in body and "data-formula" in body
-    assert "35 ×" in body
+    assert "30 ×" in body
     # The worker with two patrol windows and two missed shows them.
     assert 'data-figure="patrolled">2<' in body
 
@@ -132,7 +138,7 @@ def test_the_export_holds_the_page_lines(client, world):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("Community", world.a.community.name, world.a.community.code)
     assert rows[1][:2] == ("Month", "2026-11")
-    assert rows[2][1].startswith("Score = 35 ×")
+    assert rows[2][1].startswith("Score = 30 ×")
     assert rows[4][:4] == ("Rank", "Name", "Username", "Windows patrolled")
     by_username = {row[2]: row for row in rows[5:]}
     assert set(by_username) == {"gl_a", "gm_a", "gm_a_b"}
@@ -178,16 +184,23 @@ def test_the_weights_must_add_up_to_100_in_the_admin(client, world):
     client.force_login(admin)
     AssessmentWeights.load()
     url = "/admin/assessment/assessmentweights/1/change/"
-    data = {"patrol": 40, "on_time": 25, "rework": 10, "instructions": 15, "meetings": 15}
+    data = {
+        "patrol": 35,
+        "on_time": 25,
+        "rework": 10,
+        "instructions": 10,
+        "meetings": 15,
+        "visits": 10,
+    }
     response = client.post(url, data)
     assert response.status_code == 200
     assert "The weights add up to 105; they must add up to 100." in response.content.decode()
-    assert AssessmentWeights.load().patrol == 35
-    data["patrol"] = 35 - 5
+    assert AssessmentWeights.load().patrol == 30
+    data["patrol"] = 25
     data["meetings"] = 20
     assert client.post(url, data).status_code == 302
     weights = AssessmentWeights.load()
-    assert (weights.patrol, weights.meetings, weights.total) == (30, 20, 100)
+    assert (weights.patrol, weights.meetings, weights.total) == (25, 20, 100)
     # The page shows the formula with the new weights.
     client.force_login(world.a.stationmaster)
-    assert "30 ×" in client.get("/assessment/").content.decode()
+    assert "25 ×" in client.get("/assessment/").content.decode()
