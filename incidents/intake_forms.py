@@ -11,6 +11,7 @@ from grids.models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area, Household, R
 from grids.once import OnceMixin
 from grids.pickers import PickerField, bind_pickers
 from patrols.photos import PhotoField
+from places.models import Place
 
 from .models import Category, Incident, IncidentQuerySet, Urgency, grid_path
 
@@ -66,6 +67,12 @@ class ReportForm(OnceMixin, forms.Form):
         label=_("Household"),
         required=False,
         help_text=_("Optional: search by address, room or a resident's name."),
+    )
+    place = forms.ModelChoiceField(
+        label=_("Place in the grid"),
+        queryset=Place.objects.none(),
+        required=False,
+        help_text=_("Optional: a shop, firm, school, clinic or site of the chosen grid."),
     )
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all())
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
@@ -130,6 +137,17 @@ class ReportForm(OnceMixin, forms.Form):
         self.fields["resident"].queryset = scope.filter(
             Resident.objects.current(), "household__grid"
         ).select_related("household__grid")
+        # The grid's places (辖区单位) are offered once the grid is known; any place of the
+        # grids offered is accepted, and clean() holds it to the chosen grid.
+        places = Place.objects.active().filter(grid__in=grids).order_by("name")
+        self.fields["place"].queryset = places
+        if grid is not None:
+            self.fields["place"].widget.choices = [
+                ("", "---------"),
+                *((p.pk, p.name) for p in places.filter(grid=grid).only("pk", "name")),
+            ]
+        else:
+            self.fields["place"].widget.choices = [("", _("Choose the grid first"))]
         bind_pickers(self, include="[name='grid']")
 
     def _chosen_grid(self, grids):
@@ -163,6 +181,9 @@ class ReportForm(OnceMixin, forms.Form):
         building = cleaned.get("building")
         if grid and building and building.parent_id != grid.pk:
             self.add_error("building", _("This building is not in the chosen grid."))
+        place = cleaned.get("place")
+        if grid and place and place.grid_id != grid.pk:
+            self.add_error("place", _("This place is not in the chosen grid."))
         household = cleaned.get("household")
         cleaned["household_obj"] = None
         if household and grid:

@@ -22,6 +22,7 @@ from grids.paging import paginate
 from grids.scope import get_scope
 from patrols.models import Observation
 from patrols.views import _form_reason
+from places.services import name_place
 
 from . import services
 from .intake_forms import (
@@ -153,6 +154,8 @@ def report(request):
     initial = {}
     if request.GET.get("grid"):
         initial["grid"] = request.GET["grid"]
+    if request.GET.get("place", "").isdigit():
+        initial["place"] = request.GET["place"]
     if pickers.is_search(request):
         # A picker's search button: the form again with the matches, unvalidated.
         form = ReportForm(scope=scope, initial=pickers.search_initial(request))
@@ -164,6 +167,8 @@ def report(request):
         if request.method == "POST" and form.is_bound and form.is_valid():
             with once(form, by=request.user) as made:
                 incident = services.open_incident(by=request.user, **form.incident_fields())
+                if form.cleaned_data.get("place"):
+                    name_place(incident, form.cleaned_data["place"])
                 response = _after_filing(incident, scope)
                 made(response.url)
             messages.success(request, _("Incident %(number)s filed.") % {"number": incident.number})

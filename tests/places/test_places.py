@@ -304,3 +304,32 @@ def test_the_demo_gives_every_grid_a_few_places(world, pinned):
     )
     assert Place.history.count() == Place.objects.count()
     assert lines and lines[0].startswith("places:")
+
+
+def test_the_incident_report_form_offers_the_grids_places_and_names_one(client, world, pinned):
+    place = make_place(world.a.grid, world.a.grid_member, name="阳光超市")
+    elsewhere = make_place(world.a.other_grid, world.a.grid_member, name="别处工地")
+    closed = make_place(world.a.grid, world.a.grid_member, name="已停业店", is_active=False)
+    category = Category.objects.order_by("pk").first()
+    client.force_login(world.a.grid_member)
+    form = client.get("/incidents/new/", {"grid": world.a.grid.pk, "place": place.pk}).context[
+        "form"
+    ]
+    offered = [value for value, _label in form.fields["place"].widget.choices if value]
+    assert offered == [place.pk] and elsewhere.pk not in offered and closed.pk not in offered
+    data = {
+        "grid": world.a.grid.pk,
+        "category": category.pk,
+        "urgency": "normal",
+        "title": "超市门口占道经营",
+        "source": "walk_in",
+        "reporter_kind": "anonymous",
+    }
+    refused = client.post("/incidents/new/", {**data, "place": elsewhere.pk})
+    assert refused.status_code == 200 and "place" in refused.context["form"].errors
+    assert not Incident.objects.exists()
+    response = client.post("/incidents/new/", {**data, "place": place.pk})
+    incident = Incident.objects.get()
+    assert response.status_code == 302
+    assert PlaceIncident.objects.get(incident=incident).place == place
+    assert incident.title in client.get(f"/places/{place.pk}/").content.decode()
