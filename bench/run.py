@@ -77,6 +77,10 @@ PAGES = [
     ("report, community", "stationmaster", "/reports/"),
     ("report, grid", "grid_member", "/reports/?area={area}"),
     ("report, district, XLSX", "district_staff", "/reports/{area}/report.xlsx"),
+    ("assessment, community", "stationmaster", "/assessment/"),
+    ("assessment, own line", "grid_member", "/assessment/"),
+    ("assessment, first community", "district_staff", "/assessment/"),
+    ("assessment, XLSX", "stationmaster", "/assessment/assessment.xlsx"),
 ]
 # Pages whose p95 may be up to 5 × the floor's p50; every other page: 3 ×.
 TARGETS = {("report, district", "district_staff"): 5, ("home", "district_staff"): 5}
