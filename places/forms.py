@@ -96,7 +96,7 @@ class ReportCheckForm(forms.Form):
 class PlaceFilter(django_filters.FilterSet):
     STATES = [("", _("All")), ("overdue", _("Check overdue")), ("closed", _("Closed places"))]
 
-    q = django_filters.CharFilter(label=_("Name or address"), method="by_text")
+    q = django_filters.CharFilter(label=_("Name or address of the place"), method="by_text")
     grid = django_filters.ModelChoiceFilter(label=_("Grid"), queryset=Area.objects.none())
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Place.Kind.choices)
     state = django_filters.ChoiceFilter(
