@@ -216,3 +216,43 @@ class MeetingFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", _("All meetings")), *Kind.choices]
+
+
+class PostsField(forms.ModelMultipleChoiceField):
+    """Posts as checkboxes, each named by its role, area and holders (selected with the
+    queryset: no query per post)."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def label_from_instance(self, post):
+        holders = post.holder_a.display_name
+        if post.holder_b_id:
+            holders = _("%(a)s, B: %(b)s") % {"a": holders, "b": post.holder_b.display_name}
+        return _("%(role)s · %(area)s · %(holders)s") % {
+            "role": post.get_role_display(),
+            "area": post.area.name,
+            "holders": holders,
+        }
+
+
+class SeriesPostsForm(forms.Form):
+    """Which of the community's posts a standing meeting invites."""
+
+    posts = PostsField(
+        label=_("Who attends"),
+        queryset=Post.objects.none(),
+        required=False,
+        help_text=_(
+            "Whoever holds a post (or acts for it on the day) is invited. Meetings already "
+            "planned follow the change; held meetings keep their record."
+        ),
+    )
+
+    def __init__(self, *args, series, **kwargs):
+        kwargs.setdefault("initial", {"posts": [post.pk for post in series.posts.all()]})
+        super().__init__(*args, **kwargs)
+        self.fields["posts"].queryset = (
+            Post.objects.filter(area__path__startswith=series.community.path)
+            .for_team()
+            .order_by("area__path", "role", "pk")
+        )

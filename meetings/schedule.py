@@ -8,6 +8,7 @@ second beat tick or a retried worker finds nothing left to do and tells nobody t
 """
 
 import datetime
+from collections import defaultdict
 
 from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
 
 from grids.models import Area, Post, Role
-from grids.posts import acting_on
+from grids.posts import acting_on, acting_on_days
 from incidents.calendar import Calendar
 from notifications.models import Notification
 from notifications.services import notify, notify_many
@@ -37,29 +38,89 @@ DAY_BEFORE, HOUR_BEFORE_KEY = "day-before", "hour-before"
 # --- Series ---
 
 
-def default_posts(community):
+# The monthly review hears the whole team of each grid: beside the station, the grid leaders
+# and members, the building leaders and the community police are invited by default.
+MONTHLY_EXTRA_ROLES = (Role.BUILDING_LEADER, Role.COMMUNITY_POLICE)
+
+
+def default_posts(community, kind=Kind.WEEKLY):
     """The community's stationmaster post(s) and the grid leader and grid member posts of
-    every grid under it. Runs one query."""
+    every grid under it; for the monthly review also the building leaders of its buildings
+    and the community police (at the community or one of its grids). Runs one query."""
     grids = Area.objects.under(community).grids()
-    return Post.objects.filter(area=community, role=Role.STATIONMASTER) | Post.objects.filter(
+    posts = Post.objects.filter(area=community, role=Role.STATIONMASTER) | Post.objects.filter(
         area__in=grids, role__in=[Role.GRID_LEADER, Role.GRID_MEMBER]
     )
+    if kind == Kind.MONTHLY:
+        posts = posts | Post.objects.filter(
+            area__path__startswith=community.path, role__in=MONTHLY_EXTRA_ROLES
+        )
+    return posts
 
 
 @transaction.atomic
 def ensure_series(community):
     """The community's weekly and monthly series, created with the default days, times and
-    participants when missing. An existing series is left as it is (admin may have edited
-    it). Returns (weekly, monthly)."""
+    participants when missing. An existing series is left as it is (the station or admin
+    may have edited it). Returns (weekly, monthly)."""
     found = []
     for kind, defaults in ((Kind.WEEKLY, WEEKLY_DEFAULTS), (Kind.MONTHLY, MONTHLY_DEFAULTS)):
         series, created = MeetingSeries.objects.get_or_create(
             community=community, kind=kind, defaults=defaults
         )
         if created:
-            series.posts.set(default_posts(community))
+            series.posts.set(default_posts(community, kind))
         found.append(series)
     return tuple(found)
+
+
+@transaction.atomic
+def set_series_posts(series, *, by, posts, now=None):
+    """Make `posts` the series' participants. The series' meetings still to start follow:
+    a post taken off leaves them (unless its person already answered or named a
+    substitute), a post added invites whoever acts in it on the meeting's day (unless they
+    are already there). Held meetings keep their record. Recorded in the series' history
+    as `by`'s change. Returns (invited, uninvited) counts over the planned meetings."""
+    now = now or timezone.now()
+    series = MeetingSeries.objects.select_for_update().get(pk=series.pk)
+    before = set(series.posts.values_list("pk", flat=True))
+    wanted = {post.pk: post for post in posts}
+    added = [post for pk, post in wanted.items() if pk not in before]
+    removed = before - set(wanted)
+    series._history_user = by  # the history entries of the change name who made it
+    series.posts.set(list(wanted.values()))
+
+    planned = list(
+        Meeting.objects.filter(series=series, status=Meeting.Status.SCHEDULED, starts_at__gt=now)
+    )
+    uninvited = 0
+    if removed and planned:
+        uninvited, _ = Participant.objects.filter(
+            meeting__in=planned,
+            post_id__in=removed,
+            attendance=Participant.Attendance.EXPECTED,
+            substitute__isnull=True,
+        ).delete()
+    new = []
+    if added and planned:
+        added = list(Post.objects.filter(pk__in=[p.pk for p in added]).for_team())
+        days = {timezone.localdate(m.starts_at): added for m in planned}
+        acting = acting_on_days(days)
+        present = defaultdict(set)
+        for meeting_id, user_id in Participant.objects.filter(meeting__in=planned).values_list(
+            "meeting_id", "user_id"
+        ):
+            present[meeting_id].add(user_id)
+        for meeting in planned:
+            there = present[meeting.pk]
+            holders = acting[timezone.localdate(meeting.starts_at)][0]
+            for post in added:
+                user = holders[post.pk].user
+                if user is not None and user.pk not in there:
+                    there.add(user.pk)
+                    new.append(Participant(meeting=meeting, post=post, user=user))
+        bulk_create_with_history(new, Participant, default_user=by)
+    return len(new), uninvited
 
 
 def participants_for(series, day):

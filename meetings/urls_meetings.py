@@ -1,9 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import series_views, views
 
 urlpatterns = [
     path("", views.meeting_list, name="list"),
+    path("series/", series_views.series_list, name="series_list"),
+    path("series/<int:series_id>/", series_views.series_edit, name="series"),
+    path("series/<str:community_code>/set-up/", series_views.series_set_up, name="series_set_up"),
     path("<int:meeting_id>/", views.detail, name="detail"),
     path("<int:meeting_id>/agenda/redraft/", views.agenda_redraft, name="agenda_redraft"),
     path("<int:meeting_id>/agenda/add/", views.agenda_add, name="agenda_add"),

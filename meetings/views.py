@@ -143,6 +143,7 @@ def meeting_list(request):
             "kinds": Kind.choices,
             "whens": MeetingFilterForm.WHEN,
             "now": now,
+            "supervises": get_scope(request).supervises_somewhere(),
             **paginate(request, meetings),
         },
     )

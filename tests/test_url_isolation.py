@@ -103,6 +103,10 @@ PARAMETERS = {
     # Meetings: a Monday meeting of community B (with B's participants), its agenda and
     # action items.
     "meeting_id": lambda world, b: b_meeting(world).pk,
+    # Community B's monthly review series.
+    "series_id": lambda world, b: (
+        b_meeting(world).series.community.meeting_series.get_or_create(kind="monthly")[0].pk
+    ),
     "agenda_item_id": lambda world, b: (
         b_meeting(world).agenda.create(position=1, source="other", text="B only").pk
     ),

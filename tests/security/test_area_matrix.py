@@ -40,6 +40,7 @@ COMMUNITY_PARAMETERS = {
     "community_code",
     "area_code",
     "meeting_id",
+    "series_id",
     "agenda_item_id",
     "action_item_id",
 }
