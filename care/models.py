@@ -124,10 +124,10 @@ class CarePlanQuerySet(models.QuerySet):
         return self.filter(resident__moved_out_on__isnull=True)
 
     def visible_to(self, scope):
-        """Plans of people in the user's grids; a station-only person only where the user
-        is stationmaster or above."""
+        """Plans of people in the grids where the user keeps the register (grid workers and
+        the station); a station-only person only where the user is stationmaster or above."""
         grid = "resident__household__grid"
-        return self.filter(scope.grids_q(grid)).filter(
+        return self.filter(scope.register_q(grid)).filter(
             Q(is_station_only=False) | scope.supervised_q(grid)
         )
 
@@ -150,26 +150,36 @@ class CarePlanQuerySet(models.QuerySet):
             "next_due_on", "resident__household__grid__code", "pk"
         )
 
-    def due_count(self, start, end):
-        """How many visits the rules ask for from `start` to `end` (both included): for each
-        person with an interval, the slots tag date + k x interval (k >= 1) in the period,
-        counted in the database. A weekly person tagged on 1 Nov has four in November (8,
-        15, 22, 29). Runs one query. Example: `CarePlan.objects.current().in_grids([grid.pk])
-        .due_count(first, last)`."""
+    def _with_slots(self, start, end):
+        """Plans with an interval, annotated `slots`: the rule's dates tag date + k x
+        interval (k >= 1) from `start` to `end` (both included), counted in the database."""
+        interval = F("interval_days")
+        before = Value(start - datetime.timedelta(days=1))
         slots = Greatest(
             Value(0),
-            DaysBetween(Value(end), F("started_on")) / F("interval_days")
-            - Greatest(
-                Value(0), DaysBetween(Value(start - datetime.timedelta(days=1)), F("started_on"))
-            )
-            / F("interval_days"),
+            DaysBetween(Value(end), F("started_on")) / interval
+            - Greatest(Value(0), DaysBetween(before, F("started_on"))) / interval,
         )
-        total = (
-            self.filter(interval_days__isnull=False, started_on__lte=end)
-            .annotate(slots=slots)
-            .aggregate(total=Sum("slots"))["total"]
-        )
+        return self.filter(interval_days__isnull=False, started_on__lte=end).annotate(slots=slots)
+
+    def due_count(self, start, end):
+        """How many visits the rules ask for from `start` to `end` (both included): for each
+        person with an interval, the slots tag date + k x interval (k >= 1) in the period.
+        A weekly person tagged on 1 Nov has four in November (8, 15, 22, 29). Runs one
+        query. Example: `CarePlan.objects.current().in_grids([grid.pk]).due_count(first,
+        last)`."""
+        total = self._with_slots(start, end).aggregate(total=Sum("slots"))["total"]
         return total or 0
+
+    def due_counts_by_grid(self, start, end):
+        """{grid id: due_count} for the grids the people live in now. Runs one query."""
+        rows = (
+            self._with_slots(start, end)
+            .values_list("resident__household__grid_id")
+            .annotate(total=Sum("slots"))
+            .order_by()
+        )
+        return {grid_id: total or 0 for grid_id, total in rows}
 
 
 class CarePlan(models.Model):
@@ -222,7 +232,7 @@ class CarePlan(models.Model):
 class VisitQuerySet(models.QuerySet):
     def visible_to(self, scope):
         """Visits in the user's grids; those of a station-only person only for the station."""
-        return self.filter(scope.grids_q("grid")).filter(
+        return self.filter(scope.register_q("grid")).filter(
             Q(is_station_only=False) | scope.supervised_q("grid")
         )
 

@@ -31,6 +31,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("assessment/", include("assessment.urls")),
     path("places/", include("places.urls")),
+    path("care/", include("care.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     # The residents' channel: short addresses, printed as QR codes on the notice boards.

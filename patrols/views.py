@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from care import due as care_due
 from grids import pickers
 from grids.models import GRID_WORKER_ROLES, Post, User
 from grids.once import AlreadySent, once
@@ -157,6 +158,8 @@ def detail(request, patrol_id):
         ),
         "minimum_minutes": schedule.minimum_minutes,
         "companions": patrol.companions.all(),
+        # Before: the people of the grid due a visit (care), to visit during the patrol.
+        "visits_due": care_due.due_soon(scope, [grid.pk], today)[0],
         "checks": (
             patrol.checks.order_by("pk").prefetch_related(
                 Prefetch(

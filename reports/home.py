@@ -17,6 +17,7 @@ from django.utils.formats import number_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from care import due as care_due
 from grids.models import GRID_WORKER_ROLES, Absence, Area, Post, Role, Transfer
 from grids.posts import acting_on
 from grids.scope import get_scope
@@ -79,6 +80,8 @@ class StationSection:
     late_incidents: list
     escalations: list
     absences: list
+    overdue_visits: list = field(default_factory=list)  # care: visits not made in time
+    overdue_visits_count: int = 0
 
 
 @dataclass
@@ -94,6 +97,8 @@ class LeaderSection:
 class WorkerSection:
     patrol_rows: list
     instructions: list
+    visits_due: list = field(default_factory=list)  # care: people due a visit soon
+    visits_due_count: int = 0
 
 
 @login_required
@@ -117,6 +122,7 @@ def home(request):
         WorkerSection(
             patrol_rows=[r for r in rows if r.grid.pk in worker_ids],
             instructions=_instructions(worker_ids, today),
+            **_visits_due(scope, worker_ids, today),
         )
         if worker_grids
         else None
@@ -191,6 +197,13 @@ def _window_rows(worker_grids, communities, today, now):
         .order_by("parent__code", "code")
     )
     return patrol_board.rows_for_grids(grids, today, now)
+
+
+def _visits_due(scope, grid_ids, today):
+    """The people due a visit within a few days in the grids, that the user may see
+    (care.due.due_soon). Runs two queries at most."""
+    rows, count = care_due.due_soon(scope, grid_ids, today, LIST_LIMIT)
+    return {"visits_due": rows, "visits_due_count": count}
 
 
 def _instructions(grid_ids, today):
@@ -288,7 +301,8 @@ def _leader(scope, grids, today, now):
 
 def _station(scope, communities, rows, today, now):
     """Board, waiting logs, late and escalated incidents, absences, the next meeting, last
-    month's grid reports and the moves waiting to be accepted of the communities. Runs eight
+    month's grid reports, the moves waiting to be accepted and the overdue visits of the
+    communities. Runs ten
     queries."""
     ids = [c.pk for c in communities]
     boards = {c.pk: CommunityBoard(c, board_url=_board_url(c)) for c in communities}
@@ -367,6 +381,9 @@ def _station(scope, communities, rows, today, now):
         late_incidents=late,
         escalations=escalations,
         absences=_absences(communities, today),
+        # 9-10. Visits not made in time (care.due).
+        overdue_visits=care_due.overdue_list(ids, today, LIST_LIMIT),
+        overdue_visits_count=sum(care_due.overdue_by_community(ids, today).values()),
     )
 
 

@@ -1,0 +1,124 @@
+"""Reads of the visits due, for the pages of other apps: the home page, the patrol's
+briefing, the Monday agenda and the monthly grid report."""
+
+import datetime
+
+from django.db.models import Count, Q
+
+from grids.models import Resident, Tag
+
+from .models import CarePlan, Visit
+
+# The home page and the patrol's briefing list the people due within this many days.
+AHEAD_DAYS = 3
+LIST_LIMIT = 8
+
+
+def care_grids(scope):
+    """The grids whose people under care the user may see (where they keep the register).
+    A queryset: one query when evaluated."""
+    return scope.grids().filter(scope.register_q()).order_by("code")
+
+
+def label_rows(plans, scope, today):
+    """Mark each plan `is_late` and give it `shown_tags`: the tags the user may see (the
+    attention tags for the station only). Prefetches the residents' tags: one query."""
+    plans = list(plans)
+    resident_ids = [p.resident_id for p in plans]
+    through = Resident.tags.through
+    tags = {}
+    for row in through.objects.filter(resident_id__in=resident_ids).select_related("tag"):
+        tags.setdefault(row.resident_id, []).append(row.tag)
+    for plan in plans:
+        grid = plan.resident.household.grid
+        attention = scope.sees_attention_tags(grid)
+        plan.is_late = plan.is_overdue(today)
+        plan.shown_tags = sorted(
+            t.name for t in tags.get(plan.resident_id, []) if attention or t.kind == Tag.Kind.CARE
+        )
+    return plans
+
+
+def due_soon(scope, grid_ids, today, limit=LIST_LIMIT):
+    """The people due within AHEAD_DAYS (overdue first) in `grid_ids`, that the user may
+    see, and how many there are: ([plan], count). Runs two queries."""
+    plans = (
+        CarePlan.objects.current()
+        .visible_to(scope)
+        .in_grids(grid_ids)
+        .due_by(today + datetime.timedelta(days=AHEAD_DAYS))
+    )
+    rows = list(plans.for_list()[:limit])
+    for plan in rows:
+        plan.is_late = plan.is_overdue(today)
+    return rows, (plans.count() if len(rows) == limit else len(rows))
+
+
+def overdue_by_community(community_ids, today):
+    """{community id: count of overdue visits} for the station. Runs one query."""
+    return dict(
+        CarePlan.objects.current()
+        .overdue(today)
+        .filter(resident__household__grid__parent_id__in=community_ids)
+        .values_list("resident__household__grid__parent_id")
+        .annotate(count=Count("pk"))
+        .values_list("resident__household__grid__parent_id", "count")
+    )
+
+
+def overdue_list(community_ids, today, limit=LIST_LIMIT):
+    """The longest-overdue visits of the communities. Runs one query."""
+    rows = list(
+        CarePlan.objects.current()
+        .overdue(today)
+        .filter(resident__household__grid__parent_id__in=community_ids)
+        .for_list()[:limit]
+    )
+    for plan in rows:
+        plan.is_late = True
+    return rows
+
+
+def newly_overdue(community_path, since_day, day):
+    """Visits that fell overdue from `since_day` to `day` (the due date in [since_day,
+    day)) in the community and were not made since: the ones a meeting on `day` has not
+    yet heard of. A queryset: one query."""
+    return (
+        CarePlan.objects.current()
+        .filter(
+            next_due_on__gte=since_day,
+            next_due_on__lt=day,
+            resident__household__grid__path__startswith=community_path,
+        )
+        .for_list()
+    )
+
+
+def grid_month_figures(grid_ids, start, end, today):
+    """{grid id: {"visits_due", "visits_done", "visits_overdue"}} for the month [start, end]:
+    the visits the rules asked for, those made (meeting the person), and the people overdue
+    at the end of the month (or today, for the month under way). Runs three queries."""
+    figures = {
+        grid_id: {"visits_due": 0, "visits_done": 0, "visits_overdue": 0} for grid_id in grid_ids
+    }
+    done = (
+        Visit.objects.done()
+        .filter(grid_id__in=grid_ids, visited_on__range=(start, end))
+        .values_list("grid_id")
+        .annotate(count=Count("pk"))
+    )
+    for grid_id, count in done:
+        figures[grid_id]["visits_done"] = count
+    at = min(end + datetime.timedelta(days=1), today)
+    overdue = (
+        CarePlan.objects.current()
+        .filter(resident__household__grid_id__in=grid_ids)
+        .values_list("resident__household__grid_id")
+        .annotate(count=Count("pk", filter=Q(next_due_on__lt=at)))
+    )
+    for grid_id, count in overdue:
+        figures[grid_id]["visits_overdue"] = count
+    due = CarePlan.objects.current().in_grids(grid_ids).due_counts_by_grid(start, end)
+    for grid_id, count in due.items():
+        figures[grid_id]["visits_due"] = count
+    return figures
