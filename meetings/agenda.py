@@ -8,7 +8,11 @@ stay) with one item per:
 - grid with missed patrol windows since the last meeting (with the count; only the days
   the grid existed);
 - open verification instruction of the community's grids;
-- open action item of an earlier meeting of the same series.
+- open action item of an earlier meeting of the same series;
+- visit to a person under care that fell overdue since the last meeting (its due date
+  passed since then and nobody has visited): listed once, in the first meeting after it
+  fell overdue, not again each week while it stays overdue. A person under a station-only
+  tag is not named (grid members read the agenda too).
 
 The items are written in the language of the station the agenda belongs to (the person
 acting for the community's stationmaster post at the meeting; the site default, Chinese,
@@ -26,6 +30,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
+from care import due as care_due
 from grids.models import Role
 from incidents.models import Incident
 from patrols.models import Instruction, MissedPatrol
@@ -54,7 +59,7 @@ def draft_agenda(meeting, now=None):
     """Replace the meeting's drafted agenda items with fresh ones from the data; items the
     station added by hand are kept, after the drafted ones. Sets `agenda_generated_at`.
 
-    Runs a fixed number of queries (at most eleven), however much data there is. The
+    Runs a fixed number of queries (at most twelve), however much data there is. The
     meeting's row is locked first, so two drafts of the same meeting run one after the other
     and never leave duplicates. The text is in the station's language (see the module)."""
     now = now or timezone.now()
@@ -182,7 +187,24 @@ def _draft(meeting, community, now):
             )
         )
 
-    # Query 7: drop the old draft; query 8: the station's own items, kept after the draft.
+    # Query 7: visits that fell overdue since the previous meeting (care.due).
+    meeting_day = timezone.localtime(meeting.starts_at).date()
+    for plan in care_due.newly_overdue(in_community, since_day, meeting_day):
+        grid = plan.resident.household.grid
+        if plan.is_station_only:
+            text = _("%(grid)s: a visit the station keeps has been overdue since %(due)s") % {
+                "grid": grid.name,
+                "due": plan.next_due_on,
+            }
+        else:
+            text = _("%(grid)s: visit %(name)s, overdue since %(due)s") % {
+                "grid": grid.name,
+                "name": plan.resident.name,
+                "due": plan.next_due_on,
+            }
+        items.append(AgendaItem(source=Source.OVERDUE_VISIT, text=text, grid=grid))
+
+    # Query 8: drop the old draft; query 9: the station's own items, kept after the draft.
     meeting.agenda.exclude(source=Source.OTHER).delete()
     own = list(meeting.agenda.order_by("position", "pk"))
     for position, item in enumerate(items, start=1):
@@ -190,12 +212,12 @@ def _draft(meeting, community, now):
         item.position = position
     for position, item in enumerate(own, start=len(items) + 1):
         item.position = position
-    # Query 9: the new draft (when there is one); query 10: renumber the station's items
+    # Query 10: the new draft (when there is one); query 11: renumber the station's items
     # (when there are any).
     AgendaItem.objects.bulk_create(items)
     if own:
         AgendaItem.objects.bulk_update(own, ["position"])
-    # Query 11: the time of the draft (an update: it does not bump updated_at, so a minutes
+    # Query 12: the time of the draft (an update: it does not bump updated_at, so a minutes
     # form opened before the draft is not taken for stale).
     Meeting.objects.filter(pk=meeting.pk).update(agenda_generated_at=now)
     meeting.agenda_generated_at = now

@@ -50,12 +50,19 @@ def parse_month(text, default):
 
 
 def _figures(grids, month):
-    """Each grid's figures for the month, JSON-safe, by grid id. Runs the fixed number of
-    queries of reports.figures.figures_by_grid."""
+    """Each grid's figures for the month, JSON-safe, by grid id, with its visits to people
+    under care (care.due.grid_month_figures). Runs the fixed number of queries of
+    reports.figures.figures_by_grid, and three."""
+    from care.due import grid_month_figures
     from reports.figures import figures_by_grid
 
-    by_grid = figures_by_grid(grids, month, month_end(month))
-    return {grid_id: figures.as_dict() for grid_id, figures in by_grid.items()}
+    last = month_end(month)
+    by_grid = figures_by_grid(grids, month, last)
+    result = {grid_id: figures.as_dict() for grid_id, figures in by_grid.items()}
+    visits = grid_month_figures(list(result), month, last, timezone.localdate())
+    for grid_id, counts in visits.items():
+        result[grid_id].update(counts)
+    return result
 
 
 # --- Writes ---
@@ -229,6 +236,22 @@ def _change(now, before):
     return f"+{delta}" if delta > 0 else str(delta)
 
 
+def _visit_sections(f, get):
+    """Visits to people under care: only in figures taken since they were counted."""
+    if "visits_due" not in f:
+        return []
+    return [
+        {
+            "title": _("Visits"),
+            "rows": [
+                (_("Visits the rules asked for"), get("visits_due")),
+                (_("Visits made"), get("visits_done")),
+                (_("People overdue at the end of the month"), get("visits_overdue")),
+            ],
+        }
+    ]
+
+
 def figure_sections(figures):
     """The report's figures as titled tables of (label, value[, change]) rows, for the page
     and the PDF. `figures` is GridReport.figures (Figures.as_dict())."""
@@ -286,4 +309,5 @@ def figure_sections(figures):
                 )
             ],
         },
+        *_visit_sections(f, get),
     ]

@@ -201,6 +201,7 @@ class AgendaItem(models.Model):
         INSTRUCTION = "instruction", _("Open verification instruction")
         ACTION_ITEM = "action", _("Open action item")
         GRID_REPORT = "report", _("Grid report")
+        OVERDUE_VISIT = "visit", _("Overdue visit")
         OTHER = "other", _("Other")
 
     meeting = models.ForeignKey(

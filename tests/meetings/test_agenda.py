@@ -288,8 +288,8 @@ def test_drafting_runs_a_fixed_number_of_queries(world, seeded, extra, django_as
         draft_agenda(meeting)  # a first draft, so there is an old one to replace
         AgendaItem.objects.create(meeting=meeting, source=Source.OTHER, text="own")
         # 1 savepoint, 2 lock the meeting (+ community), 3 previous meeting, 4 incidents,
-        # 5 missed patrols, 6 instructions, 7 action items, 8 delete the old draft, 9 the
-        # station's own items, 10 insert the draft, 11 renumber the own items, 12 the time
-        # of the draft, 13 release the savepoint.
-        with django_assert_num_queries(13):
+        # 5 missed patrols, 6 instructions, 7 action items, 8 overdue visits, 9 delete the
+        # old draft, 10 the station's own items, 11 insert the draft, 12 renumber the own
+        # items, 13 the time of the draft, 14 release the savepoint.
+        with django_assert_num_queries(14):
             draft_agenda(meeting)
