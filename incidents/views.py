@@ -64,7 +64,13 @@ def detail(request, incident_number):
     pending = incident.handovers.filter(accepted_at__isnull=True, declined_at__isnull=True)
     pending = pending.select_related("to_user", "from_user").first()
     reporter_phone = incident.reporter_phone
-    if reporter_phone and not scope.sees_phones(incident.grid):
+    # A resident's own contact phone (the public page) is the station's to see in full.
+    sees_phone = (
+        supervises
+        if incident.source == Incident.Source.RESIDENT
+        else scope.sees_phones(incident.grid)
+    )
+    if reporter_phone and not sees_phone:
         reporter_phone = mask_phone(reporter_phone)
     context = {
         "incident": incident,
@@ -85,6 +91,7 @@ def detail(request, incident_number):
         and incident.first_responsible_id == user.pk
         and pending is None,
         "parties": incident.parties.select_related("household"),
+        "duplicates": _possible_duplicates(incident, scope),
     }
     if context["can_pause"]:
         context["pause_form"] = PauseForm(auto_id="id_pause_%s")
@@ -95,6 +102,21 @@ def detail(request, incident_number):
     if incident.category.is_dispute and incident.is_open and (supervises or is_handler):
         context["mediation_form"] = MediationForm(instance=incident)
     return render(request, "incidents/incident_detail.html", context)
+
+
+def _possible_duplicates(incident, scope):
+    """While an incident waits to be taken, the open ones like it (services
+    .possible_duplicates) the user may see, as the report form shows them: a queryset,
+    read when the page shows it (one query), none otherwise."""
+    if incident.status not in {Incident.Status.REPORTED, Incident.Status.ACCEPTED}:
+        return Incident.objects.none()
+    same = services.possible_duplicates(incident.grid, incident.category, incident.building)
+    return (
+        Incident.objects.visible_to(scope)
+        .filter(pk__in=same.exclude(pk=incident.pk).values("pk"))
+        .select_related("building")
+        .order_by("-filed_at")[:10]
+    )
 
 
 def _source(incident, scope):

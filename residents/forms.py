@@ -91,12 +91,14 @@ class ReportForm(forms.Form):
     def clean_phone(self):
         return clean_phone(self.cleaned_data["phone"])
 
-    def clean_website(self):
-        if self.cleaned_data["website"]:
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("website"):
+            # Said above the form: the field itself is hidden.
             raise forms.ValidationError(
                 _("This form was filled in automatically and was not sent."), code="honeypot"
             )
-        return ""
+        return cleaned
 
     def matter_fields(self):
         data = self.cleaned_data
