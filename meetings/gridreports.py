@@ -296,6 +296,7 @@ def figure_sections(figures):
                 (_("Median hours to close"), _hours(f.get("median_hours_to_close"))),
             ],
         },
+        *_source_sections(f, get),
         {
             "title": _("Register, at the end of the month"),
             "change": True,
@@ -310,4 +311,30 @@ def figure_sections(figures):
             ],
         },
         *_visit_sections(f, get),
+    ]
+
+
+def _source_sections(f, get):
+    """Where the month's matters came from and how residents rated theirs: only in figures
+    taken since these were counted (older reports keep what they showed)."""
+    if "from_patrol" not in f:
+        return []
+    return [
+        {
+            "title": _("Where matters come from"),
+            "rows": [
+                (_("Patrols"), get("from_patrol")),
+                (_("Station desk (walk-in, phone, meeting, other)"), get("from_desk")),
+                (_("Team members"), get("from_team")),
+                (_("Residents"), get("from_resident")),
+                (
+                    _("Residents' own ratings: satisfied"),
+                    _rate(get("resident_satisfied"), get("resident_rated")),
+                ),
+                (
+                    _("Median hours from a resident's report to the first response"),
+                    _hours(f.get("median_hours_to_response")),
+                ),
+            ],
+        }
     ]

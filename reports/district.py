@@ -14,7 +14,7 @@ from grids.models import Area
 
 from . import score as scoring
 from . import thresholds
-from .figures import CADRE_HOUSEHOLDS_BEFORE_GRIDS
+from .figures import CADRE_HOUSEHOLDS_BEFORE_GRIDS, _ratio
 
 KINDS = (Area.Kind.DISTRICT, Area.Kind.STREET, Area.Kind.COMMUNITY, Area.Kind.GRID)
 WEEKLY_UP_TO_DAYS = 62  # a longer period is charted per month
@@ -266,7 +266,7 @@ def summary(figures, score):
                 (_("Escalations"), f"{figures.escalations:,}", figures.escalations),
                 (_("Rework"), f"{figures.rework:,}", figures.rework),
                 (
-                    _("Satisfied"),
+                    _("Satisfied (recorded by staff)"),
                     f"{figures.satisfied:,} / {figures.rated:,} ({pct(figures.satisfaction_rate)})",
                     figures.satisfaction_rate,
                 ),
@@ -274,6 +274,47 @@ def summary(figures, score):
                     _("Overdue verification instructions"),
                     f"{figures.overdue_instructions:,}",
                     figures.overdue_instructions,
+                ),
+            ],
+        ),
+        (
+            "sources",
+            _("Where matters come from"),
+            [
+                (
+                    _("Patrols"),
+                    count_and_share(
+                        figures.from_patrol, _ratio(figures.from_patrol, figures.opened)
+                    ),
+                    figures.from_patrol,
+                ),
+                (
+                    _("Station desk (walk-in, phone, meeting, other)"),
+                    count_and_share(figures.from_desk, _ratio(figures.from_desk, figures.opened)),
+                    figures.from_desk,
+                ),
+                (
+                    _("Team members"),
+                    count_and_share(figures.from_team, _ratio(figures.from_team, figures.opened)),
+                    figures.from_team,
+                ),
+                (
+                    _("Residents"),
+                    count_and_share(
+                        figures.from_resident, _ratio(figures.from_resident, figures.opened)
+                    ),
+                    figures.from_resident,
+                ),
+                (
+                    _("Residents' own ratings: satisfied"),
+                    f"{figures.resident_satisfied:,} / {figures.resident_rated:,} "
+                    f"({pct(figures.resident_satisfaction_rate)})",
+                    figures.resident_satisfaction_rate,
+                ),
+                (
+                    _("Median hours from a resident's report to the first response"),
+                    display("hours", figures.median_hours_to_response),
+                    figures.median_hours_to_response,
                 ),
             ],
         ),

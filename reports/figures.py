@@ -63,21 +63,42 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from gridmgmt.localtime import local_midnight
 from grids.models import GRID_WORKER_ROLES, Area, HouseholdGrid, Membership, Post, Resident
-from incidents.models import Incident, IncidentQuerySet
+from incidents.models import Incident, IncidentQuerySet, TimelineEntry
 from patrols import windows
 from patrols.models import Instruction, MissedPatrol, Patrol, PatrolSchedule, Slot
 
 # Satisfaction that counts as satisfied: "satisfied" and "basically satisfied" (the usual
 # 满意率 counts both).
 SATISFIED = (Incident.Satisfaction.SATISFIED, Incident.Satisfaction.BASICALLY)
+# Where matters come from, as the reports group them (Incident.Source): found on patrol,
+# brought to the station's desk, reported by a team member, filed by a resident on the grid's
+# public page.
+SOURCE_GROUPS = {
+    "from_patrol": (Incident.Source.PATROL,),
+    "from_desk": (
+        Incident.Source.WALK_IN,
+        Incident.Source.PHONE,
+        Incident.Source.MEETING,
+        Incident.Source.OTHER,
+    ),
+    "from_team": (Incident.Source.TEAM,),
+    "from_resident": (Incident.Source.RESIDENT,),
+}
+# The timeline entry of a resident's own rating (residents.services.rate_matter); one that
+# reopened the matter (to_status set) was "dissatisfied".
+RESIDENT_RATING = "resident_rating"
+# A SQL timestamp earlier than any event, for "not moved" in a comparison with moved_at.
+_NEVER = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 # A submitted log covers its window (short or not); a returned one was rejected.
 _SUBMITTED = (Patrol.Status.SUBMITTED, Patrol.Status.APPROVED)
 _LOGGED = (*_SUBMITTED, Patrol.Status.RETURNED)
@@ -120,7 +141,20 @@ class Figures:
     escalations: int = 0  # escalated (escalated_at) in the period
     rework: int = 0  # rework_count summed over those closed in the period
     satisfied: int = 0  # of those closed: satisfied or basically satisfied
-    rated: int = 0  # of those closed: with a satisfaction
+    rated: int = 0  # of those closed: with a satisfaction recorded by staff
+    # Filed in the period, by where they came from (SOURCE_GROUPS; they add up to `opened`).
+    from_patrol: int = 0
+    from_desk: int = 0
+    from_team: int = 0
+    from_resident: int = 0
+    # Residents' own ratings given in the period on their matter's status page (apart from
+    # `rated`, which staff record when closing): all of them, and those satisfied or
+    # basically satisfied.
+    resident_rated: int = 0
+    resident_satisfied: int = 0
+    # Of residents' matters filed in the period: hours from filing to the first step a team
+    # member took (accepting it, or any other), median; those not answered yet are left out.
+    median_hours_to_response: float | None = None
     overdue_instructions: int = 0  # verification instructions past due, not done, at end
     # The register as of the end date, and as of the day before the start.
     households: int = 0
@@ -178,6 +212,10 @@ class Figures:
         return _ratio(self.satisfied, self.rated)
 
     @property
+    def resident_satisfaction_rate(self):
+        return _ratio(self.resident_satisfied, self.resident_rated)
+
+    @property
     def rework_rate(self):
         """Rework rounds per closed incident."""
         return _ratio(self.rework, self.closed)
@@ -210,6 +248,7 @@ class Figures:
         "on_time_rate",
         "closure_rate",
         "satisfaction_rate",
+        "resident_satisfaction_rate",
         "rework_rate",
         "households_per_worker",
     )
@@ -941,6 +980,9 @@ ADDITIVE_NAMES = (
     "rework",
     "satisfied",
     "rated",
+    *SOURCE_GROUPS,
+    "resident_rated",
+    "resident_satisfied",
 )
 
 
@@ -1070,15 +1112,52 @@ def _compute(
         | Q(deadline_at__gte=first_at)
         | Q(escalated_at__gte=first_at)
         | Q(closed_at__isnull=True)
+        # Rated by the resident in the period (a rating saves the incident).
+        | Q(source=Incident.Source.RESIDENT, updated_at__gte=first_at)
     )
     names = []
     if additive:
         names += ["closed", "due", "on_time", "escalations", "rework", "satisfied", "rated"]
+        names += [*SOURCE_GROUPS, "resident_rated", "resident_satisfied"]
     if state:
         names += ["due_closed", "overdue_open"]
     # Each count is of one event; the grid is the one the incident was in at that event:
     # `on_time` and `due_closed` are parts of `due` (the deadline), `rework`, `satisfied`
     # and `rated` of `closed`.
+    staff_rated = ~Q(satisfaction="") & ~Q(source=Incident.Source.RESIDENT)
+
+    def from_source(sources):
+        return lambda n, *_: _split(
+            Count, "pk", within("filed_at", n) & Q(source__in=sources), "filed_at"
+        )
+
+    def resident_ratings(n, condition=None):
+        """The residents' ratings given in period n, each counted for the grid the matter
+        was in when it was rated: the sum over the incidents of a count of their rating
+        entries, worked out only for residents' matters saved since the period began."""
+        entries = TimelineEntry.objects.filter(
+            Q(incident_id=OuterRef("pk"), action=RESIDENT_RATING) & within("at", n)
+        )
+        if condition is not None:
+            entries = entries.filter(condition)
+
+        def count(moment):
+            counted = (
+                entries.filter(moment)
+                .order_by()
+                .values("incident_id")
+                .annotate(c=Count("pk"))
+                .values("c")
+            )
+            return Subquery(counted, output_field=IntegerField())
+
+        touched = Q(source=Incident.Source.RESIDENT, updated_at__gte=bounds[n][0])
+        since_move = Q(at__gte=Coalesce(OuterRef("moved_at"), Value(_NEVER)))
+        return {
+            "": Sum(count(since_move), filter=touched),
+            "_moved": Sum(count(Q(at__lt=OuterRef("moved_at"))), filter=touched),
+        }
+
     makers = dict(
         closed=lambda n, *_: _split(Count, "pk", within("closed_at", n), "closed_at"),
         due=lambda n, *_: _split(Count, "pk", within("deadline_at", n), "deadline_at"),
@@ -1095,11 +1174,15 @@ def _compute(
         escalations=lambda n, *_: _split(Count, "pk", within("escalated_at", n), "escalated_at"),
         rework=lambda n, *_: _split(Sum, "rework_count", within("closed_at", n), "closed_at"),
         satisfied=lambda n, *_: _split(
-            Count, "pk", within("closed_at", n) & Q(satisfaction__in=SATISFIED), "closed_at"
+            Count,
+            "pk",
+            within("closed_at", n) & staff_rated & Q(satisfaction__in=SATISFIED),
+            "closed_at",
         ),
-        rated=lambda n, *_: _split(
-            Count, "pk", within("closed_at", n) & ~Q(satisfaction=""), "closed_at"
-        ),
+        rated=lambda n, *_: _split(Count, "pk", within("closed_at", n) & staff_rated, "closed_at"),
+        **{name: from_source(sources) for name, sources in SOURCE_GROUPS.items()},
+        resident_rated=lambda n, *_: resident_ratings(n),
+        resident_satisfied=lambda n, *_: resident_ratings(n, Q(to_status="")),
     )
     for grid_id, row in keys.per_grid_moved(
         incidents, **per_period(**{name: makers[name] for name in names})
@@ -1133,22 +1216,58 @@ def _compute(
     if not state:
         return result
 
-    # Time to close, per group.
+    # Time to close, per group; and, in the same pass, the time from a resident's report to
+    # the first step a team member took (the first timeline entry after the report that
+    # somebody made: the sweep's and the resident's own entries have nobody).
     closed = Incident.objects.filter(closed_at__gte=first_at, closed_at__lt=last_at)
+    from_resident = Q(source=Incident.Source.RESIDENT)
+    first_response = Subquery(
+        TimelineEntry.objects.filter(incident_id=OuterRef("pk"), by__isnull=False)
+        .exclude(action="report")
+        .order_by("at", "pk")
+        .values("at")[:1]
+    )
     if connection.vendor == "postgresql":
         duration = ExpressionWrapper(F("closed_at") - F("filed_at"), output_field=DurationField())
+        to_response = ExpressionWrapper(
+            first_response - F("filed_at"), output_field=DurationField()
+        )
+        answered = Incident.objects.filter(
+            Q(closed_at__gte=first_at, closed_at__lt=last_at)
+            | (from_resident & Q(filed_at__gte=first_at, filed_at__lt=last_at))
+        )
         for key, row in keys.rows_moved(
-            closed,
+            answered,
             "closed_at",
             **per_period(
                 median=lambda n, *_: _PercentileHours(0.5, duration, filter=within("closed_at", n)),
                 p90=lambda n, *_: _PercentileHours(0.9, duration, filter=within("closed_at", n)),
+                response=lambda n, *_: _PercentileHours(
+                    0.5, to_response, filter=within("filed_at", n) & from_resident
+                ),
             ),
         ):
             for n, _ in indexed:
                 result[key][n].median_hours_to_close = row[f"median_{n}"]
                 result[key][n].p90_hours_to_close = row[f"p90_{n}"]
+                result[key][n].median_hours_to_response = row[f"response_{n}"]
     else:
+        waits = defaultdict(list)
+        for grid_id, filed_at, responded_at in (
+            Incident.objects.filter(from_resident, filed_at__gte=first_at, filed_at__lt=last_at)
+            .filter(grid_id__in=keys.ids)
+            .annotate(responded_at=first_response)
+            .values_list("grid_id", "filed_at", "responded_at")
+        ):
+            if grid_id not in key_of or responded_at is None:
+                continue
+            for n, (start_at, end_at) in enumerate(bounds):
+                if start_at <= filed_at < end_at:
+                    waits[key_of[grid_id], n].append(
+                        (responded_at - filed_at).total_seconds() / 3600
+                    )
+        for (key, n), values in waits.items():
+            result[key][n].median_hours_to_response = percentile(values, 0.5)
         hours = defaultdict(list)
         for grid_id, moved_from_id, moved_at, filed_at, closed_at in closed.filter(
             Q(grid_id__in=keys.ids) | Q(moved_from_id__in=keys.ids)

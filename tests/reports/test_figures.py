@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from grids import services as register
 from grids.models import GRID_WORKER_ROLES, Area, Membership, Post, Rental, Role
-from incidents.models import Incident, IncidentQuerySet
+from incidents.models import Incident, IncidentQuerySet, TimelineEntry
 from patrols import windows
 from patrols.models import Instruction, MissedPatrol, Patrol, PatrolSchedule, Slot
 from reports.figures import (
@@ -288,6 +288,17 @@ def expected_for(grid, start, end, now):
         ]
 
     workers = {p.holder_a_id for p in Post.objects.filter(area=grid) if p.role in GRID_WORKER_ROLES}
+    staff_rated = [i for i in closed if i.satisfaction and i.source != "resident"]
+    ratings = [
+        e
+        for e in TimelineEntry.objects.filter(incident__grid=grid, action="resident_rating")
+        if within(e.at)
+    ]
+    waits = []
+    for i in opened:
+        steps = [e for e in i.timeline.order_by("at", "pk") if e.by_id and e.action != "report"]
+        if i.source == "resident" and steps:
+            waits.append((steps[0].at - i.filed_at).total_seconds() / 3600)
     return {
         "windows": len(closed_windows),
         "done": len(done),
@@ -306,8 +317,15 @@ def expected_for(grid, start, end, now):
         "p90_hours_to_close": p90(hours),
         "escalations": sum(1 for i in incidents if within(i.escalated_at)),
         "rework": sum(i.rework_count for i in closed),
-        "satisfied": sum(1 for i in closed if i.satisfaction in ("satisfied", "basically")),
-        "rated": sum(1 for i in closed if i.satisfaction),
+        "satisfied": sum(1 for i in staff_rated if i.satisfaction in ("satisfied", "basically")),
+        "rated": len(staff_rated),
+        "from_patrol": sum(1 for i in opened if i.source == "patrol"),
+        "from_desk": sum(1 for i in opened if i.source in ("walk_in", "phone", "meeting", "other")),
+        "from_team": sum(1 for i in opened if i.source == "team"),
+        "from_resident": sum(1 for i in opened if i.source == "resident"),
+        "resident_rated": len(ratings),
+        "resident_satisfied": sum(1 for e in ratings if not e.to_status),
+        "median_hours_to_response": statistics.median(waits) if waits else None,
         "overdue_instructions": len(instructions),
         "households": len({m.household_id for m in stays(end)}),
         "residents": len(stays(end)),
@@ -430,7 +448,14 @@ def test_as_dict_is_json_safe_and_round_trips(seeded):
 ADDITIVE = [
     f
     for f in Figures.__dataclass_fields__
-    if f not in ("median_hours_to_close", "p90_hours_to_close", "by_category", "by_status")
+    if f
+    not in (
+        "median_hours_to_close",
+        "p90_hours_to_close",
+        "median_hours_to_response",
+        "by_category",
+        "by_status",
+    )
 ]
 
 
