@@ -105,6 +105,7 @@ def open_incident(*, grid, category, by, title, source, urgency=Urgency.NORMAL, 
         params={"source": Incident.Source(source).label, "grid": grid.name, "title": title[:80]},
         at=at,
     )
+    _tell_building(incident, by, at)
     return incident
 
 
@@ -734,6 +735,41 @@ def _tell_station(incident, by, *, key, title, params, body="", at=None):
         params={"number": incident.number, **params},
         body=body,
         url=incident.get_absolute_url(),
+    )
+
+
+def _tell_building(incident, by, at):
+    """Tell the leader of the building a matter was filed in (and of the household's unit,
+    when it names one), unless they filed it: the category and the place only, linked to
+    what they may open, the household or the building's households (an incident's page is
+    theirs only when they reported or handle it). A sensitive matter is told to nobody
+    here, and a post whose A and B are both away is not passed on to the station, which
+    was told already. Runs no query without a building; else the posts' and two more."""
+    household = incident.household
+    building_id = incident.building_id or (household.building_id if household else None)
+    if building_id is None or incident.is_sensitive:
+        return
+    if household is not None and household.building_id != building_id:
+        household = None
+    areas = [building_id]
+    if household is not None and household.unit_id:
+        areas.append(household.unit_id)
+    posts = list(
+        Post.objects.filter(
+            area_id__in=areas, role__in=[Role.BUILDING_LEADER, Role.UNIT_LEADER]
+        ).select_related("area", "holder_a", "holder_b")
+    )
+    if not posts:
+        return
+    # Without a household every post is the building's.
+    place = household or posts[0].area
+    acting = acting_on(posts, timezone.localdate(at))
+    notify(
+        [a.user for a in acting.values() if a.by in {"a", "b"} and a.user.pk != by.pk],
+        key=f"building-filed:{incident.pk}",
+        title=_("A matter was reported in %(place)s: %(category)s"),
+        params={"place": str(place), "category": incident.category.name},
+        url=place.get_absolute_url(),
     )
 
 

@@ -178,3 +178,49 @@ def test_the_building_list_query_count_does_not_grow(
         response = client.get(url)
     assert len(response.context["page"].object_list) >= 16
     assert len(small.captured_queries) <= 9, [q["sql"] for q in small.captured_queries]
+
+
+def test_a_matter_filed_in_his_building_is_told_to_its_leaders(client, world, block):
+    from notifications.models import Notification
+    from tests.incidents.factories import make_category, make_incident
+
+    household = block["in_u1"]
+    incident = make_incident(
+        world.a.grid,
+        world.a.grid_member,
+        household=household,
+        building=block["b01"],
+        title="张三家门口漏水",
+    )
+    told = Notification.objects.filter(key=f"building-filed:{incident.pk}")
+    assert {n.recipient for n in told} == {block["building_leader"], block["unit_leader"]}
+    for notice in told:
+        # The category and the place; not the title, which may name people.
+        assert incident.category.name in notice.title and str(household) in notice.title
+        assert "张三" not in notice.title + notice.body
+        # The link opens for them.
+        assert notice.url == f"/households/{household.pk}/"
+        client.force_login(notice.recipient)
+        assert client.get(notice.url).status_code == 200
+        assert notice.title in client.get("/notifications/").content.decode()
+
+    # Another building's matter, a sensitive one and one he filed himself: not told.
+    other = make_incident(world.a.grid, world.a.grid_member, building=block["b02"])
+    sensitive = make_incident(
+        world.a.grid,
+        world.a.grid_member,
+        household=household,
+        building=block["b01"],
+        category=make_category("petition-x", is_sensitive=True),
+    )
+    own = make_incident(world.a.grid, block["building_leader"], building=block["b01"])
+    for quiet in (other, sensitive):
+        assert not Notification.objects.filter(key=f"building-filed:{quiet.pk}").exists()
+    # Filed without a household: the building leader is told, linked to his building's list;
+    # the unit leader is not (no unit named), nor the leader who filed it.
+    own_told = Notification.objects.filter(key=f"building-filed:{own.pk}")
+    assert not own_told.exists()
+    plain = make_incident(world.a.grid, world.a.grid_member, building=block["b01"])
+    plain_told = Notification.objects.get(key=f"building-filed:{plain.pk}")
+    assert plain_told.recipient == block["building_leader"]
+    assert plain_told.url == f"/buildings/{block['b01'].code}/households/"
