@@ -143,6 +143,9 @@ PARAMETERS = {
             requested_by=world.b.stationmaster,
         ).pk
     ),
+    # A visit to a person under care in B's grid, with a photo on record (see
+    # observation_id).
+    "visit_id": lambda world, b: b_visit(world, b).pk,
     # A place of B's grid, and a check of it with a photo on record (see observation_id).
     "place_id": lambda world, b: b_place(world).pk,
     "check_id": lambda world, b: (
@@ -156,6 +159,28 @@ PARAMETERS = {
         .pk
     ),
 }
+
+
+def b_cared_resident(world):
+    from grids.models import Tag
+
+    resident = make_resident(make_household(world.b.grid))
+    resident.tags.add(Tag.objects.get(name="独居老人"))
+    return resident
+
+
+def b_visit(world, b):
+    """A visit to B's resident (under a visit rule: see b_cared_resident)."""
+    from care.models import Visit
+
+    return Visit.objects.create(
+        resident=b["resident"],
+        grid=world.b.grid,
+        visited_on="2026-11-28",
+        visited_by=world.b.grid_member,
+        outcome="well",
+        photo="visits/b.jpg",
+    )
 
 
 def b_place(world):
@@ -200,7 +225,8 @@ def test_the_walk_finds_the_object_views():
 def test_a_user_of_the_other_community_gets_404(client, world, name, params):
     b_objects = {
         "notification": notify([world.b.grid_member], key="walk", title="For B only")[0],
-        "resident": make_resident(make_household(world.b.grid)),
+        # Under a visit rule, so the care pages of the person exist for B.
+        "resident": b_cared_resident(world),
         "incident": b_incident(world),
     }
     unknown = [p for p in params if p not in PARAMETERS]
