@@ -24,7 +24,7 @@ class VisitForm(forms.Form):
 
     visited_on = DayField(label=_("Visited on"), widget=DATE)
     outcome = forms.ChoiceField(
-        label=_("Outcome"), choices=Visit.Outcome.choices, widget=forms.RadioSelect
+        label=_("Visit outcome"), choices=Visit.Outcome.choices, widget=forms.RadioSelect
     )
     note = forms.CharField(
         label=_("Note"),
