@@ -101,6 +101,12 @@ MENU = (
     Entry(_("Report a matter"), "incidents:report", _holds_a_post),
     Entry(_("Meetings"), "meetings:list", sections=(("meetings", None),)),
     Entry(_("Places in the grid"), "places:list", _sees_grids, sections=(("places", None),)),
+    Entry(
+        _("Visits due"),
+        "care:due",
+        lambda scope: scope.works_register_somewhere(),
+        sections=(("care", None),),
+    ),
     Entry(_("Reports"), "reports:report", _has_report_area, sections=(("reports", None),)),
     Entry(
         _("Area changes"),
