@@ -5,6 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from grids.models import Area, Post
 
+from . import schedule
 from .models import (
     ActionItem,
     AgendaItem,
@@ -79,6 +80,14 @@ class MeetingSeriesAdmin(SimpleHistoryAdmin):
                 posts = posts.filter(area__in=Area.objects.under(community))
             kwargs["queryset"] = posts
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(self, request, form, formsets, change):
+        """A new series saved with no posts invites the defaults (`schedule.default_posts`:
+        for the monthly review the building leaders and community police too)."""
+        super().save_related(request, form, formsets, change)
+        series = form.instance
+        if not change and not series.posts.exists():
+            series.posts.set(schedule.default_posts(series.community, series.kind))
 
 
 class ParticipantInline(admin.TabularInline):

@@ -221,3 +221,25 @@ def test_the_series_list_query_count_does_not_grow(client, world, django_assert_
         response = client.get("/meetings/series/")
     assert len(response.context["page"].object_list) == 8
     assert len(small.captured_queries) <= 8, [q["sql"] for q in small.captured_queries]
+
+
+def test_a_monthly_series_added_in_admin_without_posts_gets_the_defaults(client, world, team):
+    admin = make_user("admin_x", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    response = client.post(
+        "/admin/meetings/meetingseries/add/",
+        {
+            "community": world.a.community.pk,
+            "kind": Kind.MONTHLY,
+            "weekday": 0,
+            "working_day": 2,
+            "starts_at": "14:30",
+            "duration_minutes": 90,
+            "place": "",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    monthly = MeetingSeries.objects.get(community=world.a.community, kind=Kind.MONTHLY)
+    assert set(monthly.posts.all()) == set(schedule.default_posts(world.a.community, Kind.MONTHLY))
+    assert team["building_2"] in monthly.posts.all() and team["police"] in monthly.posts.all()
