@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from care import due as care_due
-from grids.models import GRID_WORKER_ROLES, Absence, Area, Post, Role, Transfer
+from grids.models import GRID_WORKER_ROLES, TEAM_ROLES, Absence, Area, Post, Role, Transfer
 from grids.posts import acting_on
 from grids.scope import get_scope
 from incidents.models import Incident
@@ -139,6 +139,8 @@ def home(request):
         "my_action_items": _my_action_items(request.user, today),
         "post_rows": _post_rows(posts, request.user, today),
         "is_worker": bool(worker_grids),
+        # A team post's work starts with reporting what it sees.
+        "is_team": any(p.role in TEAM_ROLES for p in posts),
     }
     return render(request, "reports/home.html", context)
 

@@ -285,3 +285,11 @@ def test_the_incident_page_shows_its_photo_to_those_who_may_open_it(
     client.force_login(world.a.grid_member)
     assert photo_url in client.get(incident.get_absolute_url()).content.decode()
     assert client.get(photo_url).status_code == 200
+
+
+def test_a_team_posts_home_page_leads_to_the_report_page(client, world):
+    client.force_login(_member(_building(world.a.grid), Role.BUILDING_LEADER, "leader"))
+    home = client.get("/").content.decode()
+    assert f'data-home="report"><a class="btn btn-primary btn-lg w-100" href="{REPORT}"' in home
+    client.force_login(world.a.grid_member)
+    assert 'data-home="report"' not in client.get("/").content.decode()
