@@ -369,3 +369,22 @@ def test_a_resident_incident_is_closed_by_staff_without_satisfaction_then_rated(
     make_post(world.a.grid, Role.INFORMATION_OFFICER, make_user("io_a"))
     incident = _closed_resident_incident(client, world)
     assert incident.satisfaction == "" and incident.closed_at is not None
+
+
+def test_the_public_page_runs_the_same_queries_for_a_small_and_a_large_team(
+    client, world, django_assert_num_queries
+):
+    path = page_path(world.a.grid)
+
+    def count():
+        with django_assert_num_queries(4) as captured:
+            # The channel and its grid, the team's posts with their holders, the community's
+            # patrol schedule, the categories offered to residents.
+            assert client.get(path).status_code == 200
+        return len(captured.captured_queries)
+
+    small = count()
+    for n in range(6):
+        make_post(world.a.grid, Role.VOLUNTEER, make_user(f"vol{n}"), make_user(f"vol{n}_b"))
+    assert count() == small
+    assert "Vol5_B" in client.get(path).content.decode()
