@@ -9,6 +9,7 @@ from .models import (
     MissedPatrol,
     Observation,
     Patrol,
+    PatrolCheck,
     PatrolSchedule,
 )
 
@@ -53,15 +54,31 @@ class DayAndGrid(ForgetsRolledUpDays):
         return [(obj.grid_id, obj.day) for obj in objs]
 
 
+class PatrolCheckInline(admin.TabularInline):
+    model = PatrolCheck
+    extra = 0
+    fields = ["question", "is_none", "note", "observations", "corrections"]
+    raw_id_fields = ["observations", "corrections"]
+
+
 @admin.register(Patrol)
 class PatrolAdmin(DayAndGrid, admin.ModelAdmin):
-    list_display = ["grid", "day", "slot", "member", "status", "duration_minutes", "is_short"]
-    list_filter = ["status", "slot", "is_short"]
+    list_display = [
+        "grid",
+        "day",
+        "slot",
+        "member",
+        "status",
+        "duration_minutes",
+        "is_short",
+        "is_all_none",
+    ]
+    list_filter = ["status", "slot", "is_short", "is_all_none"]
     search_fields = ["grid__code", "grid__name", "member__full_name"]
     date_hierarchy = "day"
     raw_id_fields = ["grid", "member", "companions", "reviewed_by"]
     list_select_related = ["grid", "member"]
-    inlines = [ObservationInline]
+    inlines = [ObservationInline, PatrolCheckInline]
 
 
 @admin.register(Instruction)

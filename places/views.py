@@ -132,6 +132,7 @@ def detail(request, place_id):
             check.can_report = (
                 check.outcome == PlaceCheck.Outcome.PROBLEMS and check.incident_id is None
             )
+    history = _history(place, scope.sees_phones(place.grid))
     incidents = [
         link.incident
         for link in place.incident_links.select_related("incident").order_by("-incident__filed_at")[
@@ -147,6 +148,7 @@ def detail(request, place_id):
             "is_late": place.is_overdue(today),
             "checks": checks,
             "incidents": incidents,
+            "history": history,
             "can_keep": can_keep,
             "check_form": CheckForm() if can_keep and place.is_active else None,
             # Listed once for every check's "report as an incident" choice.
@@ -157,6 +159,35 @@ def detail(request, place_id):
             ),
         },
     )
+
+
+HISTORY_LIMIT = 10
+HISTORY_HIDDEN = {"updated_at", "created_at", "next_check_on"}
+
+
+def _history(place, shows_phone):
+    """The place's latest changes, newest first: who, when, and each field changed (old,
+    new), the phone masked unless `shows_phone`. Runs one query."""
+    records = list(
+        place.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : HISTORY_LIMIT + 1
+        ]
+    )
+    entries = []
+    for newer, older in zip(records[:HISTORY_LIMIT], [*records[1:], None], strict=False):
+        changes = []
+        if older is not None:
+            for change in newer.diff_against(older, excluded_fields=HISTORY_HIDDEN).changes:
+                field = Place._meta.get_field(change.field)
+                old, new = change.old, change.new
+                if change.field == "contact_phone" and not shows_phone:
+                    old, new = mask_phone(old), mask_phone(new)
+                elif field.choices:
+                    labels = dict(field.flatchoices)
+                    old, new = labels.get(old, old), labels.get(new, new)
+                changes.append((field.verbose_name, old, new))
+        entries.append({"record": newer, "changes": changes})
+    return entries
 
 
 @login_required

@@ -178,17 +178,20 @@ def test_a_read_only_role_reads_with_the_phone_masked_and_cannot_write(
     client, world, volunteer, pinned
 ):
     place = make_place(world.a.grid, world.a.grid_member, contact_phone="13812345678")
+    services.update_place(place, by=world.a.grid_member, contact_phone="13812349999")
     client.force_login(volunteer)
     page = client.get(f"/places/{place.pk}/")
-    assert page.status_code == 200 and page.context["phone"] == "138****5678"
-    assert "13812345678" not in page.content.decode()
+    assert page.status_code == 200 and page.context["phone"] == "138****9999"
+    body = page.content.decode()
+    assert "13812345678" not in body and "13812349999" not in body
+    assert "138****5678 → 138****9999" in body  # the change, in the place's history
     assert client.get("/places/new/").status_code == 403
     assert client.get(f"/places/{place.pk}/edit/").status_code == 403
     data = {"checked_on": "2026-11-28", "outcome": "passed"}
     assert client.post(f"/places/{place.pk}/checks/", data).status_code == 403
     assert client.get("/places/", {"format": "xlsx"}).status_code == 403
     client.force_login(world.a.grid_member)
-    assert client.get(f"/places/{place.pk}/").context["phone"] == "13812345678"
+    assert client.get(f"/places/{place.pk}/").context["phone"] == "13812349999"
 
 
 def test_a_checks_problems_become_an_incident_that_names_the_place(client, world, pinned):
@@ -269,8 +272,9 @@ def test_a_place_page_runs_the_same_queries_for_few_and_many_checks(
     client.force_login(world.a.grid_member)
     client.get(f"/places/{place.pk}/")
     # session, user, the scope's posts, the place, its checks (with who and the incident), its
-    # incidents, the categories offered once for every check with problems, unread notices
-    with django_assert_num_queries(8):
+    # history (with who), its incidents, the categories offered once for every check with
+    # problems, unread notices
+    with django_assert_num_queries(9):
         response = client.get(f"/places/{place.pk}/")
     assert response.content.decode().count("data-report-check") == count
 
@@ -333,3 +337,22 @@ def test_the_incident_report_form_offers_the_grids_places_and_names_one(client, 
     assert response.status_code == 302
     assert PlaceIncident.objects.get(incident=incident).place == place
     assert incident.title in client.get(f"/places/{place.pk}/").content.decode()
+
+
+def test_the_admin_lists_places_and_a_patrols_four_checks(client, world, pinned):
+    from patrols.services import answer_checks
+    from tests.patrols.factories import make_patrol
+
+    place = make_place(world.a.grid, world.a.grid_member)
+    services.record_check(place, by=world.a.grid_member, checked_on=TODAY, outcome="passed")
+    patrol = make_patrol(world.a.grid, TODAY, member=world.a.grid_member)
+    answer_checks(patrol, {})
+    client.force_login(make_user("admin", is_superuser=True, is_staff=True))
+    for url in (
+        "/admin/places/place/",
+        "/admin/places/place/add/",
+        f"/admin/places/place/{place.pk}/change/",
+        f"/admin/places/place/{place.pk}/history/",
+        f"/admin/patrols/patrol/{patrol.pk}/change/",
+    ):
+        assert client.get(url).status_code == 200, url
