@@ -139,6 +139,20 @@ def household_list(request, grid_code):
 
 
 @login_required
+def my_buildings(request):
+    """The buildings and units where the user holds a post (a building or unit leader): the
+    way to their households from the menu. One goes straight to its list. Reads only the
+    scope's posts."""
+    scope = get_scope(request)
+    areas = [
+        post.area for post in scope.posts if post.area.kind in {Area.Kind.BUILDING, Area.Kind.UNIT}
+    ]
+    if len(areas) == 1:
+        return redirect("grids:building_households", areas[0].code)
+    return render(request, "grids/my_buildings.html", {"areas": areas})
+
+
+@login_required
 def building_households(request, building_code):
     """The households of a building or a unit: a building or unit leader's register (read
     only, masked as for anyone who does not keep the register), and a page any grid worker

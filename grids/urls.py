@@ -60,6 +60,7 @@ urlpatterns = [
         register_views.household_create,
         name="household_create",
     ),
+    path("buildings/", register_views.my_buildings, name="buildings"),
     path(
         "buildings/<str:building_code>/households/",
         register_views.building_households,

@@ -224,3 +224,19 @@ def test_a_matter_filed_in_his_building_is_told_to_its_leaders(client, world, bl
     plain_told = Notification.objects.get(key=f"building-filed:{plain.pk}")
     assert plain_told.recipient == block["building_leader"]
     assert plain_told.url == f"/buildings/{block['b01'].code}/households/"
+
+
+def test_my_buildings_leads_a_leader_to_his_households(client, world, block):
+    client.force_login(block["building_leader"])
+    response = client.get("/buildings/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/buildings/{block['b01'].code}/households/"
+    # Two posts: both listed.
+    make_post(block["b02"], Role.BUILDING_LEADER, block["building_leader"])
+    body = client.get("/buildings/").content.decode()
+    for area in (block["b01"], block["b02"]):
+        assert f"/buildings/{area.code}/households/" in body
+    # Someone without such a post is told so, and sees nobody's building.
+    client.force_login(world.a.grid_member)
+    response = client.get("/buildings/")
+    assert response.status_code == 200 and not response.context["areas"]
