@@ -46,6 +46,7 @@ def _incident(request, number):
             "post__holder_b",
             "duplicate_of",
             "reporter_resident__household__grid",
+            "place_link__place",
             "observation__patrol",
             "action_item__meeting",
         ),

@@ -337,6 +337,8 @@ def test_the_incident_report_form_offers_the_grids_places_and_names_one(client, 
     assert response.status_code == 302
     assert PlaceIncident.objects.get(incident=incident).place == place
     assert incident.title in client.get(f"/places/{place.pk}/").content.decode()
+    page = client.get(incident.get_absolute_url()).content.decode()
+    assert "data-incident-place" in page and f"/places/{place.pk}/" in page
 
 
 def test_the_admin_lists_places_and_a_patrols_four_checks(client, world, pinned):
