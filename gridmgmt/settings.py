@@ -126,6 +126,10 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     )
+    # No JIT compilation: the app's statements run in milliseconds, and compiling one whose
+    # estimated cost passes jit_above_cost (a report's time-to-close percentiles, with their
+    # correlated subqueries) took 450 ms to save nothing (docs/performance.md).
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

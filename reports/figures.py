@@ -897,6 +897,7 @@ def _closed_windows(rows, schedules, start, end, moment):
         else None
     )
     resting = set()  # communities with no windows on days off
+    is_closed = {}  # (community, day, slot) -> whether the window has closed
     for row in rows:
         schedule = schedules[row.parent_id]
         every_day = schedule.patrols_on_days_off
@@ -912,7 +913,11 @@ def _closed_windows(rows, schedules, start, end, moment):
                 if not every_day and not workdays.is_working_day(day):
                     continue
                 for slot in Slot.values:
-                    if windows.is_closed(schedule, day, slot, moment):
+                    # A community's grids share its schedule: asked once per community.
+                    key = (row.parent_id, day, slot)
+                    if key not in is_closed:
+                        is_closed[key] = windows.is_closed(schedule, day, slot, moment)
+                    if is_closed[key]:
                         count += 1
                         closed_in[day, slot].add(row.parent_id)
                     else:
@@ -1121,6 +1126,13 @@ def _compute(
         names += [*SOURCE_GROUPS, "resident_rated", "resident_satisfied"]
     if state:
         names += ["due_closed", "overdue_open"]
+    if not additive:
+        # The states need only the incidents due in the period and those not closed before
+        # it began: conditions the indexes on deadline_at and closed_at serve (a bitmap OR
+        # of three index scans instead of a scan of every incident).
+        incidents = Incident.objects.filter(filed_at__lt=last_at).filter(
+            Q(deadline_at__gte=first_at) | Q(closed_at__gte=first_at) | Q(closed_at__isnull=True)
+        )
     # Each count is of one event; the grid is the one the incident was in at that event:
     # `on_time` and `due_closed` are parts of `due` (the deadline), `rework`, `satisfied`
     # and `rated` of `closed`.
