@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from grids.identity import mask_phone
 from grids.scope import get_scope
+from residents.services import more_photo_ids
 
 from . import services, workflow
 from .forms import (
@@ -93,6 +94,10 @@ def detail(request, incident_number):
         and pending is None,
         "parties": incident.parties.select_related("household"),
         "duplicates": _possible_duplicates(incident, scope),
+        # A resident's photos beyond the first (which is the incident's own photo).
+        "resident_photos": (
+            more_photo_ids(incident) if incident.source == Incident.Source.RESIDENT else []
+        ),
     }
     if context["can_pause"]:
         context["pause_form"] = PauseForm(auto_id="id_pause_%s")

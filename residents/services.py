@@ -206,3 +206,10 @@ def rate_matter(matter, *, satisfaction, comment="", at=None):
     matter.rated_at = at
     matter.save(update_fields=["rated_at"])
     return matter
+
+
+def more_photo_ids(incident):
+    """The ids of a resident's photos beyond the first (the first is the incident's own
+    photo), for the incident's page. Runs one query."""
+    ids = ResidentPhoto.objects.filter(matter__incident=incident).values_list("pk", flat=True)
+    return list(ids.order_by("pk"))[1:]

@@ -4,17 +4,21 @@ the register (households, residents) nor anyone's name beyond the team's posts."
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_ratelimit.core import is_ratelimited
 
 from gridmgmt.client_ip import client_ip
+from grids.scope import get_scope
+from incidents.models import Incident
 from incidents.services import InvalidTransition
 
 from . import services
 from .forms import RatingForm, ReportForm
-from .models import GridChannel, ResidentMatter
+from .models import GridChannel, ResidentMatter, ResidentPhoto
 
 
 def _by_address(group, request):
@@ -131,3 +135,17 @@ def status(request, token):
             "page_url": services.page_path(matter.channel),
         },
     )
+
+
+@login_required
+def photo(request, resident_photo_id):
+    """A photo a resident sent, to those who may open its incident (never public: the
+    resident's status page shows none). Runs two queries (the user's posts, the photo)."""
+    visible = Incident.objects.visible_to(get_scope(request))
+    found = get_object_or_404(
+        ResidentPhoto.objects.filter(matter__incident__in=visible), pk=resident_photo_id
+    )
+    try:
+        return FileResponse(found.image.open("rb"))
+    except FileNotFoundError:
+        raise Http404 from None

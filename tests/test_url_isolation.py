@@ -89,6 +89,7 @@ PARAMETERS = {
         .pk
     ),
     # With a photo on record: were scope skipped, opening the missing file would not be a 404.
+    "resident_photo_id": lambda world, b: b_resident_photo(world, b).pk,
     "observation_id": lambda world, b: (
         Observation.objects.create(
             patrol=b_patrol(world), category="other", text="B only", photo="observations/b.jpg"
@@ -181,6 +182,17 @@ def b_visit(world, b):
         outcome="well",
         photo="visits/b.jpg",
     )
+
+
+def b_resident_photo(world, b):
+    """A photo a resident sent with a matter of B's grid (see observation_id)."""
+    from residents.models import ResidentMatter, ResidentPhoto
+    from residents.services import channel_for
+
+    matter = ResidentMatter.objects.create(
+        incident=b["incident"], channel=channel_for(world.b.grid), place="B"
+    )
+    return ResidentPhoto.objects.create(matter=matter, image="residents/b.jpg")
 
 
 def b_place(world):

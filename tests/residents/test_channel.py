@@ -388,3 +388,22 @@ def test_the_public_page_runs_the_same_queries_for_a_small_and_a_large_team(
         make_post(world.a.grid, Role.VOLUNTEER, make_user(f"vol{n}"), make_user(f"vol{n}_b"))
     assert count() == small
     assert "Vol5_B" in client.get(path).content.decode()
+
+
+def test_staff_see_every_photo_of_a_resident_matter_and_nobody_outside_does(client, world):
+    files = [SimpleUploadedFile(f"p{n}.jpg", jpeg_bytes(), "image/jpeg") for n in range(3)]
+    assert _report(client, world.a.grid, files=files).status_code == 302
+    incident = Incident.objects.get()
+    first, *more = ResidentPhoto.objects.order_by("pk")
+    assert incident.photo.name == first.image.name
+    client.force_login(world.a.grid_member)
+    page = client.get(incident.get_absolute_url()).content.decode()
+    for photo in more:
+        assert f"/r/photos/{photo.pk}/" in page
+        response = client.get(f"/r/photos/{photo.pk}/")
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"  # a JPEG
+    client.force_login(world.b.grid_member)
+    assert client.get(f"/r/photos/{more[0].pk}/").status_code == 404
+    client.logout()
+    assert client.get(f"/r/photos/{more[0].pk}/").status_code == 302  # to the login page
