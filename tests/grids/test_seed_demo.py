@@ -95,6 +95,17 @@ def test_seed_demo_builds_two_communities_with_full_teams(tmp_path):
     # The printed logins work.
     for account in accounts:
         assert User.objects.get(username=account["username"]).check_password(account["password"])
+    # The monthly review invites every building leader and the community police too.
+    from meetings.models import Meeting, MeetingSeries
+
+    for series in MeetingSeries.objects.filter(kind="monthly").select_related("community"):
+        under = Post.objects.filter(area__path__startswith=series.community.path)
+        for role in (Role.BUILDING_LEADER, Role.COMMUNITY_POLICE):
+            assert set(series.posts.filter(role=role)) == set(under.filter(role=role)), role
+        meeting = Meeting.objects.filter(series=series).first()
+        assert meeting.participants.filter(post__role=Role.BUILDING_LEADER).exists()
+    weekly = MeetingSeries.objects.filter(kind="weekly").first()
+    assert not weekly.posts.filter(role=Role.BUILDING_LEADER).exists()
 
 
 @pytest.mark.django_db
