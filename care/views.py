@@ -25,8 +25,10 @@ from .models import CarePlan, Visit
 def due_list(request):
     """People with a next visit in the user's grids, soonest first; filters: grid,
     overdue only. Queries: the user's posts, the grids offered, the count, the page, the
-    page's tags."""
+    page's tags. Those who keep no register (team posts) are refused: 403."""
     scope = get_scope(request)
+    if not scope.works_register_somewhere():
+        raise PermissionDenied
     today = timezone.localdate()
     grids = list(due.care_grids(scope).only("pk", "code", "name"))
     form = DueFilterForm(request.GET or None, grids=grids)

@@ -203,7 +203,7 @@ def _window_rows(worker_grids, communities, today, now):
 
 def _visits_due(scope, grid_ids, today):
     """The people due a visit within a few days in the grids, that the user may see
-    (care.due.due_soon). Runs two queries at most."""
+    (care.due.due_soon). Runs two queries."""
     rows, count = care_due.due_soon(scope, grid_ids, today, LIST_LIMIT)
     return {"visits_due": rows, "visits_due_count": count}
 

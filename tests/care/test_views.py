@@ -198,3 +198,36 @@ def test_a_visit_during_a_patrol_is_linked_to_it(client, world, alone, now):
     )
     assert response.status_code == 302 and response["Location"].endswith("#before")
     assert Visit.objects.get(resident=person).patrol == patrol
+
+
+def test_a_team_post_without_the_register_is_refused_the_list(client, world, alone, now):
+    from grids.models import Role
+    from tests.factories import make_post, make_user
+
+    volunteer = make_user("volunteer_a")
+    make_post(world.a.grid, Role.VOLUNTEER, volunteer)
+    people(world.a.grid, alone, 1)
+    client.force_login(volunteer)
+    assert client.get("/care/").status_code == 403
+    client.force_login(world.outsider)
+    assert client.get("/care/").status_code == 403
+
+
+@pytest.mark.parametrize("user", ["grid_member", "stationmaster"])
+def test_the_home_page_costs_the_same_queries_with_more_people_due(client, world, alone, user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    person = getattr(world.a, user)
+
+    def queries():
+        with time_machine.travel(local(TODAY, 10), tick=False):
+            client.force_login(person)
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get("/").status_code == 200
+        return len(captured)
+
+    people(world.a.grid, alone, 1)
+    small = queries()
+    people(world.a.grid, alone, 12)
+    assert queries() == small
