@@ -32,7 +32,7 @@ from .intake_forms import (
     keeps_register,
     reporting_grids,
 )
-from .models import Category, Incident
+from .models import Category, Handover, Incident
 
 VIEWS = [
     ("mine", gettext_lazy("Mine")),
@@ -53,8 +53,9 @@ OBSERVATION_CATEGORIES = {
 
 
 # A team post's tabs (see IncidentQuerySet.visible_to): what they reported; what they were
-# asked to help with (they handle it, took it over, or own the meeting's action item that
-# became it); for community police, the public-security incidents of their grids.
+# asked to help with (they handle it, are offered or took over its first-question
+# responsibility, or own the meeting's action item that became it); for community police,
+# the public-security incidents of their grids.
 TEAM_VIEWS = [
     ("reported", gettext_lazy("I reported")),
     ("asked", gettext_lazy("Asked to help")),
@@ -80,9 +81,13 @@ def _tab_filter(view, scope):
     if view == "reported":
         return Q(reported_by=user)
     if view == "asked":
+        offered = Handover.objects.filter(
+            to_user=user, accepted_at__isnull=True, declined_at__isnull=True
+        ).values("incident")
         return (
             Q(handler=user)
             | Q(action_item__owner=user)
+            | Q(pk__in=offered)
             | (Q(first_responsible=user) & ~Q(reported_by=user))
         )
     if view == "security":

@@ -124,6 +124,20 @@ def grid_path(area):
     return "/" + "/".join(parts[: len(parts) - below]) + "/"
 
 
+def community_path(area):
+    """The path of the community that holds `area` (a community or below): the district,
+    street and community ids lead every path below a community. No query."""
+    return "/" + "/".join(area.path.strip("/").split("/")[:3]) + "/"
+
+
+def _in_communities(posts, field):
+    """Rows whose grid (`field`) lies in the communities of the posts' areas."""
+    condition = Q(pk__in=[])
+    for path in {community_path(post.area) for post in posts}:
+        condition |= Q(**{f"{field}__path__startswith": path})
+    return condition
+
+
 def _in_grids(posts, field):
     """Rows whose grid (`field`) lies at or under the posts' areas, or holds their building
     or unit."""
@@ -162,8 +176,9 @@ class IncidentQuerySet(models.QuerySet):
         """Incidents in the user's areas; sensitive ones only where they are the station or
         above, or where they handle them. A team post (TEAM_ROLES: building and unit
         leaders, volunteers, party members, patrol members, community police) opens less: in
-        its grids, what the user reported, handles or owns a meeting's action item for, and
-        for community police also the public-security incidents. No query."""
+        its communities, what names the user (they reported it, answer for it, handle it,
+        own the meeting's action item that became it, or are offered its handover), and for
+        community police also the public-security incidents of their grids. No query."""
         if scope.is_global:
             return self
         user = scope.user
@@ -173,13 +188,19 @@ class IncidentQuerySet(models.QuerySet):
         )
         team = [post for post in scope.posts if post.role in TEAM_ROLES]
         if team:
+            # What names them, in their communities (a handover may be offered to anyone
+            # holding a post in the incident's community).
+            offered = Handover.objects.filter(
+                to_user=user, accepted_at__isnull=True, declined_at__isnull=True
+            ).values("incident")
             own = (
                 Q(reported_by=user)
                 | Q(first_responsible=user)
                 | Q(action_item__owner=user)
                 | Q(covered_for=user)
+                | Q(pk__in=offered)
             ) & Q(is_sensitive=False)
-            condition |= _in_grids(team, "grid") & (own | Q(handler=user))
+            condition |= _in_communities(team, "grid") & (own | Q(handler=user))
             police = [post for post in team if post.role == Role.COMMUNITY_POLICE]
             if police:
                 condition |= _in_grids(police, "grid") & Q(

@@ -294,14 +294,16 @@ def request_handover(incident, *, by, to, note=""):
         raise InvalidTransition(_("Only the first-responsible person can hand it over."))
     if to.pk == by.pk:
         raise InvalidTransition(_("Choose someone else."))
+    if incident.handovers.filter(accepted_at__isnull=True, declined_at__isnull=True).exists():
+        raise InvalidTransition(_("A handover is already waiting for an answer."))
+    handover = Handover.objects.create(incident=incident, from_user=by, to_user=to, note=note)
+    # Checked with the offer made: a team post (a volunteer, say) opens an incident offered
+    # to it in its community. Refused, the offer is rolled back with the transaction.
     if not may_open(incident, to):
         raise InvalidTransition(
             _("%(name)s may not open this incident: choose someone at the station.")
             % {"name": to.display_name}
         )
-    if incident.handovers.filter(accepted_at__isnull=True, declined_at__isnull=True).exists():
-        raise InvalidTransition(_("A handover is already waiting for an answer."))
-    handover = Handover.objects.create(incident=incident, from_user=by, to_user=to, note=note)
     _log(
         incident,
         by,

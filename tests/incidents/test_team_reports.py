@@ -12,6 +12,7 @@ from django.urls import reverse
 from PIL import Image
 
 from grids.models import Area, Role
+from incidents import services
 from incidents.models import Category, Incident
 from meetings.models import ActionItem
 from tests.factories import make_post, make_user
@@ -293,3 +294,22 @@ def test_a_team_posts_home_page_leads_to_the_report_page(client, world):
     assert f'data-home="report"><a class="btn btn-primary btn-lg w-100" href="{REPORT}"' in home
     client.force_login(world.a.grid_member)
     assert 'data-home="report"' not in client.get("/").content.decode()
+
+
+def test_a_volunteer_offered_a_handover_opens_the_incident_and_takes_it_over(client, world):
+    """A handover is how the product asks someone to take a matter on: it may be offered to
+    a volunteer anywhere in the community, who must be able to open it to answer."""
+    volunteer = _member(world.a.other_grid, Role.VOLUNTEER, "vol")
+    incident = make_incident(world.a.grid, world.a.grid_member)
+    client.force_login(volunteer)
+    assert client.get(incident.get_absolute_url()).status_code == 404
+
+    handover = services.request_handover(incident, by=world.a.grid_member, to=volunteer)
+
+    page = client.get("/incidents/?view=asked").context["page"].object_list
+    assert [i.pk for i in page] == [incident.pk]
+    assert client.get(incident.get_absolute_url()).status_code == 200
+    client.post(f"{incident.get_absolute_url()}handovers/{handover.pk}/", {"decision": "accept"})
+    incident.refresh_from_db()
+    assert incident.first_responsible == volunteer
+    assert client.get(incident.get_absolute_url()).status_code == 200
