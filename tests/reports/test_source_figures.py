@@ -152,7 +152,7 @@ def test_the_export_holds_the_new_figures(client, sourced):
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
     found = {(r[0], r[1]): r[2] for r in workbook["Figures"].values if len(r) >= 3 and r[1]}
     section = "Where matters come from"
-    assert found[section, "Patrols"] == 9
+    assert found[section, "Patrols"] == 9 + 2  # the community's: the other grid's too
     assert found[section, "Station desk (walk-in, phone, meeting, other)"] == 4
     assert found[section, "Team members"] == 1
     assert found[section, "Residents"] == 3 + 1  # and the other grid's
@@ -188,3 +188,16 @@ SOURCE_NAMES = {
     "resident_satisfaction_rate",
     "median_hours_to_response",
 }
+
+
+def test_the_report_page_shows_where_matters_come_from(client, sourced):
+    client.force_login(sourced.district_officer)
+    with time_machine.travel(NOW, tick=False):
+        response = client.get(f"/reports/?area={sourced.a.community.code}&start={START}&end={END}")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'data-section="sources"' in body
+    assert "Where matters come from" in body
+    assert "Residents&#x27; own ratings: satisfied" in body
+    assert "3 / 4 (75.0%)" not in body  # the community's: the other grid's rating too
+    assert "4 / 5 (80.0%)" in body
