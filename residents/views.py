@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 from django_ratelimit.core import is_ratelimited
 
 from gridmgmt.client_ip import client_ip
@@ -138,6 +139,7 @@ def status(request, token):
 
 
 @login_required
+@require_GET
 def photo(request, resident_photo_id):
     """A photo a resident sent, to those who may open its incident (never public: the
     resident's status page shows none). Runs two queries (the user's posts, the photo)."""
