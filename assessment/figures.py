@@ -256,9 +256,16 @@ def annotated(users, community, start, end):
             | (Q(holder_b=OuterRef(OuterRef("pk"))) & _away("holder_a") & ~_away("holder_b"))
         )
     )
-    missed = MissedPatrol.objects.filter(
-        grid__path__startswith=path, day__range=(start, end)
-    ).filter(Exists(on_duty))
+    # The grids of the person's posts first (an index on the missed windows' grid), then who
+    # was on duty each day. (Nested in a subquery: the person is OuterRef(OuterRef("pk")).)
+    my_grids = Post.all_posts.filter(
+        Q(holder_a=OuterRef(OuterRef("pk"))) | Q(holder_b=OuterRef(OuterRef("pk"))),
+        role__in=GRID_WORKER_ROLES,
+        area__path__startswith=path,
+    ).values("area_id")
+    missed = MissedPatrol.objects.filter(grid_id__in=my_grids, day__range=(start, end)).filter(
+        Exists(on_duty)
+    )
 
     observations = Observation.objects.filter(
         patrol__member=me, patrol__grid__path__startswith=path, patrol__day__range=(start, end)
@@ -304,16 +311,14 @@ def annotated(users, community, start, end):
         )
         / F("interval_days"),
     )
-    own_grid = Post.all_posts.filter(
-        area=OuterRef("resident__household__grid"),
-        area__path__startswith=path,
-        holder_a=OuterRef(OuterRef("pk")),
-        role__in=GRID_WORKER_ROLES,
-    )
-    plans = (
-        CarePlan.objects.current()
-        .filter(is_station_only=False, interval_days__isnull=False, started_on__lte=end)
-        .filter(Exists(own_grid))
+    own_grids = Post.all_posts.filter(
+        holder_a=OuterRef(OuterRef("pk")), role__in=GRID_WORKER_ROLES, area__path__startswith=path
+    ).values("area_id")
+    plans = CarePlan.objects.current().filter(
+        resident__household__grid_id__in=own_grids,
+        is_station_only=False,
+        interval_days__isnull=False,
+        started_on__lte=end,
     )
     return users.annotate(
         patrolled=_count(logs.filter(is_short=False), window, distinct=True),
