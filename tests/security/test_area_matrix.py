@@ -3,7 +3,8 @@ scope, answers as if the object did not exist.
 
 The accounts are personas of tests/conftest.py (the district officer, the outsider, and in
 each community its stationmaster, the first grid's leader and member) plus a member of each
-community's second grid.
+community's second grid and a building leader in community A's first grid (whose scope is
+his building: every object of the grid outside it, his own grid's included, is a 404).
 The areas are the two grids of each community: in each, tests/security/objects.py makes one
 object per URL parameter (households, residents, patrols, observations with their photo,
 incidents, reports with their PDF, the register's XLSX export, imports with their XLSX
@@ -27,7 +28,7 @@ from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from grids.models import Role
+from grids.models import Area, Role
 from grids.scope import Scope
 from tests.conftest import build_world
 from tests.factories import make_post, make_user
@@ -58,6 +59,13 @@ def _second_grid_team(side, letter):
     return leader, member
 
 
+def _building_leader(side, letter):
+    """A leader of the building of the side's first grid: his scope is that building only."""
+    leader = make_user(f"bl_{letter}", full_name=f"Building leader {letter.upper()}")
+    make_post(side.grid.children.get(kind=Area.Kind.BUILDING), Role.BUILDING_LEADER, leader)
+    return leader
+
+
 @pytest.fixture(scope="module")
 def matrix(django_db_setup, django_db_blocker):
     """(accounts {name: user}, areas [(name, grid, community, {view: url}, {view: params})])."""
@@ -67,6 +75,7 @@ def matrix(django_db_setup, django_db_blocker):
         world = build_world()
         accounts = {"district_officer": world.district_officer, "outsider": world.outsider}
         areas = []
+        accounts["building_leader_a"] = _building_leader(world.a, "a")
         for letter, side in (("a", world.a), ("b", world.b)):
             leader2, member2 = _second_grid_team(side, letter)
             accounts |= {
@@ -148,6 +157,10 @@ def test_no_account_reaches_an_object_of_an_area_outside_its_scope(matrix):
                     continue
                 if same_community and COMMUNITY_PARAMETERS & set(params):
                     continue
+                if "building_code" in params and scope.contains(
+                    grid.children.get(kind=Area.Kind.BUILDING)
+                ):
+                    continue  # the grid's building is his own: the list is his to read
                 # What an object that does not exist gets depends only on the account's roles.
                 key = (frozenset(post.role for post in scope.posts), name)
                 if key not in baseline:
