@@ -52,12 +52,10 @@ def _communities(scope):
     own = {community_id_of(post.area) for post in scope.posts if post.role in GRID_WORKER_ROLES} - {
         None
     }
-    return list(
-        Area.objects.of_kind(Area.Kind.COMMUNITY)
-        .filter(scope.q() | Q(pk__in=own))
-        .only("code", "name", "path")
-        .order_by("code")
-    )
+    communities = Area.objects.of_kind(Area.Kind.COMMUNITY)
+    if not scope.is_global:  # an administrator's scope.q() is empty: everything
+        communities = communities.filter(scope.q() | Q(pk__in=own))
+    return list(communities.only("code", "name", "path").order_by("code"))
 
 
 def _choose(request):

@@ -116,6 +116,15 @@ def test_the_district_picks_a_community(client, world):
     assert 'data-part="patrol"' in response.content.decode()
 
 
+def test_an_administrator_picks_any_community(client, world):
+    client.force_login(make_user("root", is_superuser=True, is_staff=True))
+    response = client.get("/assessment/")
+    assert response.status_code == 200
+    assert lines_of(response) == {"gl_a", "gm_a", "gm_a_b"}
+    response = client.get(f"/assessment/?community={world.b.community.code}")
+    assert lines_of(response) == {"gl_b", "gm_b", "gm_b_b"}
+
+
 def test_a_month_that_is_no_month_is_a_400_that_says_so(client, world):
     client.force_login(world.a.stationmaster)
     response = client.get("/assessment/?month=2026-13")
