@@ -576,7 +576,7 @@ def _sweep_batch(at, after, size):
     handlers, supervisors = _sweep_recipients(warn, first, second, day)
     notices = [
         {
-            "recipients": [handlers[i.pk]],
+            "recipients": handlers[i.pk],
             "key": f"incident-yellow:{i.pk}:{i.deadline_at.isoformat()}",
             "title": _("%(number)s is nearing its deadline"),
             "params": {"number": i.number},
@@ -613,9 +613,13 @@ ESCALATION_ROLES = {1: [Role.STATIONMASTER], 2: [Role.STREET_STAFF, Role.DISTRIC
 
 def _sweep_recipients(warn, first, second, day):
     """({incident pk: who is warned}, {(grid id, level): who hears of the escalation}) on
-    `day`, by the rules of `_current_handler` and `_supervisors`. Runs three queries at most
-    (the supervisors' posts, then `acting_and_away`)."""
-    levels = [(1, i.grid) for i in first] + [(2, i.grid) for i in second]
+    `day`, by the rules of `_current_handler` and `_supervisors`. An incident nobody on the
+    team has taken yet from the residents' channel (whose account cannot sign in) warns the
+    station instead. Runs three queries at most (the supervisors' posts, then
+    `acting_and_away`)."""
+    unowned = [i for i in warn if not (i.handler or i.first_responsible).is_active]
+    unowned_ids = {i.pk for i in unowned}
+    levels = [(1, i.grid) for i in [*first, *unowned]] + [(2, i.grid) for i in second]
     ancestors = {
         grid.pk: [int(pk) for pk in grid.path.strip("/").split("/")] for _level, grid in levels
     }
@@ -642,13 +646,15 @@ def _sweep_recipients(warn, first, second, day):
     )
     handlers = {}
     for i in warn:
+        if i.pk in unowned_ids:
+            continue
         handler = i.handler or i.first_responsible
         if i in held and handler.pk in away:
             stand_in = acting[i.post.pk].user
             # A stand-in who may not open a sensitive incident is not told of it.
             if stand_in is not None and (not i.is_sensitive or may_open(i, stand_in)):
                 handler = stand_in
-        handlers[i.pk] = handler
+        handlers[i.pk] = [handler]
     supervisors = {}
     for level, grid in levels:
         supervisors[(grid.pk, level)] = [
@@ -658,6 +664,8 @@ def _sweep_recipients(warn, first, second, day):
             and post.role in ESCALATION_ROLES[level]
             and acting[post.pk].user is not None
         ]
+    for i in unowned:
+        handlers[i.pk] = supervisors[(i.grid_id, 1)]
     return handlers, supervisors
 
 

@@ -23,7 +23,8 @@ from tests.walk import is_download, walk
 ROLES = ["administrator", *Role.values]
 
 # The marker also makes pytest-django set up the test database before the module's fixture.
-pytestmark = pytest.mark.django_db
+# Its module-scoped world is built once: under pytest-xdist all its tests run on one worker.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("test_menus")]
 
 
 @pytest.fixture(scope="module")

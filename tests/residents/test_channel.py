@@ -4,6 +4,7 @@ through it, their private status pages and the resident's rating."""
 import io
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -407,3 +408,26 @@ def test_staff_see_every_photo_of_a_resident_matter_and_nobody_outside_does(clie
     assert client.get(f"/r/photos/{more[0].pk}/").status_code == 404
     client.logout()
     assert client.get(f"/r/photos/{more[0].pk}/").status_code == 302  # to the login page
+
+
+def test_a_matter_nobody_has_taken_warns_the_station_at_yellow(world):
+    """Until someone on the team accepts it, a resident's matter answers to the channel's
+    account, which nobody reads: the yellow warning goes to the stationmaster instead."""
+    from incidents.tasks import sweep_time_limits
+
+    from .helpers import fire_exit_category
+
+    matter = services.file_matter(
+        services.channel_for(world.a.grid),
+        category=fire_exit_category(),
+        place="3号楼东侧",
+        text="消防通道被电动车堵住",
+    )
+    incident = matter.incident
+    with time_machine.travel(incident.warn_at, tick=False):
+        assert sweep_time_limits() == {"warned": 1, "escalated": 0}
+    warning = Notification.objects.get(key__startswith=f"incident-yellow:{incident.pk}:")
+    assert warning.recipient == world.a.stationmaster
+    assert not Notification.objects.filter(
+        key__startswith="incident-yellow:", recipient=incident.first_responsible
+    ).exists()
