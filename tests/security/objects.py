@@ -10,8 +10,7 @@ is added there, so both the hostile-input suite and the area matrix cover it at 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from notifications.services import notify
-from tests.factories import make_household, make_resident
-from tests.test_url_isolation import PARAMETERS, b_incident
+from tests.test_url_isolation import PARAMETERS, b_cared_resident, b_incident
 
 SKIPPED_NAMESPACES = {"admin"}  # Django's admin: staff only, its own forms and permissions.
 
@@ -40,7 +39,8 @@ def object_urls(world):
         "notification": notify(
             [world.b.grid_member], key=f"hostile:{world.b.grid.code}", title="For B"
         )[0],
-        "resident": make_resident(make_household(world.b.grid)),
+        # Under a visit rule, so the care pages of the person exist for B.
+        "resident": b_cared_resident(world),
         "incident": b_incident(world),
     }
     urls, values = {}, {}
