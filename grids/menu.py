@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from reports.district import KINDS as REPORT_KINDS
 
 from .imports import may_import
-from .models import SUPERVISOR_ROLES, Area
+from .models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area
 
 # Areas whose posts see grids, and so the grids' register, patrols and incidents.
 GRID_OR_ABOVE = frozenset(
@@ -39,6 +39,12 @@ def _holds_a_post(scope):
 
 def _supervises(scope):
     return any(post.role in SUPERVISOR_ROLES for post in scope.posts)
+
+
+def _assessed(scope):
+    """The monthly assessment: the station and above rank their workers; a grid worker sees
+    their own line."""
+    return any(post.role in SUPERVISOR_ROLES | GRID_WORKER_ROLES for post in scope.posts)
 
 
 def _has_report_area(scope):
@@ -108,6 +114,7 @@ MENU = (
         sections=(("care", None),),
     ),
     Entry(_("Reports"), "reports:report", _has_report_area, sections=(("reports", None),)),
+    Entry(_("Assessment"), "assessment:page", _assessed, sections=(("assessment", None),)),
     Entry(
         _("Area changes"),
         "grids:changes",
