@@ -6,6 +6,7 @@ import tempfile
 
 from django.http import FileResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 
 from grids.exports import safe_row
@@ -19,7 +20,7 @@ def workbook(context):
     sheet.append(safe_row([_("Month"), f"{month:%Y-%m}"]))
     sheet.append(safe_row([_("Score formula"), context["formula"]]))
     sheet.append([])
-    headers = [_("Rank"), _("Name"), _("Username"), *context["labels"], _("Score")]
+    headers = [_("Rank"), pgettext("person", "Name"), _("Username"), *context["labels"], _("Score")]
     sheet.append(safe_row([str(h) for h in headers]))
     for line in context["lines"]:
         rank = line.rank if context["may_rank"] else None

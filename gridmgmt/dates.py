@@ -63,7 +63,13 @@ class _InRange:
 class DayField(_InRange, forms.DateField):
     """A form's date, refused outside EARLIEST_DAY ... LATEST_DAY with the range in the
     message. Use it (or `field_classes` in a ModelForm's Meta) for every date a person
-    types."""
+    types. A browser's date picker (`<input type="date">`) shows its value only in ISO form,
+    whatever the reader's language (Chinese would write 2026/12/04 and leave it blank)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if getattr(self.widget, "input_type", "") == "date":
+            self.widget.format = "%Y-%m-%d"
 
 
 class MomentField(_InRange, forms.DateTimeField):
