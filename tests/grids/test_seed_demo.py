@@ -49,8 +49,11 @@ def delete_demo_data():
     from meetings.models import GridReport, Meeting, MeetingSeries
     from notifications.models import Notification
     from patrols.models import Instruction, KeyPoint, MissedPatrol, Observation, Patrol
+    from places.models import Place, PlaceCheck, PlaceIncident
 
     GridReport.objects.all().delete()
+    for model in (PlaceIncident, PlaceCheck, Place):
+        model.objects.all().delete()
     Visit.objects.all().delete()  # with their needs
     Meeting.objects.all().delete()  # with their participants, agenda and action items
     MeetingSeries.objects.all().delete()
