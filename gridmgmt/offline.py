@@ -19,6 +19,7 @@ ASSETS = [
     "vendor/htmx/htmx.min.js",
     "css/app.css",
     "js/offline.js",
+    "js/photo-shrink.js",
     "js/patrol-outbox.js",
     "js/companion-picker.js",
     "manifest.json",

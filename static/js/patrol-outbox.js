@@ -24,8 +24,6 @@
   const csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
   const text = JSON.parse(document.getElementById("outbox-text").textContent);
 
-  const PHOTO_LONGEST = 1600;
-  const PHOTO_BYTES = 400 * 1024;
   const RETRY_MIN = 2000;
   const RETRY_MAX = 60000;
 
@@ -67,31 +65,8 @@
 
   // --- Photos --------------------------------------------------------------------------------
 
-  function canvasBlob(canvas, quality) {
-    return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", quality));
-  }
-
-  // The photo shrunk on the phone: upright, longest side at most 1600 px, JPEG, at most
-  // 400 KB. The original is never stored nor sent.
-  async function shrink(file) {
-    const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
-    let scale = Math.min(1, PHOTO_LONGEST / Math.max(bitmap.width, bitmap.height));
-    try {
-      for (;;) {
-        const canvas = document.createElement("canvas");
-        canvas.width = Math.max(1, Math.round(bitmap.width * scale));
-        canvas.height = Math.max(1, Math.round(bitmap.height * scale));
-        canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-        for (const quality of [0.85, 0.75, 0.65, 0.55, 0.45]) {
-          const blob = await canvasBlob(canvas, quality);
-          if (blob && blob.size <= PHOTO_BYTES) return blob;
-        }
-        scale *= 0.75;
-      }
-    } finally {
-      bitmap.close();
-    }
-  }
+  // The photo is shrunk on the phone by photo-shrink.js (loaded before this file): upright,
+  // longest side at most 1600 px, JPEG, at most 400 KB. The original is never stored nor sent.
 
   // --- Showing the outbox --------------------------------------------------------------------
 
@@ -256,7 +231,7 @@
       let photo = editing ? editing.photo : null;
       let photoName = editing ? editing.photoName : null;
       if (file && file.size) {
-        photo = await shrink(file);
+        photo = await window.shrinkPhoto(file);
         photoName = (file.name || "photo").replace(/\.[^.]*$/, "") + ".jpg";
       }
       await put({

@@ -1,6 +1,7 @@
-// A photo shrunk on the phone before it is sent, as the patrol outbox does
-// (patrol-outbox.js, patrols/photos.py): upright, longest side at most 1600 px, JPEG, at most
-// 400 KB. The original never leaves the phone. `window.shrinkPhoto(file)` gives a Blob.
+// A photo shrunk on the phone before it is sent (the patrol outbox, a team report, a visit,
+// a resident's report; patrols/photos.py does the same on the server): upright, longest side
+// at most 1600 px, JPEG, at most 400 KB. The original never leaves the phone.
+// `window.shrinkPhoto(file)` gives a Blob.
 (function () {
   "use strict";
   const LONGEST = 1600;

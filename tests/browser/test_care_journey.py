@@ -10,10 +10,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from care.models import CarePlan, Visit
-from grids.models import Tag
 from patrols.models import Patrol, PatrolCheck, Slot
 from tests.browser.helpers import log_in
-from tests.care.factories import tagged_person
+from tests.care.factories import tagged_person, usual_tag
 from tests.patrols.factories import make_patrol
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,7 +41,7 @@ def test_a_patrol_with_a_visit_shows_on_the_stationmasters_assessment(
 ):
     member = world.a.grid_member
     in_chinese(member, world.a.stationmaster)
-    person = tagged_person(world.a.grid, Tag.objects.get(name="独居老人"), name="周阿婆")
+    person = tagged_person(world.a.grid, usual_tag("独居老人"), name="周阿婆")
     CarePlan.objects.filter(resident=person).update(next_due_on=timezone.localdate())
     patrol = make_patrol(
         world.a.grid,

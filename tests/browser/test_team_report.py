@@ -42,7 +42,7 @@ def test_a_volunteer_reports_a_matter_with_a_photo_online_and_offline(
     log_in(page, live_server, "volunteer_a")
 
     page.locator(".navbar-toggler").click()
-    page.get_by_role("link", name="上报事项").click()
+    page.get_by_role("main").get_by_role("link", name="上报事项").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("上报事项")
     width = page.evaluate("document.scrollingElement.scrollWidth")
     assert width <= 390, width

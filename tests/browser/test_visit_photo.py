@@ -10,9 +10,8 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from care.models import CarePlan, Visit
-from grids.models import Tag
 from tests.browser.helpers import log_in
-from tests.care.factories import tagged_person
+from tests.care.factories import tagged_person, usual_tag
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +30,7 @@ def test_a_visit_with_a_camera_photo_is_sent_small(
     live_server, page, world, camera_photo, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
-    person = tagged_person(world.a.grid, Tag.objects.get(name="独居老人"), name="孙阿婆")
+    person = tagged_person(world.a.grid, usual_tag("独居老人"), name="孙阿婆")
     log_in(page, live_server, "gm_a")
     page.goto(f"{live_server.url}/care/")
     page.locator(f'[data-care-due="{person.pk}"]').click()

@@ -1,5 +1,7 @@
 """Tags with visit rules, and people under them."""
 
+import importlib
+
 from care.models import VisitRule
 from grids.models import Tag
 from tests.factories import make_household, make_resident
@@ -26,3 +28,13 @@ def tagged_person(grid, *tags, **fields):
     resident = make_resident(make_household(grid), **fields)
     resident.tags.add(*tags)
     return resident
+
+
+def usual_tag(name):
+    """One of the usual tags with its visit rule, which a data migration adds: made again when
+    an earlier transactional test (a browser test) has emptied the tables."""
+    from django.apps import apps
+
+    migration = importlib.import_module("care.migrations.0002_usual_tags_and_rules")
+    migration.add_usual_tags(apps, None)
+    return Tag.objects.get(name=name)
