@@ -26,42 +26,6 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
-def _own_redis_database():
-    """Under `pytest -n` (pytest-xdist) each worker gets its own Redis database, the one after
-    REDIS_URL's for gw0, and so on, so that parallel workers share no cache and take none of
-    each other's Celery tasks. The settings are read before this conftest, and nothing has
-    opened the cache or the broker yet: both are switched here, and the environment too, for
-    the processes a test starts."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    url = django_settings.REDIS_URL
-    if not worker.startswith("gw") or not url:
-        return
-    base, _slash, number = url.rpartition("/")
-    own = f"{base}/{int(number or 0) + 1 + int(worker[2:])}"
-    os.environ["REDIS_URL"] = own
-    django_settings.REDIS_URL = own
-    django_settings.CELERY_BROKER_URL = own
-    django_settings.CACHES = {"default": {**django_settings.CACHES["default"], "LOCATION": own}}
-
-
-_own_redis_database()
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node, error):
-    """pytest-xdist: a worker's count of hostile-input examples, added to this process's."""
-    from tests.security.conftest import EXAMPLES
-
-    for role, method, view, count in getattr(node, "workeroutput", {}).get("hostile_examples", ()):
-        EXAMPLES[(role, method, view)] += count
-
-
-def pytest_terminal_summary(terminalreporter):
-    from tests.security.conftest import summarize
-
-    summarize(terminalreporter)
-
-
 def missing_service(reason):
     """Skip, or in CI fail: a test that needs a service must run there."""
     if IN_CI:

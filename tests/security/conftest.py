@@ -42,16 +42,7 @@ settings.load_profile(PROFILE)
 EXAMPLES = Counter()
 
 
-def pytest_sessionfinish(session):
-    """Under pytest-xdist, hand this worker's counts to the main process, which prints them
-    (`pytest_testnodedown` in tests/conftest.py)."""
-    output = getattr(session.config, "workeroutput", None)
-    if output is not None:
-        output["hostile_examples"] = [[*key, count] for key, count in EXAMPLES.items()]
-
-
-def summarize(terminalreporter):
-    """The table printed at the end of the run (from tests/conftest.py)."""
+def pytest_terminal_summary(terminalreporter):
     if not EXAMPLES:
         return
     write = terminalreporter.write_line
