@@ -37,12 +37,8 @@ run: migrate messages
 logins: install
 	@$(BIN)/python manage.py demo_logins
 
-# The suite runs on every core (pytest-xdist: tests dealt out in order, so each worker runs the
-# transactional ones last; a module with a module-wide world stays on one worker); each worker
-# has its own test database and Redis database. `make test TEST_WORKERS=0` runs it in one process.
-TEST_WORKERS ?= auto
 test: install
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest
 
 # `make bench` at district scale; `make bench SCALE=city` (ten districts) or
 # `make bench ARGS="--scale city --reuse"`: ARGS go to bench/run.py as they are.

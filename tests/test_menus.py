@@ -23,8 +23,7 @@ from tests.walk import is_download, walk
 ROLES = ["administrator", *Role.values]
 
 # The marker also makes pytest-django set up the test database before the module's fixture.
-# Its module-scoped world is built once: under pytest-xdist all its tests run on one worker.
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("test_menus")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")

@@ -27,8 +27,7 @@ from grids.models import Resident, User
 from grids.scope import Scope
 from tests.walk import links
 
-# Its module-scoped world is built once: under pytest-xdist all its tests run on one worker.
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("test_masking_cannot_be_undone")]
+pytestmark = pytest.mark.django_db
 
 # Every role below the station sees masked ID numbers only; the station and the administrator
 # see them masked too (unmasking one is a logged action, not something a page gives away).

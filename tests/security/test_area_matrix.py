@@ -34,8 +34,7 @@ from tests.conftest import build_world
 from tests.factories import make_post, make_user
 from tests.security.objects import SKIPPED_NAMESPACES, named_patterns, object_urls
 
-# Its module-scoped world is built once: under pytest-xdist all its tests run on one worker.
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("test_area_matrix")]
+pytestmark = pytest.mark.django_db
 
 # Parameters that name something of a community, not of one of its grids.
 COMMUNITY_PARAMETERS = {

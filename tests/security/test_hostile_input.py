@@ -63,8 +63,7 @@ BLIND_SHARE = 2
 # Queries of a page: fewer examples than a form gets.
 GET_SHARE = 4
 
-# Its module-scoped world is built once: under pytest-xdist all its tests run on one worker.
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("test_hostile_input")]
+pytestmark = pytest.mark.django_db
 
 
 # --- The personas and an object of each kind in community B --------------------------------
