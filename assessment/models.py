@@ -1,15 +1,14 @@
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gridmgmt.weights import Weights
 
-class AssessmentWeights(models.Model):
+
+class AssessmentWeights(Weights):
     """The weights of a grid worker's monthly score (考核): one row, edited by the
     administrator, adding up to 100 like reports.models.ScoreWeights. Each weight earns its
     points in proportion to one rate of the worker's month (see assessment.figures.score)."""
-
-    SINGLETON_PK = 1
 
     patrol = models.PositiveSmallIntegerField(
         _("patrol windows"),
@@ -53,28 +52,7 @@ class AssessmentWeights(models.Model):
         verbose_name = _("assessment weights")
         verbose_name_plural = _("assessment weights")
 
-    def __str__(self):
-        return str(_("Assessment weights"))
-
-    def save(self, *args, **kwargs):
-        self.pk = self.SINGLETON_PK
-        super().save(*args, **kwargs)
-
-    @classmethod
-    def load(cls):
-        """The one row (created with the defaults if missing). Runs one query."""
-        weights, _created = cls.objects.get_or_create(pk=cls.SINGLETON_PK)
-        return weights
-
     WEIGHT_FIELDS = ("patrol", "on_time", "rework", "instructions", "meetings", "visits")
 
-    @property
-    def total(self):
-        return sum(getattr(self, name) or 0 for name in self.WEIGHT_FIELDS)
-
-    def clean(self):
-        if self.total != 100:
-            raise ValidationError(
-                _("The weights add up to %(total)s; they must add up to 100.")
-                % {"total": self.total}
-            )
+    def __str__(self):
+        return str(_("Assessment weights"))

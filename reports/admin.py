@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from gridmgmt.weights import WeightsAdmin
+
 from . import rollup
 from .models import ScoreWeights
 
@@ -30,15 +32,8 @@ class ForgetsRolledUpDays:
 
 
 @admin.register(ScoreWeights)
-class ScoreWeightsAdmin(admin.ModelAdmin):
-    """One row: the administrator edits it, never adds a second or deletes it. The report
-    shows the formula with these weights."""
+class ScoreWeightsAdmin(WeightsAdmin):
+    """The report shows the formula with these weights."""
 
-    list_display = ["__str__", "on_time", "closure", "rework", "coverage", "instructions"]
-    fields = ["on_time", "closure", "rework", "coverage", "instructions", "instruction_penalty"]
-
-    def has_add_permission(self, request):
-        return not ScoreWeights.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    list_display = ["__str__", *ScoreWeights.WEIGHT_FIELDS]
+    fields = [*ScoreWeights.WEIGHT_FIELDS, "instruction_penalty"]

@@ -1,10 +1,11 @@
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gridmgmt.weights import Weights
 
-class ScoreWeights(models.Model):
+
+class ScoreWeights(Weights):
     """The weights of the grid and community score: one row, edited by the administrator.
 
     Modelled on the digital urban-management evaluation rules (数字化城市管理考核): points for
@@ -12,8 +13,6 @@ class ScoreWeights(models.Model):
     lost for verification instructions left overdue. The four rate weights and the
     instructions weight add up to 100, so a score is out of 100.
     """
-
-    SINGLETON_PK = 1
 
     on_time = models.PositiveSmallIntegerField(
         _("on-time closure rate"),
@@ -61,29 +60,10 @@ class ScoreWeights(models.Model):
         verbose_name = _("score weights")
         verbose_name_plural = _("score weights")
 
+    WEIGHT_FIELDS = ("on_time", "closure", "rework", "coverage", "instructions")
+
     def __str__(self):
         return str(_("Score weights"))
-
-    def save(self, *args, **kwargs):
-        self.pk = self.SINGLETON_PK
-        super().save(*args, **kwargs)
-
-    @classmethod
-    def load(cls):
-        """The one row (created with the defaults if missing). Runs one query."""
-        weights, _created = cls.objects.get_or_create(pk=cls.SINGLETON_PK)
-        return weights
-
-    @property
-    def total(self):
-        return self.on_time + self.closure + self.rework + self.coverage + self.instructions
-
-    def clean(self):
-        if self.total != 100:
-            raise ValidationError(
-                _("The weights add up to %(total)s; they must add up to 100.")
-                % {"total": self.total}
-            )
 
 
 class GridDay(models.Model):
