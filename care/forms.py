@@ -14,7 +14,6 @@ from .services import NeedInput
 
 DATE = forms.DateInput(attrs={"type": "date"})
 NEED_ROWS = 3
-MAX_PHOTO_BYTES = 8 * 1024 * 1024
 
 
 class VisitForm(forms.Form):
@@ -91,12 +90,6 @@ class VisitForm(forms.Form):
         if day is not None and day <= self.today:
             raise forms.ValidationError(_("The next visit is a day after today."))
         return day
-
-    def clean_photo(self):
-        photo = self.cleaned_data.get("photo")
-        if photo and photo.size > MAX_PHOTO_BYTES:
-            raise forms.ValidationError(_("A photo can be at most 8 MB."))
-        return photo
 
     def clean(self):
         data = super().clean()

@@ -275,12 +275,6 @@ class TeamReportForm(OnceMixin, forms.Form):
             self.initial.setdefault("grid", only[0].pk)
             self.fields["grid"].widget = forms.HiddenInput()
 
-    def clean_photo(self):
-        photo = self.cleaned_data.get("photo")
-        if photo and photo.size > 8 * 1024 * 1024:
-            raise forms.ValidationError(_("A photo can be at most 8 MB."))
-        return photo
-
     def clean(self):
         cleaned = super().clean()
         grid, building = cleaned.get("grid"), cleaned.get("building")

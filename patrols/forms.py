@@ -107,12 +107,6 @@ class ObservationForm(forms.ModelForm):
         self.fields["building"].queryset = Area.objects.filter(parent=grid).order_by("code")
         self.fields["place"].help_text = _("Where, if not a building: a street, a yard, a shop.")
 
-    def clean_photo(self):
-        photo = self.cleaned_data.get("photo")
-        if photo and photo.size > 8 * 1024 * 1024:
-            raise forms.ValidationError(_("A photo can be at most 8 MB."))
-        return photo
-
 
 class CompleteInstructionForm(forms.Form):
     outcome = forms.ChoiceField(

@@ -54,15 +54,20 @@ def _jpeg_name(name):
     return f"{stem[:80]}.jpg"
 
 
+# A photo sent as it was taken (a phone without the page's script) is refused above this.
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024
+
+
 class PhotoField(forms.ImageField):
     """An image field that refuses, with a clear message, a picture of more than MAX_PIXELS
-    pixels, reading only its header."""
+    pixels, reading only its header, and a file larger than MAX_UPLOAD_BYTES."""
 
     default_error_messages = {
         "too_many_pixels": _(
             "This picture has more than %(limit)d million pixels. Take the photo again with "
             "the phone's normal camera, or send a smaller copy."
         ),
+        "too_large": _("A photo can be at most 8 MB."),
     }
 
     def to_python(self, data):
@@ -72,7 +77,10 @@ class PhotoField(forms.ImageField):
                 code="too_many_pixels",
                 params={"limit": MAX_PIXELS // 1_000_000},
             )
-        return super().to_python(data)
+        photo = super().to_python(data)
+        if photo is not None and photo.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(self.error_messages["too_large"], code="too_large")
+        return photo
 
 
 def _too_many_pixels(upload):

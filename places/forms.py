@@ -71,12 +71,6 @@ class CheckForm(OnceMixin, forms.Form):
             raise forms.ValidationError(_("A check cannot be recorded for a day still to come."))
         return day
 
-    def clean_photo(self):
-        photo = self.cleaned_data.get("photo")
-        if photo and photo.size > 8 * 1024 * 1024:
-            raise forms.ValidationError(_("A photo can be at most 8 MB."))
-        return photo
-
     def clean(self):
         cleaned = super().clean()
         if (

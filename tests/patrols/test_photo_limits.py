@@ -3,14 +3,20 @@ makes: a small file can hold a picture that takes gigabytes to open (a decompres
 bomb)."""
 
 import io
+import os
 import uuid
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from care.forms import VisitForm
+from incidents.intake_forms import TeamReportForm
 from patrols import photos
+from patrols.forms import ObservationForm
 from patrols.models import Observation
+from places.forms import CheckForm
 from tests.patrols.test_patrol_flow import start
 
 
@@ -54,3 +60,25 @@ def test_a_picture_at_the_limit_is_accepted_and_stored_small(client, world):
     assert response.status_code == 201
     stored = Image.open(Observation.objects.get().photo)
     assert max(stored.size) == photos.LONGEST_SIDE
+
+
+def noise_png(width, height):
+    """A picture that does not compress: about width × height × 3 bytes on disk."""
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "form", [ObservationForm, TeamReportForm, VisitForm, CheckForm], ids=lambda f: f.__name__
+)
+def test_every_photo_field_refuses_a_file_over_8_mb_with_a_reason(form):
+    """The limit lives in PhotoField, which every form with a photo uses."""
+    field = form.base_fields["photo"]
+    big = noise_png(1800, 1700)
+    assert len(big) > photos.MAX_UPLOAD_BYTES
+    with pytest.raises(ValidationError) as refused:
+        field.clean(SimpleUploadedFile("big.png", big, "image/png"))
+    assert refused.value.messages == ["A photo can be at most 8 MB."]
+    small = noise_png(600, 400)
+    assert field.clean(SimpleUploadedFile("small.png", small, "image/png")).size == len(small)
