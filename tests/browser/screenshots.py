@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from grids.models import Area, Household, User
 from meetings.models import GridReport, Meeting
 from patrols.models import Observation, Patrol
 from patrols.services import start_patrol
+from residents.services import channel_for
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
@@ -177,6 +179,19 @@ SHOTS = [
         PHONE,
         open_menu,
     ),
+    ("residents-page-phone-zh.png", None, "{public}", "zh-hans", PHONE),
+    ("report-matter-volunteer-phone-zh.png", "vo-01-01-01-a", "/incidents/new/", "zh-hans", PHONE),
+    (
+        "buildings-building-leader-phone-zh.png",
+        "bl-01-01-01-b01-a",
+        "/buildings/",
+        "zh-hans",
+        PHONE,
+    ),
+    ("visits-due-phone-zh.png", "gm-01-01-01-a", "/care/", "zh-hans", PHONE),
+    ("places-phone-zh.png", "sm-01-01-a", "/places/", "zh-hans", PHONE),
+    ("assessment-desktop-zh.png", "sm-01-01-a", "/assessment/", "zh-hans", DESKTOP),
+    ("meeting-series-desktop-en.png", "sm-01-01-a", "/meetings/series/", "en", DESKTOP),
 ]
 
 
@@ -200,6 +215,7 @@ def test_take_screenshots(live_server, browser):
         community__code="GL-01-01", kind="monthly", status="closed"
     ).order_by("-starts_at")[0]
     report = GridReport.objects.filter(grid__code="GL-01-01-01").order_by("-month")[0]
+    grid = Area.objects.get(code="GL-01-01-01")
     OUT.mkdir(parents=True, exist_ok=True)
     for name, username, path, language, viewport, *prepare in SHOTS:
         phone = {"is_mobile": True, "has_touch": True} if viewport == PHONE else {}
@@ -224,6 +240,7 @@ def test_take_screenshots(live_server, browser):
                 patrol=patrol.get_absolute_url(),
                 meeting=meeting.get_absolute_url(),
                 report=report.get_absolute_url(),
+                public=reverse("residents:page", args=[channel_for(grid).token]),
             )
         )
         for step in prepare:
