@@ -163,10 +163,10 @@ PARAMETERS = {
 
 
 def b_cared_resident(world):
-    from grids.models import Tag
+    from tests.care.factories import usual_tag
 
     resident = make_resident(make_household(world.b.grid))
-    resident.tags.add(Tag.objects.get(name="独居老人"))
+    resident.tags.add(usual_tag("独居老人"))
     return resident
 
 

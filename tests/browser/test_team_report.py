@@ -1,9 +1,11 @@
 """A volunteer reports a matter on a phone (390 px, in Chinese): a photo shrunk on the phone,
 kept in the outbox while offline and filed once when the connection returns."""
 
+import importlib
 import random
 
 import pytest
+from django.apps import apps
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -13,6 +15,14 @@ from tests.browser.helpers import log_in
 from tests.factories import make_post, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _categories(transactional_db):
+    """The migration's categories and time limits, loaded again where an earlier
+    transactional test emptied the tables."""
+    defaults = importlib.import_module("incidents.migrations.0002_defaults")
+    defaults.load_defaults(apps, None)
 
 
 @pytest.fixture

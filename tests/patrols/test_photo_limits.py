@@ -9,6 +9,7 @@ import uuid
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from PIL import Image
 
 from care.forms import VisitForm
@@ -77,8 +78,9 @@ def test_every_photo_field_refuses_a_file_over_8_mb_with_a_reason(form):
     field = form.base_fields["photo"]
     big = noise_png(1800, 1700)
     assert len(big) > photos.MAX_UPLOAD_BYTES
-    with pytest.raises(ValidationError) as refused:
-        field.clean(SimpleUploadedFile("big.png", big, "image/png"))
-    assert refused.value.messages == ["A photo can be at most 8 MB."]
+    with translation.override("zh-hans"):
+        with pytest.raises(ValidationError) as refused:
+            field.clean(SimpleUploadedFile("big.png", big, "image/png"))
+        assert refused.value.messages == ["照片不能超过 8 MB。"]
     small = noise_png(600, 400)
     assert field.clean(SimpleUploadedFile("small.png", small, "image/png")).size == len(small)
