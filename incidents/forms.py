@@ -1,10 +1,21 @@
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gridmgmt.dates import MomentField
-from grids.models import SUPERVISOR_ROLES, Post, Resident, User
+from grids.models import SUPERVISOR_ROLES, Area, Post, Resident, User
 
 from .models import Incident
+
+
+def community_posts(incident):
+    """The open posts an incident can go to or be handed over within: its community's, and
+    its grids', but not its building and unit leaders'. Every other role stands at a
+    community or a grid (ROLE_AREA_KINDS), so they are found through those few areas by key,
+    not through a path prefix that also matches every building and unit. No query."""
+    community_id = incident.grid.parent_id
+    areas = Area.objects.filter(Q(pk=community_id) | Q(parent_id=community_id)).values("pk")
+    return Post.objects.filter(area__in=areas).exclude(role__in=["unit_leader", "building_leader"])
 
 
 class StepForm(forms.Form):
@@ -27,10 +38,9 @@ class StepForm(forms.Form):
     def __init__(self, *args, incident, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["post"].queryset = (
-            Post.objects.filter(area__path__startswith=incident.grid.parent.path)
-            .exclude(role__in=["unit_leader", "building_leader"])
+            community_posts(incident)
             .select_related("area", "holder_a", "holder_b")
-            .order_by("area__code", "role")
+            .order_by("area__code", "role", "pk")
         )
         self.fields["post"].label_from_instance = lambda p: (
             f"{p.area.name} · {p.get_role_display()} · {p.holder_a}"
@@ -87,9 +97,7 @@ class HandoverForm(forms.Form):
 
     def __init__(self, *args, incident, **kwargs):
         super().__init__(*args, **kwargs)
-        posts = Post.objects.filter(area__path__startswith=incident.grid.parent.path).exclude(
-            role__in=["unit_leader", "building_leader"]
-        )
+        posts = community_posts(incident)
         if incident.is_sensitive:
             # Offered only to people who may open it: the station.
             posts = posts.filter(role__in=SUPERVISOR_ROLES)

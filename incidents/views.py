@@ -5,6 +5,7 @@ may not see, is a 404."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,7 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from grids.identity import mask_phone
+from grids.models import Post, Resident
 from grids.scope import get_scope
+from patrols.models import Observation
 from residents.services import more_photo_ids
 
 from . import services, workflow
@@ -31,33 +34,46 @@ from .models import Extension, Handover, Incident
 NOTE_LENGTH = SuperviseForm.base_fields["note"].max_length
 
 
-def _incident(request, number):
+def _incident(request, number, *, related=(), prefetch=()):
+    """The incident as the user may see it, with what every step's checks read joined in
+    (its grid and the grid's community, category, handler and first-responsible person, and
+    `related`), and its post with the post's area and holders when it has one. One query,
+    two with a post, plus one for each relation in `prefetch` that is set."""
     return get_object_or_404(
-        Incident.objects.visible_to(get_scope(request)).select_related(
-            "grid__parent",
-            "building",
-            "household",
-            "category",
-            "handler",
-            "covered_for",
-            "first_responsible",
-            "reported_by",
-            "post__area",
-            "post__holder_a",
-            "post__holder_b",
-            "duplicate_of",
-            "reporter_resident__household__grid",
-            "place_link__place",
-            "observation__patrol",
-            "action_item__meeting",
+        Incident.objects.visible_to(get_scope(request))
+        .select_related("grid__parent", "category", "handler", "first_responsible", *related)
+        .prefetch_related(
+            Prefetch(
+                "post", queryset=Post.all_posts.select_related("area", "holder_a", "holder_b")
+            ),
+            *prefetch,
         ),
         number=number,
     )
 
 
+# What the incident's page shows besides what `_incident` reads: joined, what every
+# incident has or may have on its own row's side; the rest, unset on most incidents, read by
+# primary key only when set (a prefetch of a null key runs no query). All 25 tables joined in
+# one query took PostgreSQL 10-45 ms to plan and under 1 ms to run.
+DETAIL_JOINED = ("reported_by", "building", "place_link__place", "action_item__meeting")
+DETAIL_PREFETCHED = (
+    "household",
+    "covered_for",
+    "duplicate_of",
+    Prefetch(
+        "reporter_resident",
+        queryset=Resident._base_manager.select_related("household__grid"),
+    ),
+    Prefetch("observation", queryset=Observation._base_manager.select_related("patrol")),
+)
+
+
 @login_required
 def detail(request, incident_number):
-    incident = _incident(request, incident_number)
+    incident = _incident(
+        request, incident_number, related=DETAIL_JOINED, prefetch=DETAIL_PREFETCHED
+    )
     scope = get_scope(request)
     user = request.user
     supervises = scope.supervises(incident.grid)
