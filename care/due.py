@@ -1,23 +1,40 @@
-"""Reads of the visits due, for the pages of other apps: the home page, the patrol's
-briefing, the Monday agenda and the monthly grid report."""
+"""Reads of the visits due: the list's page, and for the pages of other apps the home
+page, the patrol's briefing, the Monday agenda and the monthly grid report."""
 
 import datetime
 
 from django.db.models import Count, Q
 
 from grids.models import Resident, Tag
+from grids.paging import paginate
 
 from .models import CarePlan, Visit
 
 # The home page and the patrol's briefing list the people due within this many days.
 AHEAD_DAYS = 3
 LIST_LIMIT = 8
+# The visits-due list pages over the soonest this many people; past them, choose a grid.
+DUE_MOST = 500
 
 
 def care_grids(scope):
     """The grids whose people under care the user may see (where they keep the register).
     A queryset: one query when evaluated."""
     return scope.grids().filter(scope.register_q()).order_by("code")
+
+
+def due_page(request, plans):
+    """`paginate` over the first DUE_MOST of `plans` (a `for_list()` queryset), with
+    `is_capped` (more matched) and `most`. Runs two queries: the ids of the first DUE_MOST
+    + 1 in order (the count and the page come from them: the scope and the order are worked
+    out once, and the count stops at what is listed), then the page's rows by id."""
+    most = DUE_MOST
+    ids = list(plans.values_list("pk", flat=True)[: most + 1])
+    context = paginate(request, ids[:most])
+    page = context["page"]
+    page.object_list = list(CarePlan.objects.filter(pk__in=page.object_list).for_list())
+    context.update({"is_capped": len(ids) > most, "most": most})
+    return context
 
 
 def label_rows(plans, scope, today):

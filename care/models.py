@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from grids.models import Area, Resident, Tag, User
+from grids.scope import GRID_IDS_MOST
 
 # What "monthly" means in a rule: 30 days.
 MONTH_DAYS = 30
@@ -130,6 +131,24 @@ class CarePlanQuerySet(models.QuerySet):
         return self.filter(scope.register_q(grid)).filter(
             Q(is_station_only=False) | scope.supervised_q(grid)
         )
+
+    def visible_in(self, scope, grids):
+        """`visible_to(scope)` for a page that has read `grids`, the grids where the user
+        keeps the register (`care.due.care_grids`, with their paths): by the grids' ids (a
+        path prefix makes PostgreSQL join every plan to its household and grid to test
+        it), by path above GRID_IDS_MOST grids (most of the map), and with no test of
+        station-only people where the user supervises every grid. No queries."""
+        grid = "resident__household__grid"
+        by_ids = not scope.is_global and len(grids) <= GRID_IDS_MOST
+        if by_ids:
+            plans = self.filter(**{f"{grid}_id__in": [g.pk for g in grids]})
+        else:
+            plans = self.filter(scope.register_q(grid))
+        supervised = [g.pk for g in grids if scope.supervises(g)]
+        if len(supervised) < len(grids):
+            station = Q(**{f"{grid}_id__in": supervised}) if by_ids else scope.supervised_q(grid)
+            plans = plans.filter(Q(is_station_only=False) | station)
+        return plans
 
     def with_due_date(self):
         return self.filter(next_due_on__isnull=False)

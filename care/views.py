@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from grids.models import Tag
-from grids.paging import paginate
 from grids.scope import get_scope
 from patrols.models import Patrol
 
@@ -23,16 +22,17 @@ from .models import CarePlan, Visit
 
 @login_required
 def due_list(request):
-    """People with a next visit in the user's grids, soonest first; filters: grid,
-    overdue only. Queries: the user's posts, the grids offered, the count, the page, the
-    page's tags. Those who keep no register (team posts) are refused: 403."""
+    """People with a next visit in the user's grids, soonest first (the first
+    `due.DUE_MOST`); filters: grid, overdue only. Queries: the user's posts, the grids
+    offered, the ids listed, the page, the page's tags. Those who keep no register (team
+    posts) are refused: 403."""
     scope = get_scope(request)
     if not scope.works_register_somewhere():
         raise PermissionDenied
     today = timezone.localdate()
-    grids = list(due.care_grids(scope).only("pk", "code", "name"))
+    grids = list(due.care_grids(scope).only("pk", "code", "name", "path"))
     form = DueFilterForm(request.GET or None, grids=grids)
-    plans = CarePlan.objects.current().with_due_date().visible_to(scope)
+    plans = CarePlan.objects.current().with_due_date().visible_in(scope, grids)
     status = 200
     if form.is_bound and not form.is_valid():
         messages.error(request, _("That grid is not one of yours: every grid is listed."))
@@ -40,10 +40,11 @@ def due_list(request):
     elif form.is_bound:
         code = form.cleaned_data["grid"]
         if code:
-            plans = plans.filter(resident__household__grid__code=code)
+            grid_id = {grid.code: grid.pk for grid in grids}[code]
+            plans = plans.filter(resident__household__grid_id=grid_id)
         if form.cleaned_data["overdue"]:
             plans = plans.overdue(today)
-    context = paginate(request, plans.for_list())
+    context = due.due_page(request, plans.for_list())
     due.label_rows(context["page"].object_list, scope, today)
     context.update({"form": form, "today": today})
     return render(request, "care/due_list.html", context, status=status)

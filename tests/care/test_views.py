@@ -10,9 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from care.models import CarePlan, Visit
-from grids.models import Tag
+from grids.models import Role, Tag
 from incidents.models import Category, Incident
 from tests.care.factories import tagged_person
+from tests.factories import make_post
 from tests.patrols.factories import local
 
 TAGGED_ON = datetime.date(2026, 11, 1)
@@ -121,11 +122,52 @@ def test_the_list_runs_the_same_queries_however_many_people(
 ):
     people(world.a.grid, alone, count)
     client.force_login(world.a.stationmaster)
-    # session, user, the user's posts (scope), the grids offered, the count, the page, the
-    # page's tags, unread notifications (header)
+    # session, user, the user's posts (scope), the grids offered, the ids listed (the count
+    # and the page's ids), the page's rows, the page's tags, unread notifications (header)
     with django_assert_num_queries(8):
         response = client.get("/care/")
     assert response.status_code == 200
+
+
+def test_the_list_stops_at_its_most_and_says_so(client, world, alone, now, monkeypatch):
+    monkeypatch.setattr("care.due.DUE_MOST", 3)
+    late = people(world.a.grid, alone, 2)  # due 8 Nov
+    with time_machine.travel(local(datetime.date(2026, 11, 10), 9)):
+        later = [tagged_person(world.a.other_grid, alone) for _ in range(2)]  # due 17 Nov
+    client.force_login(world.a.stationmaster)
+    body = client.get("/care/").content.decode()
+    assert body.count("data-care-due=") == 3
+    for person in late:
+        assert f'data-care-due="{person.pk}"' in body
+    assert "data-care-capped" in body
+    body = client.get(f"/care/?grid={world.a.other_grid.code}").content.decode()
+    assert body.count("data-care-due=") == 2 and "data-care-capped" not in body
+    assert all(f'data-care-due="{person.pk}"' in body for person in later)
+
+
+@pytest.mark.parametrize("by_path", [False, True])
+def test_the_list_shows_whom_the_scope_allows_by_grid_ids_or_paths(
+    client, world, alone, released, now, monkeypatch, by_path
+):
+    if by_path:
+        monkeypatch.setattr("care.models.GRID_IDS_MOST", 0)
+    plain_a = people(world.a.grid, alone, 1)[0]
+    restricted_a = people(world.a.grid, released, 1)[0]
+    other_a = people(world.a.other_grid, alone, 1)[0]
+    plain_b = people(world.b.grid, alone, 1)[0]
+    restricted_b = people(world.b.grid, released, 1)[0]
+    # The member of grid A also runs station B: B's station-only people, not A's.
+    make_post(world.b.community, Role.STATIONMASTER, world.a.grid_member)
+    expected = {
+        world.a.grid_member: {plain_a, plain_b, restricted_b},
+        world.a.stationmaster: {plain_a, restricted_a, other_a},
+        world.district_officer: {plain_a, restricted_a, other_a, plain_b, restricted_b},
+    }
+    for user, shown in expected.items():
+        client.force_login(user)
+        body = client.get("/care/").content.decode()
+        assert body.count("data-care-due=") == len(shown), user
+        assert all(f'data-care-due="{person.pk}"' in body for person in shown), user
 
 
 def _jpeg():
