@@ -29,12 +29,14 @@ The report (`report_figures`: the children, the headline and the trend of an are
 reads the daily roll-up for everything that adds up over days (ADDITIVE_NAMES and
 by_category: the roll-up keeps them per grid and day, counted by _compute itself with one
 period per day, so they equal the live count by construction). One statement per table sums
-them by child area, by week or month and in total (GROUP BY GROUPING SETS on PostgreSQL,
-plain GROUP BY queries on SQLite); the days the roll-up lacks for some grid (today, a day a
-back-dated write made it forget) are counted live and added. The rest does not add up over
-days (incidents due and closed by the period's end, overdue at its end, overdue
-instructions, percentiles of the time to close, grid workers, the status now of those filed,
-the register as of a day) and is counted from the rows of the period, bounded by its dates.
+them by child area and by week or month (GROUP BY GROUPING SETS on PostgreSQL, plain GROUP
+BY queries on SQLite); the days the roll-up lacks for some grid (today, a day a back-dated
+write made it forget) are counted live and added. The rest does not add up over days
+(incidents due and closed by the period's end, overdue at its end, overdue instructions,
+percentiles of the time to close, grid workers, the status now of those filed, the register
+as of a day) and is counted per child from the rows of the period, bounded by its dates. The
+total is the children's sum, but for the percentiles and the distinct grid workers, counted
+once over all the grids.
 Grids are selected in SQL by a subquery (the area's path prefix and the user's scope) and
 grouped by a join up their parents, so no query carries a list of grid ids and the queries
 do not grow with the grids. `figures_for`, `figures_by_child`, `figures_by_grid` and
@@ -385,33 +387,36 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
     """(children, headline, trend) of the report of `area` (any level) over the local dates
     [start, end]: children = [(child area, Figures)] as figures_by_child(area, start, end,
     grids) (for a grid: [(the grid, its Figures)]), headline = figures_for(grids, start, end),
-    trend = trend(grids, start, end, step, register=False). `grids` is a queryset of the grid
-    Areas to count (e.g. the scope's grids under `area` that existed in the period); it is
-    used as a subquery, so no query lists grid ids.
+    trend = [(first day of the step, Figures)] with, of trend(grids, start, end, step), the
+    grids and what adds up over days (ADDITIVE_NAMES, by_category: what the charts and the
+    export's trend sheet show); a step's states (due and closed, overdue, percentiles...)
+    are left at zero. `grids` is a queryset of the grid Areas to count (e.g. the scope's
+    grids under `area` that existed in the period); it is used as a subquery, so no query
+    lists grid ids.
 
-    Each figure is computed once for the three:
+    Each figure is computed once:
 
-    - What adds up over days (ADDITIVE_NAMES, by_category) is read from the daily roll-up
-      (GridDay, GridDayCategory) for the past days it has for every grid: one statement
-      each, grouped by child, by step and in total (GROUPING SETS on PostgreSQL; three
-      GROUP BY queries each on SQLite). The days it lacks (today, and any day not rolled up
-      yet or forgotten since) are counted live by _compute per child and per run of days,
-      and added.
+    - What adds up over days is read from the daily roll-up (GridDay, GridDayCategory) for
+      the past days it has for every grid: one statement each, grouped by child and by step
+      (GROUPING SETS on PostgreSQL; two GROUP BY queries each on SQLite). The days it lacks
+      (today, and any day not rolled up yet or forgotten since) are counted live by
+      _compute per child and per run of days, and added.
     - What does not add up over days (due_closed, overdue_open, overdue_instructions, the
       time to close, grid workers, by_status, the register) is counted from the rows of the
-      period (indexes on the incidents' filed_at, deadline_at, closed_at serve it): once per
-      child with the register, once per step and for the whole period in total without it
-      (the headline's register is the children's sum, as it adds up over grids).
+      period (indexes on the incidents' filed_at, deadline_at, closed_at serve it), per
+      child.
+    - The headline is the children's sum (every grid lies under one child), but for what
+      does not add up over grids either (WHOLE_NAMES: the percentiles of the time to close,
+      the distinct grid workers), counted once over all the grids.
 
-    Runs about 24 queries, whatever the number of grids, days or rows (a few fewer when the
+    Runs about 21 queries, whatever the number of grids, days or rows (a few fewer when the
     roll-up has every past day). register=False leaves the register at zero (2 queries
-    fewer); trend=False gives no trend ([]) and the headline as the children's sum, with no
-    percentiles (the state per step and in total is not counted: 5 queries fewer), for the
-    home page's headlines."""
+    fewer); trend=False gives no trend ([]) and leaves the headline's WHOLE_NAMES as the
+    children's sum (no percentiles; 2 queries fewer), for the home page's headlines."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     periods = steps(start, end, step)
-    empty_trend = [(first, Figures()) for first, _ in periods]
+    clipped = [(max(first, start), min(last, end)) for first, last in periods]
     rows = _grid_rows(grids)
     if area.kind == Area.Kind.GRID:
         children = [area]
@@ -429,70 +434,62 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
                 key_of[row.pk] = child.pk
                 break
     rows = [row for row in rows if row.pk in key_of]
+    # A step's row holds the grids that existed in it and what adds up over days.
+    step_figures = [
+        _empty(sum(1 for row in rows if row.existed_during(first, last))) for first, last in clipped
+    ]
+    trend_rows = [(first, f) for (first, _), f in zip(periods, step_figures, strict=True)]
     if not rows:
-        return [], Figures(), empty_trend
+        return [], Figures(), trend_rows if trend else []
     # How many parents lead from a grid to its child area: the same for every grid of a
     # tree of fixed levels; otherwise (None) the groups are given as lists (see _Keys).
     depth = {child.pk: child.path.count("/") for child in children}
     hops = {row.path.count("/") - depth[key_of[row.pk]] for row in rows}
     hops = hops.pop() if len(hops) == 1 else None
     ids = grids.values("pk")
-    clipped = [(max(first, start), min(last, end)) for first, last in periods]
 
-    # What does not add up over days: per child (with the register), then per step and for
-    # the whole period in total.
+    # What does not add up over days, per child (with the register).
     by_child = _compute(
         rows, key_of, [(start, end)], now, register=register, parts=(STATE,), ids=ids, hops=hops
     )
-    if trend:
-        in_total = _compute(
-            rows,
-            {row.pk: 0 for row in rows},
-            [*clipped, (start, end)],
-            now,
-            register=False,
-            parts=(STATE,),
-            ids=ids,
-        )[0]
-    else:  # placeholders: the headline is the children's sum, below
-        in_total = [Figures() for _ in [*clipped, (start, end)]]
     child_figures = {key: figures[0] for key, figures in by_child.items()}
-    headline = in_total[-1]
-    step_figures = in_total[:-1]
 
     # What adds up over days: the roll-up's days, and the others counted live.
     live = _days_not_rolled_up(rows, ids, start, end, today)
     first_of = {day: first for first, last in periods for day in _days(first, last)}
+    position = {first: n for n, (first, _last) in enumerate(periods)}
     rolled = _sum_rolled_up(ids, start, end, live, step, keys=_Keys(key_of, ids, hops))
     for key, counts in rolled["child"].items():
         if key in child_figures:
             _add_counts(child_figures[key], counts)
     for first, counts in rolled["step"].items():
-        _add_counts(step_figures[[p[0] for p in periods].index(first)], counts)
-    _add_counts(headline, rolled["total"])
+        _add_counts(step_figures[position[first]], counts)
     runs = _runs(live, first_of)
     if runs:
         counted = _compute(
             rows, key_of, runs, now, register=False, parts=(ADDITIVE,), ids=ids, hops=hops
         )
-        position = {first: n for n, (first, _last) in enumerate(periods)}
         for key, per_run in counted.items():
             for (run_start, _), figures in zip(runs, per_run, strict=True):
-                for target in (
-                    child_figures[key],
-                    step_figures[position[first_of[run_start]]],
-                    headline,
-                ):
-                    _add_counts(target, _counts_of(figures))
+                counts = _counts_of(figures)
+                _add_counts(child_figures[key], counts)
+                _add_counts(step_figures[position[first_of[run_start]]], counts)
 
+    # The headline: every grid lies under exactly one child, so what adds up over grids is
+    # the children's sum; the percentiles and the distinct grid workers are counted over all
+    # the grids at once.
     pairs = [(child, child_figures[child.pk]) for child in children if child.pk in child_figures]
+    headline = Figures()
+    for _child, figures in pairs:
+        headline.add(figures)
     if not trend:
-        headline = Figures()
-        for _child, figures in pairs:
-            headline.add(figures)
         return pairs, headline, []
+    (whole,) = _compute(
+        rows, {row.pk: 0 for row in rows}, [(start, end)], now, parts=(WHOLE,), ids=ids
+    )[0]
+    for name in WHOLE_NAMES:
+        setattr(headline, name, getattr(whole, name))
     headline.take_register([figures for _child, figures in pairs])
-    trend_rows = [(first, f) for (first, _), f in zip(periods, step_figures, strict=True)]
     return pairs, headline, trend_rows
 
 
@@ -562,15 +559,15 @@ def _days_not_rolled_up(rows, ids, start, end, today):
 
 
 def _sum_rolled_up(ids, start, end, live, step, keys):
-    """{"child": {key: counts}, "step": {first day: counts}, "total": counts} of the daily
-    roll-up's rows of the grids `ids` over the days of [start, end] not in `live`, where
-    counts = {name: sum for ADDITIVE_NAMES, "by_category": {name: opened}}. Two statements
-    on PostgreSQL (GROUP BY GROUPING SETS ((child), (step), ())), six on SQLite."""
+    """{"child": {key: counts}, "step": {first day: counts}} of the daily roll-up's rows of
+    the grids `ids` over the days of [start, end] not in `live`, where counts = {name: sum
+    for ADDITIVE_NAMES, "by_category": {name: opened}}. Two statements on PostgreSQL (GROUP
+    BY GROUPING SETS ((child), (step))), four on SQLite."""
     from django.db.models.functions import Trunc
 
     from .models import GridDay, GridDayCategory
 
-    result = {"child": defaultdict(dict), "step": defaultdict(dict), "total": {}}
+    result = {"child": defaultdict(dict), "step": defaultdict(dict)}
     if len(live) == (end - start).days + 1:
         return result
     key = keys.expression("grid")
@@ -580,15 +577,15 @@ def _sum_rolled_up(ids, start, end, live, step, keys):
         selected &= ~Q(day__in=live)
 
     def grouped(qs, *names, **aggregates):
-        """[(group, {name: value})]; group is ("child", key), ("step", first) or
-        ("total", None), per the extra `names` too."""
+        """[(group, {name: value})]; group is ("child", key) or ("step", first), per the
+        extra `names` too."""
         base = qs.filter(selected).order_by()
         if connection.vendor == "postgresql":
             qs = base.values(*names, _k=key, _s=first).annotate(**aggregates)
             sql, params = qs.query.sql_with_params()
             head, _ = sql.rsplit(" GROUP BY ", 1)
             extra = "".join(f', "{name}"' for name in names)
-            sql = f'{head} GROUP BY GROUPING SETS (("_k"{extra}), ("_s"{extra}), ({extra[2:]}))'
+            sql = f'{head} GROUP BY GROUPING SETS (("_k"{extra}), ("_s"{extra}))'
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 columns = [c[0] for c in cursor.description]
@@ -600,20 +597,13 @@ def _sum_rolled_up(ids, start, end, live, step, keys):
             found += [
                 {"_k": None, **row} for row in base.values(*names, _s=first).annotate(**aggregates)
             ]
-            if names:
-                total = list(base.values(*names).annotate(**aggregates))
-            else:
-                total = [base.aggregate(**aggregates)]
-            found += [{"_k": None, "_s": None, **row} for row in total]
         for row in found:
             if isinstance(row["_s"], datetime.datetime):  # date_trunc read by a raw cursor
                 row["_s"] = row["_s"].date()
             if row["_k"] is not None:
                 yield result["child"][row["_k"]], row
-            elif row["_s"] is not None:
-                yield result["step"][row["_s"]], row
             else:
-                yield result["total"], row
+                yield result["step"][row["_s"]], row
 
     for counts, row in grouped(GridDay.objects.all(), **{n: Sum(n) for n in ADDITIVE_NAMES}):
         for name in ADDITIVE_NAMES:
@@ -971,6 +961,15 @@ class _WorkingDays:
 # which it cannot keep.
 ADDITIVE = "additive"
 STATE = "state"
+# Of the states, those that do not add up over grids either (a person may work two grids, a
+# percentile is not a sum): what a report's headline counts over all its grids at once.
+WHOLE = "whole"
+WHOLE_NAMES = (
+    "median_hours_to_close",
+    "p90_hours_to_close",
+    "median_hours_to_response",
+    "grid_workers",
+)
 ADDITIVE_NAMES = (
     "windows",
     "done",
@@ -1005,14 +1004,16 @@ def _compute(
     `parts` limits the figures counted to ADDITIVE_NAMES and by_category (ADDITIVE: the
     schedules, patrols, missed windows, incidents, incidents filed: 5 queries) or to the
     others (STATE: incidents, incidents filed, time to close, instructions, the register,
-    grid workers: 6 to 9 queries). `ids` and `hops` select and group the grids in SQL rather
-    than by lists of ids (see _Keys)."""
+    grid workers: 6 to 9 queries) or to WHOLE_NAMES (WHOLE: time to close and grid workers: 2
+    queries). `ids` and `hops` select and group the grids in SQL rather than by lists of ids
+    (see _Keys)."""
     rows = [row for row in rows if row.pk in key_of]
     if not rows:
         return {}
     now = now or timezone.now()
     keys = _Keys(key_of, ids, hops)
     additive, state = ADDITIVE in parts, STATE in parts
+    whole = state or WHOLE in parts
     result = {
         key: [
             _empty(sum(1 for row in rows if key_of[row.pk] == key and row.existed_during(s, e)))
@@ -1111,121 +1112,133 @@ def _compute(
         return Q(filed_at__lt=cut, deadline_at__lte=cut) & (still_open | Q(closed_at__gt=cut))
 
     first_at, last_at = min(b[0] for b in bounds), max(b[1] for b in bounds)
-    incidents = Incident.objects.filter(filed_at__lt=last_at).filter(
-        Q(filed_at__gte=first_at)
-        | Q(closed_at__gte=first_at)
-        | Q(deadline_at__gte=first_at)
-        | Q(escalated_at__gte=first_at)
-        | Q(closed_at__isnull=True)
-        # Rated by the resident in the period (a rating saves the incident).
-        | Q(source=Incident.Source.RESIDENT, updated_at__gte=first_at)
-    )
-    names = []
-    if additive:
-        names += ["closed", "due", "on_time", "escalations", "rework", "satisfied", "rated"]
-        names += [*SOURCE_GROUPS, "resident_rated", "resident_satisfied"]
-    if state:
-        names += ["due_closed", "overdue_open"]
-    if not additive:
-        # The states need only the incidents due in the period and those not closed before
-        # it began: conditions the indexes on deadline_at and closed_at serve (a bitmap OR
-        # of three index scans instead of a scan of every incident).
+
+    if additive or state:
         incidents = Incident.objects.filter(filed_at__lt=last_at).filter(
-            Q(deadline_at__gte=first_at) | Q(closed_at__gte=first_at) | Q(closed_at__isnull=True)
+            Q(filed_at__gte=first_at)
+            | Q(closed_at__gte=first_at)
+            | Q(deadline_at__gte=first_at)
+            | Q(escalated_at__gte=first_at)
+            | Q(closed_at__isnull=True)
+            # Rated by the resident in the period (a rating saves the incident).
+            | Q(source=Incident.Source.RESIDENT, updated_at__gte=first_at)
         )
-    # Each count is of one event; the grid is the one the incident was in at that event:
-    # `on_time` and `due_closed` are parts of `due` (the deadline), `rework`, `satisfied`
-    # and `rated` of `closed`.
-    staff_rated = ~Q(satisfaction="") & ~Q(source=Incident.Source.RESIDENT)
-
-    def from_source(sources):
-        return lambda n, *_: _split(
-            Count, "pk", within("filed_at", n) & Q(source__in=sources), "filed_at"
-        )
-
-    def resident_ratings(n, condition=None):
-        """The residents' ratings given in period n, each counted for the grid the matter
-        was in when it was rated: the sum over the incidents of a count of their rating
-        entries, worked out only for residents' matters saved since the period began."""
-        entries = TimelineEntry.objects.filter(
-            Q(incident_id=OuterRef("pk"), action=RESIDENT_RATING) & within("at", n)
-        )
-        if condition is not None:
-            entries = entries.filter(condition)
-
-        def count(moment):
-            counted = (
-                entries.filter(moment)
-                .order_by()
-                .values("incident_id")
-                .annotate(c=Count("pk"))
-                .values("c")
+        names = []
+        if additive:
+            names += ["closed", "due", "on_time", "escalations", "rework", "satisfied", "rated"]
+            names += [*SOURCE_GROUPS, "resident_rated", "resident_satisfied"]
+        if state:
+            names += ["due_closed", "overdue_open"]
+        if not additive:
+            # The states need only the incidents due in the period and those not closed before
+            # it began: conditions the indexes on deadline_at and closed_at serve (a bitmap OR
+            # of three index scans instead of a scan of every incident).
+            incidents = Incident.objects.filter(filed_at__lt=last_at).filter(
+                Q(deadline_at__gte=first_at)
+                | Q(closed_at__gte=first_at)
+                | Q(closed_at__isnull=True)
             )
-            return Subquery(counted, output_field=IntegerField())
+        # Each count is of one event; the grid is the one the incident was in at that event:
+        # `on_time` and `due_closed` are parts of `due` (the deadline), `rework`, `satisfied`
+        # and `rated` of `closed`.
+        staff_rated = ~Q(satisfaction="") & ~Q(source=Incident.Source.RESIDENT)
 
-        touched = Q(source=Incident.Source.RESIDENT, updated_at__gte=bounds[n][0])
-        since_move = Q(at__gte=Coalesce(OuterRef("moved_at"), Value(_NEVER)))
-        return {
-            "": Sum(count(since_move), filter=touched),
-            "_moved": Sum(count(Q(at__lt=OuterRef("moved_at"))), filter=touched),
-        }
+        def from_source(sources):
+            return lambda n, *_: _split(
+                Count, "pk", within("filed_at", n) & Q(source__in=sources), "filed_at"
+            )
 
-    makers = dict(
-        closed=lambda n, *_: _split(Count, "pk", within("closed_at", n), "closed_at"),
-        due=lambda n, *_: _split(Count, "pk", within("deadline_at", n), "deadline_at"),
-        on_time=lambda n, *_: _split(
-            Count,
-            "pk",
-            within("deadline_at", n) & Q(closed_at__lte=F("deadline_at")),
-            "deadline_at",
-        ),
-        due_closed=lambda n, *_: _split(
-            Count, "pk", within("deadline_at", n) & Q(closed_at__lt=cuts[n]), "deadline_at"
-        ),
-        overdue_open=lambda n, *_: _split(Count, "pk", open_overdue_at(cuts[n]), cuts[n]),
-        escalations=lambda n, *_: _split(Count, "pk", within("escalated_at", n), "escalated_at"),
-        rework=lambda n, *_: _split(Sum, "rework_count", within("closed_at", n), "closed_at"),
-        satisfied=lambda n, *_: _split(
-            Count,
-            "pk",
-            within("closed_at", n) & staff_rated & Q(satisfaction__in=SATISFIED),
-            "closed_at",
-        ),
-        rated=lambda n, *_: _split(Count, "pk", within("closed_at", n) & staff_rated, "closed_at"),
-        **{name: from_source(sources) for name, sources in SOURCE_GROUPS.items()},
-        resident_rated=lambda n, *_: resident_ratings(n),
-        resident_satisfied=lambda n, *_: resident_ratings(n, Q(to_status="")),
-    )
-    for grid_id, row in keys.per_grid_moved(
-        incidents, **per_period(**{name: makers[name] for name in names})
-    ):
-        spread(grid_id, row, *names)
+        def resident_ratings(n, condition=None):
+            """The residents' ratings given in period n, each counted for the grid the matter
+            was in when it was rated: the sum over the incidents of a count of their rating
+            entries, worked out only for residents' matters saved since the period began."""
+            entries = TimelineEntry.objects.filter(
+                Q(incident_id=OuterRef("pk"), action=RESIDENT_RATING) & within("at", n)
+            )
+            if condition is not None:
+                entries = entries.filter(condition)
 
-    # Incidents filed: how many per category (additive), their status now (a state).
-    filed = Incident.objects.filter(filed_at__gte=first_at, filed_at__lt=last_at)
-    extra = (["category_id", "category__name"] if additive else []) + (["status"] if state else [])
-    for grid_id, row in keys.per_grid_moved(
-        filed,
-        *extra,
-        **per_period(opened=lambda n, *_: _split(Count, "pk", within("filed_at", n), "filed_at")),
-    ):
-        for n, _ in indexed:
-            count = row[f"opened_{n}"]
-            if not count:
-                continue
-            figures = result[key_of[grid_id]][n]
-            if additive:
-                category = row["category__name"]
-                figures.opened += count
-                figures.by_category[category] = figures.by_category.get(category, 0) + count
-                # By category id too, for the roll-up (not a figure, as population_as_of).
-                ids = figures.__dict__.setdefault("opened_by_category_id", {})
-                ids[row["category_id"]] = ids.get(row["category_id"], 0) + count
-            if state:
-                status = row["status"]
-                figures.by_status[status] = figures.by_status.get(status, 0) + count
+            def count(moment):
+                counted = (
+                    entries.filter(moment)
+                    .order_by()
+                    .values("incident_id")
+                    .annotate(c=Count("pk"))
+                    .values("c")
+                )
+                return Subquery(counted, output_field=IntegerField())
 
-    if not state:
+            touched = Q(source=Incident.Source.RESIDENT, updated_at__gte=bounds[n][0])
+            since_move = Q(at__gte=Coalesce(OuterRef("moved_at"), Value(_NEVER)))
+            return {
+                "": Sum(count(since_move), filter=touched),
+                "_moved": Sum(count(Q(at__lt=OuterRef("moved_at"))), filter=touched),
+            }
+
+        makers = dict(
+            closed=lambda n, *_: _split(Count, "pk", within("closed_at", n), "closed_at"),
+            due=lambda n, *_: _split(Count, "pk", within("deadline_at", n), "deadline_at"),
+            on_time=lambda n, *_: _split(
+                Count,
+                "pk",
+                within("deadline_at", n) & Q(closed_at__lte=F("deadline_at")),
+                "deadline_at",
+            ),
+            due_closed=lambda n, *_: _split(
+                Count, "pk", within("deadline_at", n) & Q(closed_at__lt=cuts[n]), "deadline_at"
+            ),
+            overdue_open=lambda n, *_: _split(Count, "pk", open_overdue_at(cuts[n]), cuts[n]),
+            escalations=lambda n, *_: _split(
+                Count, "pk", within("escalated_at", n), "escalated_at"
+            ),
+            rework=lambda n, *_: _split(Sum, "rework_count", within("closed_at", n), "closed_at"),
+            satisfied=lambda n, *_: _split(
+                Count,
+                "pk",
+                within("closed_at", n) & staff_rated & Q(satisfaction__in=SATISFIED),
+                "closed_at",
+            ),
+            rated=lambda n, *_: _split(
+                Count, "pk", within("closed_at", n) & staff_rated, "closed_at"
+            ),
+            **{name: from_source(sources) for name, sources in SOURCE_GROUPS.items()},
+            resident_rated=lambda n, *_: resident_ratings(n),
+            resident_satisfied=lambda n, *_: resident_ratings(n, Q(to_status="")),
+        )
+        for grid_id, row in keys.per_grid_moved(
+            incidents, **per_period(**{name: makers[name] for name in names})
+        ):
+            spread(grid_id, row, *names)
+
+        # Incidents filed: how many per category (additive), their status now (a state).
+        filed = Incident.objects.filter(filed_at__gte=first_at, filed_at__lt=last_at)
+        extra = (["category_id", "category__name"] if additive else []) + (
+            ["status"] if state else []
+        )
+        for grid_id, row in keys.per_grid_moved(
+            filed,
+            *extra,
+            **per_period(
+                opened=lambda n, *_: _split(Count, "pk", within("filed_at", n), "filed_at")
+            ),
+        ):
+            for n, _ in indexed:
+                count = row[f"opened_{n}"]
+                if not count:
+                    continue
+                figures = result[key_of[grid_id]][n]
+                if additive:
+                    category = row["category__name"]
+                    figures.opened += count
+                    figures.by_category[category] = figures.by_category.get(category, 0) + count
+                    # By category id too, for the roll-up (not a figure, as population_as_of).
+                    ids = figures.__dict__.setdefault("opened_by_category_id", {})
+                    ids[row["category_id"]] = ids.get(row["category_id"], 0) + count
+                if state:
+                    status = row["status"]
+                    figures.by_status[status] = figures.by_status.get(status, 0) + count
+
+    if not whole:
         return result
 
     # Time to close, per group; and, in the same pass, the time from a resident's report to
@@ -1295,26 +1308,27 @@ def _compute(
             result[key][n].median_hours_to_close = percentile(values, 0.5)
             result[key][n].p90_hours_to_close = percentile(values, 0.9)
 
-    # Verification instructions not done when the period ended (or now).
-    def overdue_instructions(cut):
-        not_done = Q(completed_at__isnull=True) | Q(completed_at__gte=cut)
-        return Q(issued_at__lt=cut, due_on__lt=timezone.localdate(cut)) & not_done
+    if state:
+        # Verification instructions not done when the period ended (or now).
+        def overdue_instructions(cut):
+            not_done = Q(completed_at__isnull=True) | Q(completed_at__gte=cut)
+            return Q(issued_at__lt=cut, due_on__lt=timezone.localdate(cut)) & not_done
 
-    instructions = Instruction.objects.filter(
-        issued_at__lt=max(cuts), due_on__lt=timezone.localdate(max(cuts))
-    ).filter(Q(completed_at__isnull=True) | Q(completed_at__gte=min(cuts)))
-    for grid_id, row in keys.per_grid_moved(
-        instructions,
-        **per_period(
-            overdue_instructions=lambda n, *_: _split(
-                Count, "pk", overdue_instructions(cuts[n]), cuts[n]
-            )
-        ),
-    ):
-        spread(grid_id, row, "overdue_instructions")
+        instructions = Instruction.objects.filter(
+            issued_at__lt=max(cuts), due_on__lt=timezone.localdate(max(cuts))
+        ).filter(Q(completed_at__isnull=True) | Q(completed_at__gte=min(cuts)))
+        for grid_id, row in keys.per_grid_moved(
+            instructions,
+            **per_period(
+                overdue_instructions=lambda n, *_: _split(
+                    Count, "pk", overdue_instructions(cuts[n]), cuts[n]
+                )
+            ),
+        ):
+            spread(grid_id, row, "overdue_instructions")
 
-    if register:
-        _count_register(result, keys, rows, periods, now)
+        if register:
+            _count_register(result, keys, rows, periods, now)
 
     # Grid workers: distinct A holders per group of the posts of the grids that existed in
     # the period, open on its last day or on the grid's last day in it (a retired grid's

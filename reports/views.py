@@ -94,7 +94,7 @@ def _query(area, data, **changes):
 
 def _build(scope, area, start, end, sort):
     """Everything the page and the export show. Runs a fixed number of queries, whatever the
-    number of grids: the weights, then reports.figures.report_figures (about 24), which computes
+    number of grids: the weights, then reports.figures.report_figures (about 21), which computes
     each figure once for the children, the headline and the trend, reading the daily
     roll-up. The grids are those in scope under `area` (a path prefix, never a list of ids)
     that existed on a day of the period; the table, the map and the export show the children
