@@ -24,4 +24,5 @@ urlpatterns = [
         name="answer_handover",
     ),
     path("<str:incident_number>/mediation/", views.mediation, name="mediation"),
+    path("<str:incident_number>/parties/", views.parties, name="parties"),
 ]

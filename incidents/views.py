@@ -10,8 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from grids import pickers
 from grids.identity import mask_phone
 from grids.models import Post, Resident
 from grids.scope import get_scope
@@ -20,6 +21,8 @@ from residents.services import more_photo_ids
 
 from . import services, workflow
 from .forms import (
+    PARTY_MATCHES,
+    PARTY_QUERY,
     DecisionForm,
     ExtensionForm,
     HandoverAnswerForm,
@@ -28,6 +31,8 @@ from .forms import (
     PauseForm,
     StepForm,
     SuperviseForm,
+    dispute_residents,
+    parties_matching,
 )
 from .models import Extension, Handover, Incident
 
@@ -71,6 +76,12 @@ DETAIL_PREFETCHED = (
 
 @login_required
 def detail(request, incident_number):
+    return _render_detail(request, incident_number)
+
+
+def _render_detail(request, incident_number, mediation_form=None):
+    """The incident's page; `mediation_form`, when given, is the mediation form shown again
+    (the party search's button, without JavaScript)."""
     incident = _incident(
         request, incident_number, related=DETAIL_JOINED, prefetch=DETAIL_PREFETCHED
     )
@@ -122,8 +133,20 @@ def detail(request, incident_number):
     if context["can_hand_over"]:
         context["handover_form"] = HandoverForm(incident=incident, auto_id="id_handover_%s")
     if incident.category.is_dispute and incident.is_open and (supervises or is_handler):
-        context["mediation_form"] = MediationForm(instance=incident)
+        context["mediation_form"] = mediation_form or MediationForm(
+            instance=incident, search_url=_parties_url(incident)
+        )
     return render(request, "incidents/incident_detail.html", context)
+
+
+def _parties_url(incident):
+    return reverse("incidents:parties", args=[incident.number])
+
+
+def _may_mediate(request, incident, scope):
+    return incident.category.is_dispute and (
+        scope.supervises(incident.grid) or workflow.is_acting_handler(incident, request.user)
+    )
 
 
 def _possible_duplicates(incident, scope):
@@ -363,11 +386,21 @@ def answer_handover(request, incident_number, handover_id):
 @require_POST
 def mediation(request, incident_number):
     incident = _incident(request, incident_number)
-    scope = get_scope(request)
-    if not incident.category.is_dispute or not (
-        scope.supervises(incident.grid) or workflow.is_acting_handler(incident, request.user)
-    ):
+    if not _may_mediate(request, incident, get_scope(request)):
         raise PermissionDenied
+    if pickers.is_search(request):
+        # The party search's button (without JavaScript): the page again, with the matches.
+        form = MediationForm(
+            instance=incident,
+            initial={
+                "parties": request.POST.getlist("parties"),
+                "mediation": request.POST.get("mediation", ""),
+                "is_mediated": request.POST.get("is_mediated"),
+            },
+            search_url=_parties_url(incident),
+            query=request.POST.get(PARTY_QUERY, ""),
+        )
+        return _render_detail(request, incident_number, mediation_form=form)
     form = MediationForm(request.POST, instance=incident)
     if form.is_valid():
         services.record_mediation(incident, by=request.user, **form.cleaned_data)
@@ -375,6 +408,31 @@ def mediation(request, incident_number):
     else:
         messages.error(request, _("The mediation was not saved: check the parties."))
     return redirect(incident)
+
+
+@login_required
+@require_GET
+def parties(request, incident_number):
+    """The party search's matches (htmx): current residents of the dispute's grid (of its
+    building, when it names one) matching what was typed, at most PARTY_MATCHES; those
+    already ticked are left out. For whoever may record the mediation."""
+    incident = _incident(request, incident_number)
+    if not _may_mediate(request, incident, get_scope(request)):
+        raise PermissionDenied
+    query = (request.GET.get(PARTY_QUERY) or "").strip()[:100]
+    chosen = [v for v in request.GET.getlist("parties") if v.isdigit()]
+    found = list(parties_matching(dispute_residents(incident), query, exclude=chosen))
+    return render(
+        request,
+        "incidents/_party_matches.html",
+        {
+            "name": "parties",
+            "query": query,
+            "matches": found[:PARTY_MATCHES],
+            "more": len(found) > PARTY_MATCHES,
+            "limit": PARTY_MATCHES,
+        },
+    )
 
 
 def _run(request, service, *args, done, **kwargs):

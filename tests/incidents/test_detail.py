@@ -181,6 +181,41 @@ def test_a_dispute_records_its_parties_and_mediation(client, world):
     assert set(dispute.parties.all()) == {one, two} and dispute.is_mediated is True
 
 
+def test_a_dispute_s_parties_are_found_by_name_not_listed(client, world):
+    """The page shows the parties chosen and a search box, not every resident of the grid;
+    the search lists the grid's current residents who match, never those of another grid."""
+    from tests.factories import make_household, make_resident
+
+    home, away = make_household(world.a.grid), make_household(world.b.grid)
+    party = make_resident(home, name="甲一")
+    make_resident(home, name="乙二")
+    make_resident(home, name="甲三")
+    make_resident(away, name="甲四")
+    dispute = file(world, category=category("dispute", is_dispute=True), title="噪音纠纷")
+    dispute.parties.set([party])
+    client.force_login(world.a.stationmaster)
+    page = client.get(f"/incidents/{dispute.number}/").content.decode()
+    assert "甲一" in page and "乙二" not in page and "甲三" not in page
+    found = client.get(
+        f"/incidents/{dispute.number}/parties/", {"parties_q": "甲", "parties": [party.pk]}
+    ).content.decode()
+    assert "甲三" in found and "甲一" not in found and "乙二" not in found and "甲四" not in found
+    # Without JavaScript the search button shows the page again with the matches.
+    again = client.post(
+        f"/incidents/{dispute.number}/mediation/",
+        {"parties": [party.pk], "parties_q": "甲", "_search": "parties", "mediation": "x"},
+    ).content.decode()
+    assert "甲三" in again and "甲四" not in again
+    dispute.refresh_from_db()
+    assert dispute.mediation == ""
+    # Someone outside the grid gets no matches.
+    client.force_login(world.b.stationmaster)
+    assert client.get(f"/incidents/{dispute.number}/parties/", {"parties_q": "甲"}).status_code in {
+        403,
+        404,
+    }
+
+
 def test_the_detail_page_query_count_does_not_grow_with_the_timeline(
     client, world, django_assert_max_num_queries
 ):
