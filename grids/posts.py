@@ -6,10 +6,10 @@ away on a day an absence covers, and always once their account is inactive.
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from .models import Post, Role, User
+from .models import Absence, Area, Post, Role, User
 
 COMMUNITY_DEPTH = 3  # district / street / community: the community is the path's third id
 
@@ -138,17 +138,56 @@ def acting_holder_on(post, day=None):
 def posts_covered_by(user, user_posts, day=None):
     """The ids of the posts `user` acts for on `day` without being their A holder: as B
     while A is away, or as the stationmaster while both are away. `user_posts` are the
-    user's own posts with their areas (a Scope's `posts`). Runs no query when the user is
-    neither a B holder nor a stationmaster, two when a B holder, three when a stationmaster."""
-    could_cover = [post for post in user_posts if post.holder_b_id == user.pk]
-    stations = [post.area.path for post in user_posts if post.role == Role.STATIONMASTER]
-    if stations:
-        in_community = Q()
-        for path in stations:
-            in_community |= Q(area__path__startswith=path)
-        could_cover += (
-            Post.objects.filter(in_community)
-            .exclude(role=Role.STATIONMASTER)
-            .select_related("area", "holder_a", "holder_b")
+    user's own posts with their areas and holders (a Scope's `posts`). Who acts is decided
+    as `acting_on` decides it, but in the database, which returns only the posts covered:
+    no query when the user is neither a B holder nor a stationmaster, else one."""
+    day = day or timezone.localdate()
+    b_posts = [post.pk for post in user_posts if post.holder_b_id == user.pk]
+    stations = [post for post in user_posts if post.role == Role.STATIONMASTER]
+    if not (b_posts or stations) or not user.is_active:
+        return []
+    absent = Absence.objects.covering(day)
+
+    def away(holder):
+        # Subqueries probed per post, not joins: a join to the users makes PostgreSQL hash
+        # every user to check a few hundred posts.
+        return Q(Exists(absent.filter(user=OuterRef(holder)))) | Q(
+            Exists(User.objects.filter(pk=OuterRef(holder), is_active=False))
         )
-    return [pk for pk, acting in acting_on(could_cover, day).items() if acting.user == user]
+
+    candidates = Q(pk__in=b_posts)
+    # The communities where the user acts as the stationmaster today: as A, or as B while
+    # A is away.
+    in_stations, acting_stations = Q(pk__in=[]), Q(pk__in=[])
+    for station in stations:
+        under = Q(path__startswith=station.area.path)
+        in_stations |= under
+        if station.holder_a_id == user.pk or not station.holder_a.is_active:
+            acting_stations |= under
+        else:
+            acting_stations |= under & Q(Exists(absent.filter(user=station.holder_a_id)))
+    if stations:
+        # The posts below the communities, reached through their areas' ids: a join on the
+        # path prefix leads PostgreSQL to read every post.
+        candidates |= Q(area__in=Area.objects.filter(in_stations).values("pk")) & ~Q(
+            role=Role.STATIONMASTER
+        )
+    acts = Q(holder_a=user) | (
+        away("holder_a")
+        & (
+            Q(holder_b=user)
+            | (
+                ~Q(role=Role.STATIONMASTER)
+                & Q(area__in=Area.objects.filter(acting_stations).values("pk"))
+                & (Q(holder_b__isnull=True) | away("holder_b"))
+            )
+        )
+    )
+    return list(
+        Post.objects.filter(candidates)
+        .filter(acts)
+        # Nobody acts for anything on a day they are away.
+        .exclude(Exists(absent.filter(user=user)))
+        .values_list("pk", flat=True)
+        .order_by()
+    )

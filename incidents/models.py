@@ -212,8 +212,8 @@ class IncidentQuerySet(models.QuerySet):
         """What the user answers for: incidents they handle or are first-responsible for,
         those covered for them (shown as "covered by" the handler), and those of the posts
         they cover on `day`: as B while A is away, or as the stationmaster while both are.
-        Runs two queries when the user is a B holder somewhere, three when a stationmaster,
-        else none."""
+        Runs one query when the user is a B holder somewhere or a stationmaster, else
+        none."""
         from grids.posts import posts_covered_by
 
         user = scope.user
@@ -225,15 +225,20 @@ class IncidentQuerySet(models.QuerySet):
 
     def with_light(self, light, now=None):
         """Filter by light. A paused incident keeps the colour it had when it was paused."""
+        return self.filter(self.light_q(light, now))
+
+    @staticmethod
+    def light_q(light, now=None):
+        """The condition of `with_light`, for a count or a union of lights. No query."""
         now = now or timezone.now()
         moment = Coalesce(F("paused_at"), Value(now))
         if light == "red":
-            return self.filter(deadline_at__lte=moment)
+            return Q(deadline_at__lte=moment)
         if light == "yellow":
-            return self.filter(warn_at__lte=moment, deadline_at__gt=moment)
+            return Q(warn_at__lte=moment, deadline_at__gt=moment)
         if light == "green":
-            return self.filter(warn_at__gt=moment)
-        return self
+            return Q(warn_at__gt=moment)
+        return Q()
 
     def for_list(self):
         return self.select_related("grid", "category", "handler", "first_responsible")

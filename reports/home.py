@@ -9,7 +9,8 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery, Window
+from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +19,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from care import due as care_due
+from care.models import CarePlan
 from grids.models import GRID_WORKER_ROLES, TEAM_ROLES, Absence, Area, Post, Role, Transfer
 from grids.posts import acting_on
 from grids.scope import get_scope
@@ -181,6 +183,32 @@ def _with_lights(incidents, now):
     return incidents
 
 
+def _first_and_count(queryset, limit, **counts):
+    """The first `limit` rows of `queryset` and how many rows it has, in one query: the
+    counts are windows over every row, read before the limit cuts them. `counts` names
+    more counts, each a filter on the same rows. ([row], {name: count}); all counts are
+    0 when there are no rows."""
+    windows = {"total": Window(Count("pk"))}
+    windows.update({name: Window(Count("pk", filter=q)) for name, q in counts.items()})
+    rows = list(queryset.annotate(**{f"_count_{name}": w for name, w in windows.items()})[:limit])
+    return rows, {name: getattr(rows[0], f"_count_{name}") if rows else 0 for name in windows}
+
+
+def _count_of(queryset, field):
+    """A subquery counting the rows of `queryset` whose `field` is the outer row (0 when
+    none)."""
+    return Coalesce(
+        Subquery(
+            queryset.filter(**{field: OuterRef("pk")})
+            .order_by()
+            .values(field)
+            .annotate(count=Count("pk"))
+            .values("count")
+        ),
+        0,
+    )
+
+
 # --- Patrol windows: a grid worker's grids and the station's communities, one fetch ---
 
 
@@ -202,10 +230,18 @@ def _window_rows(worker_grids, communities, today, now):
 
 
 def _visits_due(scope, grid_ids, today):
-    """The people due a visit within a few days in the grids, that the user may see
-    (care.due.due_soon). Runs two queries."""
-    rows, count = care_due.due_soon(scope, grid_ids, today, LIST_LIMIT)
-    return {"visits_due": rows, "visits_due_count": count}
+    """The people due a visit within a few days in the grids, that the user may see, and
+    how many there are (the rows and the count of care.due.due_soon). Runs one query."""
+    plans = (
+        CarePlan.objects.current()
+        .visible_to(scope)
+        .in_grids(grid_ids)
+        .due_by(today + datetime.timedelta(days=care_due.AHEAD_DAYS))
+    )
+    rows, counts = _first_and_count(plans.for_list(), LIST_LIMIT)
+    for plan in rows:
+        plan.is_late = plan.is_overdue(today)
+    return {"visits_due": rows, "visits_due_count": counts["total"]}
 
 
 def _instructions(grid_ids, today):
@@ -304,8 +340,7 @@ def _leader(scope, grids, today, now):
 def _station(scope, communities, rows, today, now):
     """Board, waiting logs, late and escalated incidents, absences, the next meeting, last
     month's grid reports, the moves waiting to be accepted and the overdue visits of the
-    communities. Runs ten
-    queries."""
+    communities. Runs six queries."""
     ids = [c.pk for c in communities]
     boards = {c.pk: CommunityBoard(c, board_url=_board_url(c)) for c in communities}
     for group in patrol_board.group_rows(r for r in rows if r.grid.parent_id in boards):
@@ -314,16 +349,38 @@ def _station(scope, communities, rows, today, now):
         board.grids = len(group.rows)
         board.counts = [c for c in patrol_board.count_states(group.rows) if c[3]]
 
-    # 1. Logs waiting for review, any day: the oldest day is where review should start.
-    waiting = (
-        Patrol.objects.filter(grid__parent_id__in=ids, status=Patrol.Status.SUBMITTED)
-        .values("grid__parent_id")
-        .annotate(count=Count("pk"), oldest=Min("day"))
-    )
-    for row in waiting:
-        board = boards[row["grid__parent_id"]]
-        board.waiting = row["count"]
-        board.waiting_url = _board_url(board.community, row["oldest"])
+    # 1. Per community, one subquery each: the logs waiting for review, any day (the oldest
+    # day is where review should start), last month's grid reports handed in, the people
+    # moving in from other communities waiting for the station, and the places whose fire
+    # and safety check is overdue.
+    waiting = Patrol.objects.filter(status=Patrol.Status.SUBMITTED)
+    for row in (
+        Area.objects.filter(pk__in=ids)
+        .values("pk")
+        .annotate(
+            waiting=_count_of(waiting, "grid__parent"),
+            oldest=Subquery(
+                waiting.filter(grid__parent=OuterRef("pk")).order_by("day").values("day")[:1]
+            ),
+            reports_submitted=_count_of(
+                GridReport.objects.filter(
+                    month=_last_month(today), status=GridReport.Status.SUBMITTED
+                ),
+                "grid__parent",
+            ),
+            transfers_waiting=_count_of(
+                Transfer.objects.filter(status=Transfer.Status.PENDING), "to_community"
+            ),
+            places_overdue=_count_of(Place.objects.overdue(today), "grid__parent"),
+        )
+    ):
+        board = boards[row["pk"]]
+        board.waiting = row["waiting"]
+        if row["waiting"]:
+            board.waiting_url = _board_url(board.community, row["oldest"])
+        board.reports_submitted = row["reports_submitted"]
+        board.transfers_waiting = row["transfers_waiting"]
+        board.places_overdue = row["places_overdue"]
 
     # 2. The next meeting of each community.
     next_of_community = (
@@ -334,58 +391,46 @@ def _station(scope, communities, rows, today, now):
     ):
         boards[meeting.community_id].next_meeting = meeting
 
-    # 3. Last month's grid reports handed in.
-    for row in (
-        GridReport.objects.filter(
-            grid__parent_id__in=ids, month=_last_month(today), status=GridReport.Status.SUBMITTED
-        )
-        .values("grid__parent_id")
-        .annotate(count=Count("pk"))
-    ):
-        boards[row["grid__parent_id"]].reports_submitted = row["count"]
-
-    # 4. People moving in from other communities, waiting for the station.
-    for row in (
-        Transfer.objects.filter(to_community_id__in=ids, status=Transfer.Status.PENDING)
-        .values("to_community_id")
-        .annotate(count=Count("pk"))
-    ):
-        boards[row["to_community_id"]].transfers_waiting = row["count"]
-
-    # And one more: places whose fire and safety check is overdue.
-    for row in (
-        Place.objects.overdue(today)
-        .filter(grid__parent_id__in=ids)
-        .values("grid__parent_id")
-        .annotate(count=Count("pk"))
-    ):
-        boards[row["grid__parent_id"]].places_overdue = row["count"]
-
-    # 5-7. Open incidents that are late or nearly so, and escalations.
+    # 3-4. Open incidents that are late or nearly so, with how many are of each light, and
+    # the escalations with their count: the counts ride on the lists' rows.
     open_incidents = Incident.objects.visible_to(scope).open().filter(grid__parent_id__in=ids)
-    red = open_incidents.with_light("red", now)
-    yellow = open_incidents.with_light("yellow", now)
-    escalated = open_incidents.filter(escalation_level__gt=0)
-    counts = open_incidents.aggregate(
-        red=Count("pk", filter=Q(pk__in=red.values("pk"))),
-        yellow=Count("pk", filter=Q(pk__in=yellow.values("pk"))),
-        escalated=Count("pk", filter=Q(escalation_level__gt=0)),
+    red = Incident.objects.light_q("red", now)
+    late, late_counts = _first_and_count(
+        open_incidents.filter(red | Incident.objects.light_q("yellow", now))
+        .for_list()
+        .order_by("deadline_at", "pk"),
+        LIST_LIMIT,
+        red=red,
     )
-    late = _with_lights((red | yellow).for_list().order_by("deadline_at", "pk")[:LIST_LIMIT], now)
-    escalations = _with_lights(
-        escalated.for_list().order_by("-escalation_level", "-escalated_at", "pk")[:LIST_LIMIT],
-        now,
+    escalations, escalated_counts = _first_and_count(
+        open_incidents.filter(escalation_level__gt=0)
+        .for_list()
+        .order_by("-escalation_level", "-escalated_at", "pk"),
+        LIST_LIMIT,
     )
+    overdue_visits, overdue_visits_counts = _first_and_count(
+        CarePlan.objects.current()
+        .overdue(today)
+        .filter(resident__household__grid__parent_id__in=ids)
+        .for_list(),
+        LIST_LIMIT,
+    )
+    for plan in overdue_visits:
+        plan.is_late = True
 
     return StationSection(
         communities=list(boards.values()),
-        counts=counts,
-        late_incidents=late,
-        escalations=escalations,
+        counts={
+            "red": late_counts["red"],
+            "yellow": late_counts["total"] - late_counts["red"],
+            "escalated": escalated_counts["total"],
+        },
+        late_incidents=_with_lights(late, now),
+        escalations=_with_lights(escalations, now),
         absences=_absences(communities, today),
-        # 9-10. Visits not made in time (care.due).
-        overdue_visits=care_due.overdue_list(ids, today, LIST_LIMIT),
-        overdue_visits_count=sum(care_due.overdue_by_community(ids, today).values()),
+        # 6. Visits not made in time (care.due's overdue_list and its count).
+        overdue_visits=overdue_visits,
+        overdue_visits_count=overdue_visits_counts["total"],
     )
 
 
