@@ -8,33 +8,70 @@ PAGE_SIZE = 25
 
 
 class BoundedPaginator(Paginator):
-    """Pages over the first `most` rows only: counting stops after `most + 1` rows, so the
-    count costs no more than a page however many rows match. `is_capped` says whether more
+    """Pages over the first `most` rows only. One query finds the keys of the first
+    `most + 1` rows in order: it counts them (no further than `most + 1`, so the count costs
+    no more than a page however many rows match) and picks each page's keys, so that the
+    matching, which may be costly, runs once; the page's rows are then read by key
+    (`rows(keys)`, by default `object_list` narrowed to them). `is_capped` says whether more
     rows matched than are listed."""
 
-    def __init__(self, object_list, per_page, most):
+    def __init__(self, object_list, per_page, most, rows=None):
         super().__init__(object_list, per_page)
         self.most = most
-        self.is_capped = False
+        self.rows = rows or (lambda keys: object_list.filter(pk__in=keys))
+
+    @cached_property
+    def keys(self):
+        """The keys of the first `most + 1` rows, in order. Runs one query, once."""
+        return list(self.object_list.values_list("pk", flat=True)[: self.most + 1])
+
+    @cached_property
+    def is_capped(self):
+        return len(self.keys) > self.most
 
     @cached_property
     def count(self):
-        found = self.object_list.order_by().values("pk")[: self.most + 1].count()
-        self.is_capped = found > self.most
-        return min(found, self.most)
+        return min(len(self.keys), self.most)
+
+    def page(self, number):
+        """The page, its rows read by key in the keys' order. Runs one query (and the
+        `keys` query once)."""
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        keys = self.keys[bottom : min(bottom + self.per_page, self.count)]
+        place = {key: i for i, key in enumerate(keys)}
+        rows = sorted(self.rows(keys), key=lambda row: place[row.pk]) if keys else []
+        return self._get_page(rows, number, self)
 
 
-def paginate(request, queryset, per_page=PAGE_SIZE, most=None):
+class CountedPaginator(Paginator):
+    """Pages over `object_list`, counted by `count()`: a query that finds the same number
+    of rows by a better plan than `object_list.count()`."""
+
+    def __init__(self, object_list, per_page, count):
+        super().__init__(object_list, per_page)
+        self._count = count
+
+    @cached_property
+    def count(self):
+        return self._count()
+
+
+def paginate(request, queryset, per_page=PAGE_SIZE, most=None, count=None, rows=None):
     """The requested page of `queryset`, and the query string to keep across pages. A page
     that is no page number, or past the last, shows the first or the last page and says so.
-    With `most`, only the first `most` rows are listed (see `BoundedPaginator`).
+    With `most`, only the first `most` rows are listed, the page's rows read by key by
+    `rows(keys)` (see `BoundedPaginator`); with `count`, a function, the rows are counted by
+    it instead of by `queryset.count()`.
 
-    Runs two queries: the count and the page.
+    Runs two queries: the count (with `most`, the keys) and the page.
     """
-    if most is None:
-        paginator = Paginator(queryset, per_page)
+    if most is not None:
+        paginator = BoundedPaginator(queryset, per_page, most, rows)
+    elif count is not None:
+        paginator = CountedPaginator(queryset, per_page, count)
     else:
-        paginator = BoundedPaginator(queryset, per_page, most)
+        paginator = Paginator(queryset, per_page)
     wanted = request.GET.get("page")
     page = paginator.get_page(wanted)
     if wanted not in (None, "") and str(page.number) != wanted:
