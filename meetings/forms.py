@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gridmgmt.dates import DayField
@@ -10,6 +11,7 @@ from grids.models import Area, Post
 from grids.once import OnceMixin
 
 from .models import ActionItem, AgendaItem, Kind, Meeting, Participant
+from .widgets import AttendanceButtons, Select
 
 
 class Roster:
@@ -23,7 +25,7 @@ class Roster:
                 area__path__startswith=meeting.community.path,
                 area__kind__in=[Area.Kind.COMMUNITY, Area.Kind.GRID],
             )
-            .select_related("area", "holder_a", "holder_b")
+            .select_related("holder_a", "holder_b")
             .order_by("area__code", "role", "pk")
         )
         self.users = {}
@@ -40,6 +42,17 @@ class Roster:
         self.participants = participants
         for participant in participants:
             self.users.setdefault(participant.user_id, participant.user)
+        # Translated once for the hundred rows of a monthly meeting.
+        self.ab_post = gettext("%(name)s (AB post)")
+        self.nobody = gettext("Nobody")
+        self.attendance_choices = [
+            (choice, str(choice.label))
+            for choice in (
+                Participant.Attendance.PRESENT,
+                Participant.Attendance.ABSENT,
+                Participant.Attendance.EXCUSED,
+            )
+        ]
 
     @staticmethod
     def suggestion(participant):
@@ -69,15 +82,16 @@ class Roster:
             seen.add(user.pk)
             label = str(user)
             if suggestion is not None and user.pk == suggestion.pk:
-                label = _("%(name)s (AB post)") % {"name": user}
+                label = self.ab_post % {"name": user}
             choices.append((str(user.pk), label))
         return choices
 
     def owner_choices(self):
         """[(user id, label)]: the meeting's participants first, then the others."""
         first = [p.user for p in self.participants]
+        attending = {user.pk for user in first}
         rest = sorted(
-            (u for pk, u in self.users.items() if pk not in {x.pk for x in first}),
+            (u for pk, u in self.users.items() if pk not in attending),
             key=lambda u: (str(u), u.pk),
         )
         seen, choices = set(), []
@@ -91,17 +105,9 @@ class Roster:
 class AttendanceForm(forms.Form):
     """One participant's row of the attendance table (the form's prefix names them)."""
 
-    attendance = forms.ChoiceField(
-        label=_("Attendance"),
-        choices=[
-            (Participant.Attendance.PRESENT, Participant.Attendance.PRESENT.label),
-            (Participant.Attendance.ABSENT, Participant.Attendance.ABSENT.label),
-            (Participant.Attendance.EXCUSED, Participant.Attendance.EXCUSED.label),
-        ],
-        required=False,
-        widget=forms.RadioSelect,
-    )
-    substitute = forms.ChoiceField(label=_("Substituted by"), required=False)
+    # The choices are the roster's (Roster.attendance_choices): present, absent, excused.
+    attendance = forms.ChoiceField(label=_("Attendance"), required=False, widget=AttendanceButtons)
+    substitute = forms.ChoiceField(label=_("Substituted by"), required=False, widget=Select)
 
     def __init__(self, *args, participant, roster, **kwargs):
         kwargs.setdefault("prefix", f"p{participant.pk}")
@@ -115,11 +121,13 @@ class AttendanceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.participant = participant
         self.roster = roster
+        self.fields["attendance"].choices = roster.attendance_choices
+        self.fields["attendance"].widget.id_prefix = self.prefix
         self.suggestion = roster.suggestion(participant)
         choices = roster.substitutes_for(participant)
         if participant.substitute_id and str(participant.substitute_id) not in dict(choices):
             choices.append((str(participant.substitute_id), str(participant.substitute)))
-        self.fields["substitute"].choices = [("", _("Nobody"))] + choices
+        self.fields["substitute"].choices = [("", roster.nobody)] + choices
         self.fields["substitute"].widget.attrs.update(
             {
                 "class": "form-select",
@@ -160,20 +168,31 @@ class NewAgendaItemForm(OnceMixin, AgendaItemForm):
 
 
 class ActionItemForm(OnceMixin, forms.ModelForm):
-    owner = forms.ChoiceField(label=_("Owner"))
+    owner = forms.ChoiceField(label=_("Owner"), widget=Select)
 
     class Meta:
         model = ActionItem
         fields = ["text", "owner", "due_on", "grid"]
         field_classes = {"due_on": DayField}
-        widgets = {"due_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"due_on": forms.DateInput(attrs={"type": "date"}), "grid": Select}
 
     def __init__(self, *args, meeting, roster, grids, **kwargs):
+        """`grids` is a queryset; when the page has already listed it, its rows are the
+        choices and no second query runs."""
         super().__init__(*args, **kwargs)
         self.meeting = meeting
         self.roster = roster
         self.fields["owner"].choices = [("", "—")] + roster.owner_choices()
-        self.fields["grid"].queryset = grids
+        grid = self.fields["grid"]
+        grid.queryset = grids
+
+        def grid_choices():
+            # Iterates `grids` itself, not the field's copy of it: the rows the page
+            # has listed already, without a second query.
+            empty = [] if grid.empty_label is None else [("", grid.empty_label)]
+            return empty + [(area.pk, grid.label_from_instance(area)) for area in grids]
+
+        grid.widget.choices = grid_choices  # called when the form is drawn
         self.fields["grid"].required = False
         self.fields["grid"].help_text = _("Needed to turn it into an incident.")
 

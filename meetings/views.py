@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from grids.models import Area
+from grids.models import Area, Role
 from grids.once import FIELD as ONCE
 from grids.once import AlreadySent, once
 from grids.paging import paginate
@@ -39,7 +39,7 @@ from .forms import (
     Roster,
 )
 from .gridreports import reports_for_meeting
-from .models import ActionItem, AgendaItem, Kind, Meeting
+from .models import ActionItem, AgendaItem, Kind, Meeting, Participant
 
 
 def _visible(request):
@@ -161,16 +161,27 @@ def detail(request, meeting_id):
 
 def _context(request, meeting, **forms):
     """Everything the meeting's page shows. Runs a fixed number of queries: participants,
-    agenda, action items, and for a supervisor the roster and the grids (twice: the grid
+    agenda, action items, and for a supervisor the roster and the grids (once for the grid
     list and the action item form's choices), and for a monthly meeting the grid reports."""
     scope = get_scope(request)
     supervises = scope.supervises(meeting.community)
     is_open = meeting.status == Meeting.Status.SCHEDULED
     can_edit = supervises and is_open
-    participants = list(
-        meeting.participants.select_related(
-            "user", "substitute", "post__area", "post__holder_a", "post__holder_b"
-        ).order_by("post__area__code", "post__role", "user__username")
+    # The posts' holders only for the attendance form, which suggests the AB partner.
+    holders = ["post__holder_a", "post__holder_b"] if can_edit else []
+    people = ["user", "substitute", *holders]
+    participants = _with_names(
+        meeting.participants.select_related("post__area", *people)
+        .only(
+            "meeting",
+            "attendance",
+            "post__role",
+            "post__holder_a",
+            "post__holder_b",
+            "post__area__name",
+            *(f"{person}__{field}" for person in people for field in ("username", "full_name")),
+        )
+        .order_by("post__area__code", "post__role", "user__username")
     )
     agenda, elsewhere = _agenda(scope, meeting)
     action_items = list(
@@ -191,7 +202,9 @@ def _context(request, meeting, **forms):
         "grid_reports": list(reports_for_meeting(meeting)) if meeting.kind == Kind.MONTHLY else [],
     }
     if supervises and meeting.status != Meeting.Status.CANCELLED:
-        grids = Area.objects.grids().filter(parent=meeting.community).order_by("code")
+        grids = (
+            Area.objects.grids().filter(parent=meeting.community).defer("boundary").order_by("code")
+        )
         context["grids"] = list(grids)
         if can_edit:
             roster = Roster(meeting, participants)
@@ -210,6 +223,20 @@ def _context(request, meeting, **forms):
     return context
 
 
+def _with_names(participants):
+    """The participants as a list, each with `role_name` (its post's role, or "") and
+    `attendance_name`, translated once for the page: `get_role_display` translates every
+    role's name on each call, and a monthly meeting has a hundred participants."""
+    roles = {value: str(label) for value, label in Role.choices}
+    attendance = {value: str(label) for value, label in Participant.Attendance.choices}
+    participants = list(participants)
+    for participant in participants:
+        post = participant.post
+        participant.role_name = roles.get(post.role, post.role) if post else ""
+        participant.attendance_name = attendance.get(participant.attendance, participant.attendance)
+    return participants
+
+
 def _may_open_incident(scope):
     """Whether the row's incident is one the user may open (`Incident.visible_to`)."""
     return Exists(Incident.objects.visible_to(scope).filter(pk=OuterRef("incident_id")))
@@ -221,9 +248,13 @@ def _agenda(scope, meeting):
     (a sensitive one only to the station and its handler); an item about a grid when the
     grid is in the user's areas; the station's own items always. Runs one query."""
     in_scope = Value(True) if scope.is_global else Q(grid__isnull=True) | scope.q("grid")
-    items = meeting.agenda.select_related("incident", "grid").annotate(
-        may_open_incident=_may_open_incident(scope),
-        is_in_scope=ExpressionWrapper(in_scope, output_field=BooleanField()),
+    items = (
+        meeting.agenda.select_related("incident", "grid")
+        .defer("grid__boundary")
+        .annotate(
+            may_open_incident=_may_open_incident(scope),
+            is_in_scope=ExpressionWrapper(in_scope, output_field=BooleanField()),
+        )
     )
     shown, elsewhere = [], 0
     for item in items:
@@ -337,10 +368,10 @@ def agenda_delete(request, agenda_item_id):
 @require_POST
 def attendance(request, meeting_id):
     meeting = _editable_meeting(request, meeting_id)
-    participants = list(
+    participants = _with_names(
         meeting.participants.select_related(
-            "user", "substitute", "post__holder_a", "post__holder_b"
-        )
+            "user", "substitute", "post__area", "post__holder_a", "post__holder_b"
+        ).defer("post__area__boundary")
     )
     roster = Roster(meeting, participants)
     forms = [AttendanceForm(request.POST, participant=p, roster=roster) for p in participants]
