@@ -5,7 +5,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from gridmgmt.dates import MomentField
-from grids.models import SUPERVISOR_ROLES, Area, Post, Resident, User
+from grids.models import SUPERVISOR_ROLES, Area, Post, Resident, Role, User
 from grids.pickers import residents_matching
 
 from .models import Incident
@@ -45,8 +45,9 @@ class StepForm(forms.Form):
             .select_related("area", "holder_a", "holder_b")
             .order_by("area__code", "role", "pk")
         )
+        roles = dict(Role.choices)  # not get_role_display(), which rebuilds the choices
         self.fields["post"].label_from_instance = lambda p: (
-            f"{p.area.name} · {p.get_role_display()} · {p.holder_a}"
+            f"{p.area.name} · {roles.get(p.role, p.role)} · {p.holder_a}"
             + (f" / {p.holder_b}" if p.holder_b_id else "")
         )
 
