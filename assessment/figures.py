@@ -28,23 +28,27 @@ the work of the month in the community's grids for whoever did it:
   people living in the grids where the person is the A holder of a worker post, leaving out
   the station-only ones. A visit made while covering counts as done for whoever made it.
 
-Everything is counted in the database: one query returns a line per person, each figure a
-correlated subquery, so the query count does not grow with people, patrols or incidents.
+Everything is counted in the database: one query returns a line per person, the figures of
+each table counted together in one correlated subquery (and the visits due counted once per
+grid), so the query count does not grow with people, patrols or incidents.
 """
 
 import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import (
+    Case,
     CharField,
     Exists,
     F,
     Func,
     IntegerField,
+    JSONField,
     OuterRef,
     Q,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce, Concat, Greatest, TruncDate
 from django.utils import timezone
@@ -52,7 +56,7 @@ from django.utils.translation import gettext_lazy as _
 
 from care.models import CarePlan, DaysBetween, Visit
 from gridmgmt.localtime import local_midnight
-from grids.models import GRID_WORKER_ROLES, Absence, Post, User
+from grids.models import GRID_WORKER_ROLES, Absence, Area, Post, User
 from incidents.models import Incident
 from meetings.models import Meeting, Participant
 from patrols.models import Instruction, MissedPatrol, Observation, Patrol
@@ -110,9 +114,10 @@ class Line:
     parts: list = field(default_factory=list)
     rank: int = 0
 
-    def figures(self):
-        """[(key, label, value)] in FIGURES order, for a template."""
-        return [(key, label, getattr(self, key)) for key, label in FIGURES]
+    def figures(self, labels=FIGURES):
+        """[(key, label, value)] in FIGURES order, for a template; `labels` the (key, label)
+        of FIGURES, translated once for a page of lines."""
+        return [(key, label, getattr(self, key)) for key, label in labels]
 
     def values(self):
         return [getattr(self, key) for key, _label in FIGURES]
@@ -189,24 +194,60 @@ def formula(weights):
 
 
 # --- Counting ---
+#
+# Plain Funcs, not Aggregates: inside a correlated subquery they aggregate the subquery's rows
+# without a GROUP BY, so the subquery returns one row even when no row matches.
 
 
-def _count(queryset, expression=None, distinct=False):
-    """The number of rows of `queryset` (a correlated subquery), or of distinct values of
-    `expression`, as an integer column (0 for none)."""
-    template = "%(function)s(DISTINCT %(expressions)s)" if distinct else None
-    counted = Func(
-        expression if expression is not None else F("pk"),
-        function="COUNT",
-        output_field=IntegerField(),
-        **({"template": template} if template else {}),
-    )
-    return Coalesce(Subquery(queryset.order_by().annotate(n=counted).values("n")), Value(0))
+def _count(expression=None, distinct=False):
+    """COUNT(*) of the rows, or COUNT of the non-null values of `expression`."""
+    if expression is None:
+        return Func(template="COUNT(*)", output_field=IntegerField())
+    template = "COUNT(DISTINCT %(expressions)s)" if distinct else "COUNT(%(expressions)s)"
+    return Func(expression, template=template, output_field=IntegerField())
 
 
-def _sum(queryset, expression):
+def _count_if(condition, expression=None, distinct=False):
+    """COUNT of the rows (or distinct values of `expression`) where `condition` holds."""
+    then = expression if expression is not None else Value(1)
+    return _count(Case(When(condition, then=then)), distinct=distinct)
+
+
+def _sum(expression):
     total = Func(expression, function="SUM", output_field=IntegerField())
-    return Coalesce(Subquery(queryset.order_by().annotate(n=total).values("n")), Value(0))
+    return Coalesce(total, Value(0), output_field=IntegerField())
+
+
+def _figures(queryset, *counts):
+    """One correlated subquery computing `counts` (expressions from _count, _count_if, _sum)
+    over the rows of `queryset`: a JSON list of integers, one per count, 0 for no rows."""
+    return Subquery(queryset.order_by().annotate(n=_List(*counts)).values("n"))
+
+
+class _List(Func):
+    """[values] as JSON."""
+
+    function = "JSONB_BUILD_ARRAY"
+    output_field = JSONField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="JSON_ARRAY", **extra_context)
+
+
+def _grid_key():
+    """The key of a grid (the row's pk) in a JSON object: "g12", a label that SQLite's ->>
+    does not take for an array index as it would "12"."""
+    return Func(F("pk"), template="('g' || %(expressions)s)", output_field=CharField())
+
+
+class _ObjectAgg(Func):
+    """{key: value} over the rows, as JSON (a plain aggregate function: no GROUP BY)."""
+
+    function = "JSONB_OBJECT_AGG"
+    output_field = JSONField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="JSON_GROUP_OBJECT", **extra_context)
 
 
 def _away(holder):
@@ -226,16 +267,20 @@ def workers(community, start, end):
     """The people assessed in `community` for start..end: the A and B holders of its grids'
     worker posts open on a day of the period. A queryset (no query yet)."""
     posts = Post.all_posts.filter(
-        Q(holder_a=OuterRef("pk")) | Q(holder_b=OuterRef("pk")),
-        role__in=GRID_WORKER_ROLES,
-        area__path__startswith=community.path,
+        role__in=GRID_WORKER_ROLES, area__path__startswith=community.path
     ).filter(Q(closed_on__isnull=True) | Q(closed_on__gte=start))
-    return User.objects.filter(Exists(posts))
+    # From the community's few posts to their holders: an EXISTS over the posts for every
+    # user would read every account of the district.
+    posts = posts.order_by()
+    holders = posts.values("holder_a_id").union(posts.values("holder_b_id"))
+    return User.objects.filter(pk__in=holders)
 
 
-def annotated(users, community, start, end):
+def annotated(users, community, start, end, among=None):
     """`users` with every figure of FIGURES annotated for `community` over start..end (local
-    dates). Runs no query itself: evaluating it runs one."""
+    dates); `among`, when given, a queryset of users that holds every one of `users` (the
+    visits due are then counted only in their grids). Runs no query itself: evaluating it
+    runs one."""
     path = community.path
     since = local_midnight(start)
     until = local_midnight(end + datetime.timedelta(days=1))
@@ -282,23 +327,18 @@ def annotated(users, community, start, end):
         grid__path__startswith=path,
         completed_at__gte=since,
         completed_at__lt=until,
-    )
-    instructions_on_time = instructions.alias(
-        done_on=TruncDate("completed_at", tzinfo=timezone.get_default_timezone())
-    ).filter(done_on__lte=F("due_on"))
+    ).alias(done_on=TruncDate("completed_at", tzinfo=timezone.get_default_timezone()))
     places = Participant.objects.filter(
+        Q(user=me) | Q(substitute=me),
         meeting__community=community,
         meeting__status=Meeting.Status.CLOSED,
         meeting__starts_at__gte=since,
         meeting__starts_at__lt=until,
     )
-    attended = places.filter(
-        Q(user=me, attendance=Participant.Attendance.PRESENT) | Q(substitute=me)
-    )
-    expected = places.filter(
-        Q(user=me, substitute__isnull=True) & ~Q(attendance=Participant.Attendance.EXCUSED)
-        | Q(substitute=me)
-    )
+    attended = Q(user=me, attendance=Participant.Attendance.PRESENT) | Q(substitute=me)
+    expected = Q(user=me, substitute__isnull=True) & ~Q(
+        attendance=Participant.Attendance.EXCUSED
+    ) | Q(substitute=me)
     visits = Visit.objects.done().filter(
         visited_by=me, grid__path__startswith=path, visited_on__range=(start, end)
     )
@@ -311,31 +351,81 @@ def annotated(users, community, start, end):
         )
         / F("interval_days"),
     )
-    own_grids = Post.all_posts.filter(
-        holder_a=OuterRef(OuterRef("pk")), role__in=GRID_WORKER_ROLES, area__path__startswith=path
-    ).values("area_id")
+    # The visits due in each grid of a worker post (held as A by one of `among`), as
+    # {grid id: due}, counted once for the query (a subquery that refers to no person:
+    # PostgreSQL runs it once), then summed for each person over the grids where they hold a
+    # post as A. Counted per person, a grid's people were read once for each of its A holders.
     plans = CarePlan.objects.current().filter(
-        resident__household__grid_id__in=own_grids,
+        resident__household__grid_id=OuterRef("pk"),
         is_station_only=False,
         interval_days__isnull=False,
         started_on__lte=end,
     )
-    return users.annotate(
-        patrolled=_count(logs.filter(is_short=False), window, distinct=True),
-        short=_count(logs.filter(is_short=True), window, distinct=True),
-        missed=_count(missed),
-        observations=_count(observations),
-        received=_count(received),
-        handled=_count(handled),
-        on_time=_count(handled.filter(closed_at__lte=F("deadline_at"))),
-        rework=_sum(handled, F("rework_count")),
-        instructions=_count(instructions),
-        instructions_on_time=_count(instructions_on_time),
-        meetings_attended=_count(attended),
-        meetings_expected=_count(expected),
-        visits_done=_count(visits),
-        visits_due=_sum(plans, slots),
+    worker_grids = Post.all_posts.filter(role__in=GRID_WORKER_ROLES, area__path__startswith=path)
+    if among is not None:
+        worker_grids = worker_grids.filter(holder_a__in=among.values("pk"))
+    due_by_grid = Subquery(
+        Area.objects.filter(pk__in=worker_grids.values("area_id"))
+        .order_by()
+        .values(
+            due=_ObjectAgg(
+                _grid_key(),
+                Subquery(plans.order_by().annotate(n=_sum(slots)).values("n")),
+            )
+        )
     )
+    own_grids = Area.objects.filter(
+        pk__in=Post.all_posts.filter(
+            holder_a=OuterRef(OuterRef("pk")),
+            role__in=GRID_WORKER_ROLES,
+            area__path__startswith=path,
+        ).values("area_id")
+    )
+    due_in_grid = Cast(
+        Func(
+            due_by_grid,
+            _grid_key(),
+            arg_joiner=" ->> ",
+            template="(%(expressions)s)",
+            output_field=CharField(),
+        ),
+        IntegerField(),
+    )
+    # One subquery per table, its figures counted together (the order of _GROUPS).
+    return users.annotate(
+        of_logs=_figures(
+            logs,
+            _count_if(Q(is_short=False), window, distinct=True),
+            _count_if(Q(is_short=True), window, distinct=True),
+        ),
+        of_missed=_figures(missed, _count()),
+        of_observations=_figures(observations, _count()),
+        of_received=_figures(received, _count()),
+        of_handled=_figures(
+            handled,
+            _count(),
+            _count_if(Q(closed_at__lte=F("deadline_at"))),
+            _sum(F("rework_count")),
+        ),
+        of_instructions=_figures(instructions, _count(), _count_if(Q(done_on__lte=F("due_on")))),
+        of_meetings=_figures(places, _count_if(attended), _count_if(expected)),
+        of_visits=_figures(visits, _count()),
+        of_due=_figures(own_grids, _sum(due_in_grid)),
+    )
+
+
+# (annotation of `annotated`, the figures it holds in order).
+_GROUPS = (
+    ("of_logs", ("patrolled", "short")),
+    ("of_missed", ("missed",)),
+    ("of_observations", ("observations",)),
+    ("of_received", ("received",)),
+    ("of_handled", ("handled", "on_time", "rework")),
+    ("of_instructions", ("instructions", "instructions_on_time")),
+    ("of_meetings", ("meetings_attended", "meetings_expected")),
+    ("of_visits", ("visits_done",)),
+    ("of_due", ("visits_due",)),
+)
 
 
 def lines(community, start, end, weights, users=None):
@@ -345,10 +435,14 @@ def lines(community, start, end, weights, users=None):
     people = workers(community, start, end)
     if users is not None:
         people = people.filter(pk__in=users.values("pk"))
-    rows = annotated(people, community, start, end).order_by("full_name", "username")
+    rows = annotated(people, community, start, end, among=users)
+    rows = rows.order_by("full_name", "username")
     found = []
     for user in rows:
-        line = Line(user, **{key: getattr(user, key) for key, _label in FIGURES})
+        values = {}
+        for name, keys in _GROUPS:
+            values.update(zip(keys, getattr(user, name), strict=True))
+        line = Line(user, **values)
         line.parts = score_parts(line, weights)
         line.score = round(sum(part.points for part in line.parts), 1)
         found.append(line)
