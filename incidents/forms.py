@@ -133,7 +133,7 @@ class PartySearch(forms.Widget):
     residents): the parties already chosen as ticked boxes, a search box, and its matches as
     boxes to tick, all rendered by the server. With JavaScript the matches follow the typing
     (htmx, from `incidents:parties`) and a ticked match joins the chosen
-    (static/js/companion-picker.js); without it the box's "Search" button posts the form back
+    (static/js/party-picker.js); without it the box's "Search" button posts the form back
     and the page shows it again with the matches (`pickers.is_search`). Everyone shown comes
     from `residents`, the field's queryset; what is posted is validated by the field."""
 
