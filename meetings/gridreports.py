@@ -180,6 +180,7 @@ def reports_for_meeting(meeting):
             grid__parent_id=meeting.community_id, month=previous_month(meeting.scheduled_on)
         )
         .select_related("grid", "submitted_by")
+        .defer("figures", "grid__boundary")  # the list shows neither
         .annotate(
             is_submitted=Case(
                 When(status=GridReport.Status.SUBMITTED, then=Value(0)),
