@@ -31,10 +31,13 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from grids.models import Area, Resident, Tag, User
-from grids.scope import GRID_IDS_MOST
 
 # What "monthly" means in a rule: 30 days.
 MONTH_DAYS = 30
+# Up to this many grids (a community's dozen or so), the visits due are found through the
+# grids' households; above (a street, the district), walking the plans in due order and
+# testing each grid's path finds the first page sooner than reading every resident.
+GRID_IDS_MOST = 40
 
 
 class DaysBetween(Func):
@@ -136,8 +139,8 @@ class CarePlanQuerySet(models.QuerySet):
         """`visible_to(scope)` for a page that has read `grids`, the grids where the user
         keeps the register (`care.due.care_grids`, with their paths): by the grids' ids (a
         path prefix makes PostgreSQL join every plan to its household and grid to test
-        it), by path above GRID_IDS_MOST grids (most of the map), and with no test of
-        station-only people where the user supervises every grid. No queries."""
+        it), by path above GRID_IDS_MOST grids, and with no test of station-only people
+        where the user supervises every grid. No queries."""
         grid = "resident__household__grid"
         by_ids = not scope.is_global and len(grids) <= GRID_IDS_MOST
         if by_ids:

@@ -6,9 +6,11 @@ import io
 
 import pytest
 import time_machine
+from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from care.forms import GridSelect
 from care.models import CarePlan, Visit
 from grids.models import Role, Tag
 from incidents.models import Category, Incident
@@ -273,3 +275,12 @@ def test_the_home_page_costs_the_same_queries_with_more_people_due(client, world
     small = queries()
     people(world.a.grid, alone, 12)
     assert queries() == small
+
+
+@pytest.mark.parametrize("value", [None, "", "T-01-01-02"])
+def test_the_grid_filter_writes_the_html_of_djangos_select(value):
+    choices = [("", "All my grids"), ("T-01-01-01", "One <&> “quoted”"), ("T-01-01-02", "Two")]
+    attrs = {"id": "id_grid"}
+    ours = GridSelect(choices=choices).render("grid", value, attrs)
+    assert ours == forms.Select(choices=choices).render("grid", value, attrs)
+    assert ours.count("<option") == 3
