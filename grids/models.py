@@ -349,6 +349,15 @@ class Post(models.Model):
                 condition=~Q(holder_a=models.F("holder_b")), name="post_a_and_b_differ"
             )
         ]
+        indexes = [
+            # A community's grid-worker posts (the assessment): a tenth of the posts, which
+            # the whole table (mostly unit and building leaders) was read for.
+            models.Index(
+                fields=["area"],
+                condition=Q(role__in=sorted(GRID_WORKER_ROLES)),
+                name="post_grid_worker_area",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_role_display()} · {self.area}"
