@@ -5,6 +5,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from . import windows
@@ -135,15 +136,22 @@ def _sort_key(patrol):
     return (_rank(patrol), -patrol.started_at.timestamp())
 
 
+def missed_flags(day):
+    """Annotations for a queryset of grids: `missed_am`, `missed_pm`, whether that window
+    of `day` was recorded missed (`rows_for_grids` reads them). No query."""
+    missed = MissedPatrol.objects.filter(grid=OuterRef("pk"), day=day)
+    return {f"missed_{slot}": Exists(missed.filter(slot=slot)) for slot in Slot.values}
+
+
 def rows_for_grids(grids, day, now):
-    """Board rows for a few grids (fetched with `parent__patrol_schedule`), for a home page.
-    Runs two queries: the day's logs and the missed windows."""
+    """Board rows for a few grids (fetched with `parent__patrol_schedule` and annotated
+    with `missed_flags(day)`), for a home page. Runs one query: the day's logs."""
     ids = [grid.pk for grid in grids]
     patrols = Patrol.objects.filter(grid_id__in=ids, day=day).only(
         "grid_id", "slot", "status", "is_short", "is_all_none", "started_at"
     )
-    missed = set(
-        MissedPatrol.objects.filter(grid_id__in=ids, day=day).values_list("grid_id", "slot")
-    )
+    missed = {
+        (grid.pk, slot) for grid in grids for slot in Slot.values if getattr(grid, f"missed_{slot}")
+    }
     schedules = {grid.parent_id: windows.schedule_for(grid.parent) for grid in grids}
     return build_rows(grids, patrols, missed, schedules, day, now)

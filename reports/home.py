@@ -214,8 +214,8 @@ def _count_of(queryset, field):
 
 def _window_rows(worker_grids, communities, today, now):
     """Today's board rows for the worker's grids and every grid of the communities, of
-    those that exist today. Runs three queries (grids with their schedules, the day's logs,
-    missed windows), or none."""
+    those that exist today. Runs two queries (grids with their schedules and missed
+    windows, the day's logs), or none."""
     if not worker_grids and not communities:
         return []
     grids = list(
@@ -224,6 +224,7 @@ def _window_rows(worker_grids, communities, today, now):
         .filter(Q(pk__in=[g.pk for g in worker_grids]) | Q(parent__in=communities))
         .select_related("parent__patrol_schedule")
         .defer("boundary", "parent__boundary")
+        .annotate(**patrol_board.missed_flags(today))
         .order_by("parent__code", "code")
     )
     return patrol_board.rows_for_grids(grids, today, now)
@@ -472,7 +473,7 @@ def area_figures(area, today):
     report_figures). The totals are the sum of the children's counts (every grid lies under
     exactly one child), which saves computing them twice; no percentile is shown here, and
     percentiles are all that does not add. Runs the queries of one report_figures without
-    the register and the trend: 13, or 15 when the roll-up has past days of the month."""
+    the register and the trend: 13, or 14 when the roll-up has past days of the month."""
     start = today.replace(day=1)
     grids = Area.objects.grids().under(area).existing_during(start, today)
     children, totals, _trend = report_figures(
