@@ -455,10 +455,9 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
     child_figures = {key: figures[0] for key, figures in by_child.items()}
 
     # What adds up over days: the roll-up's days, and the others counted live.
-    live = _days_not_rolled_up(rows, ids, start, end, today)
     first_of = {day: first for first, last in periods for day in _days(first, last)}
     position = {first: n for n, (first, _last) in enumerate(periods)}
-    rolled = _sum_rolled_up(ids, start, end, live, step, keys=_Keys(key_of, ids, hops))
+    rolled, live = _read_rolled_up(rows, ids, start, end, today, step, _Keys(key_of, ids, hops))
     for key, counts in rolled["child"].items():
         if key in child_figures:
             _add_counts(child_figures[key], counts)
@@ -526,15 +525,30 @@ def _add_counts(figures, counts):
         figures.by_category[category] = figures.by_category.get(category, 0) + count
 
 
-def _days_not_rolled_up(rows, ids, start, end, today):
-    """The days of [start, end], sorted, whose figures the daily roll-up does not have for
-    every grid of `rows` (`ids`, their subquery) that existed on the day: today and the days
-    after, and the past days not rolled up yet or forgotten since. One query."""
-    from .models import GridDay
-
+def _read_rolled_up(rows, ids, start, end, today, step, keys):
+    """(counts as _sum_rolled_up gives them, the days of [start, end] to count live, sorted)
+    for the grids `rows` (`ids`, their subquery): the days the daily roll-up has for every
+    grid that existed on the day are read from it; today and the days after, and the past
+    days not rolled up yet or forgotten since, are to be counted live. Two statements (the
+    sums with each day's rows, then the categories), three when a day was rolled up for
+    some grids only (its rows were summed: the sums are read again without it); none when
+    the period has no past day."""
     past_end = min(end, today - datetime.timedelta(days=1))
+    ahead = _days(max(start, past_end + datetime.timedelta(days=1)), end)
     if past_end < start:
-        return _days(start, end)
+        return _sum_rolled_up(ids, start, end, ahead, step, keys, tables=()), ahead
+    rolled = _sum_rolled_up(ids, start, end, ahead, step, keys, tables=("days",), by_day=True)
+    found = rolled.pop("found")
+    live = _days_not_rolled_up(rows, start, past_end, found) + ahead
+    if any(found.get(day) for day in live):
+        rolled = _sum_rolled_up(ids, start, end, live, step, keys, tables=("days",))
+    return _sum_rolled_up(ids, start, end, live, step, keys, ("categories",), into=rolled), live
+
+
+def _days_not_rolled_up(rows, start, past_end, found):
+    """The past days of [start, past_end], sorted, whose figures the daily roll-up does not
+    have for every grid of `rows` that existed on the day, given `found` = {day: how many of
+    their rows it has}. Runs no query."""
     # Grids existing on each day, by a difference array over their validity.
     size = (past_end - start).days + 1
     change = [0] * (size + 1)
@@ -547,27 +561,26 @@ def _days_not_rolled_up(rows, ids, start, end, today):
     for n in range(size):
         running += change[n]
         expected[start + datetime.timedelta(days=n)] = running
-    found = dict(
-        GridDay.objects.filter(existed_on_day(), grid_id__in=ids, day__gte=start, day__lte=past_end)
-        .order_by()
-        .values("day")
-        .annotate(n=Count("pk"))
-        .values_list("day", "n")
-    )
-    missing = [day for day, n in expected.items() if n and found.get(day, 0) != n]
-    return missing + _days(past_end + datetime.timedelta(days=1), end)
+    return [day for day, n in expected.items() if n and found.get(day, 0) != n]
 
 
-def _sum_rolled_up(ids, start, end, live, step, keys):
+def _sum_rolled_up(
+    ids, start, end, live, step, keys, tables=("days", "categories"), *, by_day=False, into=None
+):
     """{"child": {key: counts}, "step": {first day: counts}} of the daily roll-up's rows of
     the grids `ids` over the days of [start, end] not in `live`, where counts = {name: sum
-    for ADDITIVE_NAMES, "by_category": {name: opened}}. Two statements on PostgreSQL (GROUP
-    BY GROUPING SETS ((child), (step))), four on SQLite."""
+    for ADDITIVE_NAMES (table "days": GridDay), "by_category": {name: opened} (table
+    "categories": GridDayCategory)}, added to `into` when given. One statement per table on
+    PostgreSQL (GROUP BY GROUPING SETS ((child), (step))), two on SQLite. by_day adds
+    "found": {day: GridDay rows of the day}, from the same statement (a third grouping set;
+    one more query on SQLite)."""
     from django.db.models.functions import Trunc
 
     from .models import GridDay, GridDayCategory
 
-    result = {"child": defaultdict(dict), "step": defaultdict(dict)}
+    result = into or {"child": defaultdict(dict), "step": defaultdict(dict)}
+    if by_day:
+        result["found"] = {}
     if len(live) == (end - start).days + 1:
         return result
     key = keys.expression("grid")
@@ -576,43 +589,59 @@ def _sum_rolled_up(ids, start, end, live, step, keys):
     if live:
         selected &= ~Q(day__in=live)
 
-    def grouped(qs, *names, **aggregates):
+    def grouped(qs, *names, per_day=False, **aggregates):
         """[(group, {name: value})]; group is ("child", key) or ("step", first), per the
-        extra `names` too."""
+        extra `names` too; with per_day, also the rows of each day (_n, group "found")."""
         base = qs.filter(selected).order_by()
+        if per_day:
+            aggregates["_n"] = Count("pk")
         if connection.vendor == "postgresql":
-            qs = base.values(*names, _k=key, _s=first).annotate(**aggregates)
+            day = {"_d": F("day")} if per_day else {}
+            qs = base.values(*names, _k=key, _s=first, **day).annotate(**aggregates)
             sql, params = qs.query.sql_with_params()
             head, _ = sql.rsplit(" GROUP BY ", 1)
             extra = "".join(f', "{name}"' for name in names)
-            sql = f'{head} GROUP BY GROUPING SETS (("_k"{extra}), ("_s"{extra}))'
+            sets = f'("_k"{extra}), ("_s"{extra})' + (', ("_d")' if per_day else "")
+            sql = f"{head} GROUP BY GROUPING SETS ({sets})"
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 columns = [c[0] for c in cursor.description]
                 found = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
         else:
             found = [
-                {"_s": None, **row} for row in base.values(*names, _k=key).annotate(**aggregates)
+                {"_s": None, "_d": None, **row}
+                for row in base.values(*names, _k=key).annotate(**aggregates)
             ]
             found += [
-                {"_k": None, **row} for row in base.values(*names, _s=first).annotate(**aggregates)
+                {"_k": None, "_d": None, **row}
+                for row in base.values(*names, _s=first).annotate(**aggregates)
             ]
+            if per_day:
+                found += [
+                    {"_k": None, "_s": None, **row}
+                    for row in base.values(_d=F("day")).annotate(_n=Count("pk"))
+                ]
         for row in found:
             if isinstance(row["_s"], datetime.datetime):  # date_trunc read by a raw cursor
                 row["_s"] = row["_s"].date()
             if row["_k"] is not None:
                 yield result["child"][row["_k"]], row
-            else:
+            elif row["_s"] is not None:
                 yield result["step"][row["_s"]], row
+            else:
+                result["found"][row["_d"]] = row["_n"]
 
-    for counts, row in grouped(GridDay.objects.all(), **{n: Sum(n) for n in ADDITIVE_NAMES}):
-        for name in ADDITIVE_NAMES:
-            counts[name] = counts.get(name, 0) + (row[name] or 0)
-    for counts, row in grouped(
-        GridDayCategory.objects.annotate(_c=F("category__name")), "_c", opened=Sum("opened")
-    ):
-        categories = counts.setdefault("by_category", {})
-        categories[row["_c"]] = categories.get(row["_c"], 0) + (row["opened"] or 0)
+    if "days" in tables:
+        aggregates = {n: Sum(n) for n in ADDITIVE_NAMES}
+        for counts, row in grouped(GridDay.objects.all(), per_day=by_day, **aggregates):
+            for name in ADDITIVE_NAMES:
+                counts[name] = counts.get(name, 0) + (row[name] or 0)
+    if "categories" in tables:
+        for counts, row in grouped(
+            GridDayCategory.objects.annotate(_c=F("category__name")), "_c", opened=Sum("opened")
+        ):
+            categories = counts.setdefault("by_category", {})
+            categories[row["_c"]] = categories.get(row["_c"], 0) + (row["opened"] or 0)
     return result
 
 

@@ -74,11 +74,12 @@ def test_the_home_figures_equal_the_live_count_with_and_without_the_roll_up(seed
 # The page: session, user, posts (scope), who is acting on my posts, my incidents, my action
 # items, unread notifications = 7. The area section, report_figures without the register and
 # the trend: the grids, the children; the month's state per child (incidents, incidents filed
-# with their status, time to close, instructions, grid workers) = 7; the days the roll-up
-# lacks = 1; those days counted live (schedules, patrols, missed windows, incidents,
-# incidents filed) = 5; with past days rolled up, the roll-up's sums and its categories = 2.
+# with their status, time to close, instructions, grid workers) = 7; the roll-up's sums
+# with the rows it has of each day (which tell the days it lacks) = 1; those days counted
+# live (schedules, patrols, missed windows, incidents, incidents filed) = 5; with past days
+# rolled up, the roll-up's categories = 1.
 LIVE = 7 + 7 + 1 + 5
-ROLLED = LIVE + 2
+ROLLED = LIVE + 1
 
 
 @pytest.mark.parametrize("persona", ["district_staff", "street_staff"])
@@ -96,7 +97,7 @@ def test_the_area_home_page_query_count_is_pinned_at_two_sizes(
     large, _ = home(client, user)
     assert small == large == LIVE
     assert 'data-home="area"' in body
-    # With the month's past days rolled up, the page reads them: two sums, whatever the data.
+    # With the month's past days rolled up, the page reads them: one more sum, whatever the data.
     fill_missing(days=timezone.localdate().day - 1)
     rolled, _ = home(client, user)
     populate(world, 2)
