@@ -50,7 +50,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, Greatest, TruncDate
+from django.db.models.functions import Cast, Coalesce, Greatest, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -114,10 +114,9 @@ class Line:
     parts: list = field(default_factory=list)
     rank: int = 0
 
-    def figures(self, labels=FIGURES):
-        """[(key, label, value)] in FIGURES order, for a template; `labels` the (key, label)
-        of FIGURES, translated once for a page of lines."""
-        return [(key, label, getattr(self, key)) for key, label in labels]
+    def figures(self):
+        """[(key, label, value)] in FIGURES order, for a template."""
+        return [(key, label, getattr(self, key)) for key, label in FIGURES]
 
     def values(self):
         return [getattr(self, key) for key, _label in FIGURES]
@@ -287,19 +286,28 @@ def annotated(users, community, start, end, among=None):
     me = OuterRef("pk")
 
     logs = Patrol.objects.filter(
-        member=me, grid__path__startswith=path, day__range=(start, end), status__in=_LOGGED
-    ).exclude(slot="")
-    window = Concat(
-        Cast("grid_id", CharField()), Value(" "), Cast("day", CharField()), Value(" "), "slot"
+        ~Q(slot=""),
+        member=me,
+        grid__path__startswith=path,
+        day__range=(start, end),
+        status__in=_LOGGED,
+    )
+    window = Func(
+        "grid_id",
+        "day",
+        "slot",
+        template="(%(expressions)s)",
+        arg_joiner=" || ' ' || ",
+        output_field=CharField(),
     )
 
-    on_duty = (
-        Post.all_posts.filter(area=OuterRef("grid"), role__in=GRID_WORKER_ROLES)
-        .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=OuterRef("day")))
-        .filter(
-            (Q(holder_a=OuterRef(OuterRef("pk"))) & ~_away("holder_a"))
-            | (Q(holder_b=OuterRef(OuterRef("pk"))) & _away("holder_a") & ~_away("holder_b"))
-        )
+    away_a = _away("holder_a")
+    on_duty = Post.all_posts.filter(
+        Q(closed_on__isnull=True) | Q(closed_on__gte=OuterRef("day")),
+        (Q(holder_a=OuterRef(OuterRef("pk"))) & ~away_a)
+        | (Q(holder_b=OuterRef(OuterRef("pk"))) & away_a & ~_away("holder_b")),
+        area=OuterRef("grid"),
+        role__in=GRID_WORKER_ROLES,
     )
     # The grids of the person's posts first (an index on the missed windows' grid), then who
     # was on duty each day. (Nested in a subquery: the person is OuterRef(OuterRef("pk")).)
@@ -308,8 +316,8 @@ def annotated(users, community, start, end, among=None):
         role__in=GRID_WORKER_ROLES,
         area__path__startswith=path,
     ).values("area_id")
-    missed = MissedPatrol.objects.filter(grid_id__in=my_grids, day__range=(start, end)).filter(
-        Exists(on_duty)
+    missed = MissedPatrol.objects.filter(
+        Exists(on_duty), grid_id__in=my_grids, day__range=(start, end)
     )
 
     observations = Observation.objects.filter(
