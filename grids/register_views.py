@@ -61,22 +61,37 @@ RESIDENT_FIELDS = ["name", "sex", "birth_date", "id_number", "phone", "relation"
 
 
 def present(residents, scope):
-    """Mask what the user may not see, row by row. No queries: needs `household__grid` and
-    the tags prefetched. A move-out date that is the birth date of anyone in `residents` is
-    shown by its month (grids.identity)."""
+    """Mask what the user may not see, row by row, and name each choice (relation, sex,
+    population) as `shown_<field>`. No queries: needs `household__grid` and the tags
+    prefetched. A move-out date that is the birth date of anyone in `residents` is shown by
+    its month (grids.identity)."""
     births = {resident.birth_date for resident in residents if resident.birth_date}
+    # The labels, once per call: a model's get_FOO_display() rebuilds them for each row.
+    labels = {
+        name: dict(Resident._meta.get_field(name).flatchoices)
+        for name in ("relation", "sex", "population")
+    }
+    grants = {}  # grid id: (sees phones, sees attention tags, may unmask)
     for resident in residents:
         born = resident.birth_date
         resident.shown_moved_out = life_date_text(resident.moved_out_on, born, births)
+        for name, names in labels.items():
+            value = getattr(resident, name)
+            setattr(resident, f"shown_{name}", names.get(value, value))
         grid = resident.household.grid
+        if grid.pk not in grants:
+            grants[grid.pk] = (
+                scope.sees_phones(grid),
+                scope.sees_attention_tags(grid),
+                scope.may_unmask_ids(grid),
+            )
+        phones, attention, unmask = grants[grid.pk]
         resident.shown_id_number = mask_id_number(resident.id_number)
-        phones = scope.sees_phones(grid)
         resident.shown_phone = resident.phone if phones else mask_phone(resident.phone)
-        attention = scope.sees_attention_tags(grid)
         resident.shown_tags = [
             t for t in resident.tags.all() if attention or t.kind == Tag.Kind.CARE
         ]
-        resident.can_unmask = scope.may_unmask_ids(grid) and bool(resident.id_number)
+        resident.can_unmask = unmask and bool(resident.id_number)
     return residents
 
 
