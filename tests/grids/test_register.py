@@ -368,3 +368,46 @@ def test_a_search_matching_more_than_it_lists_says_so(client, world, monkeypatch
     household.residents.filter(name="周3").update(name="吴三")
     page = client.get("/register/search/", {"q": "周"}).context["page"]
     assert page.paginator.count == 3 and not page.paginator.is_capped
+
+
+def test_the_floating_list_counts_the_users_households_only(client, world):
+    """The count goes household by household through the station's grids: it counts the
+    rows the list shows, filters included, and nobody outside the station."""
+    here = make_household(world.a.grid, address="流路1号")
+    there = make_household(world.a.other_grid, address="流路2号")
+    elsewhere = make_household(world.b.grid, address="流路3号")
+    people = {here: ["赵一", "赵二", "钱三"], there: ["赵四"], elsewhere: ["赵五"]}
+    for household, names in people.items():
+        for name in names:
+            make_resident(household, name=name, population="floating")
+    make_resident(here, name="赵六")  # registered, not floating
+    client.force_login(world.a.stationmaster)
+
+    def listed(**params):
+        page = client.get("/register/floating/", params).context["page"]
+        return page.paginator.count, sorted(r.name for r in page.object_list)
+
+    assert listed() == (4, ["赵一", "赵二", "赵四", "钱三"])
+    assert listed(q="赵") == (3, ["赵一", "赵二", "赵四"])
+    assert listed(grid=world.a.other_grid.pk) == (1, ["赵四"])
+    client.force_login(world.a.grid_member)
+    assert listed() == (3, ["赵一", "赵二", "钱三"])
+
+
+def test_a_capped_search_pages_through_the_first_matches_in_order(client, world, monkeypatch):
+    from grids import register_views
+
+    monkeypatch.setattr(register_views, "SEARCH_MOST", 27)
+    household = make_household(world.a.grid, address="页路1号")
+    for i in [*range(28, 14, -1), *range(15)]:
+        make_resident(household, name=f"孙{i:02d}", relation="head" if i == 0 else "child")
+    client.force_login(world.a.stationmaster)
+
+    def listed(page):
+        response = client.get("/register/search/", {"q": "孙", "page": page})
+        paginator = response.context["page"].paginator
+        names = [r.name for r in response.context["page"].object_list]
+        return paginator.count, paginator.is_capped, names
+
+    assert listed(1) == (27, True, [f"孙{i:02d}" for i in range(25)])
+    assert listed(2) == (27, True, ["孙25", "孙26"])
