@@ -161,7 +161,16 @@ class Patrol(models.Model):
         verbose_name = _("patrol")
         verbose_name_plural = _("patrols")
         ordering = ["-day", "-started_at"]
-        indexes = [models.Index(fields=["grid", "day", "slot"]), models.Index(fields=["day"])]
+        indexes = [
+            models.Index(fields=["grid", "day", "slot"]),
+            models.Index(fields=["day"]),
+            # The logs waiting for the station's review, whatever the history's length.
+            models.Index(
+                fields=["grid", "day"],
+                condition=Q(status="submitted"),
+                name="patrol_waiting_review",
+            ),
+        ]
         constraints = [
             # One patrol in progress per member at a time.
             models.UniqueConstraint(
