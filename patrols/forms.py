@@ -2,8 +2,10 @@ import datetime
 import uuid
 
 from django import forms
+from django.db.models import Q
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -16,18 +18,84 @@ from grids.pickers import PickerField, bind_pickers
 from .models import Instruction, Observation, Patrol, PatrolCheck
 from .photos import PhotoField
 
+COMPANION_MATCHES = 20  # the most people a companion search lists
+COMPANION_QUERY = "companion_q"  # the name of the companion search box
 
-class ManyCheckboxes(forms.Widget):
-    """Checkboxes for a long list (a community's hundreds of post holders), written in one
-    pass with the markup of Bootstrap's `.form-check` instead of a template per option, which
-    took a second for 574 people. Crispy forms renders it as a plain widget (it is not a
-    CheckboxSelectMultiple, which crispy would draw option by option)."""
 
+def companions_matching(people, q, *, exclude=(), limit=COMPANION_MATCHES):
+    """Who of `people` (users) is named like `q`: the full name contains it, or the user
+    name when there is no full name; by name, at most `limit` + 1 (one more tells that more
+    match). `exclude`: ids already chosen. Runs one query when evaluated."""
+    q = (q or "").strip()
+    if not q:
+        return people.none()
+    return (
+        people.filter(Q(full_name__icontains=q) | Q(full_name="", username__icontains=q))
+        .exclude(pk__in=exclude)
+        .order_by("full_name", "username", "pk")[: limit + 1]
+    )
+
+
+def _ids(values):
+    return [int(v) for v in values or () if str(v).isdigit()]
+
+
+class CompanionSearch(forms.Widget):
+    """The rest of the community, found by name instead of listed (a community has hundreds
+    of post holders): a search box, the people already chosen as ticked boxes, and the
+    matches of the search as boxes to tick, all rendered by the server. With JavaScript the
+    matches follow the typing (htmx, from `patrols:companions`) and a ticked match joins the
+    chosen (static/js/companion-picker.js); without it the box's "Search" button posts the
+    form back and the page shows it again with the matches (`pickers.is_search`). Everyone
+    shown comes from `people`, the field's queryset; what is posted is validated by the
+    field."""
+
+    template_name = "patrols/_companion_search.html"
     allow_multiple_selected = True
 
-    def __init__(self, attrs=None, choices=()):
+    def __init__(self, attrs=None):
         super().__init__(attrs)
-        self.choices = choices
+        self.people = None  # set by SubmitForm: who may be named
+        self.query = ""
+        self.url = ""
+
+    def format_value(self, value):
+        if value is None:
+            return []
+        if not isinstance(value, (list, tuple)):
+            value = [value]
+        return [str(v) for v in value]
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        people = self.people if self.people is not None else User.objects.none()
+        chosen_ids = _ids(context["widget"]["value"])
+        chosen = (
+            list(people.filter(pk__in=chosen_ids).order_by("full_name", "username"))
+            if chosen_ids
+            else []
+        )
+        found = (
+            list(companions_matching(people, self.query, exclude=[u.pk for u in chosen]))
+            if self.query
+            else []
+        )
+        context["widget"].update(
+            {
+                "query": self.query,
+                "url": self.url,
+                "chosen": chosen,
+                "matches": found[:COMPANION_MATCHES],
+                "more": len(found) > COMPANION_MATCHES,
+                "limit": COMPANION_MATCHES,
+            }
+        )
+        return context
+
+    def _render(self, template_name, context, renderer=None):
+        # The project's templates, not the form renderer's: the matches partial is shared
+        # with the `patrols:companions` view.
+        return mark_safe(render_to_string(template_name, context))
 
     def value_from_datadict(self, data, files, name):
         return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
@@ -35,37 +103,6 @@ class ManyCheckboxes(forms.Widget):
     def value_omitted_from_data(self, data, files, name):
         # An unchecked box is not sent: nothing sent means none chosen.
         return False
-
-    def render(self, name, value, attrs=None, renderer=None):
-        attrs = self.build_attrs(self.attrs, attrs)
-        base_id = attrs.pop("id", f"id_{name}")
-        extra = format_html_join(
-            " ", '{}="{}"', ((k, v) for k, v in attrs.items() if v is not True)
-        )
-        flags = " ".join(k for k, v in attrs.items() if v is True)
-        chosen = {str(v) for v in (value or ())}
-        options = format_html_join(
-            "",
-            '<div class="form-check"><input type="checkbox" class="form-check-input" '
-            'name="{}" value="{}" id="{}_{}" {} {}{}>'
-            '<label class="form-check-label" for="{}_{}">{}</label></div>',
-            (
-                (
-                    name,
-                    option_value,
-                    base_id,
-                    n,
-                    extra,
-                    flags,
-                    " checked" if str(option_value) in chosen else "",
-                    base_id,
-                    n,
-                    label,
-                )
-                for n, (option_value, label) in enumerate(self.choices)
-            ),
-        )
-        return format_html('<div id="{}">{}</div>', base_id, options)
 
 
 class StartForm(forms.Form):
@@ -229,33 +266,26 @@ class SubmitForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    # The rest of the community is found by name (static/js/companion-picker.js shows only
-    # who matches, and whoever is ticked); clean() adds them to `companions`.
-    companion_search = forms.CharField(
-        label=_("Someone else from the community"),
-        max_length=100,
-        required=False,
-        widget=forms.TextInput(
-            attrs={
-                "type": "search",
-                "autocomplete": "off",
-                "placeholder": _("Type a name"),
-                "data-companion-search": True,
-            }
-        ),
-    )
+    # The rest of the community is found by name (CompanionSearch); clean() adds them to
+    # `companions`.
     other_companions = forms.ModelMultipleChoiceField(
-        label=_("Others in the community"),
+        label=_("Someone else from the community"),
         queryset=User.objects.none(),
         required=False,
-        widget=ManyCheckboxes(attrs={"data-companion-other": True}),
+        widget=CompanionSearch,
     )
 
-    def __init__(self, *args, team, **kwargs):
-        """`team`: who may be named, annotated `is_team` for the grid's own team."""
+    def __init__(self, *args, team, others, search_url="", **kwargs):
+        """`team`: the grid's own team; `others`: the rest of the community who may be
+        named (users). `search_url`: where the companion search box asks for matches."""
         super().__init__(*args, **kwargs)
-        self.fields["companions"].queryset = team.filter(is_team=True)
-        self.fields["other_companions"].queryset = team.filter(is_team=False)
+        self.fields["companions"].queryset = team
+        others_field = self.fields["other_companions"]
+        others_field.queryset = others
+        source = self.data if self.is_bound else self.initial
+        others_field.widget.people = others
+        others_field.widget.query = (source.get(COMPANION_QUERY) or "").strip()[:100]
+        others_field.widget.url = search_url
 
     def clean(self):
         cleaned = super().clean()

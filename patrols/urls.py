@@ -18,6 +18,7 @@ urlpatterns = [
         name="complete_instruction",
     ),
     path("<int:patrol_id>/submit/", views.submit, name="submit"),
+    path("<int:patrol_id>/companions/", views.companions, name="companions"),
     path(
         "observations/<int:observation_id>/photo/",
         views.observation_photo,

@@ -5,7 +5,7 @@ issues. Every object is reached through the user's scope."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, Case, F, Prefetch, Q, When
+from django.db.models import F, Prefetch, Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from care import due as care_due
 from grids import pickers
@@ -25,11 +25,14 @@ from incidents.calendar import Calendar
 
 from . import services, windows
 from .forms import (
+    COMPANION_MATCHES,
+    COMPANION_QUERY,
     CompleteInstructionForm,
     InstructionForm,
     ObservationForm,
     StartForm,
     SubmitForm,
+    companions_matching,
 )
 from .models import Instruction, KeyPoint, Observation, Patrol, Slot
 
@@ -129,7 +132,12 @@ def start(request):
 
 @login_required
 def detail(request, patrol_id):
-    patrol = _patrol(request, patrol_id)
+    return _render_detail(request, _patrol(request, patrol_id))
+
+
+def _render_detail(request, patrol, submit_form=None):
+    """The patrol's page; `submit_form`, when given, is the member's log form shown again
+    (the companion search's button, without JavaScript)."""
     scope = get_scope(request)
     grid = patrol.grid
     is_mine = patrol.member_id == request.user.pk
@@ -175,10 +183,47 @@ def detail(request, patrol_id):
     if is_mine and patrol.is_open:
         context["observation_form"] = ObservationForm(grid=grid)
         context["outbox_text"] = OUTBOX_TEXT
-        context["submit_form"] = SubmitForm(
-            initial={"summary": patrol.summary}, team=_team(grid, request.user)
+        context["submit_form"] = submit_form or _submit_form(
+            request, patrol, initial={"summary": patrol.summary}
         )
     return render(request, "patrols/patrol_detail.html", context)
+
+
+def _submit_form(request, patrol, **kwargs):
+    team, others = _team(patrol.grid, request.user)
+    return SubmitForm(
+        team=team,
+        others=others,
+        search_url=reverse("patrols:companions", args=[patrol.pk]),
+        **kwargs,
+    )
+
+
+@login_required
+@require_GET
+def companions(request, patrol_id):
+    """The companion search's matches (htmx): people of the patrol's community whom the
+    member may name (`_team`; not the grid's own team, which is listed in full), named like
+    what was typed, at most COMPANION_MATCHES; those already ticked are left out. Only for
+    the member of the open patrol."""
+    patrol = _own_open_patrol(request, patrol_id)
+    if not patrol.is_open:
+        raise PermissionDenied
+    query = (request.GET.get(COMPANION_QUERY) or "").strip()[:100]
+    chosen = [v for v in request.GET.getlist("other_companions") if v.isdigit()]
+    others = _team(patrol.grid, request.user)[1]
+    found = list(companions_matching(others, query, exclude=chosen))
+    return render(
+        request,
+        "patrols/_companion_matches.html",
+        {
+            "name": "other_companions",
+            "query": query,
+            "matches": found[:COMPANION_MATCHES],
+            "more": len(found) > COMPANION_MATCHES,
+            "limit": COMPANION_MATCHES,
+        },
+    )
 
 
 @login_required
@@ -304,7 +349,14 @@ def complete_instruction(request, patrol_id, instruction_id):
 @require_POST
 def submit(request, patrol_id):
     patrol = _own_open_patrol(request, patrol_id)
-    form = SubmitForm(request.POST, team=_team(patrol.grid, request.user))
+    if pickers.is_search(request):
+        # The companion search's button (without JavaScript): the page again, with what was
+        # entered and the matches.
+        initial = pickers.search_initial(request)
+        for name in ("companions", "other_companions"):
+            initial[name] = request.POST.getlist(name)
+        return _render_detail(request, patrol, _submit_form(request, patrol, initial=initial))
+    form = _submit_form(request, patrol, data=request.POST)
     if not form.is_valid():
         messages.error(
             request,
@@ -418,10 +470,10 @@ def instruction_create(request):
 
 def _team(grid, user):
     """Who may be named as `user`'s companions: everyone holding a post (A or B) in the grid's
-    community, the grid's own team first and marked `is_team`. Runs one query now (the
-    community's posts, through the area path index) and one each time the result is
-    evaluated (the users, by primary key): asking the posts first is what keeps this from
-    scanning every user of the district."""
+    community. Returns two querysets of users, by name: the grid's own team, and the rest of
+    the community. Runs one query now (the community's posts, through the area path index)
+    and one each time a result is evaluated (the users, by primary key): asking the posts
+    first is what keeps this from scanning every user of the district."""
     posts = (
         Post.objects.filter(area__path__startswith=grid.parent.path)
         .values_list("area_id", "holder_a_id", "holder_b_id")
@@ -432,13 +484,9 @@ def _team(grid, user):
         holders.update(pair)
         if area_id == grid.pk:
             team.update(pair)
-    holders -= {None, user.pk}
+    people = User.objects.filter(is_active=True).order_by("full_name", "username")
+    team -= {None, user.pk}
     return (
-        User.objects.filter(pk__in=holders, is_active=True)
-        .annotate(
-            is_team=Case(
-                When(pk__in=team - {None}, then=True), default=False, output_field=BooleanField()
-            )
-        )
-        .order_by("-is_team", "full_name", "username")
+        people.filter(pk__in=team),
+        people.filter(pk__in=holders - team - {None, user.pk}),
     )

@@ -1,43 +1,37 @@
 // The companion picker of a patrol log: the grid's team is listed in full; the rest of the
-// community is found by typing a name. Whoever is ticked stays in view. Without this script
-// the whole community is listed.
+// community is found by typing a name. The matches come from the server (htmx, the search
+// box's hx-get); a ticked match joins the chosen, which stay in view and are sent with the
+// log (also when the outbox submits it). Without this script the box's "Search" button
+// posts the form back and the page lists the matches.
 (function () {
   "use strict";
-  document.querySelectorAll("input[data-companion-search]").forEach(function (search) {
-    var others = Array.prototype.slice.call(
-      search.form.querySelectorAll("input[data-companion-other]")
-    );
-    var searchBox = search.closest("[id^=div_]") || search.parentElement;
-    if (!others.length) {
-      searchBox.hidden = true;
-      return;
+  document.querySelectorAll("[data-companion-picker]").forEach(function (picker) {
+    var search = picker.querySelector("[data-companion-search]");
+    var chosen = picker.querySelector("[data-companion-chosen]");
+    var button = picker.querySelector("[data-companion-search-button]");
+    // The matches follow the typing: the button is not needed, and Enter in any field of the
+    // log must not post the search.
+    if (button) {
+      button.remove();
     }
-    var group = others[0].closest("[id^=div_]") || others[0].closest("fieldset");
-    var names = others.map(function (input) {
-      return (input.labels.length ? input.labels[0].textContent : "").trim().toLowerCase();
-    });
-
-    function update() {
-      var query = search.value.trim().toLowerCase();
-      var shown = 0;
-      others.forEach(function (input, i) {
-        var show = input.checked || (query !== "" && names[i].indexOf(query) !== -1);
-        input.closest(".form-check").hidden = !show;
-        shown += show ? 1 : 0;
-      });
-      group.hidden = shown === 0;
-    }
-
-    search.addEventListener("input", update);
-    // Enter in the search box must not submit the log.
     search.addEventListener("keydown", function (event) {
       if (event.key === "Enter") {
+        // Enter searches now and does not submit the log.
         event.preventDefault();
+        search.dispatchEvent(new Event("companion-search"));
       }
     });
-    others.forEach(function (input) {
-      input.addEventListener("change", update);
+    picker.addEventListener("change", function (event) {
+      var box = event.target;
+      if (box.type !== "checkbox" || !box.checked || chosen.contains(box)) {
+        return;
+      }
+      var row = box.closest("[data-companion]");
+      var before = chosen.querySelector('[data-companion="' + row.dataset.companion + '"]');
+      if (before) {
+        before.remove();
+      }
+      chosen.appendChild(row);
     });
-    update();
   });
 })();
