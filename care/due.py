@@ -6,7 +6,7 @@ import datetime
 from django.db.models import Count, Q
 
 from grids.models import Resident, Tag
-from grids.paging import paginate
+from grids.paging import first_and_count, paginate
 
 from .models import CarePlan, Visit
 
@@ -58,43 +58,32 @@ def label_rows(plans, scope, today):
 
 def due_soon(scope, grid_ids, today, limit=LIST_LIMIT):
     """The people due within AHEAD_DAYS (overdue first) in `grid_ids`, that the user may
-    see, and how many there are: ([plan], count). Runs two queries."""
+    see, and how many there are: ([plan], count). Runs one query."""
     plans = (
         CarePlan.objects.current()
         .visible_to(scope)
         .in_grids(grid_ids)
         .due_by(today + datetime.timedelta(days=AHEAD_DAYS))
     )
-    rows = list(plans.for_list()[:limit])
+    rows, counts = first_and_count(plans.for_list(), limit)
     for plan in rows:
         plan.is_late = plan.is_overdue(today)
-    # Counted even when the list is short, so the page's queries never depend on the data.
-    return rows, plans.count()
+    return rows, counts["total"]
 
 
-def overdue_by_community(community_ids, today):
-    """{community id: count of overdue visits} for the station. Runs one query."""
-    return dict(
+def overdue(community_ids, today, limit=LIST_LIMIT):
+    """The longest-overdue visits of the communities, for the station, and how many there
+    are: ([plan], count). Runs one query."""
+    rows, counts = first_and_count(
         CarePlan.objects.current()
         .overdue(today)
         .filter(resident__household__grid__parent_id__in=community_ids)
-        .values_list("resident__household__grid__parent_id")
-        .annotate(count=Count("pk"))
-        .values_list("resident__household__grid__parent_id", "count")
-    )
-
-
-def overdue_list(community_ids, today, limit=LIST_LIMIT):
-    """The longest-overdue visits of the communities. Runs one query."""
-    rows = list(
-        CarePlan.objects.current()
-        .overdue(today)
-        .filter(resident__household__grid__parent_id__in=community_ids)
-        .for_list()[:limit]
+        .for_list(),
+        limit,
     )
     for plan in rows:
         plan.is_late = True
-    return rows
+    return rows, counts["total"]
 
 
 def newly_overdue(community_path, since_day, day):

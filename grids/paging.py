@@ -2,6 +2,7 @@ from functools import cached_property
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count, Window
 from django.utils.translation import gettext as _
 
 PAGE_SIZE = 25
@@ -83,3 +84,14 @@ def paginate(request, queryset, per_page=PAGE_SIZE, most=None, count=None, rows=
     params = request.GET.copy()
     params.pop("page", None)
     return {"page": page, "query": params.urlencode()}
+
+
+def first_and_count(queryset, limit, **counts):
+    """The first `limit` rows of `queryset` and how many rows it has, in one query: the
+    counts are windows over every row, read before the limit cuts them. `counts` names
+    more counts, each a filter on the same rows. ([row], {name: count}); all counts are
+    0 when there are no rows."""
+    windows = {"total": Window(Count("pk"))}
+    windows.update({name: Window(Count("pk", filter=q)) for name, q in counts.items()})
+    rows = list(queryset.annotate(**{f"_count_{name}": w for name, w in windows.items()})[:limit])
+    return rows, {name: getattr(rows[0], f"_count_{name}") if rows else 0 for name in windows}

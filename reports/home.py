@@ -9,7 +9,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, OuterRef, Q, Subquery, Window
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,8 +19,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from care import due as care_due
-from care.models import CarePlan
 from grids.models import GRID_WORKER_ROLES, TEAM_ROLES, Absence, Area, Post, Role, Transfer
+from grids.paging import first_and_count
 from grids.posts import acting_on
 from grids.scope import get_scope
 from incidents.models import Incident
@@ -183,17 +183,6 @@ def _with_lights(incidents, now):
     return incidents
 
 
-def _first_and_count(queryset, limit, **counts):
-    """The first `limit` rows of `queryset` and how many rows it has, in one query: the
-    counts are windows over every row, read before the limit cuts them. `counts` names
-    more counts, each a filter on the same rows. ([row], {name: count}); all counts are
-    0 when there are no rows."""
-    windows = {"total": Window(Count("pk"))}
-    windows.update({name: Window(Count("pk", filter=q)) for name, q in counts.items()})
-    rows = list(queryset.annotate(**{f"_count_{name}": w for name, w in windows.items()})[:limit])
-    return rows, {name: getattr(rows[0], f"_count_{name}") if rows else 0 for name in windows}
-
-
 def _count_of(queryset, field):
     """A subquery counting the rows of `queryset` whose `field` is the outer row (0 when
     none)."""
@@ -232,17 +221,9 @@ def _window_rows(worker_grids, communities, today, now):
 
 def _visits_due(scope, grid_ids, today):
     """The people due a visit within a few days in the grids, that the user may see, and
-    how many there are (the rows and the count of care.due.due_soon). Runs one query."""
-    plans = (
-        CarePlan.objects.current()
-        .visible_to(scope)
-        .in_grids(grid_ids)
-        .due_by(today + datetime.timedelta(days=care_due.AHEAD_DAYS))
-    )
-    rows, counts = _first_and_count(plans.for_list(), LIST_LIMIT)
-    for plan in rows:
-        plan.is_late = plan.is_overdue(today)
-    return {"visits_due": rows, "visits_due_count": counts["total"]}
+    how many there are (care.due.due_soon). Runs one query."""
+    rows, count = care_due.due_soon(scope, grid_ids, today, LIST_LIMIT)
+    return {"visits_due": rows, "visits_due_count": count}
 
 
 def _instructions(grid_ids, today):
@@ -396,28 +377,20 @@ def _station(scope, communities, rows, today, now):
     # the escalations with their count: the counts ride on the lists' rows.
     open_incidents = Incident.objects.visible_to(scope).open().filter(grid__parent_id__in=ids)
     red = Incident.objects.light_q("red", now)
-    late, late_counts = _first_and_count(
+    late, late_counts = first_and_count(
         open_incidents.filter(red | Incident.objects.light_q("yellow", now))
         .for_list()
         .order_by("deadline_at", "pk"),
         LIST_LIMIT,
         red=red,
     )
-    escalations, escalated_counts = _first_and_count(
+    escalations, escalated_counts = first_and_count(
         open_incidents.filter(escalation_level__gt=0)
         .for_list()
         .order_by("-escalation_level", "-escalated_at", "pk"),
         LIST_LIMIT,
     )
-    overdue_visits, overdue_visits_counts = _first_and_count(
-        CarePlan.objects.current()
-        .overdue(today)
-        .filter(resident__household__grid__parent_id__in=ids)
-        .for_list(),
-        LIST_LIMIT,
-    )
-    for plan in overdue_visits:
-        plan.is_late = True
+    overdue_visits, overdue_visits_count = care_due.overdue(ids, today, LIST_LIMIT)
 
     return StationSection(
         communities=list(boards.values()),
@@ -429,9 +402,9 @@ def _station(scope, communities, rows, today, now):
         late_incidents=_with_lights(late, now),
         escalations=_with_lights(escalations, now),
         absences=_absences(communities, today),
-        # 6. Visits not made in time (care.due's overdue_list and its count).
+        # 6. Visits not made in time, and how many.
         overdue_visits=overdue_visits,
-        overdue_visits_count=overdue_visits_counts["total"],
+        overdue_visits_count=overdue_visits_count,
     )
 
 
