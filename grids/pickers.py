@@ -135,6 +135,79 @@ def bind_pickers(form, include=""):
             field.widget.include = include
 
 
+MATCHES = 20  # the most a search picker of several (SearchPicker) lists at once
+
+
+def search_matches(found, query, limit=MATCHES):
+    """The context of a SearchPicker's matches (its widget's and its htmx view's): `found`,
+    at most `limit` + 1 (one more tells that more match), cut to `limit`."""
+    found = list(found)
+    return {"query": query, "matches": found[:limit], "more": len(found) > limit, "limit": limit}
+
+
+def chosen_ids(values):
+    """The ids among posted values (anything else is left to the field's validation)."""
+    return [int(v) for v in values or () if str(v).isdigit()]
+
+
+class SearchPicker(forms.Widget):
+    """Several people found by name instead of listed (a grid or a community has hundreds):
+    those already chosen as ticked boxes, a search box, and its matches as boxes to tick, all
+    rendered by the server. With JavaScript the matches follow the typing (htmx, from the
+    subclass's view) and a ticked match joins the chosen; without it the box's "Search"
+    button posts the form back and the page shows it again with the matches (`is_search`).
+    Everyone shown comes from `allowed` (the field's queryset, set by the form with `query`
+    and `url`); what is posted is validated by the field. A subclass gives `template_name`
+    and `matching(allowed, query, exclude)`: at most `limit` + 1 of `allowed`, in order, one
+    query; `chosen_order` orders the chosen (none: `allowed`'s order)."""
+
+    allow_multiple_selected = True
+    limit = MATCHES
+    chosen_order = ()
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.allowed = None
+        self.query = ""
+        self.url = ""
+
+    def matching(self, allowed, query, exclude):
+        raise NotImplementedError
+
+    def format_value(self, value):
+        if value is None:
+            return []
+        if not isinstance(value, (list, tuple)):
+            value = [value]
+        return [str(getattr(v, "pk", v)) for v in value]
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        allowed = self.allowed if self.allowed is not None else Resident.objects.none()
+        ids = chosen_ids(context["widget"]["value"])
+        chosen = []
+        if ids:
+            chosen = allowed.filter(pk__in=ids)
+            chosen = list(chosen.order_by(*self.chosen_order) if self.chosen_order else chosen)
+        found = self.matching(allowed, self.query, [c.pk for c in chosen]) if self.query else []
+        context["widget"].update(
+            {"url": self.url, "chosen": chosen, **search_matches(found, self.query, self.limit)}
+        )
+        return context
+
+    def _render(self, template_name, context, renderer=None):
+        # The project's templates, not the form renderer's: the matches partial is shared
+        # with the subclass's view.
+        return mark_safe(render_to_string(template_name, context))
+
+    def value_from_datadict(self, data, files, name):
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+
+    def value_omitted_from_data(self, data, files, name):
+        # An unticked box is not sent: nothing sent means none chosen.
+        return False
+
+
 def is_search(request):
     """A post of a picker's search button: show the form again with the matches."""
     return request.method == "POST" and SEARCH in request.POST

@@ -1,12 +1,10 @@
 from django import forms
 from django.db.models import Q
-from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from gridmgmt.dates import MomentField
 from grids.models import SUPERVISOR_ROLES, Area, Post, Resident, Role, User
-from grids.pickers import residents_matching
+from grids.pickers import MATCHES, SearchPicker, residents_matching
 
 from .models import Incident
 
@@ -113,10 +111,9 @@ class HandoverForm(forms.Form):
 
 
 PARTY_QUERY = "parties_q"  # the name of the party search box
-PARTY_MATCHES = 20  # the most residents a party search lists
 
 
-def parties_matching(residents, q, *, exclude=(), limit=PARTY_MATCHES):
+def parties_matching(residents, q, *, exclude=(), limit=MATCHES):
     """Who of `residents` matches `q` as the register's resident picker matches it (the name
     starts with it, the ID number ends with it, the address contains it), by name, at most
     `limit` + 1 (one more tells that more match). `exclude`: ids already chosen. Runs one
@@ -124,68 +121,15 @@ def parties_matching(residents, q, *, exclude=(), limit=PARTY_MATCHES):
     return residents_matching(residents.exclude(pk__in=exclude), q, limit=limit + 1)
 
 
-def _ids(values):
-    return [int(v) for v in values or () if str(v).isdigit()]
-
-
-class PartySearch(forms.Widget):
-    """The parties of a dispute, found by name instead of listed (a grid has hundreds of
-    residents): the parties already chosen as ticked boxes, a search box, and its matches as
-    boxes to tick, all rendered by the server. With JavaScript the matches follow the typing
-    (htmx, from `incidents:parties`) and a ticked match joins the chosen
-    (static/js/party-picker.js); without it the box's "Search" button posts the form back
-    and the page shows it again with the matches (`pickers.is_search`). Everyone shown comes
-    from `residents`, the field's queryset; what is posted is validated by the field."""
+class PartySearch(SearchPicker):
+    """The parties of a dispute (a grid has hundreds of residents), a SearchPicker: the
+    matches from `incidents:parties`, a ticked one joins the chosen by
+    static/js/party-picker.js."""
 
     template_name = "incidents/_party_search.html"
-    allow_multiple_selected = True
 
-    def __init__(self, attrs=None):
-        super().__init__(attrs)
-        self.residents = None  # set by MediationForm: who may be named
-        self.query = ""
-        self.url = ""
-
-    def format_value(self, value):
-        if value is None:
-            return []
-        if not isinstance(value, (list, tuple)):
-            value = [value]
-        return [str(getattr(v, "pk", v)) for v in value]
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        residents = self.residents if self.residents is not None else Resident.objects.none()
-        chosen_ids = _ids(context["widget"]["value"])
-        chosen = list(residents.filter(pk__in=chosen_ids)) if chosen_ids else []
-        found = (
-            list(parties_matching(residents, self.query, exclude=[r.pk for r in chosen]))
-            if self.query
-            else []
-        )
-        context["widget"].update(
-            {
-                "query": self.query,
-                "url": self.url,
-                "chosen": chosen,
-                "matches": found[:PARTY_MATCHES],
-                "more": len(found) > PARTY_MATCHES,
-                "limit": PARTY_MATCHES,
-            }
-        )
-        return context
-
-    def _render(self, template_name, context, renderer=None):
-        # The project's templates, not the form renderer's: the matches partial is shared
-        # with the `incidents:parties` view.
-        return mark_safe(render_to_string(template_name, context))
-
-    def value_from_datadict(self, data, files, name):
-        return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
-
-    def value_omitted_from_data(self, data, files, name):
-        # An unticked box is not sent: nothing sent means no parties.
-        return False
+    def matching(self, allowed, query, exclude):
+        return parties_matching(allowed, query, exclude=exclude)
 
 
 def dispute_residents(incident):
@@ -209,6 +153,6 @@ class MediationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         parties = self.fields["parties"]
         parties.queryset = dispute_residents(self.instance)
-        parties.widget.residents = parties.queryset
+        parties.widget.allowed = parties.queryset
         parties.widget.query = (query or "").strip()[:100]
         parties.widget.url = search_url

@@ -21,7 +21,6 @@ from residents.services import more_photo_ids
 
 from . import services, workflow
 from .forms import (
-    PARTY_MATCHES,
     PARTY_QUERY,
     DecisionForm,
     ExtensionForm,
@@ -425,24 +424,18 @@ def mediation(request, incident_number):
 @require_GET
 def parties(request, incident_number):
     """The party search's matches (htmx): current residents of the dispute's grid (of its
-    building, when it names one) matching what was typed, at most PARTY_MATCHES; those
+    building, when it names one) matching what was typed, at most grids.pickers.MATCHES; those
     already ticked are left out. For whoever may record the mediation."""
     incident = _incident(request, incident_number)
     if not _may_mediate(request, incident, get_scope(request)):
         raise PermissionDenied
     query = (request.GET.get(PARTY_QUERY) or "").strip()[:100]
-    chosen = [v for v in request.GET.getlist("parties") if v.isdigit()]
-    found = list(parties_matching(dispute_residents(incident), query, exclude=chosen))
+    chosen = pickers.chosen_ids(request.GET.getlist("parties"))
+    found = parties_matching(dispute_residents(incident), query, exclude=chosen)
     return render(
         request,
         "incidents/_party_matches.html",
-        {
-            "name": "parties",
-            "query": query,
-            "matches": found[:PARTY_MATCHES],
-            "more": len(found) > PARTY_MATCHES,
-            "limit": PARTY_MATCHES,
-        },
+        {"name": "parties", **pickers.search_matches(found, query)},
     )
 
 

@@ -3,9 +3,7 @@ import uuid
 
 from django import forms
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -13,16 +11,15 @@ from gridmgmt.dates import DayField, MomentField
 from grids.identity import clean_phone
 from grids.models import Area, Household, Resident, User
 from grids.once import OnceMixin
-from grids.pickers import PickerField, bind_pickers
+from grids.pickers import MATCHES, PickerField, SearchPicker, bind_pickers
 
 from .models import Instruction, Observation, Patrol, PatrolCheck
 from .photos import PhotoField
 
-COMPANION_MATCHES = 20  # the most people a companion search lists
 COMPANION_QUERY = "companion_q"  # the name of the companion search box
 
 
-def companions_matching(people, q, *, exclude=(), limit=COMPANION_MATCHES):
+def companions_matching(people, q, *, exclude=(), limit=MATCHES):
     """Who of `people` (users) is named like `q`: the full name contains it, or the user
     name when there is no full name; by name, at most `limit` + 1 (one more tells that more
     match). `exclude`: ids already chosen. Runs one query when evaluated."""
@@ -36,73 +33,16 @@ def companions_matching(people, q, *, exclude=(), limit=COMPANION_MATCHES):
     )
 
 
-def _ids(values):
-    return [int(v) for v in values or () if str(v).isdigit()]
-
-
-class CompanionSearch(forms.Widget):
-    """The rest of the community, found by name instead of listed (a community has hundreds
-    of post holders): a search box, the people already chosen as ticked boxes, and the
-    matches of the search as boxes to tick, all rendered by the server. With JavaScript the
-    matches follow the typing (htmx, from `patrols:companions`) and a ticked match joins the
-    chosen (static/js/companion-picker.js); without it the box's "Search" button posts the
-    form back and the page shows it again with the matches (`pickers.is_search`). Everyone
-    shown comes from `people`, the field's queryset; what is posted is validated by the
-    field."""
+class CompanionSearch(SearchPicker):
+    """The rest of the community (hundreds of post holders), a SearchPicker: the matches
+    from `patrols:companions`, a ticked one joins the chosen by
+    static/js/companion-picker.js."""
 
     template_name = "patrols/_companion_search.html"
-    allow_multiple_selected = True
+    chosen_order = ("full_name", "username")
 
-    def __init__(self, attrs=None):
-        super().__init__(attrs)
-        self.people = None  # set by SubmitForm: who may be named
-        self.query = ""
-        self.url = ""
-
-    def format_value(self, value):
-        if value is None:
-            return []
-        if not isinstance(value, (list, tuple)):
-            value = [value]
-        return [str(v) for v in value]
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        people = self.people if self.people is not None else User.objects.none()
-        chosen_ids = _ids(context["widget"]["value"])
-        chosen = (
-            list(people.filter(pk__in=chosen_ids).order_by("full_name", "username"))
-            if chosen_ids
-            else []
-        )
-        found = (
-            list(companions_matching(people, self.query, exclude=[u.pk for u in chosen]))
-            if self.query
-            else []
-        )
-        context["widget"].update(
-            {
-                "query": self.query,
-                "url": self.url,
-                "chosen": chosen,
-                "matches": found[:COMPANION_MATCHES],
-                "more": len(found) > COMPANION_MATCHES,
-                "limit": COMPANION_MATCHES,
-            }
-        )
-        return context
-
-    def _render(self, template_name, context, renderer=None):
-        # The project's templates, not the form renderer's: the matches partial is shared
-        # with the `patrols:companions` view.
-        return mark_safe(render_to_string(template_name, context))
-
-    def value_from_datadict(self, data, files, name):
-        return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
-
-    def value_omitted_from_data(self, data, files, name):
-        # An unchecked box is not sent: nothing sent means none chosen.
-        return False
+    def matching(self, allowed, query, exclude):
+        return companions_matching(allowed, query, exclude=exclude)
 
 
 class StartForm(forms.Form):
@@ -283,7 +223,7 @@ class SubmitForm(forms.Form):
         others_field = self.fields["other_companions"]
         others_field.queryset = others
         source = self.data if self.is_bound else self.initial
-        others_field.widget.people = others
+        others_field.widget.allowed = others
         others_field.widget.query = (source.get(COMPANION_QUERY) or "").strip()[:100]
         others_field.widget.url = search_url
 

@@ -25,7 +25,6 @@ from incidents.calendar import Calendar
 
 from . import services, windows
 from .forms import (
-    COMPANION_MATCHES,
     COMPANION_QUERY,
     CompleteInstructionForm,
     InstructionForm,
@@ -204,25 +203,20 @@ def _submit_form(request, patrol, **kwargs):
 def companions(request, patrol_id):
     """The companion search's matches (htmx): people of the patrol's community whom the
     member may name (`_team`; not the grid's own team, which is listed in full), named like
-    what was typed, at most COMPANION_MATCHES; those already ticked are left out. Only for
+    what was typed, at most grids.pickers.MATCHES; those already ticked are left out. Only for
     the member of the open patrol."""
     patrol = _own_open_patrol(request, patrol_id)
     if not patrol.is_open:
         raise PermissionDenied
     query = (request.GET.get(COMPANION_QUERY) or "").strip()[:100]
-    chosen = [v for v in request.GET.getlist("other_companions") if v.isdigit()]
     others = _team(patrol.grid, request.user)[1]
-    found = list(companions_matching(others, query, exclude=chosen))
+    found = companions_matching(
+        others, query, exclude=pickers.chosen_ids(request.GET.getlist("other_companions"))
+    )
     return render(
         request,
         "patrols/_companion_matches.html",
-        {
-            "name": "other_companions",
-            "query": query,
-            "matches": found[:COMPANION_MATCHES],
-            "more": len(found) > COMPANION_MATCHES,
-            "limit": COMPANION_MATCHES,
-        },
+        {"name": "other_companions", **pickers.search_matches(found, query)},
     )
 
 
