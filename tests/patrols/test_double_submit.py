@@ -41,7 +41,7 @@ def test_the_observation_form_on_the_page_carries_an_id_and_sending_it_twice_sto
     assert Observation.objects.get().client_id == uuid.UUID(client_id)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_an_instruction_form_sent_twice_at_once_issues_one(client, world):
     if connection.vendor != "postgresql":
         missing_service("SQLite serialises writers, so threads cannot race: needs PostgreSQL")
