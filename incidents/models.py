@@ -452,6 +452,12 @@ class Incident(models.Model):
                 name="incident_resident_touched",
                 condition=Q(source="resident"),
             ),
+            # The escalations of a period (reports.figures): few incidents are escalated.
+            models.Index(
+                fields=["escalated_at"],
+                name="incident_escalated_at",
+                condition=Q(escalated_at__isnull=False),
+            ),
         ]
 
     def __str__(self):

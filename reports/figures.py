@@ -1167,6 +1167,17 @@ def _compute(
                 | Q(closed_at__gte=first_at)
                 | Q(closed_at__isnull=True)
             )
+        elif not state:
+            # The counts need only the incidents with an event in the period (filed, closed,
+            # due, escalated, rated by the resident), not every open one: one index each (a
+            # bitmap OR), so today's live count reads today's incidents, not them all.
+            incidents = Incident.objects.filter(filed_at__lt=last_at).filter(
+                Q(filed_at__gte=first_at)
+                | Q(closed_at__gte=first_at, closed_at__lt=last_at)
+                | Q(deadline_at__gte=first_at, deadline_at__lt=last_at)
+                | Q(escalated_at__gte=first_at, escalated_at__lt=last_at)
+                | Q(source=Incident.Source.RESIDENT, updated_at__gte=first_at)
+            )
         # Each count is of one event; the grid is the one the incident was in at that event:
         # `on_time` and `due_closed` are parts of `due` (the deadline), `rework`, `satisfied`
         # and `rated` of `closed`.
