@@ -21,7 +21,7 @@ ASSETS = [
     "js/offline.js",
     "js/photo-shrink.js",
     "js/patrol-outbox.js",
-    "js/companion-picker.js",
+    "js/search-picker.js",
     "manifest.json",
     "icons/icon-192.png",
     "icons/icon-512.png",

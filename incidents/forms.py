@@ -124,7 +124,7 @@ def parties_matching(residents, q, *, exclude=(), limit=MATCHES):
 class PartySearch(SearchPicker):
     """The parties of a dispute (a grid has hundreds of residents), a SearchPicker: the
     matches from `incidents:parties`, a ticked one joins the chosen by
-    static/js/party-picker.js."""
+    static/js/search-picker.js."""
 
     template_name = "incidents/_party_search.html"
 

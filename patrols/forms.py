@@ -36,7 +36,7 @@ def companions_matching(people, q, *, exclude=(), limit=MATCHES):
 class CompanionSearch(SearchPicker):
     """The rest of the community (hundreds of post holders), a SearchPicker: the matches
     from `patrols:companions`, a ticked one joins the chosen by
-    static/js/companion-picker.js."""
+    static/js/search-picker.js."""
 
     template_name = "patrols/_companion_search.html"
     chosen_order = ("full_name", "username")
