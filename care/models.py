@@ -31,13 +31,10 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from grids.models import Area, Resident, Tag, User
+from grids.scope import STATION_GRIDS_MOST
 
 # What "monthly" means in a rule: 30 days.
 MONTH_DAYS = 30
-# Up to this many grids (a community's dozen or so), the visits due are found through the
-# grids' households; above (a street, the district), walking the plans in due order and
-# testing each grid's path finds the first page sooner than reading every resident.
-GRID_IDS_MOST = 40
 
 
 class DaysBetween(Func):
@@ -139,10 +136,10 @@ class CarePlanQuerySet(models.QuerySet):
         """`visible_to(scope)` for a page that has read `grids`, the grids where the user
         keeps the register (`care.due.care_grids`, with their paths): by the grids' ids (a
         path prefix makes PostgreSQL join every plan to its household and grid to test
-        it), by path above GRID_IDS_MOST grids, and with no test of station-only people
+        it), by path above STATION_GRIDS_MOST grids, and with no test of station-only people
         where the user supervises every grid. No queries."""
         grid = "resident__household__grid"
-        by_ids = not scope.is_global and len(grids) <= GRID_IDS_MOST
+        by_ids = not scope.is_global and len(grids) <= STATION_GRIDS_MOST
         if by_ids:
             plans = self.filter(**{f"{grid}_id__in": [g.pk for g in grids]})
         else:

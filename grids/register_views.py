@@ -41,7 +41,7 @@ from .models import Area, DisclosureLog, Household, Rental, Resident, Tag
 from .once import FIELD as ONCE
 from .once import AlreadySent, once
 from .paging import paginate
-from .scope import get_scope
+from .scope import STATION_GRIDS_MOST, get_scope
 from .transfers import (
     MoveError,
     bring_here,
@@ -55,8 +55,6 @@ from .transfers import (
 SEARCH_MOST = 200
 # Addresses are searched from this many characters: a trigram index serves no shorter text.
 ADDRESS_MIN = 3
-# Up to this many grids (a community's), a list counts its rows household by household.
-HOUSEHOLD_COUNT_GRIDS = 40
 RESIDENT_FIELDS = ["name", "sex", "birth_date", "id_number", "phone", "relation", "population"]
 
 
@@ -104,7 +102,7 @@ def household_counter(rows, scope):
     household of those grids. A join would read every floating resident of the district
     (136,539 on the district bench) to count a station's 1,371: PostgreSQL prefers it to
     1,639 look-ups. With more grids the look-ups cost as much as the join."""
-    if scope.is_global or len(scope.grid_ids) > HOUSEHOLD_COUNT_GRIDS:
+    if scope.is_global or len(scope.grid_ids) > STATION_GRIDS_MOST:
         return None
     per_household = (
         rows.filter(household=OuterRef("pk"))

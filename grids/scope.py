@@ -14,6 +14,10 @@ from .models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area, Post, Role
 
 # Up to this many grids, `grids_q` names them by id (a street has a few dozen).
 GRID_IDS_MOST = 200
+# Up to this many grids (a station's dozen or so), a list reaches its people through the
+# grids' households: quicker there than walking the rows in their order and testing each
+# one's grid, which a street's or the district's list does.
+STATION_GRIDS_MOST = 40
 
 
 class Scope:

@@ -152,7 +152,7 @@ def test_the_list_shows_whom_the_scope_allows_by_grid_ids_or_paths(
     client, world, alone, released, now, monkeypatch, by_path
 ):
     if by_path:
-        monkeypatch.setattr("care.models.GRID_IDS_MOST", 0)
+        monkeypatch.setattr("care.models.STATION_GRIDS_MOST", 0)
     plain_a = people(world.a.grid, alone, 1)[0]
     restricted_a = people(world.a.grid, released, 1)[0]
     other_a = people(world.a.other_grid, alone, 1)[0]
