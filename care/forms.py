@@ -1,13 +1,12 @@
 import datetime
-from html import escape
 
 from django import forms
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from gridmgmt.dates import DayField
+from gridmgmt.widgets import Select
 from incidents.models import Category
 from patrols.photos import PhotoField
 
@@ -120,44 +119,10 @@ class VisitForm(forms.Form):
         ]
 
 
-class GridSelect(forms.Select):
-    """A select of the user's grids, hundreds for the district: written in one pass of
-    plain string escaping instead of a template (and Django's lazy helpers) for each
-    option, which took most of the district's page; the HTML is that of Django's
-    templates."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        if any(group for group, _choices, _index in widget["optgroups"]):
-            return super().render(name, value, attrs, renderer)
-        options = "".join(
-            f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"])}>'
-            f"{_text(option['label'])}</option>\n"
-            for _group, choices, _index in widget["optgroups"]
-            for option in choices
-        )
-        select = f'<select name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>'
-        return mark_safe(f"{select}{options}\n</select>")  # every value in it is escaped
-
-
-def _text(value):
-    """`value` as the template writes `{{ value }}`: escaped unless already safe."""
-    return value.__html__() if hasattr(value, "__html__") else escape(str(value))
-
-
-def _attrs(attrs):
-    """Attributes as django/forms/widgets/attrs.html writes them."""
-    return "".join(
-        f" {name}" if value is True else f' {name}="{_text(value)}"'
-        for name, value in attrs.items()
-        if value is not False
-    )
-
-
 class DueFilterForm(forms.Form):
     """The list's filters: a grid of the user's, overdue only."""
 
-    grid = forms.ChoiceField(label=_("Grid"), required=False, widget=GridSelect)
+    grid = forms.ChoiceField(label=_("Grid"), required=False, widget=Select)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
 
     def __init__(self, *args, grids, **kwargs):

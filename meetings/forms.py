@@ -6,12 +6,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gridmgmt.dates import DayField
+from gridmgmt.widgets import Select
 from grids.forms import StaleCheckMixin
 from grids.models import Area, Post
 from grids.once import OnceMixin
 
 from .models import ActionItem, AgendaItem, Kind, Meeting, Participant
-from .widgets import AttendanceButtons, Select
+from .widgets import AttendanceButtons
 
 
 class Roster:
