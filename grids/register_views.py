@@ -5,9 +5,20 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -570,16 +581,38 @@ def floating_list(request):
     )
 
 
+class _AnyOf(Func):
+    """`field = ANY(array)`: true when the field's value is one of the array's."""
+
+    template = "%(expressions)s)"
+    arg_joiner = " = ANY("
+    output_field = BooleanField()
+
+
+def _rentals_in_scope(scope):
+    """The rentals of the scope's grids' households. A rental has no grid of its own: with
+    a station's few grids they are found household by household, an index look-up per
+    household of those grids (1,639 for the bench's station, under 1 ms), where a join
+    reads all 43,499 rentals of the district (9 ms, for the page and again for the count);
+    with more grids, by the join."""
+    if scope.is_global or len(scope.grid_ids) > STATION_GRIDS_MOST:
+        return Rental.objects.filter(scope.grids_q("household__grid"))
+    households = Household.objects.filter(grid__in=scope.grid_ids).order_by().values("pk")
+    return Rental.objects.filter(_AnyOf(F("household_id"), ArraySubquery(households)))
+
+
 @login_required
 def rental_list(request):
     scope = get_scope(request)
     today = timezone.localdate()
     rentals = (
-        Rental.objects.filter(scope.grids_q("household__grid"))
+        _rentals_in_scope(scope)
         .select_related("household__grid")
+        .defer("household__grid__boundary")
         .prefetch_related(Prefetch("tenants", queryset=Resident.objects.only("name")))
     )
-    filterset = RentalFilter(request.GET, queryset=rentals, grids=scope.grids().order_by("code"))
+    grids = scope.grids().defer("boundary").order_by("code")
+    filterset = RentalFilter(request.GET, queryset=rentals, grids=grids)
     if _wants_xlsx(request):
         require_export(scope)
         rows = (
