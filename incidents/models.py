@@ -214,6 +214,12 @@ class IncidentQuerySet(models.QuerySet):
         they cover on `day`: as B while A is away, or as the stationmaster while both are.
         Runs one query when the user is a B holder somewhere or a stationmaster, else
         none."""
+        return self.filter(self.mine_q(scope, day))
+
+    @staticmethod
+    def mine_q(scope, day=None):
+        """The condition of `mine`, for a query that lists more than the user's own. Runs
+        `mine`'s query."""
         from grids.posts import posts_covered_by
 
         user = scope.user
@@ -221,7 +227,7 @@ class IncidentQuerySet(models.QuerySet):
         covered = posts_covered_by(user, scope.posts, day)
         if covered:
             condition |= Q(post_id__in=covered, handler__isnull=False)
-        return self.filter(condition)
+        return condition
 
     def with_light(self, light, now=None):
         """Filter by light. A paused incident keeps the colour it had when it was paused."""

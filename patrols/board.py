@@ -147,8 +147,11 @@ def rows_for_grids(grids, day, now):
     """Board rows for a few grids (fetched with `parent__patrol_schedule` and annotated
     with `missed_flags(day)`), for a home page. Runs one query: the day's logs."""
     ids = [grid.pk for grid in grids]
-    patrols = Patrol.objects.filter(grid_id__in=ids, day=day).only(
-        "grid_id", "slot", "status", "is_short", "is_all_none", "started_at"
+    # Extra patrols (no window) count for no cell: not read.
+    patrols = (
+        Patrol.objects.filter(grid_id__in=ids, day=day)
+        .exclude(slot="")
+        .only("grid_id", "slot", "status", "is_short", "is_all_none", "started_at")
     )
     missed = {
         (grid.pk, slot) for grid in grids for slot in Slot.values if getattr(grid, f"missed_{slot}")

@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from care import due as care_due
 from grids.models import GRID_WORKER_ROLES, TEAM_ROLES, Absence, Area, Post, Role, Transfer
-from grids.paging import first_and_count
-from grids.posts import acting_on
+from grids.paging import firsts_and_counts
+from grids.posts import acting_on, acting_on_days
 from grids.scope import get_scope
 from incidents.models import Incident
 from meetings.models import ActionItem, GridReport, Meeting
@@ -119,7 +119,9 @@ def home(request):
 
     rows = _window_rows(worker_grids, communities, today, now)
     worker_ids = {g.pk for g in worker_grids}
-    station = _station(scope, communities, rows, today, now) if communities else None
+    incidents = _incident_lists(scope, communities, led_grids, now)
+    action_items = _action_item_lists(request.user, led_grids, today)
+    station = _station(scope, communities, rows, incidents, today, now) if communities else None
     worker = (
         WorkerSection(
             patrol_rows=[r for r in rows if r.grid.pk in worker_ids],
@@ -134,11 +136,11 @@ def home(request):
         "today": today,
         "areas": [_area_section(p, today) for p in posts if p.role in AREA_ROLES],
         "station": station,
-        "leader": _leader(scope, led_grids, today, now) if led_grids else None,
+        "leader": _leader(led_grids, incidents, action_items, today) if led_grids else None,
         "worker": worker,
         "patrol_rows": worker.patrol_rows if worker else [],
-        "my_incidents": _my_incidents(scope, now),
-        "my_action_items": _my_action_items(request.user, today),
+        "my_incidents": incidents["mine"][0],
+        "my_action_items": action_items["mine"][0],
         "post_rows": _post_rows(posts, request.user, today),
         "is_worker": bool(worker_grids),
         # A team post's work starts with reporting what it sees.
@@ -174,13 +176,6 @@ def _paths_q(areas, field):
     for area in areas:
         condition |= Q(**{f"{field}__path__startswith": area.path})
     return condition
-
-
-def _with_lights(incidents, now):
-    incidents = list(incidents)
-    for incident in incidents:
-        incident.light_now = incident.light(now)
-    return incidents
 
 
 def _count_of(queryset, field):
@@ -242,36 +237,68 @@ def _instructions(grid_ids, today):
 # --- Personal lists ---
 
 
-def _my_incidents(scope, now):
-    """Open incidents I handle or am first-responsible for (the incident list's "Mine").
+def _incident_lists(scope, communities, grids, now):
+    """The open incidents of the home page's lists, that the user may see, each list cut
+    to LIST_LIMIT rows with its lights, and counted: {name: ([incident], {count: n})}.
+    "mine": those I handle or am first-responsible for (the incident list's "Mine"), and
+    for the led grids "grid", in one query (grids.paging.firsts_and_counts); for the
+    communities' station, "late" (red or yellow, with how many are "red") and
+    "escalations", in another: the communities' incidents, reached through their grids,
+    which a condition joined by OR to "mine" would lead PostgreSQL to reach through every
+    open incident. Runs one or two queries, and `mine`'s when the user covers posts."""
+    manager = Incident.objects
+    visible = manager.visible_to(scope).open().for_list()
+    lists = {"mine": (manager.mine_q(scope), ["deadline_at", "pk"], {})}
+    if grids:
+        lists["grid"] = (Q(grid_id__in=[g.pk for g in grids]), ["deadline_at", "pk"], {})
+    found = firsts_and_counts(visible, LIST_LIMIT, lists)
+    if communities:
+        red = manager.light_q("red", now)
+        station_lists = {
+            "late": (red | manager.light_q("yellow", now), ["deadline_at", "pk"], {"red": red}),
+            "escalations": (
+                Q(escalation_level__gt=0),
+                ["-escalation_level", "-escalated_at", "pk"],
+                {},
+            ),
+        }
+        found.update(
+            firsts_and_counts(
+                visible.filter(grid__parent_id__in=[c.pk for c in communities]),
+                LIST_LIMIT,
+                station_lists,
+            )
+        )
+    for rows, _counts in found.values():
+        for incident in rows:
+            incident.light_now = incident.light(now)
+    return found
+
+
+def _action_item_lists(user, grids, today):
+    """The open action items I own ("mine") and, for the led grids, theirs ("grid"), each
+    cut to LIST_LIMIT rows, soonest due first, marked `is_late`: {name: ([item], counts)}.
     Runs one query."""
-    return _with_lights(
-        Incident.objects.visible_to(scope)
-        .open()
-        .mine(scope)
-        .for_list()
-        .order_by("deadline_at", "pk")[:LIST_LIMIT],
-        now,
+    lists = {"mine": (Q(owner=user), ["due_on", "pk"], {})}
+    if grids:
+        lists["grid"] = (Q(grid_id__in=[g.pk for g in grids]), ["due_on", "pk"], {})
+    found = firsts_and_counts(
+        ActionItem.objects.open().select_related("meeting", "owner", "grid"), LIST_LIMIT, lists
     )
-
-
-def _action_item_list(queryset, today):
-    items = list(
-        queryset.select_related("meeting", "owner", "grid").order_by("due_on", "pk")[:LIST_LIMIT]
-    )
-    for item in items:
-        item.is_late = item.due_on < today
-    return items
-
-
-def _my_action_items(user, today):
-    """Runs one query."""
-    return _action_item_list(ActionItem.objects.open().filter(owner=user), today)
+    for rows, _counts in found.values():
+        for item in rows:
+            item.is_late = item.due_on < today
+    return found
 
 
 def _post_rows(posts, user, today):
-    """Each post with who is acting today. Runs two queries (see `grids.posts.acting_on`)."""
-    acting = acting_on(posts, today)
+    """Each post with who is acting today. Runs two queries (see `grids.posts.acting_on`),
+    one when every post is a stationmaster's: the stations, fetched for a post whose A and
+    B are both away, are then never asked."""
+    if all(post.role == Role.STATIONMASTER for post in posts):
+        acting = acting_on_days({today: posts}, stations={})[today][0]
+    else:
+        acting = acting_on(posts, today)
     return [
         {"post": post, "acting": acting[post.pk].user, "is_a": post.holder_a_id == user.pk}
         for post in posts
@@ -281,21 +308,13 @@ def _post_rows(posts, user, today):
 # --- Grid leader ---
 
 
-def _leader(scope, grids, today, now):
-    """The led grids' open incidents and action items, and last month's report (of the
-    grids that existed last month). Runs three queries."""
+def _leader(grids, incidents, action_items, today):
+    """The led grids' open incidents and action items (the "grid" lists of
+    `_incident_lists` and `_action_item_lists`), and last month's report (of the grids
+    that existed last month). Runs one query."""
     ids = [g.pk for g in grids]
     month = _last_month(today)
     month_end = today.replace(day=1) - datetime.timedelta(days=1)
-    incidents = _with_lights(
-        Incident.objects.visible_to(scope)
-        .open()
-        .filter(grid_id__in=ids)
-        .for_list()
-        .order_by("deadline_at", "pk")[:LIST_LIMIT],
-        now,
-    )
-    action_items = _action_item_list(ActionItem.objects.open().filter(grid_id__in=ids), today)
     reports = {
         r.grid_id: r
         for r in GridReport.objects.filter(grid_id__in=ids, month=month).only(
@@ -304,8 +323,8 @@ def _leader(scope, grids, today, now):
     }
     return LeaderSection(
         grids=grids,
-        incidents=incidents,
-        action_items=action_items,
+        incidents=incidents["grid"][0],
+        action_items=action_items["grid"][0],
         reports=[
             (grid, reports.get(grid.pk))
             for grid in grids
@@ -319,10 +338,11 @@ def _leader(scope, grids, today, now):
 # --- Stationmaster ---
 
 
-def _station(scope, communities, rows, today, now):
-    """Board, waiting logs, late and escalated incidents, absences, the next meeting, last
-    month's grid reports, the moves waiting to be accepted and the overdue visits of the
-    communities. Runs six queries."""
+def _station(scope, communities, rows, incidents, today, now):
+    """Board, waiting logs, late and escalated incidents (the "late" and "escalations"
+    lists of `_incident_lists`), absences, the next meeting, last month's grid reports, the
+    moves waiting to be accepted and the overdue visits of the communities. Runs four
+    queries."""
     ids = [c.pk for c in communities]
     boards = {c.pk: CommunityBoard(c, board_url=_board_url(c)) for c in communities}
     for group in patrol_board.group_rows(r for r in rows if r.grid.parent_id in boards):
@@ -373,23 +393,9 @@ def _station(scope, communities, rows, today, now):
     ):
         boards[meeting.community_id].next_meeting = meeting
 
-    # 3-4. Open incidents that are late or nearly so, with how many are of each light, and
-    # the escalations with their count: the counts ride on the lists' rows.
-    open_incidents = Incident.objects.visible_to(scope).open().filter(grid__parent_id__in=ids)
-    red = Incident.objects.light_q("red", now)
-    late, late_counts = first_and_count(
-        open_incidents.filter(red | Incident.objects.light_q("yellow", now))
-        .for_list()
-        .order_by("deadline_at", "pk"),
-        LIST_LIMIT,
-        red=red,
-    )
-    escalations, escalated_counts = first_and_count(
-        open_incidents.filter(escalation_level__gt=0)
-        .for_list()
-        .order_by("-escalation_level", "-escalated_at", "pk"),
-        LIST_LIMIT,
-    )
+    late, late_counts = incidents["late"]
+    escalations, escalated_counts = incidents["escalations"]
+    # 3. Visits not made in time, and how many.
     overdue_visits, overdue_visits_count = care_due.overdue(ids, today, LIST_LIMIT)
 
     return StationSection(
@@ -399,10 +405,10 @@ def _station(scope, communities, rows, today, now):
             "yellow": late_counts["total"] - late_counts["red"],
             "escalated": escalated_counts["total"],
         },
-        late_incidents=_with_lights(late, now),
-        escalations=_with_lights(escalations, now),
+        late_incidents=late,
+        escalations=escalations,
+        # 4. Who is away.
         absences=_absences(communities, today),
-        # 6. Visits not made in time, and how many.
         overdue_visits=overdue_visits,
         overdue_visits_count=overdue_visits_count,
     )
