@@ -2,17 +2,31 @@ from collections import defaultdict
 
 from django import forms
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gridmgmt.dates import DayField
-from gridmgmt.widgets import Select
+from gridmgmt.widgets import Select, escape
 from grids.forms import StaleCheckMixin
 from grids.models import Area, Post
 from grids.once import OnceMixin
 
 from .models import ActionItem, AgendaItem, Kind, Meeting, Participant
 from .widgets import AttendanceButtons
+
+
+class Choices(BaseChoiceIterator):
+    """A list of (value, label) pairs that Django's fields and widgets take as they are:
+    a plain list is normalized pair by pair each time a field's choices are set, and a
+    monthly meeting sets a hundred lists of dozens of people."""
+
+    def __init__(self, choices):
+        self.choices = choices
+
+    def __iter__(self):
+        return iter(self.choices)
 
 
 class Roster:
@@ -46,14 +60,25 @@ class Roster:
         # Translated once for the hundred rows of a monthly meeting.
         self.ab_post = gettext("%(name)s (AB post)")
         self.nobody = gettext("Nobody")
-        self.attendance_choices = [
-            (choice, str(choice.label))
-            for choice in (
-                Participant.Attendance.PRESENT,
-                Participant.Attendance.ABSENT,
-                Participant.Attendance.EXCUSED,
-            )
-        ]
+        self.attendance_choices = Choices(
+            [
+                (choice, str(choice.label))
+                for choice in (
+                    Participant.Attendance.PRESENT,
+                    Participant.Attendance.ABSENT,
+                    Participant.Attendance.EXCUSED,
+                )
+            ]
+        )
+        self._choices = {}
+
+    def choice(self, user):
+        """(user id, name) for a list of people, escaped once: the same hundred people are
+        offered in each of a monthly meeting's hundred lists."""
+        choice = self._choices.get(user.pk)
+        if choice is None:
+            choice = self._choices[user.pk] = (mark_safe(str(user.pk)), mark_safe(escape(user)))
+        return choice
 
     @staticmethod
     def suggestion(participant):
@@ -81,10 +106,10 @@ class Roster:
             if user is None or user.pk in seen:
                 continue
             seen.add(user.pk)
-            label = str(user)
             if suggestion is not None and user.pk == suggestion.pk:
-                label = self.ab_post % {"name": user}
-            choices.append((str(user.pk), label))
+                choices.append((str(user.pk), self.ab_post % {"name": user}))
+            else:
+                choices.append(self.choice(user))
         return choices
 
     def owner_choices(self):
@@ -99,16 +124,15 @@ class Roster:
         for user in first + rest:
             if user.pk not in seen:
                 seen.add(user.pk)
-                choices.append((str(user.pk), str(user)))
+                choices.append(self.choice(user))
         return choices
 
 
 class AttendanceForm(forms.Form):
-    """One participant's row of the attendance table (the form's prefix names them)."""
-
-    # The choices are the roster's (Roster.attendance_choices): present, absent, excused.
-    attendance = forms.ChoiceField(label=_("Attendance"), required=False, widget=AttendanceButtons)
-    substitute = forms.ChoiceField(label=_("Substituted by"), required=False, widget=Select)
+    """One participant's row of the attendance table (the form's prefix names them): who
+    came, and who stood in. The fields are made for each row rather than declared: Django
+    deep-copies a form's declared fields, which cost more than the rest of each of a
+    monthly meeting's hundred rows."""
 
     def __init__(self, *args, participant, roster, **kwargs):
         kwargs.setdefault("prefix", f"p{participant.pk}")
@@ -122,13 +146,26 @@ class AttendanceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.participant = participant
         self.roster = roster
-        self.fields["attendance"].choices = roster.attendance_choices
-        self.fields["attendance"].widget.id_prefix = self.prefix
         self.suggestion = roster.suggestion(participant)
         choices = roster.substitutes_for(participant)
         if participant.substitute_id and str(participant.substitute_id) not in dict(choices):
             choices.append((str(participant.substitute_id), str(participant.substitute)))
-        self.fields["substitute"].choices = [("", roster.nobody)] + choices
+        self.fields = {
+            # The roster's choices: present, absent, excused.
+            "attendance": forms.ChoiceField(
+                label=_("Attendance"),
+                required=False,
+                choices=roster.attendance_choices,
+                widget=AttendanceButtons,  # a class: an instance would be deep-copied
+            ),
+            "substitute": forms.ChoiceField(
+                label=_("Substituted by"),
+                required=False,
+                choices=Choices([("", roster.nobody), *choices]),
+                widget=Select,
+            ),
+        }
+        self.fields["attendance"].widget.id_prefix = self.prefix
         self.fields["substitute"].widget.attrs.update(
             {
                 "class": "form-select",

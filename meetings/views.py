@@ -40,6 +40,7 @@ from .forms import (
 )
 from .gridreports import reports_for_meeting
 from .models import ActionItem, AgendaItem, Kind, Meeting, Participant
+from .widgets import AttendanceRows
 
 
 def _visible(request):
@@ -208,9 +209,10 @@ def _context(request, meeting, **forms):
         context["grids"] = list(grids)
         if can_edit:
             roster = Roster(meeting, participants)
-            context["attendance_forms"] = forms.get("attendance_forms") or [
-                AttendanceForm(participant=p, roster=roster) for p in participants
-            ]
+            context["attendance_forms"] = AttendanceRows(
+                forms.get("attendance_forms")
+                or [AttendanceForm(participant=p, roster=roster) for p in participants]
+            )
             context["minutes_form"] = forms.get("minutes_form") or MinutesForm(instance=meeting)
             context["agenda_form"] = forms.get("agenda_form") or NewAgendaItemForm(prefix="agenda")
             context["action_form"] = forms.get("action_form") or ActionItemForm(

@@ -119,6 +119,10 @@ def test_a_substitute_from_another_community_is_refused(client, world, meeting, 
     response = client.post(url("attendance", meeting.pk), data)
     assert response.status_code == 400
     assert participant(meeting, a.grid_member).attendance == "expected"
+    # The row says why, beside the choices sent.
+    page = response.content.decode()
+    row = page[page.index(f'data-participant="{a.grid_member.username}"') :]
+    assert row.index('class="text-danger small"') < row.index('name="p')
 
 
 def test_a_participant_reads_the_meeting_but_changes_nothing(client, world, meeting, during):
