@@ -8,6 +8,7 @@ from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from gridmgmt.dates import DayField, MomentField
+from gridmgmt.widgets import Select
 from grids.identity import clean_phone
 from grids.models import Area, Household, Resident, User
 from grids.once import OnceMixin
@@ -76,6 +77,7 @@ class ObservationForm(forms.ModelForm):
         model = Observation
         fields = ["category", "building", "place", "text", "photo"]
         widgets = {
+            "category": Select,
             "text": forms.Textarea(attrs={"rows": 3}),
         }
 
@@ -99,12 +101,14 @@ class CompleteInstructionForm(forms.Form):
         label=_("Housing, corrected"),
         choices=[("", "—"), *Household.Housing.choices],
         required=False,
+        widget=Select,
     )
     phone = forms.CharField(label=_("Phone, corrected"), required=False, max_length=20)
     population = forms.ChoiceField(
         label=_("Population, corrected"),
         choices=[("", "—"), *Resident.Population.choices],
         required=False,
+        widget=Select,
     )
 
     def __init__(self, *args, instruction, **kwargs):

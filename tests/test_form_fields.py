@@ -1,0 +1,99 @@
+"""gridmgmt's form_fields tags draw a field as crispy forms draws it (Bootstrap 5): the same
+elements, attributes and classes, for every kind of field they write themselves, and they leave
+to crispy what they do not (a field with errors, a checkbox, a custom widget)."""
+
+import pytest
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
+from django import forms
+from django.test.html import parse_html
+
+from gridmgmt import widgets
+from gridmgmt.templatetags.form_fields import _widget, as_field, as_fields
+
+
+class Everything(forms.Form):
+    name = forms.CharField(label="Name <b>", help_text="Say <em>who</em>.", max_length=20)
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    count = forms.IntegerField(required=False, min_value=1)
+    when = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    kind = forms.ChoiceField(choices=[("", "—"), ("a", "A & B"), ("b", "B")])
+    fast = forms.ChoiceField(choices=[("a", "A"), ("b", "B")], widget=widgets.Select)
+    answer = forms.ChoiceField(
+        choices=[("none", "None"), ("found", "Found")],
+        required=False,
+        widget=forms.RadioSelect(attrs={"data-check": "x"}),
+        help_text="Pick one.",
+    )
+    must = forms.ChoiceField(choices=[("1", "One"), ("2", "Two")], widget=forms.RadioSelect)
+    people = forms.MultipleChoiceField(
+        choices=[(1, "Ann"), (2, "Bob")], required=False, widget=forms.CheckboxSelectMultiple
+    )
+    photo = forms.ImageField(
+        required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
+    )
+    hidden = forms.CharField(widget=forms.HiddenInput, initial="h")
+    flag = forms.BooleanField(required=False)
+    styled = forms.CharField(required=False, widget=forms.TextInput(attrs={"class": "wide"}))
+    grouped = forms.ChoiceField(
+        required=False, choices=[("", "—"), ("Fruit", [("a", "Apple"), ("p", "Pear")])]
+    )
+    day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def same(ours, theirs):
+    assert parse_html(str(ours)) == parse_html(str(theirs))
+
+
+@pytest.mark.parametrize("name", list(Everything.base_fields))
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {"name": "x", "kind": "a", "fast": "b", "answer": "found", "must": "2", "people": ["2"]},
+    ],
+)
+def test_a_field_is_drawn_as_crispy_draws_it(name, data):
+    # Each side its own form: crispy sets the widget's classes on the form's copy.
+    same(
+        as_field(Everything(data, prefix="p")[name]),
+        as_crispy_field(Everything(data, prefix="p")[name]),
+    )
+
+
+def test_a_field_with_errors_is_crispys():
+    bound = Everything({"count": "0"})["count"]
+    assert bound.errors
+    same(as_field(bound), as_crispy_field(Everything({"count": "0"})["count"]))
+
+
+@pytest.mark.parametrize("data", [None, {"name": "x"}, {"name": "", "count": "x"}])
+def test_a_form_is_drawn_as_crispy_draws_it(data):
+    same(as_fields(Everything(data)), as_crispy_form(Everything(data)))
+
+
+def test_a_field_id_of_its_own():
+    same(
+        as_field(Everything(auto_id="id_step_%s")["answer"]),
+        as_crispy_field(Everything(auto_id="id_step_%s")["answer"]),
+    )
+
+
+class Custom(forms.Widget):
+    template_name = "django/forms/widgets/text.html"
+    input_type = "search"
+
+
+class WithCustom(forms.Form):
+    who = forms.CharField(required=False, widget=Custom, help_text="Type a name.")
+
+
+def test_a_custom_widget_is_drawn_with_crispys_classes():
+    same(as_field(WithCustom()["who"]), as_crispy_field(WithCustom()["who"]))
+
+
+@pytest.mark.parametrize("name", list(Everything.base_fields))
+@pytest.mark.parametrize("data", [None, {"note": "<a> & b", "grouped": "a", "day": "2026-01-02"}])
+def test_a_widget_is_drawn_as_django_draws_it(name, data):
+    same(_widget(Everything(data)[name]), str(Everything(data)[name]))
