@@ -75,7 +75,7 @@ from django.utils import timezone
 
 from gridmgmt.localtime import local_midnight
 from grids.models import GRID_WORKER_ROLES, Area, HouseholdGrid, Membership, Post, Resident
-from incidents.models import Incident, IncidentQuerySet, TimelineEntry
+from incidents.models import Category, Incident, IncidentQuerySet, TimelineEntry
 from patrols import windows
 from patrols.models import Instruction, MissedPatrol, Patrol, PatrolSchedule, Slot
 
@@ -448,16 +448,40 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
     hops = hops.pop() if len(hops) == 1 else None
     ids = grids.values("pk")
 
+    # The areas' roll-up (above the grids): the past days on which it has every grid counted
+    # under each child.
+    by_area, area_register = (
+        _read_area_days(area, rows, key_of, start, end, today, step)
+        if children[0].kind != Area.Kind.GRID
+        else ({"child": {}, "step": {}, "days": set()}, {})
+    )
+
     # What does not add up over days, per child (with the register).
     by_child = _compute(
-        rows, key_of, [(start, end)], now, register=register, parts=(STATE,), ids=ids, hops=hops
+        rows,
+        key_of,
+        [(start, end)],
+        now,
+        register=register,
+        parts=(STATE,),
+        ids=ids,
+        hops=hops,
+        register_known=area_register,
     )
     child_figures = {key: figures[0] for key, figures in by_child.items()}
 
-    # What adds up over days: the roll-up's days, and the others counted live.
+    # What adds up over days: the areas' roll-up's days, the grids' roll-up's other days, and
+    # the rest counted live.
     first_of = {day: first for first, last in periods for day in _days(first, last)}
     position = {first: n for n, (first, _last) in enumerate(periods)}
-    rolled, live = _read_rolled_up(rows, ids, start, end, today, step, _Keys(key_of, ids, hops))
+    for key, counts in by_area["child"].items():
+        if key in child_figures:
+            _add_counts(child_figures[key], counts)
+    for first, counts in by_area["step"].items():
+        _add_counts(step_figures[position[first]], counts)
+    rolled, live = _read_rolled_up(
+        rows, ids, start, end, today, step, _Keys(key_of, ids, hops), skip=by_area["days"]
+    )
     for key, counts in rolled["child"].items():
         if key in child_figures:
             _add_counts(child_figures[key], counts)
@@ -525,24 +549,117 @@ def _add_counts(figures, counts):
         figures.by_category[category] = figures.by_category.get(category, 0) + count
 
 
-def _read_rolled_up(rows, ids, start, end, today, step, keys):
+def _read_rolled_up(rows, ids, start, end, today, step, keys, skip=frozenset()):
     """(counts as _sum_rolled_up gives them, the days of [start, end] to count live, sorted)
-    for the grids `rows` (`ids`, their subquery): the days the daily roll-up has for every
-    grid that existed on the day are read from it; today and the days after, and the past
-    days not rolled up yet or forgotten since, are to be counted live. Two statements (the
-    sums with each day's rows, then the categories), three when a day was rolled up for
-    some grids only (its rows were summed: the sums are read again without it); none when
-    the period has no past day."""
+    for the grids `rows` (`ids`, their subquery), but for the days `skip` (counted already):
+    the days the daily roll-up has for every grid that existed on the day are read from it;
+    today and the days after, and the past days not rolled up yet or forgotten since, are
+    to be counted live. Two statements (the sums with each day's rows, then the categories),
+    three when a day was rolled up for some grids only (its rows were summed: the sums are
+    read again without it); none when the period has no past day outside `skip`."""
     past_end = min(end, today - datetime.timedelta(days=1))
     ahead = _days(max(start, past_end + datetime.timedelta(days=1)), end)
     if past_end < start:
         return _sum_rolled_up(ids, start, end, ahead, step, keys, tables=()), ahead
-    rolled = _sum_rolled_up(ids, start, end, ahead, step, keys, tables=("days",), by_day=True)
+    skipped = sorted(skip)
+    rolled = _sum_rolled_up(
+        ids, start, end, ahead + skipped, step, keys, tables=("days",), by_day=True
+    )
     found = rolled.pop("found")
-    live = _days_not_rolled_up(rows, start, past_end, found) + ahead
+    live = [day for day in _days_not_rolled_up(rows, start, past_end, found) if day not in skip]
+    live += ahead
     if any(found.get(day) for day in live):
-        rolled = _sum_rolled_up(ids, start, end, live, step, keys, tables=("days",))
-    return _sum_rolled_up(ids, start, end, live, step, keys, ("categories",), into=rolled), live
+        rolled = _sum_rolled_up(ids, start, end, live + skipped, step, keys, tables=("days",))
+    rolled = _sum_rolled_up(
+        ids, start, end, live + skipped, step, keys, ("categories",), into=rolled
+    )
+    return rolled, live
+
+
+def _read_area_days(parent, rows, key_of, start, end, today, step):
+    """What the areas' daily roll-up (AreaDay) gives a report of the children of `parent`
+    (each child area's id the key of its grids in `key_of`) over [start, end]:
+    ({"child": {key: counts}, "step": {first day of the step: counts}, "days": the days
+    counted}, the register as _count_register reads it: {day: (computed_at, {key: counts})}).
+
+    A past day counts from it when, for every child with grids of `rows` that existed that
+    day, the child's row sums exactly that many grids: every grid under the child is
+    counted, so the child's row is their sum. A user whose scope holds part of a child, or a
+    day some grid's roll-up lacks, reads the grids' rows instead. The register is read for
+    the day before `start` too (a figure's "before"). Two queries (the rows, the categories'
+    names), one when no day is counted, none without a past day."""
+    from .models import AreaDay
+
+    result = {"child": defaultdict(dict), "step": defaultdict(dict), "days": set()}
+    eve = start - datetime.timedelta(days=1)
+    last = min(end, today - datetime.timedelta(days=1))
+    if last < eve:
+        return result, {}
+    # How many of each child's grids existed on each day: a difference array per child.
+    size = (last - eve).days + 1
+    change = defaultdict(lambda: [0] * (size + 1))
+    for row in rows:
+        first, final = row.days_within(eve, last)
+        if first <= final:
+            change[key_of[row.pk]][(first - eve).days] += 1
+            change[key_of[row.pk]][(final - eve).days + 1] -= 1
+    expected = {}
+    for key, steps_ in change.items():
+        running = 0
+        for n in range(size):
+            running += steps_[n]
+            if running:
+                expected[key, eve + datetime.timedelta(days=n)] = running
+    names = (*REGISTER, *ADDITIVE_NAMES)
+    found = {
+        (row["area_id"], row["day"]): row
+        for row in AreaDay.objects.filter(area__parent=parent, day__gte=eve, day__lte=last).values(
+            "area_id", "day", "grids", "categories", "computed_at", *names
+        )
+    }
+    covered = []
+    for n in range(size):
+        day = eve + datetime.timedelta(days=n)
+        wanted = [key for key in change if (key, day) in expected]
+        if all(
+            (key, day) in found and found[key, day]["grids"] == expected[key, day] for key in wanted
+        ):
+            covered.append((day, wanted))
+    category_names = dict(Category.objects.values_list("pk", "name")) if covered else {}
+    register = {}
+    first_of = {
+        day: first for first, final in steps(start, end, step) for day in _days(first, final)
+    }
+    for day, wanted in covered:
+        in_period = day >= start
+        if in_period:
+            result["days"].add(day)
+        by_key = {}
+        for key in wanted:
+            row = found[key, day]
+            by_key[key] = {name: row[name] for name in REGISTER}
+            if not in_period:
+                continue
+            counts = {name: row[name] for name in ADDITIVE_NAMES}
+            counts["by_category"] = {
+                category_names[int(category_id)]: opened
+                for category_id, opened in row["categories"].items()
+                if int(category_id) in category_names
+            }
+            _add_counts_to(result["child"][key], counts)
+            _add_counts_to(result["step"][first_of[day]], counts)
+        computed_at = min((found[key, day]["computed_at"] for key in wanted), default=None)
+        register[day] = (computed_at, by_key)
+    return result, register
+
+
+def _add_counts_to(total, counts):
+    """Add `counts` (as _counts_of gives them) into the dict `total`."""
+    for name in ADDITIVE_NAMES:
+        total[name] = total.get(name, 0) + counts[name]
+    categories = total.setdefault("by_category", {})
+    for category, count in counts["by_category"].items():
+        categories[category] = categories.get(category, 0) + count
 
 
 def _days_not_rolled_up(rows, start, past_end, found):
@@ -1020,7 +1137,16 @@ ADDITIVE_NAMES = (
 
 
 def _compute(
-    rows, key_of, periods, now=None, register=True, *, parts=(ADDITIVE, STATE), ids=None, hops=None
+    rows,
+    key_of,
+    periods,
+    now=None,
+    register=True,
+    *,
+    parts=(ADDITIVE, STATE),
+    ids=None,
+    hops=None,
+    register_known=None,
 ):
     """{key: [Figures, one per period]} for the groups of `key_of` (grid id -> key) and the
     periods ([(start, end)] local dates, ending in order: each ends no earlier than the one
@@ -1368,7 +1494,7 @@ def _compute(
             spread(grid_id, row, "overdue_instructions")
 
         if register:
-            _count_register(result, keys, rows, periods, now)
+            _count_register(result, keys, rows, periods, now, register_known)
 
     # Grid workers: distinct A holders per group of the posts of the grids that existed in
     # the period, open on its last day or on the grid's last day in it (a retired grid's
@@ -1395,15 +1521,17 @@ def _compute(
     return result
 
 
-def _count_register(result, keys, rows, periods, now):
-    """The register, as of each period's end date and the day before its start: from the
-    daily roll-up for the past days it covers completely, counted live for the others."""
+def _count_register(result, keys, rows, periods, now, known=None):
+    """The register, as of each period's end date and the day before its start: from
+    `known` ({day: (computed_at, {key: counts})}, e.g. the areas' roll-up) or else the daily
+    roll-up for the past days it covers completely, counted live for the others."""
     key_of = keys.key_of
     ends = [end for _, end in periods]
     eves = [start - datetime.timedelta(days=1) for start, _ in periods]
     wanted = set(ends) | set(eves)
     today = timezone.localdate(now)
-    rolled = _rolled_up(keys, rows, {day for day in wanted if day < today})
+    known = {day: found for day, found in (known or {}).items() if day in wanted}
+    rolled = known | _rolled_up(keys, rows, {day for day in wanted if day < today} - set(known))
     counts = defaultdict(lambda: dict.fromkeys(REGISTER, 0))  # (key, day) -> counts
     for day, (_computed_at, by_key) in rolled.items():
         for key, row in by_key.items():

@@ -66,28 +66,10 @@ class ScoreWeights(Weights):
         return str(_("Score weights"))
 
 
-class GridDay(models.Model):
-    """One grid's figures of one past local day, rolled up by `reports.rollup` (run by
-    `reports.tasks.roll_up_population`), so a report over months reads a few thousand rows
-    instead of counting every patrol, incident and stay.
+class DayFigures(models.Model):
+    """The figures of a past local day that the daily roll-ups keep (GridDay per grid, AreaDay
+    per area above the grids)."""
 
-    Two kinds of figure live here. Counts of the day, which add up over days: the patrol
-    windows that closed that day and what became of them, and the incidents filed, closed,
-    due, escalated that day (each event counted for the grid the incident was in at the
-    event). And the register as of the day (households, residents, floating residents,
-    rentals), which is read for one day at a time. Incidents opened per category are in
-    GridDayCategory.
-
-    A row is computed by `reports.figures` itself (one period per day), so it equals the live
-    count by construction. A write that changes a past day (a late patrol log, an incident
-    reopened, a back-dated register edit, a change to the map) deletes the rows of the days it
-    changed in its own transaction (`reports.rollup.forget`); until the task computes them
-    again, reports count those days live."""
-
-    grid = models.ForeignKey(
-        "grids.Area", verbose_name=_("grid"), on_delete=models.CASCADE, related_name="+"
-    )
-    day = models.DateField(_("day"))
     # The register as of the day.
     households = models.PositiveIntegerField(_("households"), default=0)
     residents = models.PositiveIntegerField(_("residents"), default=0)
@@ -117,6 +99,33 @@ class GridDay(models.Model):
     resident_rated = models.PositiveIntegerField(_("rated by residents"), default=0)
     resident_satisfied = models.PositiveIntegerField(_("residents satisfied"), default=0)
     computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        abstract = True
+
+
+class GridDay(DayFigures):
+    """One grid's figures of one past local day, rolled up by `reports.rollup` (run by
+    `reports.tasks.roll_up_population`), so a report over months reads a few thousand rows
+    instead of counting every patrol, incident and stay.
+
+    Two kinds of figure live here. Counts of the day, which add up over days: the patrol
+    windows that closed that day and what became of them, and the incidents filed, closed,
+    due, escalated that day (each event counted for the grid the incident was in at the
+    event). And the register as of the day (households, residents, floating residents,
+    rentals), which is read for one day at a time. Incidents opened per category are in
+    GridDayCategory.
+
+    A row is computed by `reports.figures` itself (one period per day), so it equals the live
+    count by construction. A write that changes a past day (a late patrol log, an incident
+    reopened, a back-dated register edit, a change to the map) deletes the rows of the days it
+    changed in its own transaction (`reports.rollup.forget`); until the task computes them
+    again, reports count those days live."""
+
+    grid = models.ForeignKey(
+        "grids.Area", verbose_name=_("grid"), on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField(_("day"))
 
     class Meta:
         verbose_name = _("figures of a day")
@@ -160,3 +169,34 @@ class GridDayCategory(models.Model):
 
     def __str__(self):
         return f"{self.grid_id} {self.day} {self.category_id}"
+
+
+class AreaDay(DayFigures):
+    """The figures of one past local day summed over the grids under an area above them (a
+    community, a street, a district), so a report of a district reads a row per street and
+    day instead of a row per grid and day (reports.figures.report_figures).
+
+    Built by `reports.rollup.roll_up_areas` from the GridDay rows of the day, only for a day
+    the grids' roll-up has for every grid that existed on it; `grids` says how many grids'
+    rows it sums, so a report uses the row only when that is every grid it counts under the
+    area that day (a user whose scope holds part of the area reads the grids' rows). A day's
+    rows are built together and forgotten together: a write that makes the grids' roll-up
+    forget a day (reports.rollup.forget, forget_days) deletes every area's row of that day
+    in the same transaction, and the hourly task builds them again."""
+
+    area = models.ForeignKey(
+        "grids.Area", verbose_name=_("area"), on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField(_("day"))
+    grids = models.PositiveIntegerField(_("grids"))
+    # Incidents filed that day by category: {category id (a string, as JSON keys are): count}.
+    categories = models.JSONField(_("incidents filed by category"), default=dict)
+
+    class Meta:
+        verbose_name = _("figures of an area's day")
+        verbose_name_plural = _("figures by area and day")
+        constraints = [models.UniqueConstraint(fields=["area", "day"], name="area_day_area_day")]
+        indexes = [models.Index(fields=["day"], name="area_day_day")]
+
+    def __str__(self):
+        return f"{self.area_id} {self.day}"

@@ -21,10 +21,18 @@ deletion of a log, missed window or incident in the admin does the same
 (reports.admin.ForgetsRolledUpDays). A missing row is what the
 hourly task (reports.tasks.roll_up_population) fills; until then reports count that day live.
 `python manage.py rebuild_rollups --start --end` rebuilds any range.
+
+Above the grids, AreaDay holds each day's figures summed per area (community, street,
+district): `roll_up_areas` builds a day's rows from the grids' rows once the grids' roll-up
+has every grid of that day, so a district's report reads a row per street and day. The
+forgetting above deletes every area's rows of the days it drops, and the task builds them
+again after the grids' rows.
 """
 
 import datetime
+from collections import defaultdict
 
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -39,7 +47,7 @@ from .figures import (
     existed_on_day,
     register_by_grid,
 )
-from .models import GridDay, GridDayCategory
+from .models import AreaDay, GridDay, GridDayCategory
 
 BATCH = 2000
 # Days counted in one pass: at district scale (800 grids, 785,000 stays) the register of one
@@ -56,9 +64,10 @@ def roll_up(day, grids=None):
 
 def roll_up_days(days, grids=None):
     """roll_up for several days in one pass (cheaper per day than one pass each), each day
-    for the grids that existed on it. Returns the number of GridDay rows saved. Runs about
-    12 queries plus one INSERT per BATCH rows, whatever the number of days (up to a few
-    dozen: each query has an aggregate per day)."""
+    for the grids that existed on it, and drops the areas' rows of those days (roll_up_areas
+    builds them again from these). Returns the number of GridDay rows saved. Runs about 13
+    queries plus one INSERT per BATCH rows, whatever the number of days (up to a few dozen:
+    each query has an aggregate per day)."""
     days = sorted(set(days))
     grids = Area.objects.grids() if grids is None else grids
     rows = _grid_rows(grids)
@@ -103,6 +112,8 @@ def roll_up_days(days, grids=None):
     )
     GridDayCategory.objects.filter(grid_id__in=ids, day__in=days).delete()
     GridDayCategory.objects.bulk_create(categories, batch_size=BATCH)
+    # The areas' sums of these days are to be built again from the rows just written.
+    AreaDay.objects.filter(day__in=days).delete()
     return len(saved)
 
 
@@ -142,7 +153,92 @@ def fill_missing(today=None, days=70, per_run=None):
         missing = missing[:per_run]
     for n in range(0, len(missing), DAYS_PER_PASS):
         roll_up_days(missing[n : n + DAYS_PER_PASS])
+    fill_missing_areas(today, days)
     return len(missing)
+
+
+def fill_missing_areas(today=None, days=70):
+    """Build the areas' rows (roll_up_areas) of the past days of the last `days` that the
+    grids' roll-up has and the areas' does not. Returns the number of days built. Runs 2
+    queries, and roll_up_areas' per DAYS_PER_PASS days to build."""
+    today = today or timezone.localdate()
+    first = today - datetime.timedelta(days=days)
+    window = Q(day__gte=first, day__lt=today)
+    rolled = set(GridDay.objects.filter(window).values_list("day", flat=True).distinct())
+    built = set(AreaDay.objects.filter(window).values_list("day", flat=True).distinct())
+    wanted = sorted(rolled - built)
+    for n in range(0, len(wanted), DAYS_PER_PASS):
+        roll_up_areas(wanted[n : n + DAYS_PER_PASS])
+    return len(wanted)
+
+
+def roll_up_areas(days):
+    """Sum the grids' rows (GridDay, GridDayCategory) of each of the local dates `days` into a
+    row per area above them (AreaDay: each ancestor on the grid's path), replacing the days'
+    rows. A day is built only when the grids' roll-up has it for every grid that existed on
+    it; the others are left without rows. Returns the number of AreaDay rows saved. Runs 5
+    queries plus one INSERT per BATCH rows.
+
+    The grids' rows are read locked (FOR NO KEY UPDATE) in the transaction that writes the
+    areas' rows: a write that forgets one of them waits until these are saved, then deletes
+    them with the grids' (forget, forget_days), so no area's row outlives a forgotten grid
+    row."""
+    days = sorted(set(days))
+    if not days:
+        return 0
+    with transaction.atomic():
+        grids = {
+            pk: (path, valid_from, valid_to)
+            for pk, path, valid_from, valid_to in Area.objects.grids().values_list(
+                "pk", "path", "valid_from", "valid_to"
+            )
+        }
+        rows = list(
+            GridDay.objects.filter(day__in=days)
+            .select_for_update(no_key=True)
+            .values("grid_id", "day", "computed_at", *REGISTER, *ADDITIVE_NAMES)
+        )
+        categories = defaultdict(list)
+        for grid_id, day, category_id, opened in GridDayCategory.objects.filter(
+            day__in=days
+        ).values_list("grid_id", "day", "category_id", "opened"):
+            categories[grid_id, day].append((str(category_id), opened))
+
+        def existed(grid_id, day):
+            _path, first, last = grids[grid_id]
+            return (first is None or first <= day) and (last is None or day <= last)
+
+        expected = {day: sum(1 for pk in grids if existed(pk, day)) for day in days}
+        found = defaultdict(list)
+        for row in rows:
+            if row["grid_id"] in grids and existed(row["grid_id"], row["day"]):
+                found[row["day"]].append(row)
+        names = (*REGISTER, *ADDITIVE_NAMES)
+        saved = {}
+        for day in days:
+            if not expected[day] or len(found[day]) != expected[day]:
+                continue
+            for row in found[day]:
+                path = grids[row["grid_id"]][0]
+                for ancestor in path.strip("/").split("/")[:-1]:
+                    area = saved.get((ancestor, day))
+                    if area is None:
+                        area = saved[ancestor, day] = AreaDay(
+                            area_id=int(ancestor),
+                            day=day,
+                            grids=0,
+                            computed_at=row["computed_at"],
+                            categories={},
+                        )
+                    area.grids += 1
+                    area.computed_at = min(area.computed_at, row["computed_at"])
+                    for name in names:
+                        setattr(area, name, getattr(area, name) + row[name])
+                    for category_id, opened in categories[row["grid_id"], day]:
+                        area.categories[category_id] = area.categories.get(category_id, 0) + opened
+        AreaDay.objects.filter(day__in=days).delete()
+        AreaDay.objects.bulk_create(saved.values(), batch_size=BATCH)
+    return len(saved)
 
 
 def forget(grid_ids, since):
@@ -152,6 +248,8 @@ def forget(grid_ids, since):
     queries."""
     GridDayCategory.objects.filter(grid_id__in=grid_ids, day__gte=since).delete()
     deleted, _ = GridDay.objects.filter(grid_id__in=grid_ids, day__gte=since).delete()
+    if deleted:
+        AreaDay.objects.filter(day__gte=since).delete()
     return deleted
 
 
@@ -171,6 +269,8 @@ def forget_days(grid_days, today=None):
         condition |= Q(day=day, grid_id__in=grid_ids)
     GridDayCategory.objects.filter(condition).delete()
     deleted, _ = GridDay.objects.filter(condition).delete()
+    if deleted:
+        AreaDay.objects.filter(day__in=by_day).delete()
     return deleted
 
 
@@ -213,4 +313,5 @@ def rebuild(start, end, grids=None):
     days = [start + datetime.timedelta(days=n) for n in range((last - start).days + 1)]
     for n in range(0, len(days), DAYS_PER_PASS):
         roll_up_days(days[n : n + DAYS_PER_PASS], grids)
+        roll_up_areas(days[n : n + DAYS_PER_PASS])
     return len(days)

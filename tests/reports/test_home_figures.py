@@ -5,6 +5,7 @@ forget a day; and the page's queries are pinned and do not grow with the data.""
 
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from patrols.models import Patrol
@@ -74,12 +75,13 @@ def test_the_home_figures_equal_the_live_count_with_and_without_the_roll_up(seed
 # The page: session, user, posts (scope), who is acting on my posts, my incidents, my action
 # items, unread notifications = 7. The area section, report_figures without the register and
 # the trend: the grids, the children; the month's state per child (incidents, incidents filed
-# with their status, time to close, instructions, grid workers) = 7; the roll-up's sums
-# with the rows it has of each day (which tell the days it lacks) = 1; those days counted
-# live (schedules, patrols, missed windows, incidents, incidents filed) = 5; with past days
-# rolled up, the roll-up's categories = 1.
-LIVE = 7 + 7 + 1 + 5
-ROLLED = LIVE + 1
+# with their status, time to close, instructions, grid workers) = 7; the areas' roll-up = 1;
+# the grids' roll-up's sums with the rows it has of each day (which tell the days it lacks)
+# = 1; those days counted live (schedules, patrols, missed windows, incidents, incidents
+# filed) = 5. With the past days rolled up, the areas' roll-up has them all: the grids' roll-up
+# is not read, the categories' names are (1).
+LIVE = 7 + 7 + 1 + 1 + 5
+ROLLED = 7 + 7 + 1 + 1 + 5
 
 
 @pytest.mark.parametrize("persona", ["district_staff", "street_staff"])
@@ -95,12 +97,16 @@ def test_the_area_home_page_query_count_is_pinned_at_two_sizes(
     small, body = home(client, user)
     populate(world, 6)
     large, _ = home(client, user)
-    assert small == large == LIVE
+    assert small == large
+    # The pin is PostgreSQL's: SQLite splits GROUPING SETS and the percentiles in more queries.
+    on_postgresql = connection.vendor == "postgresql"
+    assert small == LIVE or not on_postgresql
     assert 'data-home="area"' in body
-    # With the month's past days rolled up, the page reads them: one more sum, whatever the data.
+    # With the month's past days rolled up, the page reads them, whatever the data.
     fill_missing(days=timezone.localdate().day - 1)
     rolled, _ = home(client, user)
     populate(world, 2)
     fill_missing(days=timezone.localdate().day - 1)
     rolled_large, _ = home(client, user)
-    assert rolled == rolled_large == ROLLED
+    assert rolled == rolled_large
+    assert rolled == ROLLED or not on_postgresql

@@ -1,9 +1,10 @@
-"""The report read from the daily roll-up (reports.figures.report_figures, GridDay): every
-figure of every grid equals the rows counted directly, before and after writes back-dated
-into the month (a late patrol log, a reopened incident, an incident closed late, a register
-edit, a split of the map), whether the days come from the roll-up, are counted live after
-a write forgot them, or are rolled up again; and the report's SQL names no grid: its
-queries and bound parameters do not grow with the grids."""
+"""The report read from the daily roll-up (reports.figures.report_figures, GridDay, and
+AreaDay above the grids): every figure of every grid and of every community equals the rows
+counted directly, before and after writes back-dated into the month (a late patrol log, a
+reopened incident, an incident closed late, a register edit, a split of the map), whether
+the days come from the roll-up, are counted live after a write forgot them, or are rolled up
+again; and the report's SQL names no grid: its queries and bound parameters do not grow with
+the grids."""
 
 import datetime
 
@@ -11,6 +12,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from grids.models import Area, Membership, Role
@@ -27,7 +29,7 @@ from reports.figures import (
     figures_for,
     report_figures,
 )
-from reports.models import GridDay, GridDayCategory
+from reports.models import AreaDay, GridDay, GridDayCategory
 from reports.rollup import fill_missing, missing_days
 from tests.factories import make_community, make_post, make_user
 from tests.incidents.factories import local, make_category
@@ -135,6 +137,67 @@ def test_every_figure_of_every_grid_from_the_roll_up_equals_the_rows(seeded):  #
         assert fill_missing(days=45) > 0
         assert missing_days(days=45) == []
         assert every_grid(world, NOW) == after
+
+
+def every_community(world, now):
+    """Every figure of each community of A's street for March, from the street's report
+    (whose children are communities: read from the areas' roll-up for the days it has),
+    against the same figures counted live; the headline and the trend's row too."""
+    street = world.a.community.parent
+    children, headline, trend = report_figures(street, START, END, grids_of(street), now=now)
+    assert world.a.community in dict(children)
+    for community, figures in children:
+        assert figures == figures_for(grids_of(community), START, END, now=now), community
+    assert headline == figures_for(grids_of(street), START, END, now=now)
+    ((first, march_row),) = trend
+    whole = figures_for(grids_of(street), START, END, now=now, register=False)
+    assert (march_row.grids, _counts_of(march_row)) == (whole.grids, _counts_of(whole))
+    return children
+
+
+def test_every_figure_of_every_community_from_the_areas_roll_up_equals_the_rows(seeded):  # noqa: F811
+    world = seeded
+    grid, community = world.a.grid, world.a.community
+    street = community.parent
+    with time_machine.travel(NOW, tick=False):
+        live = every_community(world, NOW)  # nothing rolled up: all counted live
+        fill_missing(days=45)
+        assert AreaDay.objects.filter(area=community, day__range=(START, END)).count() == 31
+        assert AreaDay.objects.get(area=community, day=march(2)).grids == 2
+        assert every_community(world, NOW) == live
+        # The street's report reads the areas' rows: one changed behind its back shows...
+        AreaDay.objects.filter(area=community, day=march(2)).update(done=F("done") + 100)
+        children, _headline, _trend = report_figures(street, START, END, grids_of(street), now=NOW)
+        assert dict(children)[community].done == dict(live)[community].done + 100
+        # ...but not to a user who sees one grid of the community: the grids' rows.
+        one = Area.objects.filter(pk=grid.pk)
+        ((_child, figures),), _headline, _trend = report_figures(street, START, END, one, now=NOW)
+        assert figures == figures_for(one, START, END, now=NOW)
+        # A day's areas' rows missing are built again from the grids' rows.
+        AreaDay.objects.filter(day=march(2)).delete()
+        fill_missing(days=45)
+        assert every_community(world, NOW) == live
+
+        # Writes back-dated into March forget the areas' rows of the days they change.
+        abandoned = Patrol.objects.get(grid=grid, day=march(6), status=Patrol.Status.IN_PROGRESS)
+        submit_patrol(abandoned, by=abandoned.member, summary="Written up late.")
+        closed_15th = Incident.objects.get(grid=grid, rework_count=2)
+        scope = Scope(world.a.stationmaster)
+        take_step(closed_15th, "reopen", by=world.a.stationmaster, scope=scope, note="Not fixed")
+        stay = Membership.objects.as_of(march(20)).filter(grid=grid).first()
+        move_out(stay.resident, on=march(20), by=world.a.grid_member)
+        assert not AreaDay.objects.filter(day=march(6)).exists()
+        assert not AreaDay.objects.filter(day=march(15)).exists()
+        assert not AreaDay.objects.filter(day__gte=march(20)).exists()
+        assert AreaDay.objects.filter(area=community, day=march(7)).exists()
+        after = every_community(world, NOW)
+        assert dict(after)[community].done == dict(live)[community].done + 1
+        assert dict(after)[community].closed == dict(live)[community].closed - 1
+        assert dict(after)[community].residents == dict(live)[community].residents - 1
+        # Rolled up again: the same, from the areas' rows.
+        fill_missing(days=45)
+        assert AreaDay.objects.filter(area=community, day__range=(START, END)).count() == 31
+        assert every_community(world, NOW) == after
 
 
 def test_a_split_keeps_every_figure_of_every_grid_from_the_roll_up(mapped):  # noqa: F811

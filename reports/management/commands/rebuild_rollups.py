@@ -1,16 +1,17 @@
-"""Roll up the figures of a range of past days again, for every grid (reports.rollup)."""
+"""Roll up the figures of a range of past days again, for every grid and every area above the
+grids (reports.rollup)."""
 
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from reports.models import GridDay, GridDayCategory
+from reports.models import AreaDay, GridDay, GridDayCategory
 from reports.rollup import rebuild
 
 
 class Command(BaseCommand):
-    help = "Roll up every grid's figures of the past days from --start to --end again."
+    help = "Roll up every grid's and area's figures of the past days from --start to --end again."
 
     def add_arguments(self, parser):
         parser.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         if connection.vendor == "postgresql":
             # Fresh statistics for the planner: a rebuild replaces many rows at once, and the
             # report's plans (which index, which join) depend on how many there are.
-            tables = [model._meta.db_table for model in (GridDay, GridDayCategory)]
+            tables = [model._meta.db_table for model in (GridDay, GridDayCategory, AreaDay)]
             with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE {', '.join(map(connection.ops.quote_name, tables))}")
         self.stdout.write(f"Rolled up {days} days from {first} to {last} (today is never final).")
