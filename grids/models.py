@@ -362,6 +362,14 @@ class Post(models.Model):
     def __str__(self):
         return f"{self.get_role_display()} · {self.area}"
 
+    def get_role_display(self):
+        """The role's label, as Django's would give it; Django's translates every label of
+        the field to find one, and a station's list of absences shows it on every row."""
+        try:
+            return str(Role(self.role).label)
+        except ValueError:
+            return self.role
+
     def clean(self):
         kinds = ROLE_AREA_KINDS.get(self.role, set())
         if self.area_id and self.area.kind not in kinds:

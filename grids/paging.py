@@ -2,8 +2,7 @@ from functools import cached_property
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, Q, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Window
 from django.utils.translation import gettext as _
 
 PAGE_SIZE = 25
@@ -96,47 +95,3 @@ def first_and_count(queryset, limit, **counts):
     windows.update({name: Window(Count("pk", filter=q)) for name, q in counts.items()})
     rows = list(queryset.annotate(**{f"_count_{name}": w for name, w in windows.items()})[:limit])
     return rows, {name: getattr(rows[0], f"_count_{name}") if rows else 0 for name in windows}
-
-
-def firsts_and_counts(queryset, limit, lists):
-    """Several `first_and_count` lists cut from one queryset in one query. `lists` maps a
-    name to (condition, ordering, counts): the list's rows are those of `queryset` meeting
-    `condition` (a Q), in `ordering` (a list of order_by expressions, ending in a unique
-    key), its first `limit` kept; `counts` ({name: Q}) names more counts over the list's
-    rows, as `first_and_count` does. Each list is numbered by a window over its own rows
-    and the query keeps the rows ranked `limit` or better in some list, so it returns at
-    most `limit` rows per list whatever the number of rows. {name: ([row], {count name:
-    count})}, the counts including "total"; a row in several lists is one object."""
-    annotations, counted, anywhere = {}, {}, Q(pk__in=[])
-    for index, (name, (condition, ordering, counts)) in enumerate(lists.items()):
-        is_in = Case(When(condition, then=Value(True)), default=Value(False))
-        annotations[f"_rank{index}"] = Case(
-            When(
-                condition,
-                then=Window(RowNumber(), partition_by=[is_in], order_by=ordering),
-            ),
-            default=None,
-        )
-        anywhere |= condition
-        counted[name] = {"total": condition}
-        counted[name].update({count: condition & q for count, q in counts.items()})
-        for count, q in counted[name].items():
-            annotations[f"_count{index}_{count}"] = Window(Count("pk", filter=q))
-    keep = Q()
-    for index in range(len(lists)):
-        keep |= Q(**{f"_rank{index}__lte": limit})
-    rows = list(queryset.filter(anywhere).annotate(**annotations).filter(keep).order_by())
-    found = {}
-    for index, name in enumerate(lists):
-        ranked = sorted(
-            (row for row in rows if getattr(row, f"_rank{index}") is not None),
-            key=lambda row, index=index: getattr(row, f"_rank{index}"),
-        )
-        found[name] = (
-            ranked[:limit],
-            {
-                count: getattr(rows[0], f"_count{index}_{count}") if rows else 0
-                for count in counted[name]
-            },
-        )
-    return found

@@ -214,12 +214,6 @@ class IncidentQuerySet(models.QuerySet):
         they cover on `day`: as B while A is away, or as the stationmaster while both are.
         Runs one query when the user is a B holder somewhere or a stationmaster, else
         none."""
-        return self.filter(self.mine_q(scope, day))
-
-    @staticmethod
-    def mine_q(scope, day=None):
-        """The condition of `mine`, for a query that lists more than the user's own. Runs
-        `mine`'s query."""
         from grids.posts import posts_covered_by
 
         user = scope.user
@@ -227,7 +221,7 @@ class IncidentQuerySet(models.QuerySet):
         covered = posts_covered_by(user, scope.posts, day)
         if covered:
             condition |= Q(post_id__in=covered, handler__isnull=False)
-        return condition
+        return self.filter(condition)
 
     def with_light(self, light, now=None):
         """Filter by light. A paused incident keeps the colour it had when it was paused."""
@@ -471,6 +465,14 @@ class Incident(models.Model):
 
     def get_absolute_url(self):
         return reverse("incidents:detail", args=[self.number])
+
+    def get_status_display(self):
+        """The status's label, as Django's would give it; Django's translates every label
+        of the field to find one, and the lists show it on every row."""
+        try:
+            return str(self.Status(self.status).label)
+        except ValueError:
+            return self.status
 
     @property
     def is_open(self):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from care import due as care_due
 from grids.models import GRID_WORKER_ROLES, TEAM_ROLES, Absence, Area, Post, Role, Transfer
-from grids.paging import firsts_and_counts
+from grids.paging import first_and_count
 from grids.posts import acting_on, acting_on_days
 from grids.scope import get_scope
 from incidents.models import Incident
@@ -119,9 +119,7 @@ def home(request):
 
     rows = _window_rows(worker_grids, communities, today, now)
     worker_ids = {g.pk for g in worker_grids}
-    incidents = _incident_lists(scope, communities, led_grids, now)
-    action_items = _action_item_lists(request.user, led_grids, today)
-    station = _station(scope, communities, rows, incidents, today, now) if communities else None
+    station = _station(scope, communities, rows, today, now) if communities else None
     worker = (
         WorkerSection(
             patrol_rows=[r for r in rows if r.grid.pk in worker_ids],
@@ -136,11 +134,11 @@ def home(request):
         "today": today,
         "areas": [_area_section(p, today) for p in posts if p.role in AREA_ROLES],
         "station": station,
-        "leader": _leader(led_grids, incidents, action_items, today) if led_grids else None,
+        "leader": _leader(scope, led_grids, today, now) if led_grids else None,
         "worker": worker,
         "patrol_rows": worker.patrol_rows if worker else [],
-        "my_incidents": incidents["mine"][0],
-        "my_action_items": action_items["mine"][0],
+        "my_incidents": _my_incidents(scope, now),
+        "my_action_items": _my_action_items(request.user, today),
         "post_rows": _post_rows(posts, request.user, today),
         "is_worker": bool(worker_grids),
         # A team post's work starts with reporting what it sees.
@@ -176,6 +174,41 @@ def _paths_q(areas, field):
     for area in areas:
         condition |= Q(**{f"{field}__path__startswith": area.path})
     return condition
+
+
+# What an incident's row (incidents/_row.html) and its light read: the lists fetch only
+# these, not the four rows' ninety columns.
+ROW_FIELDS = (
+    "number",
+    "title",
+    "status",
+    "is_supervised",
+    "warn_at",
+    "deadline_at",
+    "paused_at",
+    "escalation_level",
+    "escalated_at",
+    "covered_for_id",
+    "grid__name",
+    "grid__code",
+    "category__name",
+    "handler__full_name",
+    "handler__username",
+    "first_responsible__full_name",
+    "first_responsible__username",
+)
+
+
+def _incident_rows(queryset):
+    """`queryset`'s incidents with what their rows show (ROW_FIELDS). No query."""
+    return queryset.for_list().only(*ROW_FIELDS)
+
+
+def _with_lights(incidents, now):
+    incidents = list(incidents)
+    for incident in incidents:
+        incident.light_now = incident.light(now)
+    return incidents
 
 
 def _count_of(queryset, field):
@@ -237,58 +270,40 @@ def _instructions(grid_ids, today):
 # --- Personal lists ---
 
 
-def _incident_lists(scope, communities, grids, now):
-    """The open incidents of the home page's lists, that the user may see, each list cut
-    to LIST_LIMIT rows with its lights, and counted: {name: ([incident], {count: n})}.
-    "mine": those I handle or am first-responsible for (the incident list's "Mine"), and
-    for the led grids "grid", in one query (grids.paging.firsts_and_counts); for the
-    communities' station, "late" (red or yellow, with how many are "red") and
-    "escalations", in another: the communities' incidents, reached through their grids,
-    which a condition joined by OR to "mine" would lead PostgreSQL to reach through every
-    open incident. Runs one or two queries, and `mine`'s when the user covers posts."""
-    manager = Incident.objects
-    visible = manager.visible_to(scope).open().for_list()
-    lists = {"mine": (manager.mine_q(scope), ["deadline_at", "pk"], {})}
-    if grids:
-        lists["grid"] = (Q(grid_id__in=[g.pk for g in grids]), ["deadline_at", "pk"], {})
-    found = firsts_and_counts(visible, LIST_LIMIT, lists)
-    if communities:
-        red = manager.light_q("red", now)
-        station_lists = {
-            "late": (red | manager.light_q("yellow", now), ["deadline_at", "pk"], {"red": red}),
-            "escalations": (
-                Q(escalation_level__gt=0),
-                ["-escalation_level", "-escalated_at", "pk"],
-                {},
-            ),
-        }
-        found.update(
-            firsts_and_counts(
-                visible.filter(grid__parent_id__in=[c.pk for c in communities]),
-                LIST_LIMIT,
-                station_lists,
-            )
-        )
-    for rows, _counts in found.values():
-        for incident in rows:
-            incident.light_now = incident.light(now)
-    return found
-
-
-def _action_item_lists(user, grids, today):
-    """The open action items I own ("mine") and, for the led grids, theirs ("grid"), each
-    cut to LIST_LIMIT rows, soonest due first, marked `is_late`: {name: ([item], counts)}.
+def _my_incidents(scope, now):
+    """Open incidents I handle or am first-responsible for (the incident list's "Mine").
     Runs one query."""
-    lists = {"mine": (Q(owner=user), ["due_on", "pk"], {})}
-    if grids:
-        lists["grid"] = (Q(grid_id__in=[g.pk for g in grids]), ["due_on", "pk"], {})
-    found = firsts_and_counts(
-        ActionItem.objects.open().select_related("meeting", "owner", "grid"), LIST_LIMIT, lists
+    return _with_lights(
+        _incident_rows(Incident.objects.visible_to(scope).open().mine(scope)).order_by(
+            "deadline_at", "pk"
+        )[:LIST_LIMIT],
+        now,
     )
-    for rows, _counts in found.values():
-        for item in rows:
-            item.is_late = item.due_on < today
-    return found
+
+
+def _action_item_list(queryset, today):
+    items = list(
+        queryset.select_related("meeting", "owner", "grid")
+        # What a row (reports/_home_action_items.html) shows.
+        .only(
+            "text",
+            "due_on",
+            "meeting__kind",
+            "meeting__scheduled_on",
+            "owner__full_name",
+            "owner__username",
+            "grid__name",
+        )
+        .order_by("due_on", "pk")[:LIST_LIMIT]
+    )
+    for item in items:
+        item.is_late = item.due_on < today
+    return items
+
+
+def _my_action_items(user, today):
+    """Runs one query."""
+    return _action_item_list(ActionItem.objects.open().filter(owner=user), today)
 
 
 def _post_rows(posts, user, today):
@@ -308,13 +323,19 @@ def _post_rows(posts, user, today):
 # --- Grid leader ---
 
 
-def _leader(grids, incidents, action_items, today):
-    """The led grids' open incidents and action items (the "grid" lists of
-    `_incident_lists` and `_action_item_lists`), and last month's report (of the grids
-    that existed last month). Runs one query."""
+def _leader(scope, grids, today, now):
+    """The led grids' open incidents and action items, and last month's report (of the
+    grids that existed last month). Runs three queries."""
     ids = [g.pk for g in grids]
     month = _last_month(today)
     month_end = today.replace(day=1) - datetime.timedelta(days=1)
+    incidents = _with_lights(
+        _incident_rows(Incident.objects.visible_to(scope).open().filter(grid_id__in=ids)).order_by(
+            "deadline_at", "pk"
+        )[:LIST_LIMIT],
+        now,
+    )
+    action_items = _action_item_list(ActionItem.objects.open().filter(grid_id__in=ids), today)
     reports = {
         r.grid_id: r
         for r in GridReport.objects.filter(grid_id__in=ids, month=month).only(
@@ -323,8 +344,8 @@ def _leader(grids, incidents, action_items, today):
     }
     return LeaderSection(
         grids=grids,
-        incidents=incidents["grid"][0],
-        action_items=action_items["grid"][0],
+        incidents=incidents,
+        action_items=action_items,
         reports=[
             (grid, reports.get(grid.pk))
             for grid in grids
@@ -338,11 +359,10 @@ def _leader(grids, incidents, action_items, today):
 # --- Stationmaster ---
 
 
-def _station(scope, communities, rows, incidents, today, now):
-    """Board, waiting logs, late and escalated incidents (the "late" and "escalations"
-    lists of `_incident_lists`), absences, the next meeting, last month's grid reports, the
-    moves waiting to be accepted and the overdue visits of the communities. Runs four
-    queries."""
+def _station(scope, communities, rows, today, now):
+    """Board, waiting logs, late and escalated incidents, absences, the next meeting, last
+    month's grid reports, the moves waiting to be accepted and the overdue visits of the
+    communities. Runs six queries."""
     ids = [c.pk for c in communities]
     boards = {c.pk: CommunityBoard(c, board_url=_board_url(c)) for c in communities}
     for group in patrol_board.group_rows(r for r in rows if r.grid.parent_id in boards):
@@ -393,9 +413,23 @@ def _station(scope, communities, rows, incidents, today, now):
     ):
         boards[meeting.community_id].next_meeting = meeting
 
-    late, late_counts = incidents["late"]
-    escalations, escalated_counts = incidents["escalations"]
-    # 3. Visits not made in time, and how many.
+    # 3-4. Open incidents that are late or nearly so, with how many are of each light, and
+    # the escalations with their count: the counts ride on the lists' rows.
+    open_incidents = Incident.objects.visible_to(scope).open().filter(grid__parent_id__in=ids)
+    red = Incident.objects.light_q("red", now)
+    late, late_counts = first_and_count(
+        _incident_rows(
+            open_incidents.filter(red | Incident.objects.light_q("yellow", now))
+        ).order_by("deadline_at", "pk"),
+        LIST_LIMIT,
+        red=red,
+    )
+    escalations, escalated_counts = first_and_count(
+        _incident_rows(open_incidents.filter(escalation_level__gt=0)).order_by(
+            "-escalation_level", "-escalated_at", "pk"
+        ),
+        LIST_LIMIT,
+    )
     overdue_visits, overdue_visits_count = care_due.overdue(ids, today, LIST_LIMIT)
 
     return StationSection(
@@ -405,10 +439,10 @@ def _station(scope, communities, rows, incidents, today, now):
             "yellow": late_counts["total"] - late_counts["red"],
             "escalated": escalated_counts["total"],
         },
-        late_incidents=late,
-        escalations=escalations,
-        # 4. Who is away.
+        late_incidents=_with_lights(late, now),
+        escalations=_with_lights(escalations, now),
         absences=_absences(communities, today),
+        # 6. Visits not made in time, and how many.
         overdue_visits=overdue_visits,
         overdue_visits_count=overdue_visits_count,
     )
@@ -426,6 +460,14 @@ def _absences(communities, today):
         )
         .filter(a_back_after__isnull=False)
         .select_related("area", "holder_a", "holder_b")
+        .only(
+            "role",
+            "area__name",
+            "holder_a__full_name",
+            "holder_a__username",
+            "holder_b__full_name",
+            "holder_b__username",
+        )
         .order_by("area__path", "role")
     )
     return [
