@@ -28,15 +28,18 @@ asked for; otherwise it is counted live from the dated stays, as the roll-up its
 The report (`report_figures`: the children, the headline and the trend of an area at once)
 reads the daily roll-up for everything that adds up over days (ADDITIVE_NAMES and
 by_category: the roll-up keeps them per grid and day, counted by _compute itself with one
-period per day, so they equal the live count by construction). One statement per table sums
-them by child area and by week or month (GROUP BY GROUPING SETS on PostgreSQL, plain GROUP
-BY queries on SQLite); the days the roll-up lacks for some grid (today, a day a back-dated
-write made it forget) are counted live and added. The rest does not add up over days
-(incidents due and closed by the period's end, overdue at its end, overdue instructions,
-percentiles of the time to close, grid workers, the status now of those filed, the register
-as of a day) and is counted per child from the rows of the period, bounded by its dates. The
-total is the children's sum, but for the percentiles and the distinct grid workers, counted
-once over all the grids.
+period per day, so they equal the live count by construction). When the children are areas
+(a street's communities, a district's streets), the areas' roll-up (AreaDay: the grids' rows
+of a day summed per area) gives a row per child and day for the days on which it holds every
+grid counted under each child; the other days come from the grids' roll-up, where one
+statement per table sums them by child area and by week or month (GROUP BY GROUPING SETS on
+PostgreSQL, plain GROUP BY queries on SQLite); the days the roll-up lacks for some grid
+(today, a day a back-dated write made it forget) are counted live and added. The rest does
+not add up over days (incidents due and closed by the period's end, overdue at its end,
+overdue instructions, percentiles of the time to close, grid workers, the status now of
+those filed, the register as of a day) and is counted per child from the rows of the period,
+bounded by its dates. The total is the children's sum, but for the percentiles and the
+distinct grid workers, counted once over all the grids.
 Grids are selected in SQL by a subquery (the area's path prefix and the user's scope) and
 grouped by a join up their parents, so no query carries a list of grid ids and the queries
 do not grow with the grids. `figures_for`, `figures_by_child`, `figures_by_grid` and
@@ -396,10 +399,13 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
 
     Each figure is computed once:
 
-    - What adds up over days is read from the daily roll-up (GridDay, GridDayCategory) for
-      the past days it has for every grid: one statement each, grouped by child and by step
-      (GROUPING SETS on PostgreSQL; two GROUP BY queries each on SQLite). The days it lacks
-      (today, and any day not rolled up yet or forgotten since) are counted live by
+    - What adds up over days is read, when the children are areas, from the areas' daily
+      roll-up (AreaDay: a row per child and day, and the register as of the period's end
+      and eve) for the past days on which each child's row sums every grid counted under
+      it; then from the grids' daily roll-up (GridDay, GridDayCategory) for the other past
+      days it has for every grid: one statement each, grouped by child and by step
+      (GROUPING SETS on PostgreSQL; two GROUP BY queries each on SQLite). The days both
+      lack (today, and any day not rolled up yet or forgotten since) are counted live by
       _compute per child and per run of days, and added.
     - What does not add up over days (due_closed, overdue_open, overdue_instructions, the
       time to close, grid workers, by_status, the register) is counted from the rows of the
@@ -409,8 +415,8 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
       does not add up over grids either (WHOLE_NAMES: the percentiles of the time to close,
       the distinct grid workers), counted once over all the grids.
 
-    Runs about 21 queries, whatever the number of grids, days or rows (a few fewer when the
-    roll-up has every past day). register=False leaves the register at zero (2 queries
+    Runs about 16 to 19 queries, whatever the number of grids, days or rows (fewer when the
+    roll-ups have every past day). register=False leaves the register at zero (2 queries
     fewer); trend=False gives no trend ([]) and leaves the headline's WHOLE_NAMES as the
     children's sum (no percentiles; 2 queries fewer), for the home page's headlines."""
     now = now or timezone.now()
