@@ -1,8 +1,11 @@
+import functools
+
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gridmgmt.dates import MomentField
+from gridmgmt.widgets import Select
 from grids.models import SUPERVISOR_ROLES, Area, Post, Resident, Role, User
 from grids.pickers import MATCHES, SearchPicker, residents_matching
 
@@ -19,34 +22,68 @@ def community_posts(incident):
     return Post.objects.filter(area__in=areas).exclude(role__in=["unit_leader", "building_leader"])
 
 
+def step_posts(incident):
+    """The posts a step may give the incident to (`community_posts`), with their areas and
+    holders, by area. No query."""
+    return (
+        community_posts(incident)
+        .select_related("area", "holder_a", "holder_b")
+        .order_by("area__code", "role", "pk")
+    )
+
+
+def _draw_from_rows(field, columns, label):
+    """Draw a model choice field's options from `columns` of its queryset's rows, named by
+    `label(*row)` (the first column is the value), read once when the form is drawn: no model
+    instances for a community's hundred posts, and no count of them first (the one-pass
+    Select lists its choices before writing them)."""
+
+    def choices():
+        empty = [] if field.empty_label is None else [("", field.empty_label)]
+        return empty + [(row[0], label(*row)) for row in field.queryset.values_list(*columns)]
+
+    field.widget.choices = functools.cache(choices)
+
+
+def _name(full_name, username):
+    """A user as str(user) names them."""
+    return full_name or username
+
+
 class StepForm(forms.Form):
     """The fields a workflow step may need; each step's button shows only its own."""
 
     note = forms.CharField(
         label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    post = forms.ModelChoiceField(label=_("Post"), queryset=Post.objects.none(), required=False)
+    post = forms.ModelChoiceField(
+        label=_("Post"), queryset=Post.objects.none(), required=False, widget=Select
+    )
     satisfaction = forms.ChoiceField(
         label=_("Resident's satisfaction"),
         choices=[("", "—"), *Incident.Satisfaction.choices],
         required=False,
+        widget=Select,
     )
     department = forms.CharField(label=_("Department"), max_length=100, required=False)
     duplicate_number = forms.CharField(
         label=_("Number of the incident it repeats"), max_length=12, required=False
     )
 
-    def __init__(self, *args, incident, **kwargs):
+    def __init__(self, *args, incident, posts=None, **kwargs):
+        """`posts`: `step_posts(incident)`, when the page draws a form for each step."""
         super().__init__(*args, **kwargs)
-        self.fields["post"].queryset = (
-            community_posts(incident)
-            .select_related("area", "holder_a", "holder_b")
-            .order_by("area__code", "role", "pk")
-        )
+        self.fields["post"].queryset = step_posts(incident) if posts is None else posts
         roles = dict(Role.choices)  # not get_role_display(), which rebuilds the choices
-        self.fields["post"].label_from_instance = lambda p: (
-            f"{p.area.name} · {roles.get(p.role, p.role)} · {p.holder_a}"
-            + (f" / {p.holder_b}" if p.holder_b_id else "")
+        # Each post: its area, its role, its holders.
+        _draw_from_rows(
+            self.fields["post"],
+            ("pk", "area__name", "role", "holder_a__full_name", "holder_a__username")
+            + ("holder_b_id", "holder_b__full_name", "holder_b__username"),
+            lambda pk, area, role, a_name, a_user, b_id, b_name, b_user: (
+                f"{area} · {roles.get(role, role)} · {_name(a_name, a_user)}"
+                + (f" / {_name(b_name, b_user)}" if b_id else "")
+            ),
         )
 
 
@@ -94,7 +131,9 @@ class SuperviseForm(forms.Form):
 
 
 class HandoverForm(forms.Form):
-    to = forms.ModelChoiceField(label=_("Hand over to"), queryset=User.objects.none())
+    to = forms.ModelChoiceField(
+        label=_("Hand over to"), queryset=User.objects.none(), widget=Select
+    )
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
     def __init__(self, *args, incident, **kwargs):
@@ -107,6 +146,11 @@ class HandoverForm(forms.Form):
             User.objects.filter(pk__in=posts.values("holder_a"))
             .exclude(pk=incident.first_responsible_id)
             .order_by("full_name")
+        )
+        _draw_from_rows(
+            self.fields["to"],
+            ("pk", "full_name", "username"),
+            lambda pk, full_name, username: _name(full_name, username),
         )
 
 

@@ -32,6 +32,7 @@ from .forms import (
     SuperviseForm,
     dispute_residents,
     parties_matching,
+    step_posts,
 )
 from .models import Extension, Handover, Incident
 
@@ -100,6 +101,7 @@ def _render_detail(request, incident_number, mediation_form=None):
     supervises = scope.supervises(incident.grid)
     is_handler = workflow.is_acting_handler(incident, user)
     steps = workflow.available_steps(incident, user, scope) if incident.status else []
+    posts = step_posts(incident)
     pending = incident.handovers.filter(accepted_at__isnull=True, declined_at__isnull=True)
     pending = pending.select_related("to_user", "from_user").first()
     reporter_phone = incident.reporter_phone
@@ -118,7 +120,9 @@ def _render_detail(request, incident_number, mediation_form=None):
         "source": _source(incident, scope),
         "now": timezone.now(),
         # Each step's form has its own ids, so each label names its own field.
-        "steps": [(s, StepForm(incident=incident, auto_id=f"id_{s.name}_%s")) for s in steps],
+        "steps": [
+            (s, StepForm(incident=incident, posts=posts, auto_id=f"id_{s.name}_%s")) for s in steps
+        ],
         "timeline": incident.timeline.select_related("by"),
         "pending_handover": pending,
         "reporter_phone": reporter_phone,
@@ -170,6 +174,8 @@ def _possible_duplicates(incident, scope):
         Incident.objects.visible_to(scope)
         .filter(pk__in=same.exclude(pk=incident.pk).values("pk"))
         .select_related("building")
+        # What incidents/_duplicates.html shows of each.
+        .only("number", "title", "filed_at", "status", "building__name")
         .order_by("-filed_at")[:10]
     )
 
