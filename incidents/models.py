@@ -183,9 +183,13 @@ class IncidentQuerySet(models.QuerySet):
             return self
         user = scope.user
         # Supervisors and grid workers: everything in their areas (`register_q`).
-        condition = scope.register_q("grid") & (
-            Q(is_sensitive=False) | scope.supervised_q("grid") | Q(handler=user)
-        )
+        condition = scope.register_q("grid")
+        supervised = scope.supervised_q("grid")
+        if supervised != condition:
+            # Sensitive ones only where they supervise (where they supervise every area
+            # they keep, as a stationmaster does, the condition says nothing more and is
+            # left out: PostgreSQL plans it on every query).
+            condition &= Q(is_sensitive=False) | supervised | Q(handler=user)
         team = [post for post in scope.posts if post.role in TEAM_ROLES]
         if team:
             # What names them, in their communities (a handover may be offered to anyone
