@@ -413,12 +413,13 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
       child.
     - The headline is the children's sum (every grid lies under one child), but for what
       does not add up over grids either (WHOLE_NAMES: the percentiles of the time to close,
-      the distinct grid workers), counted once over all the grids.
+      the distinct grid workers), counted over all the grids in the statements that count
+      them per child (GROUPING SETS ((child), ()) on PostgreSQL).
 
-    Runs about 16 to 19 queries, whatever the number of grids, days or rows (fewer when the
-    roll-ups have every past day). register=False leaves the register at zero (2 queries
-    fewer); trend=False gives no trend ([]) and leaves the headline's WHOLE_NAMES as the
-    children's sum (no percentiles; 2 queries fewer), for the home page's headlines."""
+    Runs about 14 to 17 queries on PostgreSQL, whatever the number of grids, days or rows
+    (fewer when the roll-ups have every past day). register=False leaves the register at
+    zero (2 queries fewer); trend=False gives no trend ([]) and leaves the headline's
+    WHOLE_NAMES as the children's sum (no percentiles), for the home page's headlines."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     periods = steps(start, end, step)
@@ -462,7 +463,8 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
         else ({"child": {}, "step": {}, "days": set()}, {})
     )
 
-    # What does not add up over days, per child (with the register).
+    # What does not add up over days, per child (with the register), and (for the headline)
+    # what does not add up over grids either, over all of them.
     by_child = _compute(
         rows,
         key_of,
@@ -473,7 +475,9 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
         ids=ids,
         hops=hops,
         register_known=area_register,
+        total=trend,
     )
+    whole = by_child.pop(TOTAL, None)
     child_figures = {key: figures[0] for key, figures in by_child.items()}
 
     # What adds up over days: the areas' roll-up's days, the grids' roll-up's other days, and
@@ -513,11 +517,8 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
         headline.add(figures)
     if not trend:
         return pairs, headline, []
-    (whole,) = _compute(
-        rows, {row.pk: 0 for row in rows}, [(start, end)], now, parts=(WHOLE,), ids=ids
-    )[0]
     for name in WHOLE_NAMES:
-        setattr(headline, name, getattr(whole, name))
+        setattr(headline, name, getattr(whole[0], name))
     headline.take_register([figures for _child, figures in pairs])
     return pairs, headline, trend_rows
 
@@ -915,14 +916,17 @@ class _Keys:
             output_field=IntegerField(),
         )
 
-    def rows(self, qs, grid_field, *extra, **aggregates):
-        """[(key, row)] of `aggregates` per group (and per `extra` fields): one query."""
+    def rows(self, qs, grid_field, *extra, total=False, **aggregates):
+        """[(key, row)] of `aggregates` per group (and per `extra` fields): one query. With
+        `total` (and no `extra`), also (TOTAL, row) over every grid: in the same query
+        (GROUPING SETS) on PostgreSQL, one more on SQLite."""
         qs = qs.filter(**{f"{grid_field}__in": self.ids}).order_by()
         if len(self.groups) == 1:
             (key,) = self.groups
             if extra:
                 return [(key, row) for row in qs.values(*extra).annotate(**aggregates)]
-            return [(key, qs.aggregate(**aggregates))]
+            row = qs.aggregate(**aggregates)
+            return [(key, row), (TOTAL, row)] if total else [(key, row)]
         column = self.field(grid_field.removesuffix("_id"))
         if column is not None:
             expression = F(column)
@@ -934,9 +938,35 @@ class _Keys:
                 ),
                 output_field=IntegerField(),
             )
+        if total:
+            return self._with_total(qs, expression, aggregates)
         rows = qs.values(*extra, _key=expression).annotate(**aggregates)
         # A subquery of `ids` may hold grids that are in no group (e.g. not under a child).
         return [(row.pop("_key"), row) for row in rows if row["_key"] in self.groups]
+
+    def _with_total(self, qs, expression, aggregates):
+        """[(key, row)] of `aggregates` over `qs` per group (`expression`), and (TOTAL, row)
+        over all of it: one GROUP BY GROUPING SETS ((key), ()) on PostgreSQL, where the total's
+        row is the one with no key (a row of no group is keyed -1); two queries on SQLite."""
+        if connection.vendor != "postgresql":
+            rows = qs.values(_key=expression).annotate(**aggregates)
+            found = [(row.pop("_key"), row) for row in rows if row["_key"] in self.groups]
+            return [*found, (TOTAL, qs.aggregate(**aggregates))]
+        grouped = qs.values(_key=Coalesce(expression, Value(-1))).annotate(**aggregates)
+        sql, params = grouped.query.sql_with_params()
+        head, _ = sql.rsplit(" GROUP BY ", 1)
+        with connection.cursor() as cursor:
+            cursor.execute(f'{head} GROUP BY GROUPING SETS (("_key"), ())', params)
+            columns = [column[0] for column in cursor.description]
+            found = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+        result = []
+        for row in found:
+            key = row.pop("_key")
+            if key is None:
+                result.append((TOTAL, row))
+            elif key in self.groups:
+                result.append((key, row))
+        return result
 
     def per_grid(self, qs, grid_field, *extra, **aggregates):
         """[(grid id, row)] of `aggregates` per grid (and per `extra`): one query."""
@@ -968,16 +998,18 @@ class _Keys:
                 result.append((moved_from_id, moved))
         return result
 
-    def rows_moved(self, qs, event, **aggregates):
+    def rows_moved(self, qs, event, *, total=False, **aggregates):
         """[(key, row)] of `aggregates` per group over incidents, each counted for the grid
-        it was in at the time of its `event` (a field name). One query."""
+        it was in at the time of its `event` (a field name). One query. With `total`, also
+        (TOTAL, row) over every grid, as `rows` gives it."""
         before, after = _before_move(event), _after_move(event)
         qs = qs.filter(
             (after & Q(grid_id__in=self.ids)) | (before & Q(moved_from_id__in=self.ids))
         ).order_by()
         if len(self.groups) == 1:
             (key,) = self.groups
-            return [(key, qs.aggregate(**aggregates))]
+            row = qs.aggregate(**aggregates)
+            return [(key, row), (TOTAL, row)] if total else [(key, row)]
         column, moved_column = self.field("grid"), self.field("moved_from")
         if column is not None:
             expression = Case(When(before, then=F(moved_column)), default=F(column))
@@ -990,6 +1022,8 @@ class _Keys:
                 *(When(grid_id__in=ids, then=Value(key)) for key, ids in self.groups.items()),
                 output_field=IntegerField(),
             )
+        if total:
+            return self._with_total(qs, expression, aggregates)
         rows = qs.values(_key=expression).annotate(**aggregates)
         return [(row.pop("_key"), row) for row in rows if row["_key"] in self.groups]
 
@@ -1116,6 +1150,8 @@ STATE = "state"
 # Of the states, those that do not add up over grids either (a person may work two grids, a
 # percentile is not a sum): what a report's headline counts over all its grids at once.
 WHOLE = "whole"
+# The key of the figures over all the grids that _compute(total=True) adds to its groups'.
+TOTAL = "total"
 WHOLE_NAMES = (
     "median_hours_to_close",
     "p90_hours_to_close",
@@ -1153,6 +1189,7 @@ def _compute(
     ids=None,
     hops=None,
     register_known=None,
+    total=False,
 ):
     """{key: [Figures, one per period]} for the groups of `key_of` (grid id -> key) and the
     periods ([(start, end)] local dates, ending in order: each ends no earlier than the one
@@ -1167,7 +1204,9 @@ def _compute(
     others (STATE: incidents, incidents filed, time to close, instructions, the register,
     grid workers: 6 to 9 queries) or to WHOLE_NAMES (WHOLE: time to close and grid workers: 2
     queries). `ids` and `hops` select and group the grids in SQL rather than by lists of ids
-    (see _Keys)."""
+    (see _Keys). `total` (with STATE or WHOLE) adds the key TOTAL: WHOLE_NAMES over all the
+    grids at once, counted in the groups' own statements (GROUPING SETS on PostgreSQL; two
+    more queries on SQLite)."""
     rows = [row for row in rows if row.pk in key_of]
     if not rows:
         return {}
@@ -1412,6 +1451,8 @@ def _compute(
 
     if not whole:
         return result
+    if total:
+        result[TOTAL] = [Figures() for _ in periods]
 
     # Time to close, per group; and, in the same pass, the time from a resident's report to
     # the first step a team member took (the first timeline entry after the report that
@@ -1436,6 +1477,7 @@ def _compute(
         for key, row in keys.rows_moved(
             answered,
             "closed_at",
+            total=total,
             **per_period(
                 median=lambda n, *_: _PercentileHours(0.5, duration, filter=within("closed_at", n)),
                 p90=lambda n, *_: _PercentileHours(0.9, duration, filter=within("closed_at", n)),
@@ -1460,9 +1502,10 @@ def _compute(
                 continue
             for n, (start_at, end_at) in enumerate(bounds):
                 if start_at <= filed_at < end_at:
-                    waits[key_of[grid_id], n].append(
-                        (responded_at - filed_at).total_seconds() / 3600
-                    )
+                    wait = (responded_at - filed_at).total_seconds() / 3600
+                    waits[key_of[grid_id], n].append(wait)
+                    if total:
+                        waits[TOTAL, n].append(wait)
         for (key, n), values in waits.items():
             result[key][n].median_hours_to_response = percentile(values, 0.5)
         hours = defaultdict(list)
@@ -1475,7 +1518,10 @@ def _compute(
                 continue
             for n, (start_at, end_at) in enumerate(bounds):
                 if start_at <= closed_at < end_at:
-                    hours[key_of[grid_id], n].append((closed_at - filed_at).total_seconds() / 3600)
+                    taken = (closed_at - filed_at).total_seconds() / 3600
+                    hours[key_of[grid_id], n].append(taken)
+                    if total:
+                        hours[TOTAL, n].append(taken)
         for (key, n), values in hours.items():
             result[key][n].median_hours_to_close = percentile(values, 0.5)
             result[key][n].p90_hours_to_close = percentile(values, 0.9)
@@ -1520,6 +1566,7 @@ def _compute(
     for key, row in keys.rows(
         Post.all_posts.filter(role__in=GRID_WORKER_ROLES),
         "area_id",
+        total=total,
         **per_period(workers=workers),
     ):
         for n, figures in enumerate(result[key]):
