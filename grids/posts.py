@@ -62,14 +62,29 @@ def acting_and_away(posts, day=None, user_ids=()):
     return acting_on_days({day: posts}, user_ids)[day]
 
 
-def acting_on_days(posts_by_day, user_ids=(), stations=None):
+def acting_on_days(posts_by_day, user_ids=(), stations=None, stations_when_needed=False):
     """{day: ({post.pk: Acting}, away ids)}: `acting_and_away` for several days at once,
     each day with its own posts (a sweep covering yesterday and today). `stations`: the
     communities' stationmaster posts ({community id: post}, holders selected), when the
     caller fetched them with its own posts. Runs two queries whatever the number of days
-    (one when there are no posts or the stations are given)."""
+    (one when there are no posts or the stations are given). With `stations_when_needed`,
+    asks first who of the posts' holders is away, and fetches the stations (and asks again)
+    only when a post below a station has both A and B away: one query on most days, three
+    on the others."""
     posts_by_day = {day: list(posts) for day, posts in posts_by_day.items()}
     every_post = [post for posts in posts_by_day.values() for post in posts]
+    known_away = None
+    if stations is None and every_post and stations_when_needed:
+        holders = set(user_ids)
+        for post in every_post:
+            holders |= {post.holder_a_id, post.holder_b_id}
+        away_on = away_user_ids_on(posts_by_day, holders)
+        if not any(
+            _needs_station(post, away_on[day])
+            for day, posts in posts_by_day.items()
+            for post in posts
+        ):
+            stations, known_away = {}, away_on
     if stations is None and every_post:
         community_ids = {community_id_of(post.area) for post in every_post} - {None}
         stations = {
@@ -82,7 +97,7 @@ def acting_on_days(posts_by_day, user_ids=(), stations=None):
     everyone = set(user_ids)
     for post in [*every_post, *stations.values()]:
         everyone |= {post.holder_a_id, post.holder_b_id}
-    away_on = away_user_ids_on(posts_by_day, everyone)
+    away_on = known_away if known_away is not None else away_user_ids_on(posts_by_day, everyone)
     found = {}
     for day, posts in posts_by_day.items():
         away = away_on[day]
@@ -105,6 +120,16 @@ def acting_on_days(posts_by_day, user_ids=(), stations=None):
             acting[post.pk] = Acting(post, user, by)
         found[day] = (acting, away)
     return found
+
+
+def _needs_station(post, away):
+    """Whether the stationmaster acts for `post` when `away` are away: A is, and B too or
+    there is no B."""
+    return (
+        post.role != Role.STATIONMASTER
+        and post.holder_a_id in away
+        and (not post.holder_b_id or post.holder_b_id in away)
+    )
 
 
 def away_user_ids_on(days, user_ids):

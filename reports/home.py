@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from care import due as care_due
 from grids.models import GRID_WORKER_ROLES, TEAM_ROLES, Absence, Area, Post, Role, Transfer
 from grids.paging import first_and_count
-from grids.posts import acting_on, acting_on_days
+from grids.posts import acting_on_days
 from grids.scope import get_scope
 from incidents.models import Incident
 from meetings.models import ActionItem, GridReport, Meeting
@@ -307,13 +307,10 @@ def _my_action_items(user, today):
 
 
 def _post_rows(posts, user, today):
-    """Each post with who is acting today. Runs two queries (see `grids.posts.acting_on`),
-    one when every post is a stationmaster's: the stations, fetched for a post whose A and
-    B are both away, are then never asked."""
-    if all(post.role == Role.STATIONMASTER for post in posts):
-        acting = acting_on_days({today: posts}, stations={})[today][0]
-    else:
-        acting = acting_on(posts, today)
+    """Each post with who is acting today (see `grids.posts.acting_on`). Runs one query
+    (who is away), three on a day a post's A and B are both away (then the stationmasters'
+    posts, and who of them is away)."""
+    acting = acting_on_days({today: posts}, stations_when_needed=True)[today][0]
     return [
         {"post": post, "acting": acting[post.pk].user, "is_a": post.holder_a_id == user.pk}
         for post in posts

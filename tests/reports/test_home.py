@@ -139,21 +139,20 @@ def test_the_home_page_costs_the_same_queries_at_two_data_sizes(
 
 
 # The exact counts of the roles whose sections this module queries itself. Every page:
-# session, user, posts (scope), the stationmasters' posts and who is away (who is acting on
-# my posts: grids.posts.acting_on), my incidents, my action items, unread notifications
-# (header) = 8.
+# session, user, posts (scope), who is away (who is acting on my posts; the stationmasters'
+# posts too only on a day a post's A and B are both away: grids.posts.acting_on_days), my
+# incidents, my action items, unread notifications (header) = 7.
 # Grid workers add: grids with schedules and missed windows, the day's logs, instructions,
 # the people due a visit with their count = 4;
 # the grid leader also: the grid's incidents, its action items, last month's report = 3;
 # the stationmaster: grids with missed windows, logs, the communities' counts (waiting
 # logs, grid reports, moves waiting to be accepted, places overdue for their safety check),
 # next meeting, late incidents with their counts, escalations with their count, absences,
-# overdue visits with their count = 8, less the stationmasters' posts (a stationmaster's
-# own posts are all stationmasters': no station is asked for who acts on them) = 7;
+# overdue visits with their count = 8;
 # and for "my incidents" the posts the station covers while both A and B are away = 1.
 @pytest.mark.parametrize(
     ("persona", "expected"),
-    [("grid_member", 12), ("grid_leader", 15), ("stationmaster", 16)],
+    [("grid_member", 11), ("grid_leader", 14), ("stationmaster", 16)],
 )
 def test_the_home_page_query_count_is_pinned(client, world, street_staff, now, persona, expected):
     populate(world, 3)
@@ -270,6 +269,27 @@ def test_the_stationmaster_sees_the_board_late_incidents_escalations_absences_an
     assert "Member A" in absences and "covered by Backup A" in absences
     assert upcoming.get_absolute_url() in body.split("data-next-meeting>")[1]
     assert 'data-reports="1/2"' in body
+
+
+def test_my_posts_say_who_acts_today_and_the_station_is_asked_only_when_a_and_b_are_away(
+    client, world, now
+):
+    member, backup = world.a.grid_member, world.a.grid_member_b
+    quiet, body = home(client, member)
+    assert "Acting today" not in body.split("data-posts>")[1]
+
+    Absence.objects.create(user=member, starts_on=TODAY, ends_on=TODAY, reason="病假")
+    count, body = home(client, member)
+    assert count == quiet  # B acts: the station is not asked
+    assert "Acting today: Backup A" in body.split("data-posts>")[1]
+    _, body = home(client, backup)
+    assert "You are acting for Member A today." in body.split("data-posts>")[1]
+
+    Absence.objects.create(user=backup, starts_on=TODAY, ends_on=TODAY, reason="病假")
+    count, body = home(client, member)
+    # Both away: the stationmasters' posts, and who of them is away, are asked too.
+    assert count == quiet + 2
+    assert "Acting today: Stationmaster A" in body.split("data-posts>")[1]
 
 
 def test_an_absence_nobody_covers_is_marked(client, world, now):
