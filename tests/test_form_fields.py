@@ -39,6 +39,11 @@ class Everything(forms.Form):
     grouped = forms.ChoiceField(
         required=False, choices=[("", "—"), ("Fruit", [("a", "Apple"), ("p", "Pear")])]
     )
+    grouped_radio = forms.ChoiceField(
+        required=False,
+        widget=forms.RadioSelect,
+        choices=[("Fruit", [("a", "Apple"), ("p", "Pear")]), ("b", "Bread")],
+    )
     day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 

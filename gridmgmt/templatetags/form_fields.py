@@ -116,7 +116,7 @@ def _choices(bound):
     values = widget.format_value(bound.value())
     name = escape(bound.html_name)
     out = ["<div >"]
-    for group, options, _index in widget.optgroups(bound.html_name, values, attrs):
+    for group, options, _index in _optgroups(widget, bound.html_name, values, attrs):
         if group:
             out.append(f"<strong>{escape(group)}</strong>")
         for option in options:
@@ -130,6 +130,30 @@ def _choices(bound):
     out.append("</div>")
     out.append(_help_text(bound))
     return "".join(out)
+
+
+def _optgroups(widget, name, values, attrs):
+    """widget.optgroups() for a RadioSelect or CheckboxSelectMultiple of flat choices, with
+    only what _choices writes of each option (Django's makes a dozen keys an option); grouped
+    choices are left to Django's."""
+    base = widget.build_attrs(widget.attrs, attrs)
+    ident = base.get("id")
+    groups, has_selected = [], False
+    for index, (value, label) in enumerate(widget.choices):
+        if isinstance(label, (list, tuple)):
+            return widget.optgroups(name, values, attrs)
+        if value is None:
+            value = ""
+        selected = (not has_selected or widget.allow_multiple_selected) and str(value) in values
+        has_selected |= selected
+        option_attrs = dict(base)
+        if selected:
+            option_attrs.update(widget.checked_attribute)
+        if ident:
+            option_attrs["id"] = widget.id_for_label(ident, index)
+        option = {"type": widget.input_type, "value": value, "label": label, "attrs": option_attrs}
+        groups.append((None, [option], index))
+    return groups
 
 
 def _file(bound):
