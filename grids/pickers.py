@@ -10,6 +10,8 @@ and a posted value outside it is refused like any invalid choice. No inline scri
 the strict CSP holds.
 """
 
+import functools
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -247,3 +249,22 @@ def pick(request, kind):
             "matches": [(obj.pk, label(obj), False) for obj in matching(queryset, query)],
         },
     )
+
+
+def choices_from_rows(field, columns, label):
+    """Draw a model choice field's options from `columns` of its queryset's rows, named by
+    `label(*row)` (the first column is the value), read in one query when the form is drawn:
+    no model instances and no server-side cursor (DECLARE, FETCH, CLOSE) as the field's own
+    choices make, and no count of them first (gridmgmt.widgets.Select lists its choices
+    before writing them). The field's queryset still validates what is posted."""
+
+    def choices():
+        empty = [] if getattr(field, "empty_label", None) is None else [("", field.empty_label)]
+        return empty + [(row[0], label(*row)) for row in field.queryset.values_list(*columns)]
+
+    field.widget.choices = functools.cache(choices)
+
+
+def user_name(pk, full_name, username):
+    """A user's row (pk, full_name, username) named as str(user) names them."""
+    return full_name or username

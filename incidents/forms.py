@@ -1,5 +1,3 @@
-import functools
-
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -7,7 +5,13 @@ from django.utils.translation import gettext_lazy as _
 from gridmgmt.dates import MomentField
 from gridmgmt.widgets import Select
 from grids.models import SUPERVISOR_ROLES, Area, Post, Resident, Role, User
-from grids.pickers import MATCHES, SearchPicker, residents_matching
+from grids.pickers import (
+    MATCHES,
+    SearchPicker,
+    choices_from_rows,
+    residents_matching,
+    user_name,
+)
 
 from .models import Incident
 
@@ -30,24 +34,6 @@ def step_posts(incident):
         .select_related("area", "holder_a", "holder_b")
         .order_by("area__code", "role", "pk")
     )
-
-
-def _draw_from_rows(field, columns, label):
-    """Draw a model choice field's options from `columns` of its queryset's rows, named by
-    `label(*row)` (the first column is the value), read once when the form is drawn: no model
-    instances for a community's hundred posts, and no count of them first (the one-pass
-    Select lists its choices before writing them)."""
-
-    def choices():
-        empty = [] if field.empty_label is None else [("", field.empty_label)]
-        return empty + [(row[0], label(*row)) for row in field.queryset.values_list(*columns)]
-
-    field.widget.choices = functools.cache(choices)
-
-
-def _name(full_name, username):
-    """A user as str(user) names them."""
-    return full_name or username
 
 
 class StepForm(forms.Form):
@@ -76,13 +62,13 @@ class StepForm(forms.Form):
         self.fields["post"].queryset = step_posts(incident) if posts is None else posts
         roles = dict(Role.choices)  # not get_role_display(), which rebuilds the choices
         # Each post: its area, its role, its holders.
-        _draw_from_rows(
+        choices_from_rows(
             self.fields["post"],
             ("pk", "area__name", "role", "holder_a__full_name", "holder_a__username")
             + ("holder_b_id", "holder_b__full_name", "holder_b__username"),
             lambda pk, area, role, a_name, a_user, b_id, b_name, b_user: (
-                f"{area} · {roles.get(role, role)} · {_name(a_name, a_user)}"
-                + (f" / {_name(b_name, b_user)}" if b_id else "")
+                f"{area} · {roles.get(role, role)} · {a_name or a_user}"
+                + (f" / {b_name or b_user}" if b_id else "")
             ),
         )
 
@@ -147,10 +133,10 @@ class HandoverForm(forms.Form):
             .exclude(pk=incident.first_responsible_id)
             .order_by("full_name")
         )
-        _draw_from_rows(
+        choices_from_rows(
             self.fields["to"],
             ("pk", "full_name", "username"),
-            lambda pk, full_name, username: _name(full_name, username),
+            user_name,
         )
 
 

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, prefetch_related_objects
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -49,12 +50,18 @@ def _incident(request, number, *, related=(), prefetch=()):
     (its grid and the grid's community, category, handler and first-responsible person, and
     `related`), and its post with the post's area and holders when it has one. One query,
     two with a post, plus one for each relation in `prefetch` that is set."""
-    incident = get_object_or_404(
-        Incident.objects.visible_to(get_scope(request)).select_related(
-            "grid__parent", "category", "handler", "first_responsible", *related
-        ),
-        number=number,
+    # Read as a list, not with get(): get()'s LIMIT has PostgreSQL weigh fast-start plans for
+    # the dozen tables the page joins, 4.5-8 ms of planning against 2 ms without it (the
+    # number is unique: one row or none).
+    found = list(
+        Incident.objects.visible_to(get_scope(request))
+        .select_related("grid__parent", "category", "handler", "first_responsible", *related)
+        .filter(number=number)
+        .order_by()
     )
+    if not found:
+        raise Http404
+    incident = found[0]
     # Only what is set: an unset relation reads as None without a query.
     lookups = [POST_WITH_HOLDERS, *prefetch]
     prefetch_related_objects(

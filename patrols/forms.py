@@ -12,7 +12,14 @@ from gridmgmt.widgets import Select
 from grids.identity import clean_phone
 from grids.models import Area, Household, Resident, User
 from grids.once import OnceMixin
-from grids.pickers import MATCHES, PickerField, SearchPicker, bind_pickers
+from grids.pickers import (
+    MATCHES,
+    PickerField,
+    SearchPicker,
+    bind_pickers,
+    choices_from_rows,
+    user_name,
+)
 
 from .models import Instruction, Observation, Patrol, PatrolCheck
 from .photos import PhotoField
@@ -84,6 +91,7 @@ class ObservationForm(forms.ModelForm):
     def __init__(self, *args, grid, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["building"].queryset = Area.objects.filter(parent=grid).order_by("code")
+        choices_from_rows(self.fields["building"], ("pk", "name"), lambda pk, name: name)
         self.fields["place"].help_text = _("Where, if not a building: a street, a yard, a shop.")
 
 
@@ -224,6 +232,7 @@ class SubmitForm(forms.Form):
         named (users). `search_url`: where the companion search box asks for matches."""
         super().__init__(*args, **kwargs)
         self.fields["companions"].queryset = team
+        choices_from_rows(self.fields["companions"], ("pk", "full_name", "username"), user_name)
         others_field = self.fields["other_companions"]
         others_field.queryset = others
         source = self.data if self.is_bound else self.initial
