@@ -418,8 +418,9 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
 
     Runs about 14 to 17 queries on PostgreSQL, whatever the number of grids, days or rows
     (fewer when the roll-ups have every past day). register=False leaves the register at
-    zero (2 queries fewer); trend=False gives no trend ([]) and leaves the headline's
-    WHOLE_NAMES as the children's sum (no percentiles), for the home page's headlines."""
+    zero (2 queries fewer); trend=False, for the home page's headlines, gives no trend ([])
+    and leaves out the status now of those filed, the percentiles and the grid workers (3
+    queries fewer)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     periods = steps(start, end, step)
@@ -476,6 +477,7 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
         hops=hops,
         register_known=area_register,
         total=trend,
+        details=trend,
     )
     whole = by_child.pop(TOTAL, None)
     child_figures = {key: figures[0] for key, figures in by_child.items()}
@@ -1190,6 +1192,7 @@ def _compute(
     hops=None,
     register_known=None,
     total=False,
+    details=True,
 ):
     """{key: [Figures, one per period]} for the groups of `key_of` (grid id -> key) and the
     periods ([(start, end)] local dates, ending in order: each ends no earlier than the one
@@ -1206,7 +1209,8 @@ def _compute(
     queries). `ids` and `hops` select and group the grids in SQL rather than by lists of ids
     (see _Keys). `total` (with STATE or WHOLE) adds the key TOTAL: WHOLE_NAMES over all the
     grids at once, counted in the groups' own statements (GROUPING SETS on PostgreSQL; two
-    more queries on SQLite)."""
+    more queries on SQLite). details=False leaves out of STATE the status now of those
+    filed, the percentiles and the grid workers (3 queries fewer)."""
     rows = [row for row in rows if row.pk in key_of]
     if not rows:
         return {}
@@ -1214,6 +1218,7 @@ def _compute(
     keys = _Keys(key_of, ids, hops)
     additive, state = ADDITIVE in parts, STATE in parts
     whole = state or WHOLE in parts
+    details = WHOLE in parts or (state and details)
     result = {
         key: [
             _empty(sum(1 for row in rows if key_of[row.pk] == key and row.existed_during(s, e)))
@@ -1423,15 +1428,20 @@ def _compute(
 
         # Incidents filed: how many per category (additive), their status now (a state).
         filed = Incident.objects.filter(filed_at__gte=first_at, filed_at__lt=last_at)
+        by_status = state and details
         extra = (["category_id", "category__name"] if additive else []) + (
-            ["status"] if state else []
+            ["status"] if by_status else []
         )
-        for grid_id, row in keys.per_grid_moved(
-            filed,
-            *extra,
-            **per_period(
-                opened=lambda n, *_: _split(Count, "pk", within("filed_at", n), "filed_at")
-            ),
+        for grid_id, row in (
+            keys.per_grid_moved(
+                filed,
+                *extra,
+                **per_period(
+                    opened=lambda n, *_: _split(Count, "pk", within("filed_at", n), "filed_at")
+                ),
+            )
+            if additive or by_status
+            else []
         ):
             for n, _ in indexed:
                 count = row[f"opened_{n}"]
@@ -1445,7 +1455,7 @@ def _compute(
                     # By category id too, for the roll-up (not a figure, as population_as_of).
                     ids = figures.__dict__.setdefault("opened_by_category_id", {})
                     ids[row["category_id"]] = ids.get(row["category_id"], 0) + count
-                if state:
+                if by_status:
                     status = row["status"]
                     figures.by_status[status] = figures.by_status.get(status, 0) + count
 
@@ -1454,77 +1464,84 @@ def _compute(
     if total:
         result[TOTAL] = [Figures() for _ in periods]
 
-    # Time to close, per group; and, in the same pass, the time from a resident's report to
-    # the first step a team member took (the first timeline entry after the report that
-    # somebody made: the sweep's and the resident's own entries have nobody).
-    closed = Incident.objects.filter(closed_at__gte=first_at, closed_at__lt=last_at)
-    from_resident = Q(source=Incident.Source.RESIDENT)
-    first_response = Subquery(
-        TimelineEntry.objects.filter(incident_id=OuterRef("pk"), by__isnull=False)
-        .exclude(action="report")
-        .order_by("at", "pk")
-        .values("at")[:1]
-    )
-    if connection.vendor == "postgresql":
-        duration = ExpressionWrapper(F("closed_at") - F("filed_at"), output_field=DurationField())
-        to_response = ExpressionWrapper(
-            first_response - F("filed_at"), output_field=DurationField()
+    if details:
+        # Time to close, per group; and, in the same pass, the time from a resident's report to
+        # the first step a team member took (the first timeline entry after the report that
+        # somebody made: the sweep's and the resident's own entries have nobody).
+        closed = Incident.objects.filter(closed_at__gte=first_at, closed_at__lt=last_at)
+        from_resident = Q(source=Incident.Source.RESIDENT)
+        first_response = Subquery(
+            TimelineEntry.objects.filter(incident_id=OuterRef("pk"), by__isnull=False)
+            .exclude(action="report")
+            .order_by("at", "pk")
+            .values("at")[:1]
         )
-        answered = Incident.objects.filter(
-            Q(closed_at__gte=first_at, closed_at__lt=last_at)
-            | (from_resident & Q(filed_at__gte=first_at, filed_at__lt=last_at))
-        )
-        for key, row in keys.rows_moved(
-            answered,
-            "closed_at",
-            total=total,
-            **per_period(
-                median=lambda n, *_: _PercentileHours(0.5, duration, filter=within("closed_at", n)),
-                p90=lambda n, *_: _PercentileHours(0.9, duration, filter=within("closed_at", n)),
-                response=lambda n, *_: _PercentileHours(
-                    0.5, to_response, filter=within("filed_at", n) & from_resident
+        if connection.vendor == "postgresql":
+            duration = ExpressionWrapper(
+                F("closed_at") - F("filed_at"), output_field=DurationField()
+            )
+            to_response = ExpressionWrapper(
+                first_response - F("filed_at"), output_field=DurationField()
+            )
+            answered = Incident.objects.filter(
+                Q(closed_at__gte=first_at, closed_at__lt=last_at)
+                | (from_resident & Q(filed_at__gte=first_at, filed_at__lt=last_at))
+            )
+            for key, row in keys.rows_moved(
+                answered,
+                "closed_at",
+                total=total,
+                **per_period(
+                    median=lambda n, *_: _PercentileHours(
+                        0.5, duration, filter=within("closed_at", n)
+                    ),
+                    p90=lambda n, *_: _PercentileHours(
+                        0.9, duration, filter=within("closed_at", n)
+                    ),
+                    response=lambda n, *_: _PercentileHours(
+                        0.5, to_response, filter=within("filed_at", n) & from_resident
+                    ),
                 ),
-            ),
-        ):
-            for n, _ in indexed:
-                result[key][n].median_hours_to_close = row[f"median_{n}"]
-                result[key][n].p90_hours_to_close = row[f"p90_{n}"]
-                result[key][n].median_hours_to_response = row[f"response_{n}"]
-    else:
-        waits = defaultdict(list)
-        for grid_id, filed_at, responded_at in (
-            Incident.objects.filter(from_resident, filed_at__gte=first_at, filed_at__lt=last_at)
-            .filter(grid_id__in=keys.ids)
-            .annotate(responded_at=first_response)
-            .values_list("grid_id", "filed_at", "responded_at")
-        ):
-            if grid_id not in key_of or responded_at is None:
-                continue
-            for n, (start_at, end_at) in enumerate(bounds):
-                if start_at <= filed_at < end_at:
-                    wait = (responded_at - filed_at).total_seconds() / 3600
-                    waits[key_of[grid_id], n].append(wait)
-                    if total:
-                        waits[TOTAL, n].append(wait)
-        for (key, n), values in waits.items():
-            result[key][n].median_hours_to_response = percentile(values, 0.5)
-        hours = defaultdict(list)
-        for grid_id, moved_from_id, moved_at, filed_at, closed_at in closed.filter(
-            Q(grid_id__in=keys.ids) | Q(moved_from_id__in=keys.ids)
-        ).values_list("grid_id", "moved_from_id", "moved_at", "filed_at", "closed_at"):
-            if moved_at is not None and closed_at < moved_at:
-                grid_id = moved_from_id
-            if grid_id not in key_of:
-                continue
-            for n, (start_at, end_at) in enumerate(bounds):
-                if start_at <= closed_at < end_at:
-                    taken = (closed_at - filed_at).total_seconds() / 3600
-                    hours[key_of[grid_id], n].append(taken)
-                    if total:
-                        hours[TOTAL, n].append(taken)
-        for (key, n), values in hours.items():
-            result[key][n].median_hours_to_close = percentile(values, 0.5)
-            result[key][n].p90_hours_to_close = percentile(values, 0.9)
+            ):
+                for n, _ in indexed:
+                    result[key][n].median_hours_to_close = row[f"median_{n}"]
+                    result[key][n].p90_hours_to_close = row[f"p90_{n}"]
+                    result[key][n].median_hours_to_response = row[f"response_{n}"]
+        else:
+            waits = defaultdict(list)
+            for grid_id, filed_at, responded_at in (
+                Incident.objects.filter(from_resident, filed_at__gte=first_at, filed_at__lt=last_at)
+                .filter(grid_id__in=keys.ids)
+                .annotate(responded_at=first_response)
+                .values_list("grid_id", "filed_at", "responded_at")
+            ):
+                if grid_id not in key_of or responded_at is None:
+                    continue
+                for n, (start_at, end_at) in enumerate(bounds):
+                    if start_at <= filed_at < end_at:
+                        wait = (responded_at - filed_at).total_seconds() / 3600
+                        waits[key_of[grid_id], n].append(wait)
+                        if total:
+                            waits[TOTAL, n].append(wait)
+            for (key, n), values in waits.items():
+                result[key][n].median_hours_to_response = percentile(values, 0.5)
+            hours = defaultdict(list)
+            for grid_id, moved_from_id, moved_at, filed_at, closed_at in closed.filter(
+                Q(grid_id__in=keys.ids) | Q(moved_from_id__in=keys.ids)
+            ).values_list("grid_id", "moved_from_id", "moved_at", "filed_at", "closed_at"):
+                if moved_at is not None and closed_at < moved_at:
+                    grid_id = moved_from_id
+                if grid_id not in key_of:
+                    continue
+                for n, (start_at, end_at) in enumerate(bounds):
+                    if start_at <= closed_at < end_at:
+                        taken = (closed_at - filed_at).total_seconds() / 3600
+                        hours[key_of[grid_id], n].append(taken)
+                        if total:
+                            hours[TOTAL, n].append(taken)
+            for (key, n), values in hours.items():
+                result[key][n].median_hours_to_close = percentile(values, 0.5)
+                result[key][n].p90_hours_to_close = percentile(values, 0.9)
 
     if state:
         # Verification instructions not done when the period ended (or now).
@@ -1548,29 +1565,30 @@ def _compute(
         if register:
             _count_register(result, keys, rows, periods, now, register_known)
 
-    # Grid workers: distinct A holders per group of the posts of the grids that existed in
-    # the period, open on its last day or on the grid's last day in it (a retired grid's
-    # posts are closed from its retirement).
-    def workers(n, start, end):
-        open_then = (
-            Q(closed_on__isnull=True)
-            | Q(closed_on__gt=end)
-            | Q(area__valid_to__lt=end, closed_on__gt=F("area__valid_to"))
-        )
-        return Count(
-            "holder_a_id",
-            distinct=True,
-            filter=open_then & _existed_during(start, end, prefix="area__"),
-        )
+    if details:
+        # Grid workers: distinct A holders per group of the posts of the grids that existed in
+        # the period, open on its last day or on the grid's last day in it (a retired grid's
+        # posts are closed from its retirement).
+        def workers(n, start, end):
+            open_then = (
+                Q(closed_on__isnull=True)
+                | Q(closed_on__gt=end)
+                | Q(area__valid_to__lt=end, closed_on__gt=F("area__valid_to"))
+            )
+            return Count(
+                "holder_a_id",
+                distinct=True,
+                filter=open_then & _existed_during(start, end, prefix="area__"),
+            )
 
-    for key, row in keys.rows(
-        Post.all_posts.filter(role__in=GRID_WORKER_ROLES),
-        "area_id",
-        total=total,
-        **per_period(workers=workers),
-    ):
-        for n, figures in enumerate(result[key]):
-            figures.grid_workers = row[f"workers_{n}"] or 0
+        for key, row in keys.rows(
+            Post.all_posts.filter(role__in=GRID_WORKER_ROLES),
+            "area_id",
+            total=total,
+            **per_period(workers=workers),
+        ):
+            for n, figures in enumerate(result[key]):
+                figures.grid_workers = row[f"workers_{n}"] or 0
     return result
 
 

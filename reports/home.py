@@ -487,11 +487,11 @@ def _percent(value):
 def area_figures(area, today):
     """([(child, Figures)], totals) of the area's grids for the month to date, as
     reports.figures.figures_by_child(area, first of the month, today, register=False) would
-    count them live, but read from the daily roll-up for the past days it has (see
-    report_figures). The totals are the sum of the children's counts (every grid lies under
-    exactly one child), which saves computing them twice; no percentile is shown here, and
-    percentiles are all that does not add. Runs the queries of one report_figures without
-    the register and the trend: 13, or 14 when the roll-up has past days of the month."""
+    count them live, but read from the daily roll-ups for the past days they have (see
+    report_figures), and without what the page does not show (the status now of those filed,
+    the percentiles, the grid workers). The totals are the sum of the children's counts
+    (every grid lies under exactly one child), which saves computing them twice. Runs the
+    queries of one report_figures without the register and the trend: 11 or 12."""
     start = today.replace(day=1)
     grids = Area.objects.grids().under(area).existing_during(start, today)
     children, totals, _trend = report_figures(
