@@ -173,8 +173,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("TASKS_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = env("TIME_ZONE", default="Asia/Shanghai")
-# How many records and notices a periodic sweep writes per statement and transaction.
-SWEEP_BATCH = env.int("SWEEP_BATCH", default=500)
+# How many records and notices a periodic sweep writes per statement and transaction. A batch
+# costs about five statements whatever its size: at 1,000, the coverage check of a city's
+# missed day (24,000 windows) runs 130 or so, within 10 + N / 100.
+SWEEP_BATCH = env.int("SWEEP_BATCH", default=1000)
 
 # --- Accounts ---
 
