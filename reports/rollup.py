@@ -32,7 +32,7 @@ again after the grids' rows.
 import datetime
 from collections import defaultdict
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -176,17 +176,29 @@ def roll_up_areas(days):
     """Sum the grids' rows (GridDay, GridDayCategory) of each of the local dates `days` into a
     row per area above them (AreaDay: each ancestor on the grid's path), replacing the days'
     rows. A day is built only when the grids' roll-up has it for every grid that existed on
-    it; the others are left without rows. Returns the number of AreaDay rows saved. Runs 5
+    it; the others are left without rows. Returns the number of AreaDay rows saved. Runs 6
     queries plus one INSERT per BATCH rows.
 
     The grids' rows are read locked (FOR NO KEY UPDATE) in the transaction that writes the
     areas' rows: a write that forgets one of them waits until these are saved, then deletes
     them with the grids' (forget, forget_days), so no area's row outlives a forgotten grid
-    row."""
+    row. This never waits itself, so it cannot deadlock with such a write: a grid's row that
+    a write is forgetting now is skipped (SKIP LOCKED: its day is incomplete, not built),
+    and when a write holds an area's row of these days (NOWAIT) nothing is built; the next
+    run builds what is missing."""
     days = sorted(set(days))
     if not days:
         return 0
     with transaction.atomic():
+        try:
+            with transaction.atomic():
+                list(
+                    AreaDay.objects.filter(day__in=days)
+                    .select_for_update(nowait=True)
+                    .values_list("pk", flat=True)
+                )
+        except DatabaseError:
+            return 0
         grids = {
             pk: (path, valid_from, valid_to)
             for pk, path, valid_from, valid_to in Area.objects.grids().values_list(
@@ -195,7 +207,7 @@ def roll_up_areas(days):
         }
         rows = list(
             GridDay.objects.filter(day__in=days)
-            .select_for_update(no_key=True)
+            .select_for_update(no_key=True, skip_locked=True)
             .values("grid_id", "day", "computed_at", *REGISTER, *ADDITIVE_NAMES)
         )
         categories = defaultdict(list)
@@ -237,7 +249,8 @@ def roll_up_areas(days):
                     for category_id, opened in categories[row["grid_id"], day]:
                         area.categories[category_id] = area.categories.get(category_id, 0) + opened
         AreaDay.objects.filter(day__in=days).delete()
-        AreaDay.objects.bulk_create(saved.values(), batch_size=BATCH)
+        # A concurrent run that found no row to lock may have written the same rows first.
+        AreaDay.objects.bulk_create(saved.values(), batch_size=BATCH, ignore_conflicts=True)
     return len(saved)
 
 
