@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import (
     BooleanField,
     Count,
@@ -598,6 +598,8 @@ def _rentals_in_scope(scope):
     if scope.is_global or len(scope.grid_ids) > STATION_GRIDS_MOST:
         return Rental.objects.filter(scope.grids_q("household__grid"))
     households = Household.objects.filter(grid__in=scope.grid_ids).order_by().values("pk")
+    if connection.vendor != "postgresql":  # no arrays: the same rentals, by IN (subquery)
+        return Rental.objects.filter(household_id__in=households)
     return Rental.objects.filter(_AnyOf(F("household_id"), ArraySubquery(households)))
 
 
