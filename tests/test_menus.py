@@ -31,7 +31,9 @@ def demo(django_db_setup, django_db_blocker):
     """{role: username}, one demo account per role, in demo data that is rolled back after
     this module."""
     with django_db_blocker.unblock(), transaction.atomic():
-        assert connection.settings_dict["NAME"].startswith("test_"), "not a test database"
+        name = connection.settings_dict["NAME"]
+        in_memory = connection.vendor == "sqlite" and connection.creation.is_in_memory_db(name)
+        assert str(name).startswith("test_") or in_memory, "not a test database"
         call_command("seed_demo", "--seed", "2026", stdout=io.StringIO())
         accounts = {}
         for account in demo_accounts():

@@ -4,6 +4,7 @@ services' writes do: the report then counts those days live and shows the edit. 
 rebuild_rollups leaves the roll-up's tables analysed."""
 
 import datetime
+import io
 
 import time_machine
 from django.contrib import admin
@@ -93,11 +94,18 @@ def test_admin_edits_and_deletions_drop_the_days_they_change(world, client):
 
 
 def test_rebuild_rollups_analyses_the_tables(world):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT clock_timestamp()")
-        (started,) = cursor.fetchone()
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT clock_timestamp()")
+            (started,) = cursor.fetchone()
     with time_machine.travel(NOW, tick=False):
-        call_command("rebuild_rollups", "--start", "2026-03-01", "--end", "2026-03-09")
+        out = io.StringIO()
+        call_command("rebuild_rollups", "--start", "2026-03-01", "--end", "2026-03-09", stdout=out)
+    assert out.getvalue().startswith("Rolled up 9 days")
+    assert GridDay.objects.filter(day__range=("2026-03-01", "2026-03-09")).exists()
+    if not postgresql:
+        return  # the planner's statistics, and ANALYZE of them, are PostgreSQL's
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT relname, last_analyze FROM pg_stat_user_tables "

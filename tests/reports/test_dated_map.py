@@ -17,6 +17,8 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from grids.models import Area, Household, HouseholdGrid, Membership, Post, Rental, Role
@@ -262,20 +264,26 @@ def test_a_moved_incident_counts_each_event_where_it_happened(mapped):
     )
 
 
-def test_the_figures_run_the_same_queries_with_moved_work(mapped, django_assert_num_queries):
+def test_the_figures_run_the_same_queries_with_moved_work(mapped):
     new = split(mapped)
     for n in range(4):
         incident(
             mapped.a, local(D(2026, 3, 1 + n), 9), local(D(2026, 3, 9), 9), local(D(2026, 7, 2), 9)
         )
+    with CaptureQueriesContext(connection) as unmoved:
+        figures_by_grid(community_grids(mapped), MARCH[0], JULY[1])
     Incident.objects.filter(grid=mapped.a, closed_at__month=7).update(
         grid=new, moved_from=mapped.a, moved_at=local_midnight(SPLIT_ON)
     )
-    # The grids, the schedules, patrols, missed windows, incidents, incidents filed, time to
-    # close, instructions, the roll-up, the register's stays and rentals, the posts.
-    with django_assert_num_queries(12):
+    with CaptureQueriesContext(connection) as queries:
         by_grid = figures_by_grid(community_grids(mapped), MARCH[0], JULY[1])
     assert by_grid[new.pk].closed == 5 and by_grid[mapped.a.pk].opened == 6
+    assert len(queries) == len(unmoved)
+    # The grids, the schedules, patrols, missed windows, incidents, incidents filed, time to
+    # close, instructions, the roll-up, the register's stays and rentals, the posts. The pin
+    # is PostgreSQL's: SQLite reads the time to close in two queries (the waits for a
+    # response, the durations) where PostgreSQL runs one of percentile_cont.
+    assert len(queries) == 12 or connection.vendor != "postgresql"
 
 
 # --- The roll-up ---

@@ -543,10 +543,16 @@ def test_each_week_of_a_trend_equals_figures_for_that_week(seeded):
     with time_machine.travel(local(D(2026, 4, 10), 13), tick=False):
         with CaptureQueriesContext(connection) as queries:
             rows = trend(grids, start, end, "week")
-        assert len(queries) == 12  # as many as figures_for, however many weeks
         for first, figures in rows:
             last = first + datetime.timedelta(days=6)
-            assert figures == figures_for(grids, max(first, start), min(last, end)), first
+            with CaptureQueriesContext(connection) as one_week:
+                week = figures_for(grids, max(first, start), min(last, end))
+            assert figures == week, first
+            # As many queries as figures_for, however many weeks.
+            assert len(queries) == len(one_week), first
+        # The pin is PostgreSQL's: SQLite reads the time to close in two queries (the waits for
+        # a response, the durations) where PostgreSQL runs one of percentile_cont.
+        assert len(queries) == 12 or connection.vendor != "postgresql"
     assert rows[0][0] == D(2026, 2, 23) and rows[-1][0] == D(2026, 4, 6)
     assert (
         sum(f.opened for _, f in rows)
@@ -569,8 +575,14 @@ def test_percentile_is_percentile_cont():
 def build_street(communities, with_data=True):
     district = make_area(Area.Kind.DISTRICT, code="Q", name="Q")
     street = make_area(Area.Kind.STREET, district, code="Q-01")
+    more_communities(street, 0, communities)
+    return street
+
+
+def more_communities(street, first, count):
+    """Communities `first` to `first + count - 1` of `street`, 2 grids each, with data."""
     category = make_category()
-    for n in range(communities):
+    for n in range(first, first + count):
         community = make_community(street, f"Q-01-{n:02d}", grids=2)
         for grid in community.children.all():
             make_post(grid, Role.GRID_MEMBER)
@@ -582,25 +594,30 @@ def build_street(communities, with_data=True):
             make_resident(household, on=D(2025, 1, 1))
             Rental.objects.create(household=household, starts_on=START, ends_on=END)
             instruction(grid, march(10), local(march(1), 9))
-    return street
 
 
-@pytest.mark.parametrize("communities", [1, 3])
-def test_the_number_of_queries_does_not_grow_with_the_grids(db, communities):
-    street = build_street(communities)
-    assert Area.objects.under(street).grids().count() == 2 * communities
-    with time_machine.travel(local(D(2026, 4, 10), 9), tick=False):
-        with CaptureQueriesContext(connection) as queries:
-            rows = figures_by_child(street, START, END)
-        # 1 children, 2 grids, 3 patrol schedules, 4 patrols, 5 missed windows, 6 incidents,
-        # 7 incidents by category and state, 8 time to close (percentile_cont on
-        # PostgreSQL, the durations on SQLite), 9 instructions, 10 the daily roll-up (none
-        # here), 11 register, 12 rentals, 13 grid workers.
-        assert len(queries) == 13, [q["sql"][:80] for q in queries]
-        assert sum(f.grids for _, f in rows) == 2 * communities
-        assert sum(f.opened for _, f in rows) == 4 * communities
-        assert sum(f.households for _, f in rows) == 2 * communities
+def test_the_number_of_queries_does_not_grow_with_the_grids(db):
+    street = build_street(1)
+    counts = []
+    for communities in (1, 3):  # 2 grids, then 6
+        more_communities(street, 1, communities - 1)
+        assert Area.objects.under(street).grids().count() == 2 * communities
+        with time_machine.travel(local(D(2026, 4, 10), 9), tick=False):
+            with CaptureQueriesContext(connection) as queries:
+                rows = figures_by_child(street, START, END)
+            assert sum(f.grids for _, f in rows) == 2 * communities
+            assert sum(f.opened for _, f in rows) == 4 * communities
+            assert sum(f.households for _, f in rows) == 2 * communities
 
-        with CaptureQueriesContext(connection) as by_grid:
-            figures_by_grid(Area.objects.under(street).grids(), START, END)
-        assert len(by_grid) == 12  # no children to fetch
+            with CaptureQueriesContext(connection) as by_grid:
+                figures_by_grid(Area.objects.under(street).grids(), START, END)
+        counts.append((len(queries), len(by_grid)))
+    assert counts[0] == counts[1], counts
+    # On PostgreSQL: 1 children, 2 grids, 3 patrol schedules, 4 patrols, 5 missed windows,
+    # 6 incidents, 7 incidents by category and state, 8 time to close (percentile_cont), 9
+    # instructions, 10 the daily roll-up (none here), 11 register, 12 rentals, 13 grid
+    # workers; by grid, 12 (no children to fetch). SQLite reads the time to close in two
+    # queries (the waits for a response, the durations, for the percentiles in Python).
+    assert counts[0] == (13, 12) or connection.vendor != "postgresql", [
+        q["sql"][:80] for q in queries
+    ]

@@ -71,7 +71,9 @@ def matrix(django_db_setup, django_db_blocker):
     """(accounts {name: user}, areas [(name, grid, community, {view: url}, {view: params})])."""
     fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
     with django_db_blocker.unblock(), transaction.atomic(), fast:
-        assert connection.settings_dict["NAME"].startswith("test_"), "not a test database"
+        name = connection.settings_dict["NAME"]
+        in_memory = connection.vendor == "sqlite" and connection.creation.is_in_memory_db(name)
+        assert str(name).startswith("test_") or in_memory, "not a test database"
         world = build_world()
         accounts = {"district_officer": world.district_officer, "outsider": world.outsider}
         areas = []

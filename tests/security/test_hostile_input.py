@@ -85,7 +85,9 @@ ROLES = ["stationmaster", "grid_leader", "grid_member", "district_officer", "out
 def scene(django_db_setup, django_db_blocker):
     fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
     with django_db_blocker.unblock(), transaction.atomic(), fast:
-        assert connection.settings_dict["NAME"].startswith("test_"), "not a test database"
+        name = connection.settings_dict["NAME"]
+        in_memory = connection.vendor == "sqlite" and connection.creation.is_in_memory_db(name)
+        assert str(name).startswith("test_") or in_memory, "not a test database"
         world = build_world()
         urls, _ids = object_urls(world)
         _urls, others = object_urls(SimpleNamespace(b=world.a))
