@@ -5,14 +5,10 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import (
-    BooleanField,
     Count,
-    F,
-    Func,
     OuterRef,
     Prefetch,
     Q,
@@ -27,6 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
+
+from gridmgmt.arrays import one_of
 
 from . import services
 from .exports import register_export, require_export
@@ -581,14 +579,6 @@ def floating_list(request):
     )
 
 
-class _AnyOf(Func):
-    """`field = ANY(array)`: true when the field's value is one of the array's."""
-
-    template = "%(expressions)s)"
-    arg_joiner = " = ANY("
-    output_field = BooleanField()
-
-
 def _rentals_in_scope(scope):
     """The rentals of the scope's grids' households. A rental has no grid of its own: with
     a station's few grids they are found household by household, an index look-up per
@@ -598,9 +588,7 @@ def _rentals_in_scope(scope):
     if scope.is_global or len(scope.grid_ids) > STATION_GRIDS_MOST:
         return Rental.objects.filter(scope.grids_q("household__grid"))
     households = Household.objects.filter(grid__in=scope.grid_ids).order_by().values("pk")
-    if connection.vendor != "postgresql":  # no arrays: the same rentals, by IN (subquery)
-        return Rental.objects.filter(household_id__in=households)
-    return Rental.objects.filter(_AnyOf(F("household_id"), ArraySubquery(households)))
+    return Rental.objects.filter(one_of("household_id", households))
 
 
 @login_required

@@ -76,8 +76,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from gridmgmt.arrays import one_of
 from gridmgmt.localtime import local_midnight
 from grids.models import GRID_WORKER_ROLES, Area, HouseholdGrid, Membership, Post, Resident
+from grids.scope import STATION_GRIDS_MOST
 from incidents.models import Category, Incident, IncidentQuerySet, TimelineEntry
 from patrols import windows
 from patrols.models import Instruction, MissedPatrol, Patrol, PatrolSchedule, Slot
@@ -976,11 +978,22 @@ class _Keys:
         rows = qs.values(*extra, _grid=F(grid_field)).annotate(**aggregates)
         return [(row.pop("_grid"), row) for row in rows if row["_grid"] in self.key_of]
 
+    def among(self, field):
+        """Rows whose `field` (e.g. "grid_id") is one of the grids. For a station's few grids
+        given by a subquery, gridmgmt.arrays.one_of: their incidents are read through the
+        index on the field, a few hundred rows whatever the size of the city, where a scan
+        by date reads the whole city's period (a community report at city scale: 150,763
+        rows read for 56, 82 ms; so 142 rows, under 5 ms). For more grids, IN: a district
+        reads the period by date."""
+        if isinstance(self.ids, QuerySet) and len(self.key_of) <= STATION_GRIDS_MOST:
+            return one_of(field, self.ids)
+        return Q(**{f"{field}__in": self.ids})
+
     def per_grid_moved(self, qs, *extra, **split):
         """[(grid id, row)] of aggregates per grid (and per `extra`) over incidents or
         instructions, each event counted for the grid it happened in. `split` maps a name to
         `_split(...)`; each row holds `<name>` for the grid. One query."""
-        qs = qs.filter(Q(grid_id__in=self.ids) | Q(moved_from_id__in=self.ids)).order_by()
+        qs = qs.filter(self.among("grid_id") | self.among("moved_from_id")).order_by()
         aggregates = {
             f"{name}{suffix}": aggregate
             for name, parts in split.items()
@@ -1006,7 +1019,7 @@ class _Keys:
         (TOTAL, row) over every grid, as `rows` gives it."""
         before, after = _before_move(event), _after_move(event)
         qs = qs.filter(
-            (after & Q(grid_id__in=self.ids)) | (before & Q(moved_from_id__in=self.ids))
+            (after & self.among("grid_id")) | (before & self.among("moved_from_id"))
         ).order_by()
         if len(self.groups) == 1:
             (key,) = self.groups
