@@ -38,8 +38,10 @@ PostgreSQL, plain GROUP BY queries on SQLite); the days the roll-up lacks for so
 not add up over days (incidents due and closed by the period's end, overdue at its end,
 overdue instructions, percentiles of the time to close, grid workers, the status now of
 those filed, the register as of a day) and is counted per child from the rows of the period,
-bounded by its dates. The total is the children's sum, but for the percentiles and the
-distinct grid workers, counted once over all the grids.
+bounded by its dates; but the percentiles of the time to close take the hours of the
+incidents closed on the rolled-up days from the roll-ups (close_hours, per grid or area and
+day) and read only those closed on the other days. The total is the children's sum, but for
+the percentiles and the distinct grid workers, counted once over all the grids.
 Grids are selected in SQL by a subquery (the area's path prefix and the user's scope) and
 grouped by a join up their parents, so no query carries a list of grid ids and the queries
 do not grow with the grids. `figures_for`, `figures_by_child`, `figures_by_grid` and
@@ -48,10 +50,12 @@ do not grow with the grids. `figures_for`, `figures_by_child`, `figures_by_grid`
 
 import dataclasses
 import datetime
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -63,7 +67,9 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    Func,
     IntegerField,
+    JSONField,
     Min,
     OuterRef,
     Q,
@@ -463,8 +469,20 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
     by_area, area_register = (
         _read_area_days(area, rows, key_of, start, end, today, step)
         if children[0].kind != Area.Kind.GRID
-        else ({"child": {}, "step": {}, "days": set()}, {})
+        else ({"child": {}, "step": {}, "days": set(), "hours": {}}, {})
     )
+
+    # The grids' roll-up's other days; the rest is counted live.
+    keys = _Keys(key_of, ids, hops)
+    rolled, live = _read_rolled_up(rows, ids, start, end, today, step, keys, skip=by_area["days"])
+    # The hours to close of the incidents closed on the days the roll-ups have.
+    close_hours = defaultdict(list)
+    for source in (
+        by_area["hours"],
+        {k: c.get("close_hours", ()) for k, c in rolled["child"].items()},
+    ):
+        for key, hours in source.items():
+            close_hours[key].extend(hours)
 
     # What does not add up over days, per child (with the register), and (for the headline)
     # what does not add up over grids either, over all of them.
@@ -480,6 +498,7 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
         register_known=area_register,
         total=trend,
         details=trend,
+        close_known=(close_hours, live),
     )
     whole = by_child.pop(TOTAL, None)
     child_figures = {key: figures[0] for key, figures in by_child.items()}
@@ -493,9 +512,6 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
             _add_counts(child_figures[key], counts)
     for first, counts in by_area["step"].items():
         _add_counts(step_figures[position[first]], counts)
-    rolled, live = _read_rolled_up(
-        rows, ids, start, end, today, step, _Keys(key_of, ids, hops), skip=by_area["days"]
-    )
     for key, counts in rolled["child"].items():
         if key in child_figures:
             _add_counts(child_figures[key], counts)
@@ -601,7 +617,12 @@ def _read_area_days(parent, rows, key_of, start, end, today, step):
     names), one when no day is counted, none without a past day."""
     from .models import AreaDay
 
-    result = {"child": defaultdict(dict), "step": defaultdict(dict), "days": set()}
+    result = {
+        "child": defaultdict(dict),
+        "step": defaultdict(dict),
+        "days": set(),
+        "hours": defaultdict(list),
+    }
     eve = start - datetime.timedelta(days=1)
     last = min(end, today - datetime.timedelta(days=1))
     if last < eve:
@@ -625,7 +646,7 @@ def _read_area_days(parent, rows, key_of, start, end, today, step):
     found = {
         (row["area_id"], row["day"]): row
         for row in AreaDay.objects.filter(area__parent=parent, day__gte=eve, day__lte=last).values(
-            "area_id", "day", "grids", "categories", "computed_at", *names
+            "area_id", "day", "grids", "categories", "close_hours", "computed_at", *names
         )
     }
     covered = []
@@ -659,6 +680,7 @@ def _read_area_days(parent, rows, key_of, start, end, today, step):
             }
             _add_counts_to(result["child"][key], counts)
             _add_counts_to(result["step"][first_of[day]], counts)
+            result["hours"][key].extend(row["close_hours"])
         computed_at = min((found[key, day]["computed_at"] for key in wanted), default=None)
         register[day] = (computed_at, by_key)
     return result, register
@@ -698,7 +720,9 @@ def _sum_rolled_up(
     """{"child": {key: counts}, "step": {first day: counts}} of the daily roll-up's rows of
     the grids `ids` over the days of [start, end] not in `live`, where counts = {name: sum
     for ADDITIVE_NAMES (table "days": GridDay), "by_category": {name: opened} (table
-    "categories": GridDayCategory)}, added to `into` when given. One statement per table on
+    "categories": GridDayCategory)}, added to `into` when given; a child's counts hold
+    "close_hours" too (table "days": the hours to close of its incidents closed on those
+    days, for the percentiles). One statement per table on
     PostgreSQL (GROUP BY GROUPING SETS ((child), (step))), two on SQLite. by_day adds
     "found": {day: GridDay rows of the day}, from the same statement (a third grouping set;
     one more query on SQLite)."""
@@ -761,9 +785,17 @@ def _sum_rolled_up(
 
     if "days" in tables:
         aggregates = {n: Sum(n) for n in ADDITIVE_NAMES}
+        aggregates["_close"] = _Lists("close_hours")
         for counts, row in grouped(GridDay.objects.all(), per_day=by_day, **aggregates):
             for name in ADDITIVE_NAMES:
                 counts[name] = counts.get(name, 0) + (row[name] or 0)
+            if row["_k"] is not None:
+                lists = row["_close"] or []
+                if isinstance(lists, str):  # jsonb read by a raw cursor
+                    lists = json.loads(lists)
+                hours = counts.setdefault("close_hours", [])
+                for found in lists:
+                    hours.extend(found)
     if "categories" in tables:
         for counts, row in grouped(
             GridDayCategory.objects.annotate(_c=F("category__name")), "_c", opened=Sum("opened")
@@ -1058,6 +1090,24 @@ class _PercentileHours(Aggregate):
         super().__init__(expression, fraction=float(fraction), **extra)
 
 
+class _Lists(Aggregate):
+    """The JSON lists of a column (the roll-up's close_hours) of the rows grouped, as one
+    JSON list of them."""
+
+    function = "JSONB_AGG"
+    name = "Lists"
+    output_field = JSONField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler,
+            connection,
+            function="JSON_GROUP_ARRAY",
+            template="%(function)s(JSON(%(expressions)s))",
+            **extra_context,
+        )
+
+
 def percentile(values, fraction):
     """percentile_cont: linear interpolation between the closest ranks. None when empty."""
     ordered = sorted(values)
@@ -1066,6 +1116,63 @@ def percentile(values, fraction):
     position = fraction * (len(ordered) - 1)
     low, high = math.floor(position), math.ceil(position)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+class _Hours(Func):
+    """The hours from filing to closing of an incident, as _PercentileHours orders them
+    (PostgreSQL casts its numeric to double precision the same way): stored in the roll-up's
+    close_hours and combined there, a percentile is exactly percentile_cont's."""
+
+    template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 3600.0)::double precision"
+    output_field = FloatField()
+
+    def __init__(self):
+        super().__init__(
+            ExpressionWrapper(F("closed_at") - F("filed_at"), output_field=DurationField())
+        )
+
+
+def close_hours(incidents):
+    """[(grid id at the close, closed_at, hours to close)] of `incidents` (closed ones), each
+    for the grid it was in when it was closed. The hours are those the percentiles of the
+    time to close take: computed by PostgreSQL as percentile_cont orders them; on SQLite in
+    Python, as its percentiles are. One query."""
+    fields = ("grid_id", "moved_from_id", "moved_at", "filed_at", "closed_at")
+    if connection.vendor == "postgresql":
+        found = incidents.order_by().values_list(*fields, _Hours())
+    else:
+        found = (
+            (*row, (row[4] - row[3]).total_seconds() / 3600)
+            for row in incidents.order_by().values_list(*fields)
+        )
+    return [
+        (
+            moved_from_id if moved_at is not None and closed_at < moved_at else grid_id,
+            closed_at,
+            hours,
+        )
+        for grid_id, moved_from_id, moved_at, _filed_at, closed_at, hours in found
+    ]
+
+
+def close_hours_by_grid(grid_ids, ids, days):
+    """{(grid id, local date): [hours to close]} of the incidents closed on each of the local
+    dates `days` in the grids `grid_ids` (a set; `ids`, the same grids as a subquery), each
+    in the grid it was in when it was closed, for the roll-up's close_hours. One query."""
+    days = sorted(set(days))
+    if not days:
+        return {}
+    wanted = set(days)
+    result = defaultdict(list)
+    incidents = Incident.objects.filter(
+        closed_at__gte=local_midnight(days[0]),
+        closed_at__lt=local_midnight(days[-1] + datetime.timedelta(days=1)),
+    ).filter(Q(grid_id__in=ids) | Q(moved_from_id__in=ids))
+    for grid_id, closed_at, hours in close_hours(incidents):
+        day = timezone.localdate(closed_at)
+        if grid_id in grid_ids and day in wanted:
+            result[grid_id, day].append(hours)
+    return result
 
 
 def _closed_windows(rows, schedules, start, end, moment):
@@ -1206,6 +1313,7 @@ def _compute(
     register_known=None,
     total=False,
     details=True,
+    close_known=None,
 ):
     """{key: [Figures, one per period]} for the groups of `key_of` (grid id -> key) and the
     periods ([(start, end)] local dates, ending in order: each ends no earlier than the one
@@ -1223,7 +1331,13 @@ def _compute(
     (see _Keys). `total` (with STATE or WHOLE) adds the key TOTAL: WHOLE_NAMES over all the
     grids at once, counted in the groups' own statements (GROUPING SETS on PostgreSQL; two
     more queries on SQLite). details=False leaves out of STATE the status now of those
-    filed, the percentiles and the grid workers (3 queries fewer)."""
+    filed, the percentiles and the grid workers (3 queries fewer).
+
+    `close_known` = ({key: [hours to close]}, [local dates]), for one period: the hours to
+    close of the groups' incidents closed on the period's days other than those dates, from
+    the daily roll-ups (close_hours); the incidents closed on those dates are read, and the
+    percentiles of the time to close are those of both together, so a past period rolled up
+    reads no closed incident (the query still counts the time to a first response)."""
     rows = [row for row in rows if row.pk in key_of]
     if not rows:
         return {}
@@ -1481,7 +1595,18 @@ def _compute(
         # Time to close, per group; and, in the same pass, the time from a resident's report to
         # the first step a team member took (the first timeline entry after the report that
         # somebody made: the sweep's and the resident's own entries have nobody).
-        closed = Incident.objects.filter(closed_at__gte=first_at, closed_at__lt=last_at)
+        closed_then = Q(closed_at__gte=first_at, closed_at__lt=last_at)
+        if close_known is not None:
+            # Only the days the roll-ups lack: runs of consecutive dates.
+            closed_then = None
+            for run_start, run_end in _runs(sorted(close_known[1]), defaultdict(int)):
+                run = Q(
+                    closed_at__gte=local_midnight(run_start),
+                    closed_at__lt=local_midnight(run_end + datetime.timedelta(days=1)),
+                )
+                closed_then = run if closed_then is None else closed_then | run
+        closed = Incident.objects.filter(closed_then) if closed_then is not None else None
+        hours = defaultdict(list)  # (key, period) -> hours to close, when not in SQL
         from_resident = Q(source=Incident.Source.RESIDENT)
         first_response = Subquery(
             TimelineEntry.objects.filter(incident_id=OuterRef("pk"), by__isnull=False)
@@ -1496,29 +1621,40 @@ def _compute(
             to_response = ExpressionWrapper(
                 first_response - F("filed_at"), output_field=DurationField()
             )
-            answered = Incident.objects.filter(
-                Q(closed_at__gte=first_at, closed_at__lt=last_at)
-                | (from_resident & Q(filed_at__gte=first_at, filed_at__lt=last_at))
-            )
-            for key, row in keys.rows_moved(
-                answered,
-                "closed_at",
-                total=total,
-                **per_period(
+            answered = from_resident & Q(filed_at__gte=first_at, filed_at__lt=last_at)
+            if closed_then is not None:
+                answered |= closed_then
+            answered = Incident.objects.filter(answered)
+            if close_known is None:
+                percentiles = dict(
                     median=lambda n, *_: _PercentileHours(
                         0.5, duration, filter=within("closed_at", n)
                     ),
                     p90=lambda n, *_: _PercentileHours(
                         0.9, duration, filter=within("closed_at", n)
                     ),
+                )
+            elif closed_then is not None:
+                percentiles = {"hours": lambda *_: ArrayAgg(_Hours(), filter=closed_then)}
+            else:
+                percentiles = {}
+            for key, row in keys.rows_moved(
+                answered,
+                "closed_at",
+                total=total,
+                **per_period(
+                    **percentiles,
                     response=lambda n, *_: _PercentileHours(
                         0.5, to_response, filter=within("filed_at", n) & from_resident
                     ),
                 ),
             ):
                 for n, _ in indexed:
-                    result[key][n].median_hours_to_close = row[f"median_{n}"]
-                    result[key][n].p90_hours_to_close = row[f"p90_{n}"]
+                    if close_known is None:
+                        result[key][n].median_hours_to_close = row[f"median_{n}"]
+                        result[key][n].p90_hours_to_close = row[f"p90_{n}"]
+                    else:
+                        hours[key, n].extend(row.get(f"hours_{n}") or [])
                     result[key][n].median_hours_to_response = row[f"response_{n}"]
         else:
             waits = defaultdict(list)
@@ -1538,10 +1674,13 @@ def _compute(
                             waits[TOTAL, n].append(wait)
             for (key, n), values in waits.items():
                 result[key][n].median_hours_to_response = percentile(values, 0.5)
-            hours = defaultdict(list)
-            for grid_id, moved_from_id, moved_at, filed_at, closed_at in closed.filter(
-                Q(grid_id__in=keys.ids) | Q(moved_from_id__in=keys.ids)
-            ).values_list("grid_id", "moved_from_id", "moved_at", "filed_at", "closed_at"):
+            for grid_id, moved_from_id, moved_at, filed_at, closed_at in (
+                closed.filter(Q(grid_id__in=keys.ids) | Q(moved_from_id__in=keys.ids)).values_list(
+                    "grid_id", "moved_from_id", "moved_at", "filed_at", "closed_at"
+                )
+                if closed is not None
+                else ()
+            ):
                 if moved_at is not None and closed_at < moved_at:
                     grid_id = moved_from_id
                 if grid_id not in key_of:
@@ -1550,11 +1689,20 @@ def _compute(
                     if start_at <= closed_at < end_at:
                         taken = (closed_at - filed_at).total_seconds() / 3600
                         hours[key_of[grid_id], n].append(taken)
-                        if total:
-                            hours[TOTAL, n].append(taken)
-            for (key, n), values in hours.items():
-                result[key][n].median_hours_to_close = percentile(values, 0.5)
-                result[key][n].p90_hours_to_close = percentile(values, 0.9)
+        if close_known is not None or connection.vendor != "postgresql":
+            # The percentiles in Python, as percentile_cont: each group's hours (with those
+            # the roll-ups gave), and over every group's for the total.
+            for key, known in (close_known or ({}, ()))[0].items():
+                if key in keys.groups:
+                    hours[key, 0].extend(known)
+            if total:
+                for n, _ in indexed:
+                    hours[TOTAL, n] = [h for key in keys.groups for h in hours.get((key, n), ())]
+            for key, per_period_figures in result.items():
+                for n, figures in enumerate(per_period_figures):
+                    values = hours.get((key, n), ())
+                    figures.median_hours_to_close = percentile(values, 0.5)
+                    figures.p90_hours_to_close = percentile(values, 0.9)
 
     if state:
         # Verification instructions not done when the period ended (or now).

@@ -5,7 +5,9 @@ grid and day instead of counting every patrol log, missed window, incident and s
 
 What is rolled up is what adds up over days (reports.figures.ADDITIVE_NAMES and by_category:
 the patrol windows of the day and what became of them, incidents filed, closed, due, on time,
-escalated, reworked, rated) and the register as of the day. It is counted by the code that
+escalated, reworked, rated), the register as of the day, and the hours to close of the
+incidents closed that day (close_hours: a period's percentiles of the time to close are those
+of its days' lists together, reports.figures.close_hours_by_grid). It is counted by the code that
 counts live: reports.figures._compute with one period per day (each event counted for the
 grid the item was in at the event) and register_by_grid. So a roll-up equals the live count
 by construction.
@@ -44,6 +46,7 @@ from .figures import (
     REGISTER,
     _compute,
     _grid_rows,
+    close_hours_by_grid,
     existed_on_day,
     register_by_grid,
 )
@@ -67,7 +70,8 @@ def roll_up_days(days, grids=None):
     for the grids that existed on it, and drops the areas' rows of those days (roll_up_areas
     builds them again from these). Returns the number of GridDay rows saved. Runs about 13
     queries plus one INSERT per BATCH rows, whatever the number of days (up to a few dozen:
-    each query has an aggregate per day)."""
+    each query has an aggregate per day), one of them the hours to close of the incidents
+    closed on those days (close_hours)."""
     days = sorted(set(days))
     grids = Area.objects.grids() if grids is None else grids
     rows = _grid_rows(grids)
@@ -83,6 +87,7 @@ def roll_up_days(days, grids=None):
         ids=ids,
     )
     register = register_by_grid(ids, days)
+    hours = close_hours_by_grid({row.pk for row in rows}, ids, days)
     empty = dict.fromkeys(REGISTER, 0)
     saved, categories = [], []
     for n, day in enumerate(days):
@@ -97,6 +102,7 @@ def roll_up_days(days, grids=None):
                     computed_at=computed_at,
                     **register.get((row.pk, day), empty),
                     **{name: getattr(counted, name) for name in ADDITIVE_NAMES},
+                    close_hours=hours.get((row.pk, day), []),
                 )
             )
             for category_id, opened in counted.__dict__.get("opened_by_category_id", {}).items():
@@ -108,7 +114,7 @@ def roll_up_days(days, grids=None):
         batch_size=BATCH,
         update_conflicts=True,
         unique_fields=["grid", "day"],
-        update_fields=[*REGISTER, *ADDITIVE_NAMES, "computed_at"],
+        update_fields=[*REGISTER, *ADDITIVE_NAMES, "close_hours", "computed_at"],
     )
     GridDayCategory.objects.filter(grid_id__in=ids, day__in=days).delete()
     GridDayCategory.objects.bulk_create(categories, batch_size=BATCH)
@@ -208,7 +214,7 @@ def roll_up_areas(days):
         rows = list(
             GridDay.objects.filter(day__in=days)
             .select_for_update(no_key=True, skip_locked=True)
-            .values("grid_id", "day", "computed_at", *REGISTER, *ADDITIVE_NAMES)
+            .values("grid_id", "day", "computed_at", "close_hours", *REGISTER, *ADDITIVE_NAMES)
         )
         categories = defaultdict(list)
         for grid_id, day, category_id, opened in GridDayCategory.objects.filter(
@@ -241,11 +247,13 @@ def roll_up_areas(days):
                             grids=0,
                             computed_at=row["computed_at"],
                             categories={},
+                            close_hours=[],
                         )
                     area.grids += 1
                     area.computed_at = min(area.computed_at, row["computed_at"])
                     for name in names:
                         setattr(area, name, getattr(area, name) + row[name])
+                    area.close_hours.extend(row["close_hours"])
                     for category_id, opened in categories[row["grid_id"], day]:
                         area.categories[category_id] = area.categories.get(category_id, 0) + opened
         AreaDay.objects.filter(day__in=days).delete()

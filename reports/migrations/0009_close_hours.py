@@ -47,8 +47,8 @@ def fill(apps, schema_editor):
         )
     }
     summed = defaultdict(list)
-    for grid_id, day, hours in (
-        GridDay.objects.exclude(close_hours=[]).values_list("grid_id", "day", "close_hours")
+    for grid_id, day, hours in GridDay.objects.exclude(close_hours=[]).values_list(
+        "grid_id", "day", "close_hours"
     ):
         if grid_id not in grids:
             continue
