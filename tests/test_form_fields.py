@@ -2,6 +2,7 @@
 elements, attributes and classes, for every kind of field they write themselves, and they leave
 to crispy what they do not (a field with errors, a checkbox, a custom widget)."""
 
+import django_filters
 import pytest
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
 from django import forms
@@ -9,6 +10,8 @@ from django.test.html import parse_html
 
 from gridmgmt import widgets
 from gridmgmt.templatetags.form_fields import _widget, as_field, as_fields
+from grids.models import Area
+from tests.factories import make_area, make_community
 
 
 class Everything(forms.Form):
@@ -102,3 +105,33 @@ def test_a_custom_widget_is_drawn_with_crispys_classes():
 @pytest.mark.parametrize("data", [None, {"note": "<a> & b", "grouped": "a", "day": "2026-01-02"}])
 def test_a_widget_is_drawn_as_django_draws_it(name, data):
     same(_widget(Everything(data)[name]), str(Everything(data)[name]))
+
+
+class Areas(forms.Form):
+    """Model choices as a filter form has them: Django's select, gridmgmt's and
+    django-filter's field with its empty and null choices."""
+
+    area = forms.ModelChoiceField(queryset=Area.objects.order_by("code"), required=False)
+    fast = forms.ModelChoiceField(
+        queryset=Area.objects.order_by("code"), required=False, widget=widgets.Select
+    )
+    filtered = django_filters.fields.ModelChoiceField(
+        queryset=Area.objects.order_by("code"), required=False, null_label="None"
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", list(Areas.base_fields))
+def test_model_choices_are_read_in_one_plain_query(name, django_assert_num_queries):
+    district = make_area(Area.Kind.DISTRICT, code="D1")
+    street = make_area(Area.Kind.STREET, district, code="S1", name="Street <1>")
+    make_community(street, "S1-01", grids=2)
+    second = Area.objects.get(code="S1-01-02")
+    data = {"area": second.pk, "fast": second.pk, "filtered": second.pk}
+    for form in (Areas(), Areas(data)):
+        expected = str(form[name])  # Django's own drawing, through queryset.iterator()
+        with django_assert_num_queries(1) as captured:  # the areas, no server-side cursor
+            drawn = _widget(form[name])
+        assert "DECLARE" not in captured.captured_queries[0]["sql"]
+        same(drawn, expected)
+        assert (f'value="{second.pk}" selected' in drawn) == form.is_bound

@@ -11,7 +11,7 @@ from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_c
 from django import forms, template
 from django.utils.safestring import mark_safe
 
-from gridmgmt.widgets import attrs_html, escape
+from gridmgmt.widgets import attrs_html, escape, options_html
 
 register = template.Library()
 
@@ -78,6 +78,17 @@ def _widget(bound):
     attrs = bound.build_widget_attrs({})
     if bound.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", bound.auto_id)
+    if kind is forms.Select:
+        # Flat choices in one pass (Django's optgroups makes a dict of a dozen keys an
+        # option); choices in groups below, as Django's get_context gives them.
+        options = options_html(widget, widget.format_value(bound.value()))
+        if options is not None:
+            attrs = widget.build_attrs(widget.attrs, attrs)
+            if widget.allow_multiple_selected:
+                attrs["multiple"] = True
+            return mark_safe(
+                f'<select name="{escape(bound.html_name)}"{attrs_html(attrs)}>{options}\n</select>'
+            )
     context = widget.get_context(bound.html_name, bound.value(), attrs)["widget"]
     name, value, attrs = escape(context["name"]), context["value"], attrs_html(context["attrs"])
     if kind is forms.Textarea:
