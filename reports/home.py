@@ -9,8 +9,16 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +28,6 @@ from django.utils.translation import gettext_lazy as _
 
 from care import due as care_due
 from grids.models import GRID_WORKER_ROLES, TEAM_ROLES, Absence, Area, Post, Role, Transfer
-from grids.paging import first_and_count
 from grids.posts import acting_on_days
 from grids.scope import get_scope
 from incidents.models import Incident
@@ -119,6 +126,7 @@ def home(request):
 
     rows = _window_rows(worker_grids, communities, today, now)
     worker_ids = {g.pk for g in worker_grids}
+    action_items = _action_items(request.user, led_grids, today)
     station = _station(scope, communities, rows, today, now) if communities else None
     worker = (
         WorkerSection(
@@ -134,11 +142,11 @@ def home(request):
         "today": today,
         "areas": [_area_section(p, today) for p in posts if p.role in AREA_ROLES],
         "station": station,
-        "leader": _leader(scope, led_grids, today, now) if led_grids else None,
+        "leader": _leader(scope, led_grids, action_items, today, now) if led_grids else None,
         "worker": worker,
         "patrol_rows": worker.patrol_rows if worker else [],
         "my_incidents": _my_incidents(scope, now),
-        "my_action_items": _my_action_items(request.user, today),
+        "my_action_items": action_items["mine"],
         "post_rows": _post_rows(posts, request.user, today),
         "is_worker": bool(worker_grids),
         # A team post's work starts with reporting what it sees.
@@ -204,11 +212,53 @@ def _incident_rows(queryset):
     return queryset.for_list().only(*ROW_FIELDS)
 
 
+BY_DEADLINE = ["deadline_at", "pk"]
+BY_DUE = ["due_on", "pk"]
+
+
 def _with_lights(incidents, now):
     incidents = list(incidents)
     for incident in incidents:
         incident.light_now = incident.light(now)
     return incidents
+
+
+def _first_of_each(queryset, lists, counts=None):
+    """Several short lists of `queryset`'s rows in one query: ({name: [row]}, {count name:
+    n}). `lists` maps each list's name to (condition, ordering); each list is its first
+    LIST_LIMIT rows meeting the condition in that order, as
+    `queryset.filter(condition).order_by(*ordering)[:LIST_LIMIT]` would read them (the
+    orderings end with the primary key). A row may be in several lists, as the same object.
+    `counts` maps names to conditions: how many of the rows meeting any list's condition
+    also meet each (windows over every row, read before the lists are cut; 0 when no row
+    does). Runs one query."""
+    counts = counts or {}
+    annotations = {}
+    keep = Q(pk__in=[])
+    any_list = Q(pk__in=[])
+    for name, (condition, ordering) in lists.items():
+        member = ExpressionWrapper(condition, output_field=BooleanField())
+        annotations[f"_in_{name}"] = member
+        # Each list's rows numbered in its order, its members apart from the others.
+        annotations[f"_rank_{name}"] = Window(RowNumber(), partition_by=[member], order_by=ordering)
+        keep |= Q(**{f"_in_{name}": True, f"_rank_{name}__lte": LIST_LIMIT})
+        any_list |= condition
+    for name, condition in counts.items():
+        annotations[f"_count_{name}"] = Window(Count("pk", filter=condition))
+    rows = list(queryset.filter(any_list).annotate(**annotations).filter(keep).order_by())
+    found = {
+        name: sorted(
+            # A row kept for another list may lie past this one's first LIST_LIMIT.
+            (
+                row
+                for row in rows
+                if getattr(row, f"_in_{name}") and getattr(row, f"_rank_{name}") <= LIST_LIMIT
+            ),
+            key=lambda row, name=name: getattr(row, f"_rank_{name}"),
+        )
+        for name in lists
+    }
+    return found, {name: getattr(rows[0], f"_count_{name}") if rows else 0 for name in counts}
 
 
 def _count_of(queryset, field):
@@ -267,25 +317,29 @@ def _instructions(grid_ids, today):
     return instructions
 
 
-# --- Personal lists ---
+# --- The lists of incidents and action items ---
 
 
 def _my_incidents(scope, now):
     """Open incidents I handle or am first-responsible for (the incident list's "Mine").
-    Runs one query."""
+    Runs one query, and the one of `mine` (the posts the user covers today) for a B holder
+    or a stationmaster."""
     return _with_lights(
         _incident_rows(Incident.objects.visible_to(scope).open().mine(scope)).order_by(
-            "deadline_at", "pk"
+            *BY_DEADLINE
         )[:LIST_LIMIT],
         now,
     )
 
 
-def _action_item_list(queryset, today):
-    items = list(
-        queryset.select_related("meeting", "owner", "grid")
-        # What a row (reports/_home_action_items.html) shows.
+def _action_items(user, led_grids, today):
+    """The open action items the home lists, soonest due first: {list: [item]}. "mine":
+    those I own; for a grid leader "grid": those of the led grids. Runs one query."""
+    items = (
+        ActionItem.objects.open()
+        .select_related("meeting", "owner", "grid")
         .only(
+            # What a row (reports/_home_action_items.html) shows.
             "text",
             "due_on",
             "meeting__kind",
@@ -294,16 +348,22 @@ def _action_item_list(queryset, today):
             "owner__username",
             "grid__name",
         )
-        .order_by("due_on", "pk")[:LIST_LIMIT]
     )
-    for item in items:
-        item.is_late = item.due_on < today
-    return items
-
-
-def _my_action_items(user, today):
-    """Runs one query."""
-    return _action_item_list(ActionItem.objects.open().filter(owner=user), today)
+    mine = Q(owner=user)
+    if led_grids:
+        found, _counts = _first_of_each(
+            items,
+            {
+                "mine": (mine, BY_DUE),
+                "grid": (Q(grid_id__in=[g.pk for g in led_grids]), BY_DUE),
+            },
+        )
+    else:
+        found = {"mine": list(items.filter(mine).order_by(*BY_DUE)[:LIST_LIMIT])}
+    for rows in found.values():
+        for item in rows:
+            item.is_late = item.due_on < today
+    return found
 
 
 def _post_rows(posts, user, today):
@@ -320,19 +380,18 @@ def _post_rows(posts, user, today):
 # --- Grid leader ---
 
 
-def _leader(scope, grids, today, now):
-    """The led grids' open incidents and action items, and last month's report (of the
-    grids that existed last month). Runs three queries."""
+def _leader(scope, grids, action_items, today, now):
+    """The led grids' open incidents, their action items (`_action_items`) and last month's
+    report (of the grids that existed last month). Runs two queries."""
     ids = [g.pk for g in grids]
-    month = _last_month(today)
-    month_end = today.replace(day=1) - datetime.timedelta(days=1)
     incidents = _with_lights(
         _incident_rows(Incident.objects.visible_to(scope).open().filter(grid_id__in=ids)).order_by(
-            "deadline_at", "pk"
+            *BY_DEADLINE
         )[:LIST_LIMIT],
         now,
     )
-    action_items = _action_item_list(ActionItem.objects.open().filter(grid_id__in=ids), today)
+    month = _last_month(today)
+    month_end = today.replace(day=1) - datetime.timedelta(days=1)
     reports = {
         r.grid_id: r
         for r in GridReport.objects.filter(grid_id__in=ids, month=month).only(
@@ -342,7 +401,7 @@ def _leader(scope, grids, today, now):
     return LeaderSection(
         grids=grids,
         incidents=incidents,
-        action_items=action_items,
+        action_items=action_items["grid"],
         reports=[
             (grid, reports.get(grid.pk))
             for grid in grids
@@ -359,7 +418,7 @@ def _leader(scope, grids, today, now):
 def _station(scope, communities, rows, today, now):
     """Board, waiting logs, late and escalated incidents, absences, the next meeting, last
     month's grid reports, the moves waiting to be accepted and the overdue visits of the
-    communities. Runs six queries."""
+    communities. Runs five queries."""
     ids = [c.pk for c in communities]
     boards = {c.pk: CommunityBoard(c, board_url=_board_url(c)) for c in communities}
     for group in patrol_board.group_rows(r for r in rows if r.grid.parent_id in boards):
@@ -410,36 +469,32 @@ def _station(scope, communities, rows, today, now):
     ):
         boards[meeting.community_id].next_meeting = meeting
 
-    # 3-4. Open incidents that are late or nearly so, with how many are of each light, and
-    # the escalations with their count: the counts ride on the lists' rows.
-    open_incidents = Incident.objects.visible_to(scope).open().filter(grid__parent_id__in=ids)
+    # 3. Open incidents that are late or nearly so, with how many are of each light, and
+    # the escalations with their count: both lists and the counts in one query.
     red = Incident.objects.light_q("red", now)
-    late, late_counts = first_and_count(
-        _incident_rows(
-            open_incidents.filter(red | Incident.objects.light_q("yellow", now))
-        ).order_by("deadline_at", "pk"),
-        LIST_LIMIT,
-        red=red,
-    )
-    escalations, escalated_counts = first_and_count(
-        _incident_rows(open_incidents.filter(escalation_level__gt=0)).order_by(
-            "-escalation_level", "-escalated_at", "pk"
-        ),
-        LIST_LIMIT,
+    late = red | Incident.objects.light_q("yellow", now)
+    escalated = Q(escalation_level__gt=0)
+    incidents, incident_counts = _first_of_each(
+        _incident_rows(Incident.objects.visible_to(scope).open().filter(grid__parent_id__in=ids)),
+        {
+            "late": (late, BY_DEADLINE),
+            "escalated": (escalated, ["-escalation_level", "-escalated_at", "pk"]),
+        },
+        counts={"red": late & red, "late": late, "escalated": escalated},
     )
     overdue_visits, overdue_visits_count = care_due.overdue(ids, today, LIST_LIMIT)
 
     return StationSection(
         communities=list(boards.values()),
         counts={
-            "red": late_counts["red"],
-            "yellow": late_counts["total"] - late_counts["red"],
-            "escalated": escalated_counts["total"],
+            "red": incident_counts["red"],
+            "yellow": incident_counts["late"] - incident_counts["red"],
+            "escalated": incident_counts["escalated"],
         },
-        late_incidents=_with_lights(late, now),
-        escalations=_with_lights(escalations, now),
+        late_incidents=_with_lights(incidents["late"], now),
+        escalations=_with_lights(incidents["escalated"], now),
         absences=_absences(communities, today),
-        # 6. Visits not made in time, and how many.
+        # 4. Visits not made in time, and how many (5. is `_absences`).
         overdue_visits=overdue_visits,
         overdue_visits_count=overdue_visits_count,
     )

@@ -14,6 +14,7 @@ from grids.models import Absence, Area, Role
 from incidents.models import Incident
 from meetings.models import ActionItem, GridReport, Kind, Meeting, MeetingSeries
 from patrols.models import Instruction, MissedPatrol, Patrol, Slot
+from reports.home import LIST_LIMIT
 from tests.factories import make_area, make_post, make_user
 from tests.incidents.factories import make_incident
 from tests.patrols.factories import local, make_patrol
@@ -144,15 +145,16 @@ def test_the_home_page_costs_the_same_queries_at_two_data_sizes(
 # incidents, my action items, unread notifications (header) = 7.
 # Grid workers add: grids with schedules and missed windows, the day's logs, instructions,
 # the people due a visit with their count = 4;
-# the grid leader also: the grid's incidents, its action items, last month's report = 3;
+# the grid leader also: the grid's incidents, last month's report = 2 (the grid's action
+# items come with mine, in one query);
 # the stationmaster: grids with missed windows, logs, the communities' counts (waiting
 # logs, grid reports, moves waiting to be accepted, places overdue for their safety check),
-# next meeting, late incidents with their counts, escalations with their count, absences,
-# overdue visits with their count = 8;
+# next meeting, late incidents and escalations with their counts (one query), absences,
+# overdue visits with their count = 7;
 # and for "my incidents" the posts the station covers while both A and B are away = 1.
 @pytest.mark.parametrize(
     ("persona", "expected"),
-    [("grid_member", 11), ("grid_leader", 14), ("stationmaster", 16)],
+    [("grid_member", 11), ("grid_leader", 13), ("stationmaster", 15)],
 )
 def test_the_home_page_query_count_is_pinned(client, world, street_staff, now, persona, expected):
     populate(world, 3)
@@ -269,6 +271,83 @@ def test_the_stationmaster_sees_the_board_late_incidents_escalations_absences_an
     assert "Member A" in absences and "covered by Backup A" in absences
     assert upcoming.get_absolute_url() in body.split("data-next-meeting>")[1]
     assert 'data-reports="1/2"' in body
+
+
+def test_the_station_lists_are_the_first_of_each_list_whatever_the_overlap(client, world, now):
+    """The late incidents and the escalations come from one query: each list must still be
+    its own first LIST_LIMIT in its own order, an incident may be in both, and the counts
+    count every incident of the list, not only those shown."""
+    side = world.a
+    hour = datetime.timedelta(hours=1)
+    filed = now - datetime.timedelta(days=1)
+    for k in range(LIST_LIMIT + 3):
+        grid = side.grid if k % 2 else side.other_grid
+        incident = late(make_incident(grid, side.grid_member, at=filed), red=k % 3 == 0)
+        # Spread the deadlines so that the order is by deadline, not by number.
+        Incident.objects.filter(pk=incident.pk).update(
+            deadline_at=now + (-1 if k % 3 == 0 else 1) * (k + 1) * hour
+        )
+        if k % 2:  # half of the late ones are escalated too
+            Incident.objects.filter(pk=incident.pk).update(
+                escalation_level=1 + k % 3, escalated_at=now - k * hour
+            )
+    for k in range(4):  # escalated, not late
+        escalated = make_incident(side.grid, side.grid_member, at=filed)
+        Incident.objects.filter(pk=escalated.pk).update(
+            escalation_level=1, escalated_at=now - (k + 10) * hour
+        )
+    # Closed, and of the other community: in no list, in no count.
+    closed = late(make_incident(side.grid, side.grid_member, at=filed), red=True)
+    Incident.objects.filter(pk=closed.pk).update(status=Incident.Status.CLOSED, escalation_level=1)
+    late(make_incident(world.b.grid, world.b.grid_member, at=filed), red=True)
+
+    client.force_login(side.stationmaster)
+    station = client.get("/").context["station"]
+    open_ = Incident.objects.open().filter(grid__parent=side.community)
+    red = Incident.objects.light_q("red", now)
+    late_q = red | Incident.objects.light_q("yellow", now)
+    expected_late = list(open_.filter(late_q).order_by("deadline_at", "pk"))
+    expected_escalated = list(
+        open_.filter(escalation_level__gt=0).order_by("-escalation_level", "-escalated_at", "pk")
+    )
+    assert len(expected_late) > LIST_LIMIT and len(expected_escalated) > LIST_LIMIT
+    assert [i.pk for i in station.late_incidents] == [i.pk for i in expected_late[:LIST_LIMIT]]
+    assert [i.pk for i in station.escalations] == [i.pk for i in expected_escalated[:LIST_LIMIT]]
+    assert set(station.late_incidents) & set(station.escalations)  # some are in both
+    assert station.counts == {
+        "red": open_.filter(red).count(),
+        "yellow": open_.filter(Incident.objects.light_q("yellow", now)).count(),
+        "escalated": len(expected_escalated),
+    }
+    assert all(i.light_now in ("red", "yellow") for i in station.late_incidents)
+
+
+def test_the_leaders_and_my_action_items_are_each_their_own_list(client, world, now):
+    """The grid's action items and mine come from one query: each list is its own first
+    LIST_LIMIT, soonest due first, and an item of mine for the grid is in both."""
+    leader = world.a.grid_leader
+    both = make_action_item(leader, due_on=TODAY - datetime.timedelta(days=1), grid=world.a.grid)
+    for k in range(LIST_LIMIT + 2):
+        make_action_item(
+            world.a.stationmaster, due_on=TODAY + datetime.timedelta(days=k), grid=world.a.grid
+        )
+        # Mine and the grid's, but later than the grid's first LIST_LIMIT.
+        make_action_item(leader, due_on=TODAY + datetime.timedelta(days=20 - k), grid=world.a.grid)
+    make_action_item(leader, due_on=TODAY, grid=world.a.other_grid)  # mine, not the grid's
+    make_action_item(world.b.grid_leader, due_on=TODAY, grid=world.b.grid)
+    done = make_action_item(leader, due_on=TODAY - datetime.timedelta(days=5), grid=world.a.grid)
+    ActionItem.objects.filter(pk=done.pk).update(done_at=now)
+
+    client.force_login(leader)
+    response = client.get("/")
+    open_ = ActionItem.objects.open().order_by("due_on", "pk")
+    mine = list(open_.filter(owner=leader)[:LIST_LIMIT])
+    grid = list(open_.filter(grid=world.a.grid)[:LIST_LIMIT])
+    assert [i.pk for i in response.context["my_action_items"]] == [i.pk for i in mine]
+    assert [i.pk for i in response.context["leader"].action_items] == [i.pk for i in grid]
+    assert mine[0] == grid[0] == both and both.pk != done.pk
+    shown = response.context["leader"].action_items
+    assert [i.is_late for i in shown[:2]] == [True, False]
 
 
 def test_my_posts_say_who_acts_today_and_the_station_is_asked_only_when_a_and_b_are_away(
