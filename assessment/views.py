@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from gridmgmt import dates
-from grids.models import GRID_WORKER_ROLES, Area, User
+from grids.models import GRID_WORKER_ROLES, Area
 from grids.posts import community_id_of
 from grids.scope import get_scope
 
@@ -95,12 +95,9 @@ def _build(request):
     end = month_end(month)
     weights = AssessmentWeights.load()
     person = _person(request, scope, community, may_rank)
-    users = None
-    if person is not None:
-        users = User.objects.filter(pk=person)
-    elif not may_rank:
-        users = User.objects.filter(pk=request.user.pk)
-    lines = assessment.lines(community, month, end, weights, users)
+    # A worker who may not rank gets their own line; the station everyone's or one person's.
+    line_of = request.user.pk if person is None and not may_rank else person
+    lines = assessment.lines(community, month, end, weights, person=line_of)
     if person is not None and not lines:
         raise Http404
     return {

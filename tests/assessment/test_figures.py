@@ -326,3 +326,21 @@ def test_a_month_with_nothing_has_zeros(world):
     }
     assert all(line.values() == [0] * len(assessment.FIGURES) for line in lines)
     assert all(line.score == 100 and line.rank == 1 for line in lines)
+
+
+@pytest.mark.parametrize("one", [False, True])
+def test_the_statement_compiled_once_is_the_one_django_compiles_for_each_request(world, one):
+    """`lines` binds a request's values into SQL compiled once; for any community, month
+    and person that is exactly the SQL and the parameters Django compiles for them."""
+    from django.db import connection
+
+    statement = assessment._Statement.get(connection, one)  # not _Unstable on this database
+    months = [(D(2024, 2, 1), D(2024, 2, 29)), (START, END), (D(2026, 12, 1), D(2026, 12, 31))]
+    for community in (world.a.community, world.b.community):
+        for start, end in months:
+            person = world.a.grid_member.pk if one else None
+            asked = assessment._Asked(community.pk, community.path, start, end, person)
+            expected = asked.queryset().query.sql_with_params()
+            bound = statement.bind(asked, connection)
+            assert assessment._statement(asked) == (statement.sql, bound)
+            assert (statement.sql, bound) == (expected[0], list(expected[1]))
