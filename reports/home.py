@@ -100,6 +100,7 @@ class LeaderSection:
     action_items: list
     reports: list  # [(grid, GridReport or None)]
     month: datetime.date
+    my_incidents: list = field(default_factory=list)  # read with the grid's (`_leader`)
 
 
 @dataclass
@@ -128,6 +129,7 @@ def home(request):
     worker_ids = {g.pk for g in worker_grids}
     action_items = _action_items(request.user, led_grids, today)
     station = _station(scope, communities, rows, today, now) if communities else None
+    leader = _leader(scope, led_grids, action_items, today, now) if led_grids else None
     worker = (
         WorkerSection(
             patrol_rows=[r for r in rows if r.grid.pk in worker_ids],
@@ -142,10 +144,10 @@ def home(request):
         "today": today,
         "areas": [_area_section(p, today) for p in posts if p.role in AREA_ROLES],
         "station": station,
-        "leader": _leader(scope, led_grids, action_items, today, now) if led_grids else None,
+        "leader": leader,
         "worker": worker,
         "patrol_rows": worker.patrol_rows if worker else [],
-        "my_incidents": _my_incidents(scope, now),
+        "my_incidents": leader.my_incidents if leader else _my_incidents(scope, now),
         "my_action_items": action_items["mine"],
         "post_rows": _post_rows(posts, request.user, today),
         "is_worker": bool(worker_grids),
@@ -381,14 +383,19 @@ def _post_rows(posts, user, today):
 
 
 def _leader(scope, grids, action_items, today, now):
-    """The led grids' open incidents, their action items (`_action_items`) and last month's
-    report (of the grids that existed last month). Runs two queries."""
+    """The led grids' open incidents with mine (`_my_incidents`, read in the same query),
+    their action items (`_action_items`) and last month's report (of the grids that existed
+    last month). Runs two queries, and the one of `mine` (the posts the user covers today)
+    for a B holder or a stationmaster."""
     ids = [g.pk for g in grids]
-    incidents = _with_lights(
-        _incident_rows(Incident.objects.visible_to(scope).open().filter(grid_id__in=ids)).order_by(
-            *BY_DEADLINE
-        )[:LIST_LIMIT],
-        now,
+    visible = Incident.objects.visible_to(scope).open()
+    incidents, _counts = _first_of_each(
+        _incident_rows(visible),
+        {
+            "grid": (Q(grid_id__in=ids), BY_DEADLINE),
+            # Mine, found through the handler's and first responsible's indexes.
+            "mine": (Q(pk__in=Incident.objects.open().mine(scope).values("pk")), BY_DEADLINE),
+        },
     )
     month = _last_month(today)
     month_end = today.replace(day=1) - datetime.timedelta(days=1)
@@ -400,7 +407,8 @@ def _leader(scope, grids, action_items, today, now):
     }
     return LeaderSection(
         grids=grids,
-        incidents=incidents,
+        incidents=_with_lights(incidents["grid"], now),
+        my_incidents=_with_lights(incidents["mine"], now),
         action_items=action_items["grid"],
         reports=[
             (grid, reports.get(grid.pk))

@@ -145,8 +145,8 @@ def test_the_home_page_costs_the_same_queries_at_two_data_sizes(
 # incidents, my action items, unread notifications (header) = 7.
 # Grid workers add: grids with schedules and missed windows, the day's logs, instructions,
 # the people due a visit with their count = 4;
-# the grid leader also: the grid's incidents, last month's report = 2 (the grid's action
-# items come with mine, in one query);
+# the grid leader also: last month's report = 1 (the grid's incidents come with mine, and
+# the grid's action items with mine, each in one query);
 # the stationmaster: grids with missed windows, logs, the communities' counts (waiting
 # logs, grid reports, moves waiting to be accepted, places overdue for their safety check),
 # next meeting, late incidents and escalations with their counts (one query), absences,
@@ -154,7 +154,7 @@ def test_the_home_page_costs_the_same_queries_at_two_data_sizes(
 # and for "my incidents" the posts the station covers while both A and B are away = 1.
 @pytest.mark.parametrize(
     ("persona", "expected"),
-    [("grid_member", 11), ("grid_leader", 13), ("stationmaster", 15)],
+    [("grid_member", 11), ("grid_leader", 12), ("stationmaster", 15)],
 )
 def test_the_home_page_query_count_is_pinned(client, world, street_staff, now, persona, expected):
     populate(world, 3)
@@ -320,6 +320,40 @@ def test_the_station_lists_are_the_first_of_each_list_whatever_the_overlap(clien
         "escalated": len(expected_escalated),
     }
     assert all(i.light_now in ("red", "yellow") for i in station.late_incidents)
+
+
+def test_the_leaders_grid_incidents_and_mine_are_each_their_own_list(client, world, now):
+    """The grid's open incidents and mine come from one query: each list is its own first
+    LIST_LIMIT by deadline, and one I handle in the grid is in both."""
+    leader = world.a.grid_leader
+    hour = datetime.timedelta(hours=1)
+    filed = now - datetime.timedelta(days=1)
+    for k in range(LIST_LIMIT + 3):
+        grid_one = make_incident(world.a.grid, world.a.grid_member, at=filed)
+        Incident.objects.filter(pk=grid_one.pk).update(deadline_at=now + (k + 1) * hour)
+        handled = make_incident(world.a.grid, world.a.grid_member, at=filed)
+        # Mine, later than the grid's first LIST_LIMIT.
+        Incident.objects.filter(pk=handled.pk).update(
+            handler=leader, deadline_at=now + (k + 30) * hour
+        )
+    first = make_incident(world.a.grid, world.a.grid_member, at=filed)
+    Incident.objects.filter(pk=first.pk).update(handler=leader, deadline_at=now - hour)
+    closed = make_incident(world.a.grid, world.a.grid_member, at=filed)
+    Incident.objects.filter(pk=closed.pk).update(
+        handler=leader, deadline_at=now - 2 * hour, status=Incident.Status.CLOSED
+    )
+    make_incident(world.a.other_grid, world.a.grid_member, at=filed)
+
+    client.force_login(leader)
+    response = client.get("/")
+    open_ = Incident.objects.open().order_by("deadline_at", "pk")
+    grid = [i.pk for i in open_.filter(grid=world.a.grid)[:LIST_LIMIT]]
+    mine = [i.pk for i in open_.filter(handler=leader)[:LIST_LIMIT]]
+    assert [i.pk for i in response.context["leader"].incidents] == grid
+    assert [i.pk for i in response.context["my_incidents"]] == mine
+    assert grid[0] == mine[0] == first.pk and closed.pk not in grid + mine
+    assert len(set(grid) | set(mine)) == 2 * LIST_LIMIT - 1
+    assert all(i.light_now for i in response.context["my_incidents"])
 
 
 def test_the_leaders_and_my_action_items_are_each_their_own_list(client, world, now):
