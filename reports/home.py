@@ -214,6 +214,8 @@ def _incident_rows(queryset):
     return queryset.for_list().only(*ROW_FIELDS)
 
 
+# What the station's card shows of the next meeting (reports/_home_station.html).
+NEXT_MEETING_FIELDS = ("pk", "kind", "starts_at", "place")
 BY_DEADLINE = ["deadline_at", "pk"]
 BY_DUE = ["due_on", "pk"]
 
@@ -426,7 +428,7 @@ def _leader(scope, grids, action_items, today, now):
 def _station(scope, communities, rows, today, now):
     """Board, waiting logs, late and escalated incidents, absences, the next meeting, last
     month's grid reports, the moves waiting to be accepted and the overdue visits of the
-    communities. Runs five queries."""
+    communities. Runs four queries."""
     ids = [c.pk for c in communities]
     boards = {c.pk: CommunityBoard(c, board_url=_board_url(c)) for c in communities}
     for group in patrol_board.group_rows(r for r in rows if r.grid.parent_id in boards):
@@ -437,9 +439,13 @@ def _station(scope, communities, rows, today, now):
 
     # 1. Per community, one subquery each: the logs waiting for review, any day (the oldest
     # day is where review should start), last month's grid reports handed in, the people
-    # moving in from other communities waiting for the station, and the places whose fire
-    # and safety check is overdue.
+    # moving in from other communities waiting for the station, the places whose fire
+    # and safety check is overdue, and what the card shows of the next meeting (soonest
+    # first; the key breaks a tie, so that every field is of the same meeting).
     waiting = Patrol.objects.filter(status=Patrol.Status.SUBMITTED)
+    next_meeting = (
+        Meeting.objects.upcoming(now).filter(community=OuterRef("pk")).order_by("starts_at", "pk")
+    )
     for row in (
         Area.objects.filter(pk__in=ids)
         .values("pk")
@@ -458,6 +464,10 @@ def _station(scope, communities, rows, today, now):
                 Transfer.objects.filter(status=Transfer.Status.PENDING), "to_community"
             ),
             places_overdue=_count_of(Place.objects.overdue(today), "grid__parent"),
+            **{
+                f"meeting_{name}": Subquery(next_meeting.values(name)[:1])
+                for name in NEXT_MEETING_FIELDS
+            },
         )
     ):
         board = boards[row["pk"]]
@@ -467,17 +477,14 @@ def _station(scope, communities, rows, today, now):
         board.reports_submitted = row["reports_submitted"]
         board.transfers_waiting = row["transfers_waiting"]
         board.places_overdue = row["places_overdue"]
+        if row["meeting_pk"] is not None:
+            # Only what the card shows (NEXT_MEETING_FIELDS).
+            board.next_meeting = Meeting(
+                community_id=row["pk"],
+                **{name: row[f"meeting_{name}"] for name in NEXT_MEETING_FIELDS},
+            )
 
-    # 2. The next meeting of each community.
-    next_of_community = (
-        Meeting.objects.upcoming(now).filter(community=OuterRef("community")).values("pk")[:1]
-    )
-    for meeting in Meeting.objects.upcoming(now).filter(
-        community_id__in=ids, pk=Subquery(next_of_community)
-    ):
-        boards[meeting.community_id].next_meeting = meeting
-
-    # 3. Open incidents that are late or nearly so, with how many are of each light, and
+    # 2. Open incidents that are late or nearly so, with how many are of each light, and
     # the escalations with their count: both lists and the counts in one query.
     red = Incident.objects.light_q("red", now)
     late = red | Incident.objects.light_q("yellow", now)
@@ -502,7 +509,7 @@ def _station(scope, communities, rows, today, now):
         late_incidents=_with_lights(incidents["late"], now),
         escalations=_with_lights(incidents["escalated"], now),
         absences=_absences(communities, today),
-        # 4. Visits not made in time, and how many (5. is `_absences`).
+        # 3. Visits not made in time, and how many (4. is `_absences`).
         overdue_visits=overdue_visits,
         overdue_visits_count=overdue_visits_count,
     )

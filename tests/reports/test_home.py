@@ -9,6 +9,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from grids.models import Absence, Area, Role
 from incidents.models import Incident
@@ -148,13 +149,13 @@ def test_the_home_page_costs_the_same_queries_at_two_data_sizes(
 # the grid leader also: last month's report = 1 (the grid's incidents come with mine, and
 # the grid's action items with mine, each in one query);
 # the stationmaster: grids with missed windows, logs, the communities' counts (waiting
-# logs, grid reports, moves waiting to be accepted, places overdue for their safety check),
-# next meeting, late incidents and escalations with their counts (one query), absences,
-# overdue visits with their count = 7;
+# logs, grid reports, moves waiting to be accepted, places overdue for their safety check,
+# next meeting), late incidents and escalations with their counts (one query), absences,
+# overdue visits with their count = 6;
 # and for "my incidents" the posts the station covers while both A and B are away = 1.
 @pytest.mark.parametrize(
     ("persona", "expected"),
-    [("grid_member", 11), ("grid_leader", 12), ("stationmaster", 15)],
+    [("grid_member", 11), ("grid_leader", 12), ("stationmaster", 14)],
 )
 def test_the_home_page_query_count_is_pinned(client, world, street_staff, now, persona, expected):
     populate(world, 3)
@@ -246,7 +247,10 @@ def test_the_stationmaster_sees_the_board_late_incidents_escalations_absences_an
     )
     make_meeting(side.community, local(TODAY - datetime.timedelta(days=1), 9))
     upcoming = make_meeting(side.community, local(TODAY + datetime.timedelta(days=5), 9))
+    Meeting.objects.filter(pk=upcoming.pk).update(place="社区二楼会议室")
     make_meeting(side.community, local(TODAY + datetime.timedelta(days=12), 9))
+    # The other community's sooner meeting is not A's next.
+    make_meeting(world.b.community, local(TODAY + datetime.timedelta(days=1), 9))
     GridReport.objects.create(grid=side.grid, month=LAST_MONTH, status="submitted")
     GridReport.objects.create(grid=side.other_grid, month=LAST_MONTH)
 
@@ -269,7 +273,11 @@ def test_the_stationmaster_sees_the_board_late_incidents_escalations_absences_an
     assert [i.number for i in station.escalations] == [escalated.number]
     absences = body.split("data-absences>")[1].split("</ul>")[0]
     assert "Member A" in absences and "covered by Backup A" in absences
-    assert upcoming.get_absolute_url() in body.split("data-next-meeting>")[1]
+    next_meeting = body.split("data-next-meeting>")[1].split("</li>")[0]
+    assert upcoming.get_absolute_url() in next_meeting
+    assert str(upcoming.get_kind_display()) in next_meeting and "社区二楼会议室" in next_meeting
+    starts = date_format(timezone.localtime(upcoming.starts_at), "SHORT_DATETIME_FORMAT")
+    assert starts in next_meeting
     assert 'data-reports="1/2"' in body
 
 
