@@ -265,15 +265,16 @@ def _first_of_each(queryset, lists, counts=None):
     return found, {name: getattr(rows[0], f"_count_{name}") if rows else 0 for name in counts}
 
 
-def _count_of(queryset, field):
+def _count_of(queryset, field, counted="pk"):
     """A subquery counting the rows of `queryset` whose `field` is the outer row (0 when
-    none)."""
+    none). `counted`: the column counted, a column that is never null (one an index holds
+    lets PostgreSQL count from the index alone)."""
     return Coalesce(
         Subquery(
             queryset.filter(**{field: OuterRef("pk")})
             .order_by()
             .values(field)
-            .annotate(count=Count("pk"))
+            .annotate(count=Count(counted))
             .values("count")
         ),
         0,
@@ -450,7 +451,9 @@ def _station(scope, communities, rows, today, now):
         Area.objects.filter(pk__in=ids)
         .values("pk")
         .annotate(
-            waiting=_count_of(waiting, "grid__parent"),
+            # Counted on the day, as the oldest is found: both from the index of the logs
+            # waiting for review (patrol_waiting_review: grid, day where submitted).
+            waiting=_count_of(waiting, "grid__parent", counted="day"),
             oldest=Subquery(
                 waiting.filter(grid__parent=OuterRef("pk")).order_by("day").values("day")[:1]
             ),
