@@ -348,7 +348,9 @@ class HouseholdFilter(django_filters.FilterSet):
 
     def __init__(self, *args, grid, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["building"].queryset = Area.objects.filter(parent=grid).order_by("code")
+        self.filters["building"].queryset = (
+            Area.objects.filter(parent=grid).only("pk", "name").order_by("code")
+        )
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(address__icontains=value) | Q(room__icontains=value))

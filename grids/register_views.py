@@ -552,7 +552,7 @@ def floating_list(request):
     residents = (
         Resident.objects.current().floating().order_by("household__grid__code", "name", "pk")
     )
-    grids = scope.grids().order_by("code")
+    grids = scope.grids().only("pk", "name").order_by("code")  # the filter's choices
     filterset = FloatingFilter(request.GET, queryset=residents, grids=grids)
     # The scope comes after the filters, so that the count can reach the same rows through
     # the scope's households instead.
@@ -601,7 +601,7 @@ def rental_list(request):
         .defer("household__grid__boundary")
         .prefetch_related(Prefetch("tenants", queryset=Resident.objects.only("name")))
     )
-    grids = scope.grids().defer("boundary").order_by("code")
+    grids = scope.grids().only("pk", "name").order_by("code")  # the filter's choices
     filterset = RentalFilter(request.GET, queryset=rentals, grids=grids)
     if _wants_xlsx(request):
         require_export(scope)

@@ -18,7 +18,8 @@ from .scope import get_scope
 @login_required
 def grid_list(request):
     scope = get_scope(request)
-    communities = scope.areas().of_kind(Area.Kind.COMMUNITY).order_by("name")
+    # The filter's choices show a name and send a key: only those are read.
+    communities = scope.areas().of_kind(Area.Kind.COMMUNITY).only("pk", "name").order_by("name")
     grids = scope.grids().for_list().order_by("code")
     filterset = GridFilter(request.GET, queryset=grids, communities=communities)
     return render(
