@@ -128,6 +128,32 @@ class Roster:
         return choices
 
 
+def attendance_initial(participant):
+    """The initial values of a participant's row of the attendance table."""
+    return {
+        "attendance": participant.attendance,
+        "substitute": str(participant.substitute_id or ""),
+    }
+
+
+def substitute_choices(participant, roster):
+    """The choices of who stood in for `participant`: nobody, the roster's people for the
+    participant and, if another stood in, that person."""
+    choices = roster.substitutes_for(participant)
+    if participant.substitute_id and str(participant.substitute_id) not in dict(choices):
+        choices.append((str(participant.substitute_id), str(participant.substitute)))
+    return Choices([("", roster.nobody), *choices])
+
+
+def substitute_attrs(suggestion):
+    """The attributes of the list of who stood in (meetings.js suggests the AB partner)."""
+    return {
+        "class": "form-select",
+        "data-substitute": "",
+        "data-suggestion": str(suggestion.pk) if suggestion else "",
+    }
+
+
 class AttendanceForm(forms.Form):
     """One participant's row of the attendance table (the form's prefix names them): who
     came, and who stood in. The fields are made for each row rather than declared: Django
@@ -136,20 +162,11 @@ class AttendanceForm(forms.Form):
 
     def __init__(self, *args, participant, roster, **kwargs):
         kwargs.setdefault("prefix", f"p{participant.pk}")
-        kwargs.setdefault(
-            "initial",
-            {
-                "attendance": participant.attendance,
-                "substitute": str(participant.substitute_id or ""),
-            },
-        )
+        kwargs.setdefault("initial", attendance_initial(participant))
         super().__init__(*args, **kwargs)
         self.participant = participant
         self.roster = roster
         self.suggestion = roster.suggestion(participant)
-        choices = roster.substitutes_for(participant)
-        if participant.substitute_id and str(participant.substitute_id) not in dict(choices):
-            choices.append((str(participant.substitute_id), str(participant.substitute)))
         self.fields = {
             # The roster's choices: present, absent, excused.
             "attendance": forms.ChoiceField(
@@ -161,18 +178,12 @@ class AttendanceForm(forms.Form):
             "substitute": forms.ChoiceField(
                 label=_("Substituted by"),
                 required=False,
-                choices=Choices([("", roster.nobody), *choices]),
+                choices=substitute_choices(participant, roster),
                 widget=Select,
             ),
         }
         self.fields["attendance"].widget.id_prefix = self.prefix
-        self.fields["substitute"].widget.attrs.update(
-            {
-                "class": "form-select",
-                "data-substitute": "",
-                "data-suggestion": str(self.suggestion.pk) if self.suggestion else "",
-            }
-        )
+        self.fields["substitute"].widget.attrs.update(substitute_attrs(self.suggestion))
 
     def row(self):
         """(participant, attendance, substitute user or None), for the service."""

@@ -209,9 +209,9 @@ def _context(request, meeting, **forms):
         context["grids"] = list(grids)
         if can_edit:
             roster = Roster(meeting, participants)
-            context["attendance_forms"] = AttendanceRows(
-                forms.get("attendance_forms")
-                or [AttendanceForm(participant=p, roster=roster) for p in participants]
+            sent = forms.get("attendance_forms")
+            context["attendance_forms"] = (
+                AttendanceRows(sent) if sent else AttendanceRows.unbound(participants, roster)
             )
             context["minutes_form"] = forms.get("minutes_form") or MinutesForm(instance=meeting)
             context["agenda_form"] = forms.get("agenda_form") or NewAgendaItemForm(prefix="agenda")

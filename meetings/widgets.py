@@ -3,7 +3,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from gridmgmt.widgets import escape
+from gridmgmt.widgets import Select, escape
 
 
 class AttendanceButtons(forms.RadioSelect):
@@ -32,13 +32,24 @@ class AttendanceButtons(forms.RadioSelect):
 
 
 class AttendanceRows:
-    """The attendance table's rows, one per AttendanceForm (`forms`), written in one pass
-    when the template draws it: a monthly meeting has a hundred rows, and drawing each
-    through the template cost more than the rest of the page. The fields are drawn by
-    their widgets, as `{{ form.attendance }}` would."""
+    """The attendance table's rows, written in one pass when the template draws it: a
+    monthly meeting has a hundred rows, and drawing each through the template cost more
+    than the rest of the page. The rows are AttendanceForms (`forms`: a table sent back
+    with its errors), drawn by their widgets as `{{ form.attendance }}` would; or, for a
+    table shown as it is (`AttendanceRows.unbound`), the participants' own values drawn
+    by the same widgets without a form and two fields made for each row, which cost more
+    than drawing them."""
 
     def __init__(self, forms):
         self.forms = forms
+        self.roster = None
+
+    @classmethod
+    def unbound(cls, participants, roster):
+        """The rows an unbound AttendanceForm of each participant would draw."""
+        rows = cls(participants)
+        rows.roster = roster
+        return rows
 
     def __bool__(self):
         return bool(self.forms)
@@ -46,12 +57,53 @@ class AttendanceRows:
     def __iter__(self):
         return iter(self.forms)
 
+    def _fields(self):
+        """(participant, errors HTML, attendance HTML, substitute's id, substitute HTML)
+        for each row."""
+        if self.roster is None:
+            for form in self.forms:
+                errors = ""
+                if form.errors:
+                    errors = "".join(
+                        " ".join(conditional_escape(error) for error in field_errors) + " "
+                        for field_errors in form.errors.values()
+                    )
+                    errors = f'<div class="text-danger small">{errors}</div>'
+                substitute = form["substitute"]
+                yield (
+                    form.participant,
+                    errors,
+                    str(form["attendance"]),
+                    substitute.id_for_label,
+                    str(substitute),
+                )
+            return
+        # As BoundField.as_widget draws an unbound AttendanceForm's fields: the initial
+        # values, no attributes but the id (neither field is required or has help text).
+        from .forms import attendance_initial, substitute_attrs, substitute_choices
+
+        buttons = AttendanceButtons(choices=self.roster.attendance_choices)
+        select = Select()
+        for participant in self.forms:
+            prefix = f"p{participant.pk}"
+            initial = attendance_initial(participant)
+            buttons.id_prefix = prefix
+            select.choices = substitute_choices(participant, self.roster)
+            select.attrs = substitute_attrs(self.roster.suggestion(participant))
+            ident = f"id_{prefix}-substitute"
+            yield (
+                participant,
+                "",
+                buttons.render(f"{prefix}-attendance", initial["attendance"]),
+                ident,
+                select.render(f"{prefix}-substitute", initial["substitute"], {"id": ident}),
+            )
+
     def __html__(self):
         substituted_by = escape(gettext("Substituted by"))
         attendance_of = gettext("Attendance of %(name)s")
         rows = []
-        for form in self.forms:
-            participant = form.participant
+        for participant, errors, attendance, substitute_id, substitute in self._fields():
             user = participant.user
             name = escape(user.display_name)
             where = ""
@@ -60,14 +112,6 @@ class AttendanceRows:
                     f'<span class="small text-body-secondary">{escape(participant.role_name)}'
                     f" · {escape(participant.post.area.name)}</span>"
                 )
-            errors = ""
-            if form.errors:
-                errors = "".join(
-                    " ".join(conditional_escape(error) for error in field_errors) + " "
-                    for field_errors in form.errors.values()
-                )
-                errors = f'<div class="text-danger small">{errors}</div>'
-            substitute = form["substitute"]
             rows.append(
                 f'\n      <div class="list-group-item" data-participant="{escape(user.username)}">'
                 '\n        <div class="d-flex justify-content-between flex-wrap gap-1">'
@@ -77,10 +121,10 @@ class AttendanceRows:
                 f"\n        {errors}"
                 '\n        <div class="btn-group w-100 my-2" role="group"'
                 f' aria-label="{attendance_of % {"name": name}}">'
-                f"\n          {form['attendance']}"
+                f"\n          {attendance}"
                 "\n        </div>"
                 '\n        <label class="form-label small mb-1"'
-                f' for="{escape(substitute.id_for_label)}">{substituted_by}</label>'
+                f' for="{escape(substitute_id)}">{substituted_by}</label>'
                 f"\n        {substitute}"
                 "\n      </div>\n    "
             )

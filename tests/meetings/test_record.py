@@ -460,3 +460,31 @@ def test_the_monthly_meeting_shows_the_grid_reports(client, world, during):
     response = client.get(monthly.get_absolute_url())
     assert [r.pk for r in response.context["grid_reports"]] == [report.pk]
     assert report.get_absolute_url() in response.content.decode()
+
+
+def test_the_attendance_table_is_drawn_as_its_unbound_forms_draw_it(client, world, during):
+    """The page draws the attendance rows from the participants without a form each; the
+    rows are exactly those of an unbound AttendanceForm per participant: the AB partner
+    suggested, someone who stood in from the roster, someone from outside it."""
+    from meetings.forms import AttendanceForm
+    from meetings.widgets import AttendanceRows
+
+    a = world.a
+    meeting = make_meeting(a.community, STARTS_AT)
+    member = participant(meeting, a.grid_member)
+    member.attendance, member.substitute = "excused", a.grid_member_b
+    member.save()
+    leader = participant(meeting, a.grid_leader)
+    leader.attendance, leader.substitute = "absent", world.b.grid_member  # not on the roster
+    leader.save()
+    client.force_login(a.stationmaster)
+    response = client.get(meeting.get_absolute_url())
+    drawn = response.context["attendance_forms"]
+    assert drawn.roster is not None  # drawn without forms
+    forms = [AttendanceForm(participant=p, roster=drawn.roster) for p in drawn.forms]
+    expected = str(AttendanceRows(forms))
+    assert str(drawn) == expected
+    assert expected.count("data-participant=") == 3
+    assert f'data-suggestion="{a.grid_member_b.pk}"' in expected
+    assert f'<option value="{world.b.grid_member.pk}" selected>' in expected
+    assert str(drawn) in response.content.decode()
