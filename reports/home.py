@@ -91,6 +91,7 @@ class StationSection:
     absences: list
     overdue_visits: list = field(default_factory=list)  # care: visits not made in time
     overdue_visits_count: int = 0
+    my_incidents: list = field(default_factory=list)  # with `with_mine` (`_station`)
 
 
 @dataclass
@@ -128,8 +129,23 @@ def home(request):
     rows = _window_rows(worker_grids, communities, today, now)
     worker_ids = {g.pk for g in worker_grids}
     action_items = _action_items(request.user, led_grids, today)
-    station = _station(scope, communities, rows, today, now) if communities else None
+    # A stationmaster holding no other post sees the incidents of their communities' grids
+    # only (`Incident.objects.visible_to`): mine are among them, read with the station's.
+    station_only = (
+        not scope.is_global and bool(posts) and all(p.role == Role.STATIONMASTER for p in posts)
+    )
+    station = (
+        _station(scope, communities, rows, today, now, with_mine=station_only)
+        if communities
+        else None
+    )
     leader = _leader(scope, led_grids, action_items, today, now) if led_grids else None
+    if station_only:
+        my_incidents = station.my_incidents
+    elif leader:
+        my_incidents = leader.my_incidents
+    else:
+        my_incidents = _my_incidents(scope, now)
     worker = (
         WorkerSection(
             patrol_rows=[r for r in rows if r.grid.pk in worker_ids],
@@ -147,7 +163,7 @@ def home(request):
         "leader": leader,
         "worker": worker,
         "patrol_rows": worker.patrol_rows if worker else [],
-        "my_incidents": leader.my_incidents if leader else _my_incidents(scope, now),
+        "my_incidents": my_incidents,
         "my_action_items": action_items["mine"],
         "post_rows": _post_rows(posts, request.user, today),
         "is_worker": bool(worker_grids),
@@ -426,10 +442,12 @@ def _leader(scope, grids, action_items, today, now):
 # --- Stationmaster ---
 
 
-def _station(scope, communities, rows, today, now):
+def _station(scope, communities, rows, today, now, with_mine=False):
     """Board, waiting logs, late and escalated incidents, absences, the next meeting, last
     month's grid reports, the moves waiting to be accepted and the overdue visits of the
-    communities. Runs four queries."""
+    communities. Runs four queries. `with_mine`: also my open incidents in the communities
+    (`_my_incidents`, when every incident the user may see is in them), read with the late
+    ones, and the one query of `mine` (the posts the user covers today)."""
     ids = [c.pk for c in communities]
     boards = {c.pk: CommunityBoard(c, board_url=_board_url(c)) for c in communities}
     for group in patrol_board.group_rows(r for r in rows if r.grid.parent_id in boards):
@@ -488,16 +506,20 @@ def _station(scope, communities, rows, today, now):
             )
 
     # 2. Open incidents that are late or nearly so, with how many are of each light, and
-    # the escalations with their count: both lists and the counts in one query.
+    # the escalations with their count (and mine): the lists and the counts in one query.
     red = Incident.objects.light_q("red", now)
     late = red | Incident.objects.light_q("yellow", now)
     escalated = Q(escalation_level__gt=0)
+    lists = {
+        "late": (late, BY_DEADLINE),
+        "escalated": (escalated, ["-escalation_level", "-escalated_at", "pk"]),
+    }
+    if with_mine:
+        # Found through the handler's and first responsible's indexes.
+        lists["mine"] = (Q(pk__in=Incident.objects.open().mine(scope).values("pk")), BY_DEADLINE)
     incidents, incident_counts = _first_of_each(
         _incident_rows(Incident.objects.visible_to(scope).open().filter(grid__parent_id__in=ids)),
-        {
-            "late": (late, BY_DEADLINE),
-            "escalated": (escalated, ["-escalation_level", "-escalated_at", "pk"]),
-        },
+        lists,
         counts={"red": late & red, "late": late, "escalated": escalated},
     )
     overdue_visits, overdue_visits_count = care_due.overdue(ids, today, LIST_LIMIT)
@@ -510,6 +532,7 @@ def _station(scope, communities, rows, today, now):
             "escalated": incident_counts["escalated"],
         },
         late_incidents=_with_lights(incidents["late"], now),
+        my_incidents=_with_lights(incidents.get("mine", []), now),
         escalations=_with_lights(incidents["escalated"], now),
         absences=_absences(communities, today),
         # 3. Visits not made in time, and how many (4. is `_absences`).

@@ -7,6 +7,7 @@ import itertools
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -150,12 +151,13 @@ def test_the_home_page_costs_the_same_queries_at_two_data_sizes(
 # the grid's action items with mine, each in one query);
 # the stationmaster: grids with missed windows, logs, the communities' counts (waiting
 # logs, grid reports, moves waiting to be accepted, places overdue for their safety check,
-# next meeting), late incidents and escalations with their counts (one query), absences,
-# overdue visits with their count = 6;
+# next meeting), late incidents and escalations with their counts (one query, which also
+# reads "my incidents" of a user holding only stationmaster posts), absences, overdue
+# visits with their count = 6, less "my incidents" = 5;
 # and for "my incidents" the posts the station covers while both A and B are away = 1.
 @pytest.mark.parametrize(
     ("persona", "expected"),
-    [("grid_member", 11), ("grid_leader", 12), ("stationmaster", 14)],
+    [("grid_member", 11), ("grid_leader", 12), ("stationmaster", 13)],
 )
 def test_the_home_page_query_count_is_pinned(client, world, street_staff, now, persona, expected):
     populate(world, 3)
@@ -362,6 +364,46 @@ def test_the_leaders_grid_incidents_and_mine_are_each_their_own_list(client, wor
     assert grid[0] == mine[0] == first.pk and closed.pk not in grid + mine
     assert len(set(grid) | set(mine)) == 2 * LIST_LIMIT - 1
     assert all(i.light_now for i in response.context["my_incidents"])
+
+
+def test_the_stationmasters_own_incidents_come_with_the_late_ones_or_apart(client, world, now):
+    """A stationmaster holding no other post has their incidents read with the station's
+    lists: the same first LIST_LIMIT as the incident list's "Mine". Holding another post
+    too (whose incidents lie outside the communities), they are read on their own."""
+    side = world.a
+    sm = side.stationmaster
+    hour = datetime.timedelta(hours=1)
+    filed = now - datetime.timedelta(days=1)
+    for k in range(LIST_LIMIT + 2):
+        handled = late(make_incident(side.grid, side.grid_member, at=filed), red=True)
+        # Mine, and late, but later than the late list's first LIST_LIMIT.
+        Incident.objects.filter(pk=handled.pk).update(handler=sm, deadline_at=now - k * hour)
+        other = late(make_incident(side.other_grid, side.grid_member, at=filed), red=True)
+        Incident.objects.filter(pk=other.pk).update(deadline_at=now - (k + 50) * hour)
+    elsewhere = make_incident(world.b.grid, world.b.grid_member, at=filed)
+    Incident.objects.filter(pk=elsewhere.pk).update(handler=sm, deadline_at=now - 99 * hour)
+
+    def expected():
+        mine = Q(handler=sm) | Q(first_responsible=sm) | Q(covered_for=sm)
+        rows = Incident.objects.open().filter(mine).order_by("deadline_at", "pk")
+        return [i.pk for i in rows if i.grid.parent_id == side.community.pk or holds_b][:LIST_LIMIT]
+
+    holds_b = False
+    count, _ = home(client, sm)
+    response = client.get("/")
+    assert [i.pk for i in response.context["my_incidents"]] == expected()
+    assert elsewhere.pk not in [i.pk for i in response.context["my_incidents"]]
+    late_shown = [i.pk for i in response.context["station"].late_incidents]
+    assert not set(late_shown) & set(expected())  # the late list is the others'
+
+    # Another post, in community B: B's incident handled by them is theirs too.
+    make_post(world.b.grid, Role.GRID_MEMBER, sm)
+    holds_b = True
+    more, _ = home(client, sm)
+    response = client.get("/")
+    assert [i.pk for i in response.context["my_incidents"]][0] == elsewhere.pk
+    assert [i.pk for i in response.context["my_incidents"]] == expected()
+    assert more > count
 
 
 def test_the_leaders_and_my_action_items_are_each_their_own_list(client, world, now):
