@@ -59,6 +59,7 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
 from django.db.models import (
     Aggregate,
+    BigIntegerField,
     Case,
     Count,
     DateField,
@@ -76,10 +77,11 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    TextField,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from gridmgmt.arrays import one_of
@@ -642,57 +644,71 @@ def _read_area_days(parent, rows, key_of, start, end, today, step):
             running += steps_[n]
             if running:
                 expected[key, eve + datetime.timedelta(days=n)] = running
-    names = (*REGISTER, *ADDITIVE_NAMES)
+    # The rows' JSON (categories, close_hours) read as text and decoded in one pass.
     found = {
-        (row["area_id"], row["day"]): row
-        for row in AreaDay.objects.filter(area__parent=parent, day__gte=eve, day__lte=last).values(
-            "area_id", "day", "grids", "categories", "close_hours", "computed_at", *names
+        (area_id, day): (grids, computed_at, categories, hours, numbers)
+        for area_id, day, grids, computed_at, categories, hours, *numbers in AreaDay.objects.filter(
+            area__parent=parent, day__gte=eve, day__lte=last
+        ).values_list(
+            "area_id",
+            "day",
+            "grids",
+            "computed_at",
+            Cast("categories", TextField()),
+            Cast("close_hours", TextField()),
+            *REGISTER,
+            *ADDITIVE_NAMES,
         )
     }
     covered = []
     for n in range(size):
         day = eve + datetime.timedelta(days=n)
         wanted = [key for key in change if (key, day) in expected]
-        if all(
-            (key, day) in found and found[key, day]["grids"] == expected[key, day] for key in wanted
-        ):
+        if all((key, day) in found and found[key, day][0] == expected[key, day] for key in wanted):
             covered.append((day, wanted))
     category_names = dict(Category.objects.values_list("pk", "name")) if covered else {}
     register = {}
     first_of = {
         day: first for first, final in steps(start, end, step) for day in _days(first, final)
     }
+    registered = len(REGISTER)
+    counted = []  # (key, first day of the step, the additive numbers, categories, hours)
     for day, wanted in covered:
         in_period = day >= start
         if in_period:
             result["days"].add(day)
         by_key = {}
         for key in wanted:
-            row = found[key, day]
-            by_key[key] = {name: row[name] for name in REGISTER}
-            if not in_period:
-                continue
-            counts = {name: row[name] for name in ADDITIVE_NAMES}
-            counts["by_category"] = {
-                category_names[int(category_id)]: opened
-                for category_id, opened in row["categories"].items()
-                if int(category_id) in category_names
-            }
-            _add_counts_to(result["child"][key], counts)
-            _add_counts_to(result["step"][first_of[day]], counts)
-            result["hours"][key].extend(row["close_hours"])
-        computed_at = min((found[key, day]["computed_at"] for key in wanted), default=None)
+            _grids, _computed_at, categories, hours, numbers = found[key, day]
+            by_key[key] = dict(zip(REGISTER, numbers, strict=False))
+            if in_period:
+                counted.append((key, first_of[day], numbers[registered:], categories, hours))
+        computed_at = min((found[key, day][1] for key in wanted), default=None)
         register[day] = (computed_at, by_key)
+    if not counted:
+        return result, register
+    decoded = json.loads(
+        "[" + ",".join(f"[{categories},{hours}]" for *_, categories, hours in counted) + "]"
+    )
+    by_child, by_step = defaultdict(list), defaultdict(list)
+    for (key, first, numbers, _categories, _hours), (categories, hours) in zip(
+        counted, decoded, strict=True
+    ):
+        by_child[key].append(numbers)
+        by_step[first].append(numbers)
+        result["hours"][key].extend(hours)
+        for into in (result["child"][key], result["step"][first]):
+            named = into.setdefault("by_category", {})
+            for category_id, opened in categories.items():
+                name = category_names.get(int(category_id))
+                if name is not None:
+                    named[name] = named.get(name, 0) + opened
+    for groups, into in ((by_child, result["child"]), (by_step, result["step"])):
+        for group, numbers in groups.items():
+            into[group].update(
+                zip(ADDITIVE_NAMES, map(sum, zip(*numbers, strict=True)), strict=True)
+            )
     return result, register
-
-
-def _add_counts_to(total, counts):
-    """Add `counts` (as _counts_of gives them) into the dict `total`."""
-    for name in ADDITIVE_NAMES:
-        total[name] = total.get(name, 0) + counts[name]
-    categories = total.setdefault("by_category", {})
-    for category, count in counts["by_category"].items():
-        categories[category] = categories.get(category, 0) + count
 
 
 def _days_not_rolled_up(rows, start, past_end, found):
@@ -926,6 +942,8 @@ class _Keys:
         self.key_of = key_of
         self.ids = list(key_of) if ids is None else ids
         self.hops = hops
+        # With `hops`, which part of a grid's path (split on "/", from 1) is its group's id.
+        self.position = None
         self.groups = defaultdict(list)
         for grid_id, key in key_of.items():
             self.groups[key].append(grid_id)
@@ -1043,6 +1061,124 @@ class _Keys:
                 result.append((grid_id, here))
             if moved_from_id in self.key_of:
                 result.append((moved_from_id, moved))
+        return result
+
+    def per_key_moved(self, qs, *extra, **split):
+        """[(key, row)] as per_grid_moved gives them per grid, summed per group (a group may
+        come in several rows; add them up). When the groups are areas `hops` parents above
+        the grids, the database sums them: the per-grid rows (and each moved row's part for
+        the grid it was moved from) are joined to their group's key and grouped, so a
+        district's 800 grids come back as a row per street, not per grid. One query."""
+        if self.hops is None or self.hops < 1 or len(self.groups) < 2:
+            return [
+                (self.key_of[grid_id], row)
+                for grid_id, row in self.per_grid_moved(qs, *extra, **split)
+            ]
+        qs = qs.filter(self.among("grid_id") | self.among("moved_from_id")).order_by()
+        aggregates = {
+            f"{name}{suffix}": aggregate
+            for name, parts in split.items()
+            for suffix, aggregate in parts.items()
+        }
+        inner, inner_params = (
+            qs.values(*extra, "grid_id", "moved_from_id")
+            .annotate(**aggregates)
+            .query.sql_with_params()
+        )
+        grids = (
+            self.ids
+            if isinstance(self.ids, QuerySet) and self.ids.model is Area
+            else Area.objects.filter(pk__in=self.ids)
+        )
+        if connection.vendor == "postgresql" and self.position:
+            # The group's id read off the grid's path ('/1/2/12/345/': the street 2 is its
+            # third part), not by a join up its parents per row.
+            key = Cast(
+                Func(F("path"), Value("/"), Value(self.position), function="SPLIT_PART"),
+                BigIntegerField(),
+            )
+        else:
+            key = F("__".join(["parent"] * self.hops) + "_id")
+        keys, keys_params = grids.order_by().values(_id=F("pk"), _key=key).query.sql_with_params()
+        quoted = [f'"{name}"' for name in extra]
+        here = ", ".join(
+            [*quoted, '"grid_id" AS "_g"', *(f'"{name}" AS "{name}"' for name in split)]
+        )
+        moved = ", ".join([*quoted, '"moved_from_id"', *(f'"{name}_moved"' for name in split)])
+        sums = ", ".join(f'SUM(u."{name}") AS "{name}"' for name in split)
+        grouped = ", ".join([*(f"u.{name}" for name in quoted), 'k."_key"'])
+        sql = (
+            f"WITH t AS ({inner}), k AS ({keys}) "
+            f"SELECT {grouped}, {sums} FROM ("
+            f"SELECT {here} FROM t UNION ALL "
+            f'SELECT {moved} FROM t WHERE "moved_from_id" IS NOT NULL'
+            f') u INNER JOIN k ON k."_id" = u."_g" GROUP BY {grouped}'
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (*inner_params, *keys_params))
+            columns = [column[0] for column in cursor.description]
+            found = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+        result = []
+        for row in found:
+            key = row.pop("_key")
+            if key in self.groups:
+                for name in split:  # SUM of counts: a numeric on PostgreSQL
+                    row[name] = int(row[name] or 0)
+                result.append((key, row))
+        return result
+
+    def workers(self, posts, periods, *, total=False):
+        """[(key, {"workers_<n>": count})] of the distinct A holders of `posts` (grid-worker
+        posts) per group and period, as _compute counts grid workers, (TOTAL, row) too with
+        `total`: the grids (with their group, read off their path, and their validity) are
+        joined once to their posts, not each post up to its grid and the grid's parents.
+        PostgreSQL, with `position`. One query."""
+        # The posts of the grids: those joined to them (k), not filtered by a subquery too.
+        inner, inner_params = (
+            posts.order_by().values("area_id", "holder_a_id", "closed_on").query.sql_with_params()
+        )
+        grids = (
+            self.ids
+            if isinstance(self.ids, QuerySet) and self.ids.model is Area
+            else Area.objects.filter(pk__in=self.ids)
+        )
+        key = Cast(
+            Func(F("path"), Value("/"), Value(self.position), function="SPLIT_PART"),
+            BigIntegerField(),
+        )
+        keys, keys_params = (
+            grids.order_by()
+            .values(_id=F("pk"), _key=key, _from=F("valid_from"), _to=F("valid_to"))
+            .query.sql_with_params()
+        )
+        counts, params = [], []
+        for n, (start, end) in enumerate(periods):
+            # Open on the period's last day, or on the grid's last day in it; of a grid that
+            # existed in the period.
+            counts.append(
+                'COUNT(DISTINCT p."holder_a_id") FILTER (WHERE (p."closed_on" IS NULL '
+                'OR p."closed_on" > %s OR (k."_to" < %s AND p."closed_on" > k."_to")) '
+                'AND (k."_from" IS NULL OR k."_from" <= %s) '
+                f'AND (k."_to" IS NULL OR k."_to" >= %s)) AS "workers_{n}"'
+            )
+            params += [end, end, end, start]
+        sets = '("_key"), ()' if total else '("_key")'
+        sql = (
+            f"WITH p AS ({inner}), k AS MATERIALIZED ({keys}) "
+            f'SELECT k."_key" AS "_key", {", ".join(counts)} '
+            f'FROM p INNER JOIN k ON k."_id" = p."area_id" GROUP BY GROUPING SETS ({sets})'
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (*inner_params, *keys_params, *params))
+            columns = [column[0] for column in cursor.description]
+            found = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+        result = [(TOTAL, {})] if total else []  # no post at all: no row
+        for row in found:
+            key = row.pop("_key")
+            if key is None:
+                result[0] = (TOTAL, row)
+            elif key in self.groups:
+                result.append((key, row))
         return result
 
     def rows_moved(self, qs, event, *, total=False, **aggregates):
@@ -1343,16 +1479,18 @@ def _compute(
         return {}
     now = now or timezone.now()
     keys = _Keys(key_of, ids, hops)
+    if hops is not None:
+        keys.position = rows[0].path.count("/") - hops
     additive, state = ADDITIVE in parts, STATE in parts
     whole = state or WHOLE in parts
     details = WHOLE in parts or (state and details)
-    result = {
-        key: [
-            _empty(sum(1 for row in rows if key_of[row.pk] == key and row.existed_during(s, e)))
-            for s, e in periods
-        ]
-        for key in keys.groups
-    }
+    existing = defaultdict(lambda: [0] * len(periods))  # key -> grids that existed per period
+    for row in rows:
+        counts = existing[key_of[row.pk]]
+        for n, (s, e) in enumerate(periods):
+            if row.existed_during(s, e):
+                counts[n] += 1
+    result = {key: [_empty(count) for count in existing[key]] for key in keys.groups}
     schedules = _schedules(rows, None if isinstance(ids, list) else ids) if additive else {}
     indexed = list(enumerate(periods))
 
@@ -1365,6 +1503,14 @@ def _compute(
         """Add the per-period aggregates `<name>_<n>` of a row to the grid's figures."""
         for n, _ in indexed:
             add(grid_id, n, **{name: row[f"{name}_{n}"] for name in names})
+
+    def spread_key(key, row, *names):
+        """Add the per-period aggregates `<name>_<n>` of a row to the group's figures."""
+        for n, figures in enumerate(result[key]):
+            for name in names:
+                value = row[f"{name}_{n}"]
+                if value:
+                    setattr(figures, name, getattr(figures, name) + value)
 
     def per_period(**makers):
         """{<name>_<n>: maker(n, start, end)} for every period."""
@@ -1548,10 +1694,10 @@ def _compute(
             resident_rated=lambda n, *_: resident_ratings(n),
             resident_satisfied=lambda n, *_: resident_ratings(n, Q(to_status="")),
         )
-        for grid_id, row in keys.per_grid_moved(
+        for key, row in keys.per_key_moved(
             incidents, **per_period(**{name: makers[name] for name in names})
         ):
-            spread(grid_id, row, *names)
+            spread_key(key, row, *names)
 
         # Incidents filed: how many per category (additive), their status now (a state).
         filed = Incident.objects.filter(filed_at__gte=first_at, filed_at__lt=last_at)
@@ -1559,8 +1705,8 @@ def _compute(
         extra = (["category_id", "category__name"] if additive else []) + (
             ["status"] if by_status else []
         )
-        for grid_id, row in (
-            keys.per_grid_moved(
+        for key, row in (
+            keys.per_key_moved(
                 filed,
                 *extra,
                 **per_period(
@@ -1574,7 +1720,7 @@ def _compute(
                 count = row[f"opened_{n}"]
                 if not count:
                     continue
-                figures = result[key_of[grid_id]][n]
+                figures = result[key][n]
                 if additive:
                     category = row["category__name"]
                     figures.opened += count
@@ -1713,7 +1859,7 @@ def _compute(
         instructions = Instruction.objects.filter(
             issued_at__lt=max(cuts), due_on__lt=timezone.localdate(max(cuts))
         ).filter(Q(completed_at__isnull=True) | Q(completed_at__gte=min(cuts)))
-        for grid_id, row in keys.per_grid_moved(
+        for key, row in keys.per_key_moved(
             instructions,
             **per_period(
                 overdue_instructions=lambda n, *_: _split(
@@ -1721,7 +1867,7 @@ def _compute(
                 )
             ),
         ):
-            spread(grid_id, row, "overdue_instructions")
+            spread_key(key, row, "overdue_instructions")
 
         if register:
             _count_register(result, keys, rows, periods, now, register_known)
@@ -1742,14 +1888,14 @@ def _compute(
                 filter=open_then & _existed_during(start, end, prefix="area__"),
             )
 
-        for key, row in keys.rows(
-            Post.all_posts.filter(role__in=GRID_WORKER_ROLES),
-            "area_id",
-            total=total,
-            **per_period(workers=workers),
-        ):
+        posts = Post.all_posts.filter(role__in=GRID_WORKER_ROLES)
+        if connection.vendor == "postgresql" and keys.position and len(keys.groups) > 1:
+            counted = keys.workers(posts, periods, total=total)
+        else:
+            counted = keys.rows(posts, "area_id", total=total, **per_period(workers=workers))
+        for key, row in counted:
             for n, figures in enumerate(result[key]):
-                figures.grid_workers = row[f"workers_{n}"] or 0
+                figures.grid_workers = row.get(f"workers_{n}") or 0
     return result
 
 
