@@ -10,7 +10,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from gridmgmt.templatetags.row_urls import url_of
+from gridmgmt.templatetags.row_urls import paths_of
 
 register = template.Library()
 
@@ -22,6 +22,8 @@ def waiting_rows(patrols):
     slots = {}  # window: its name (Patrol.get_slot_display, once a window)
     durations = {}  # minutes: their text, localized (once a number)
     grids = {}  # grid id: its name, escaped (once a grid)
+    people = {}  # a member's name: escaped (once a name)
+    detail = paths_of("patrols:detail")
     short = f'<br><span class="badge text-bg-warning">{conditional_escape(gettext("Short"))}</span>'
     nothing = (
         '<br><span class="badge text-bg-warning" data-all-none>'
@@ -41,10 +43,12 @@ def waiting_rows(patrols):
         slot = slots[patrol.slot]
         if patrol.grid_id not in grids:
             grids[patrol.grid_id] = conditional_escape(patrol.grid.name)
-        grid, member = grids[patrol.grid_id], conditional_escape(patrol.member_name)
+        if patrol.member_name not in people:
+            people[patrol.member_name] = conditional_escape(patrol.member_name)
+        grid, member = grids[patrol.grid_id], people[patrol.member_name]
         rows.append(
             '\n  <a class="list-group-item list-group-item-action d-flex justify-content-between'
-            f' gap-2" href="{url_of(patrol.pk, "patrols:detail")}"'
+            f' gap-2" href="{detail(patrol.pk)}"'
             f' data-waiting="{patrol.pk}">\n'
             f"    <span><strong>{grid}</strong> · "
             f"{slot}<br>"
