@@ -3,7 +3,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from gridmgmt.widgets import Select, escape
+from gridmgmt.widgets import attrs_html, escape
 
 
 class AttendanceButtons(forms.RadioSelect):
@@ -29,6 +29,33 @@ class AttendanceButtons(forms.RadioSelect):
                 f"{escape(label)}</label>\n          "
             )
         return mark_safe("".join(rows))
+
+
+def _select(name, attrs, choices, value, options):
+    """What gridmgmt.widgets.Select(attrs).render(name, value) writes for flat `choices`
+    of strings (the first option of the value selected), each option not selected taken
+    from or kept in `options`: the same hundred people are in each of a monthly meeting's
+    hundred lists."""
+    drawn, selected = [], False
+    for option_value, label in choices:
+        if option_value is None:
+            option_value = ""
+        if not selected and str(option_value) == value:
+            selected = True
+            drawn.append(
+                f'\n  <option value="{escape(option_value)}" selected>{escape(label)}</option>\n'
+            )
+            continue
+        # The types too: a safe label and a plain one of the same text escape differently.
+        key = (option_value, type(option_value), label, type(label))
+        option = options.get(key)
+        if option is None:
+            option = options[key] = (
+                f'\n  <option value="{escape(option_value)}">{escape(label)}</option>\n'
+            )
+        drawn.append(option)
+    options_html = "".join(drawn)
+    return mark_safe(f'<select name="{escape(name)}"{attrs_html(attrs)}>{options_html}\n</select>')
 
 
 class AttendanceRows:
@@ -83,20 +110,25 @@ class AttendanceRows:
         from .forms import attendance_initial, substitute_attrs, substitute_choices
 
         buttons = AttendanceButtons(choices=self.roster.attendance_choices)
-        select = Select()
+        options = {}  # (value, label): the option not selected, escaped once for the page
         for participant in self.forms:
             prefix = f"p{participant.pk}"
             initial = attendance_initial(participant)
             buttons.id_prefix = prefix
-            select.choices = substitute_choices(participant, self.roster)
-            select.attrs = substitute_attrs(self.roster.suggestion(participant))
             ident = f"id_{prefix}-substitute"
+            attrs = {**substitute_attrs(self.roster.suggestion(participant)), "id": ident}
             yield (
                 participant,
                 "",
                 buttons.render(f"{prefix}-attendance", initial["attendance"]),
                 ident,
-                select.render(f"{prefix}-substitute", initial["substitute"], {"id": ident}),
+                _select(
+                    f"{prefix}-substitute",
+                    attrs,
+                    substitute_choices(participant, self.roster),
+                    initial["substitute"],
+                    options,
+                ),
             )
 
     def __html__(self):
