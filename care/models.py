@@ -134,10 +134,10 @@ class CarePlanQuerySet(models.QuerySet):
 
     def visible_in(self, scope, grids):
         """`visible_to(scope)` for a page that has read `grids`, the grids where the user
-        keeps the register (`care.due.care_grids`, with their paths): by the grids' ids (a
-        path prefix makes PostgreSQL join every plan to its household and grid to test
-        it), by path above STATION_GRIDS_MOST grids, and with no test of station-only people
-        where the user supervises every grid. No queries."""
+        keeps the register (`care.due.care_grids`: areas, or rows with `pk` and `path`):
+        by the grids' ids (a path prefix makes PostgreSQL join every plan to its household
+        and grid to test it), by path above STATION_GRIDS_MOST grids, and with no test of
+        station-only people where the user supervises every grid. No queries."""
         grid = "resident__household__grid"
         by_ids = not scope.is_global and len(grids) <= STATION_GRIDS_MOST
         if by_ids:

@@ -30,7 +30,8 @@ def due_list(request):
     if not scope.works_register_somewhere():
         raise PermissionDenied
     today = timezone.localdate()
-    grids = list(due.care_grids(scope).only("pk", "code", "name", "path"))
+    # Rows, not areas: a district's 800 grids cost 10 ms made into model instances.
+    grids = list(due.care_grids(scope).values_list("pk", "code", "name", "path", named=True))
     form = DueFilterForm(request.GET or None, grids=grids)
     plans = CarePlan.objects.current().with_due_date().visible_in(scope, grids)
     status = 200
