@@ -14,7 +14,8 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.formats import localize
+from django.utils.html import escape, format_html
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -145,6 +146,38 @@ def _figures_html(cells, values):
     )
 
 
+def _lines_html(lines, may_rank, person_query):
+    """The lines as the items of the page's list, written in one pass as the template's
+    loop over them wrote them (a community has 64), values escaped and numbers localized as
+    a template does."""
+    cells = _figure_cells(assessment.FIGURES)
+    items = []
+    for line in lines:
+        user = line.user
+        score = escape(localize(line.score))
+        rank = (
+            f'<span class="badge text-bg-secondary me-1" data-rank>{localize(line.rank)}</span>'
+            if may_rank
+            else ""
+        )
+        items.append(
+            f'\n  <div class="list-group-item" data-line="{escape(user.username)}">'
+            '\n    <div class="d-flex justify-content-between align-items-center gap-2">'
+            "\n      <div>"
+            f"\n        {rank}"
+            f'\n        <a href="?{escape(person_query(user.pk))}">{escape(user.display_name)}</a>'
+            "\n      </div>"
+            f'\n      <span class="fs-5 fw-semibold" data-score>{score}</span>'
+            "\n    </div>"
+            '\n    <dl class="row row-cols-2 row-cols-md-4 small mb-0 mt-1">'
+            f"\n      {_figures_html(cells, line.values())}"
+            "\n    </dl>"
+            "\n  </div>\n"
+        )
+    # Safe: every value in it is escaped.
+    return mark_safe("".join(items))
+
+
 @login_required
 def page(request):
     """The assessment of a community's grid workers for a month (GET month, community,
@@ -162,18 +195,14 @@ def page(request):
         return urlencode(params)
 
     month = context["month"]
-    # The labels translated and escaped once for the page, and each line's figures joined in
-    # one call: a community's 64 lines hold 900 figures, and rendering them one by one in the
-    # template took a third of the page's time.
-    cells = _figure_cells(assessment.FIGURES)
+    # The lines written in Python (the labels translated and escaped once for the page): a
+    # community's 64 lines hold 900 figures, and rendering them one by one in the template
+    # took a third of the page's time.
     context.update(
         previous_query=query(month=f"{month - datetime.timedelta(days=1):%Y-%m}"),
         next_query=query(month=f"{context['end'] + datetime.timedelta(days=1):%Y-%m}"),
         query=query(),
-        rows=[
-            (line, query(person=line.user.pk), _figures_html(cells, line.values()))
-            for line in context["lines"]
-        ],
+        rows=_lines_html(context["lines"], context["may_rank"], lambda pk: query(person=pk)),
     )
     return render(request, "assessment/page.html", context, status=status)
 

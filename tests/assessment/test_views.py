@@ -213,3 +213,22 @@ def test_the_weights_must_add_up_to_100_in_the_admin(client, world):
     # The page shows the formula with the new weights.
     client.force_login(world.a.stationmaster)
     assert "25 ×" in client.get("/assessment/").content.decode()
+
+
+def test_each_line_shows_its_rank_name_link_and_score_escaped(client, world):
+    world.a.grid_member_b.full_name = "<b>A&B</b>"
+    world.a.grid_member_b.save()
+    client.force_login(world.a.stationmaster)
+    response = client.get("/assessment/" + NOVEMBER)
+    body = response.content.decode()
+    lines = response.context["lines"]
+    assert len(lines) == 3
+    community = world.a.community.code
+    for line in lines:
+        item = body.split(f'data-line="{line.user.username}">', 1)[1].split("</dl>", 1)[0]
+        assert f"data-rank>{line.rank}</span>" in item
+        assert f"data-score>{line.score}</span>" in item
+        link = f"?month=2026-11&amp;community={community}&amp;person={line.user.pk}"
+        assert f'<a href="{link}">' in item
+        assert item.count("data-figure=") == len(line.values())
+    assert "&lt;b&gt;A&amp;B&lt;/b&gt;</a>" in body and "<b>A&B</b>" not in body
