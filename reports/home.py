@@ -355,7 +355,9 @@ def _my_incidents(scope, now):
 
 def _action_items(user, led_grids, today):
     """The open action items the home lists, soonest due first: {list: [item]}. "mine":
-    those I own; for a grid leader "grid": those of the led grids. Runs one query."""
+    those I own; for a grid leader "grid": those of the led grids. Runs a query for each
+    (two simple statements cost Django less to build than one that cuts two lists by row
+    number, and PostgreSQL as little)."""
     items = (
         ActionItem.objects.open()
         .select_related("meeting", "owner", "grid")
@@ -370,17 +372,11 @@ def _action_items(user, led_grids, today):
             "grid__name",
         )
     )
-    mine = Q(owner=user)
+    found = {"mine": list(items.filter(owner=user).order_by(*BY_DUE)[:LIST_LIMIT])}
     if led_grids:
-        found, _counts = _first_of_each(
-            items,
-            {
-                "mine": (mine, BY_DUE),
-                "grid": (Q(grid_id__in=[g.pk for g in led_grids]), BY_DUE),
-            },
+        found["grid"] = list(
+            items.filter(grid_id__in=[g.pk for g in led_grids]).order_by(*BY_DUE)[:LIST_LIMIT]
         )
-    else:
-        found = {"mine": list(items.filter(mine).order_by(*BY_DUE)[:LIST_LIMIT])}
     for rows in found.values():
         for item in rows:
             item.is_late = item.due_on < today
