@@ -8,6 +8,8 @@ the map's GeoJSON and the charts' series.
 import datetime
 from dataclasses import dataclass, field
 
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Area
@@ -119,6 +121,24 @@ class Row:
 
     def value(self, key):
         return COLUMNS_BY_KEY[key].get(self)
+
+    @property
+    def cells_html(self):
+        """The row's cells as the table shows them (a <td> each), written in one pass rather
+        than by the template per cell."""
+        return mark_safe("".join(_cell_html(cell) for cell in self.cells))
+
+
+def _cell_html(cell):
+    if cell.light:
+        return format_html(
+            '<td class="text-end rate-{}" data-light="{}" data-column="{}">{}</td>',
+            cell.light,
+            cell.light,
+            cell.column.key,
+            cell.text,
+        )
+    return format_html('<td class="text-end" data-column="{}">{}</td>', cell.column.key, cell.text)
 
 
 def build_rows(pairs, weights):

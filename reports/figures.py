@@ -54,6 +54,7 @@ import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
@@ -453,8 +454,12 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
                 break
     rows = [row for row in rows if row.pk in key_of]
     # A step's row holds the grids that existed in it and what adds up over days.
+    bounded = [row for row in rows if row.valid_from is not None or row.valid_to is not None]
     step_figures = [
-        _empty(sum(1 for row in rows if row.existed_during(first, last))) for first, last in clipped
+        _empty(
+            len(rows) - len(bounded) + sum(1 for row in bounded if row.existed_during(first, last))
+        )
+        for first, last in clipped
     ]
     trend_rows = [(first, f) for (first, _), f in zip(periods, step_figures, strict=True)]
     if not rows:
@@ -595,7 +600,10 @@ def _read_rolled_up(rows, ids, start, end, today, step, keys, skip=frozenset()):
         ids, start, end, ahead + skipped, step, keys, tables=("days",), by_day=True
     )
     found = rolled.pop("found")
-    live = [day for day in _days_not_rolled_up(rows, start, past_end, found) if day not in skip]
+    if len(skip) == (past_end - start).days + 1 and all(start <= day <= past_end for day in skip):
+        live = []  # every past day counted already (the areas' roll-up)
+    else:
+        live = [day for day in _days_not_rolled_up(rows, start, past_end, found) if day not in skip]
     live += ahead
     if any(found.get(day) for day in live):
         rolled = _sum_rolled_up(ids, start, end, live + skipped, step, keys, tables=("days",))
@@ -609,7 +617,9 @@ def _read_area_days(parent, rows, key_of, start, end, today, step):
     """What the areas' daily roll-up (AreaDay) gives a report of the children of `parent`
     (each child area's id the key of its grids in `key_of`) over [start, end]:
     ({"child": {key: counts}, "step": {first day of the step: counts}, "days": the days
-    counted}, the register as _count_register reads it: {day: (computed_at, {key: counts})}).
+    counted, "hours": {key: the hours to close of the incidents closed on those days}}, the
+    register of `end` and of the day before `start` as _count_register reads it: {day:
+    (computed_at, {key: counts})}).
 
     A past day counts from it when, for every child with grids of `rows` that existed that
     day, the child's row sums exactly that many grids: every grid under the child is
@@ -637,13 +647,14 @@ def _read_area_days(parent, rows, key_of, start, end, today, step):
         if first <= final:
             change[key_of[row.pk]][(first - eve).days] += 1
             change[key_of[row.pk]][(final - eve).days + 1] -= 1
+    dates = [eve + datetime.timedelta(days=n) for n in range(size)]
     expected = {}
     for key, steps_ in change.items():
         running = 0
         for n in range(size):
             running += steps_[n]
             if running:
-                expected[key, eve + datetime.timedelta(days=n)] = running
+                expected[key, dates[n]] = running
     # The rows' JSON (categories, close_hours) read as text and decoded in one pass.
     found = {
         (area_id, day): (grids, computed_at, categories, hours, numbers)
@@ -653,7 +664,8 @@ def _read_area_days(parent, rows, key_of, start, end, today, step):
             "area_id",
             "day",
             "grids",
-            "computed_at",
+            # Only the register's days (the eve and the end) need it.
+            Case(When(day__in=[eve, end], then=F("computed_at"))),
             Cast("categories", TextField()),
             Cast("close_hours", TextField()),
             *REGISTER,
@@ -661,8 +673,7 @@ def _read_area_days(parent, rows, key_of, start, end, today, step):
         )
     }
     covered = []
-    for n in range(size):
-        day = eve + datetime.timedelta(days=n)
+    for day in dates:
         wanted = [key for key in change if (key, day) in expected]
         if all((key, day) in found and found[key, day][0] == expected[key, day] for key in wanted):
             covered.append((day, wanted))
@@ -677,37 +688,46 @@ def _read_area_days(parent, rows, key_of, start, end, today, step):
         in_period = day >= start
         if in_period:
             result["days"].add(day)
-        by_key = {}
         for key in wanted:
             _grids, _computed_at, categories, hours, numbers = found[key, day]
-            by_key[key] = dict(zip(REGISTER, numbers, strict=False))
             if in_period:
                 counted.append((key, first_of[day], numbers[registered:], categories, hours))
-        computed_at = min((found[key, day][1] for key in wanted), default=None)
-        register[day] = (computed_at, by_key)
+        if day in (eve, end):
+            by_key = {key: dict(zip(REGISTER, found[key, day][4], strict=False)) for key in wanted}
+            computed_at = min((found[key, day][1] for key in wanted), default=None)
+            register[day] = (computed_at, by_key)
     if not counted:
         return result, register
     decoded = json.loads(
         "[" + ",".join(f"[{categories},{hours}]" for *_, categories, hours in counted) + "]"
     )
     by_child, by_step = defaultdict(list), defaultdict(list)
+    by_id = defaultdict(dict)  # (key, first day of the step) -> {category id: filed}
     for (key, first, numbers, _categories, _hours), (categories, hours) in zip(
         counted, decoded, strict=True
     ):
         by_child[key].append(numbers)
         by_step[first].append(numbers)
         result["hours"][key].extend(hours)
-        for into in (result["child"][key], result["step"][first]):
-            named = into.setdefault("by_category", {})
-            for category_id, opened in categories.items():
-                name = category_names.get(int(category_id))
-                if name is not None:
-                    named[name] = named.get(name, 0) + opened
+        filed = by_id[key, first]
+        for category_id, opened in categories.items():
+            filed[category_id] = filed.get(category_id, 0) + opened
     for groups, into in ((by_child, result["child"]), (by_step, result["step"])):
         for group, numbers in groups.items():
             into[group].update(
                 zip(ADDITIVE_NAMES, map(sum, zip(*numbers, strict=True)), strict=True)
             )
+            into[group]["by_category"] = {}
+    for (key, first), filed in by_id.items():
+        for category_id, opened in filed.items():
+            name = category_names.get(int(category_id))
+            if name is None:
+                continue
+            for named in (
+                result["child"][key]["by_category"],
+                result["step"][first]["by_category"],
+            ):
+                named[name] = named.get(name, 0) + opened
     return result, register
 
 
@@ -824,8 +844,9 @@ def _sum_rolled_up(
 # --- The computation ---
 
 
-@dataclass(frozen=True)
-class _Grid:
+class _Grid(NamedTuple):
+    """A grid as the computation needs it (a tuple: 800 of them are made per report)."""
+
     pk: int
     path: str
     parent_id: int
@@ -1331,6 +1352,8 @@ def _closed_windows(rows, schedules, start, end, moment):
         else None
     )
     resting = set()  # communities with no windows on days off
+    slots = Slot.values  # built from the choices on each access: once here, not per grid
+    last_two = (today - datetime.timedelta(days=1), today)
     is_closed = {}  # (community, day, slot) -> whether the window has closed
     for row in rows:
         schedule = schedules[row.parent_id]
@@ -1342,11 +1365,11 @@ def _closed_windows(rows, schedules, start, end, moment):
             count = 2 * max(0, (last - first).days + 1)
         else:
             count = 2 * workdays.count(first, last)
-        for day in (today - datetime.timedelta(days=1), today):
+        for day in last_two:
             if start <= day <= end and row.existed_during(day, day):
                 if not every_day and not workdays.is_working_day(day):
                     continue
-                for slot in Slot.values:
+                for slot in slots:
                     # A community's grids share its schedule: asked once per community.
                     key = (row.parent_id, day, slot)
                     if key not in is_closed:
