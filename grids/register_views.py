@@ -176,6 +176,12 @@ def household_list(request, grid_code):
             headers=headers,
             rows=rows,
         )
+    context = paginate(request, filterset.qs)
+    # The housing's label, as get_housing_display gives it, from one dict for the page
+    # (Django's rebuilds the field's choices for each row).
+    housing = dict(Household._meta.get_field("housing").flatchoices)
+    for household in context["page"].object_list:
+        household.shown_housing = housing.get(household.housing, household.housing)
     return render(
         request,
         "grids/household_list.html",
@@ -184,7 +190,7 @@ def household_list(request, grid_code):
             "transfers_waiting": transfers_waiting(scope),
             "filter": filterset,
             "can_edit": scope.works_register(grid),
-            **paginate(request, filterset.qs),
+            **context,
         },
     )
 
