@@ -9,16 +9,8 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import (
-    BooleanField,
-    Count,
-    ExpressionWrapper,
-    OuterRef,
-    Q,
-    Subquery,
-    Window,
-)
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When, Window
+from django.db.models.functions import Coalesce, Least, RowNumber
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -101,7 +93,6 @@ class LeaderSection:
     action_items: list
     reports: list  # [(grid, GridReport or None)]
     month: datetime.date
-    my_incidents: list = field(default_factory=list)  # read with the grid's (`_leader`)
 
 
 @dataclass
@@ -140,12 +131,7 @@ def home(request):
         else None
     )
     leader = _leader(scope, led_grids, action_items, today, now) if led_grids else None
-    if station_only:
-        my_incidents = station.my_incidents
-    elif leader:
-        my_incidents = leader.my_incidents
-    else:
-        my_incidents = _my_incidents(scope, now)
+    my_incidents = station.my_incidents if station_only else _my_incidents(scope, now)
     worker = (
         WorkerSection(
             patrol_rows=[r for r in rows if r.grid.pk in worker_ids],
@@ -249,36 +235,39 @@ def _first_of_each(queryset, lists, counts=None):
     LIST_LIMIT rows meeting the condition in that order, as
     `queryset.filter(condition).order_by(*ordering)[:LIST_LIMIT]` would read them (the
     orderings end with the primary key). A row may be in several lists, as the same object.
-    `counts` maps names to conditions: how many of the rows meeting any list's condition
-    also meet each (windows over every row, read before the lists are cut; 0 when no row
-    does). Runs one query."""
-    counts = counts or {}
+    The counts name each list's rows (under the list's name) and, by `counts`, how many of
+    the rows meeting any list's condition also meet each further condition: windows over
+    every row, read before the lists are cut; 0 when no row matches. Runs one query."""
     annotations = {}
-    keep = Q(pk__in=[])
     any_list = Q(pk__in=[])
     for name, (condition, ordering) in lists.items():
-        member = ExpressionWrapper(condition, output_field=BooleanField())
-        annotations[f"_in_{name}"] = member
-        # Each list's rows numbered in its order, its members apart from the others.
-        annotations[f"_rank_{name}"] = Window(RowNumber(), partition_by=[member], order_by=ordering)
-        keep |= Q(**{f"_in_{name}": True, f"_rank_{name}__lte": LIST_LIMIT})
-        any_list |= condition
-    for name, condition in counts.items():
+        # Each list's rows numbered in its order, its own first, then the others.
+        first = Case(When(condition, then=Value(0)), default=Value(1))
+        annotations[f"_rank_{name}"] = Window(RowNumber(), order_by=[first, *ordering])
         annotations[f"_count_{name}"] = Window(Count("pk", filter=condition))
-    rows = list(queryset.filter(any_list).annotate(**annotations).filter(keep).order_by())
+        any_list |= condition
+    for name, condition in (counts or {}).items():
+        annotations[f"_count_{name}"] = Window(Count("pk", filter=condition))
+    # A row is in a list's first LIST_LIMIT when its number there is at most LIST_LIMIT
+    # and the list's size: those rows have the lowest least number, and there are at most
+    # LIST_LIMIT for each list.
+    ranks = [F(f"_rank_{name}") for name in lists]
+    rows = list(
+        queryset.filter(any_list)
+        .annotate(**annotations)
+        .annotate(_first=ranks[0] if len(ranks) == 1 else Least(*ranks))
+        .order_by("_first", "pk")[: LIST_LIMIT * len(lists)]
+    )
+    sizes = {name: getattr(rows[0], f"_count_{name}") if rows else 0 for name in lists}
     found = {
         name: sorted(
-            # A row kept for another list may lie past this one's first LIST_LIMIT.
-            (
-                row
-                for row in rows
-                if getattr(row, f"_in_{name}") and getattr(row, f"_rank_{name}") <= LIST_LIMIT
-            ),
+            (row for row in rows if getattr(row, f"_rank_{name}") <= min(LIST_LIMIT, sizes[name])),
             key=lambda row, name=name: getattr(row, f"_rank_{name}"),
         )
         for name in lists
     }
-    return found, {name: getattr(rows[0], f"_count_{name}") if rows else 0 for name in counts}
+    names = [*lists, *(counts or {})]
+    return found, {name: getattr(rows[0], f"_count_{name}") if rows else 0 for name in names}
 
 
 def _count_of(queryset, field, counted="pk"):
@@ -398,19 +387,16 @@ def _post_rows(posts, user, today):
 
 
 def _leader(scope, grids, action_items, today, now):
-    """The led grids' open incidents with mine (`_my_incidents`, read in the same query),
-    their action items (`_action_items`) and last month's report (of the grids that existed
-    last month). Runs two queries, and the one of `mine` (the posts the user covers today)
-    for a B holder or a stationmaster."""
+    """The led grids' open incidents, their action items (`_action_items`) and last month's
+    report (of the grids that existed last month). Runs two queries. (Reading the grid's
+    incidents with mine in one statement, as the station does, cost Django more to build
+    than the two plain ones, for no less of PostgreSQL.)"""
     ids = [g.pk for g in grids]
-    visible = Incident.objects.visible_to(scope).open()
-    incidents, _counts = _first_of_each(
-        _incident_rows(visible),
-        {
-            "grid": (Q(grid_id__in=ids), BY_DEADLINE),
-            # Mine, found through the handler's and first responsible's indexes.
-            "mine": (Q(pk__in=Incident.objects.open().mine(scope).values("pk")), BY_DEADLINE),
-        },
+    incidents = _with_lights(
+        _incident_rows(Incident.objects.visible_to(scope).open().filter(grid_id__in=ids)).order_by(
+            *BY_DEADLINE
+        )[:LIST_LIMIT],
+        now,
     )
     month = _last_month(today)
     month_end = today.replace(day=1) - datetime.timedelta(days=1)
@@ -422,8 +408,7 @@ def _leader(scope, grids, action_items, today, now):
     }
     return LeaderSection(
         grids=grids,
-        incidents=_with_lights(incidents["grid"], now),
-        my_incidents=_with_lights(incidents["mine"], now),
+        incidents=incidents,
         action_items=action_items["grid"],
         reports=[
             (grid, reports.get(grid.pk))
@@ -516,7 +501,7 @@ def _station(scope, communities, rows, today, now, with_mine=False):
     incidents, incident_counts = _first_of_each(
         _incident_rows(Incident.objects.visible_to(scope).open().filter(grid__parent_id__in=ids)),
         lists,
-        counts={"red": late & red, "late": late, "escalated": escalated},
+        counts={"red": late & red},
     )
     overdue_visits, overdue_visits_count = care_due.overdue(ids, today, LIST_LIMIT)
 
