@@ -6,9 +6,9 @@ reused) with `--communities` communities of `--grids` grids (a grid leader each)
 and first escalation, and meetings whose reminders make `--reminders` notifications; then
 runs record_missed_patrols, sweep_time_limits and send_reminders with time pinned (a Monday
 at 12:31: Sunday's windows and Monday's morning have closed), each with work due and then
-idle, and prints the queries (transaction control not counted) and wall time. `--before
-<commit>` also runs the sweeps' code of that commit on the same data (undoing each run's
-writes in between).
+idle (`--idle-runs` times), and prints the queries (transaction control not counted) and
+wall time (of the idle runs, the median). `--before <commit>` also runs the sweeps' code of
+that commit on the same data (undoing each run's writes in between).
 
     createdb -h 127.0.0.1 -U postgres sweeps_bench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sweeps_bench .venv/bin/python manage.py migrate
@@ -20,6 +20,7 @@ import argparse
 import copy
 import datetime
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -43,7 +44,7 @@ from incidents.models import Category, Incident, TimelineEntry  # noqa: E402
 from meetings import schedule  # noqa: E402
 from meetings.models import Meeting, Participant  # noqa: E402
 from notifications.models import Notification  # noqa: E402
-from patrols.models import MissedPatrol  # noqa: E402
+from patrols.models import CompleteWindow, MissedPatrol  # noqa: E402
 
 ZONE = timezone.get_fixed_timezone(8 * 60)
 NOW = datetime.datetime(2026, 11, 30, 12, 31, tzinfo=ZONE)  # Monday
@@ -136,6 +137,7 @@ def build(args):
 
 def reset(overdue_ids):
     MissedPatrol.objects.all().delete()
+    CompleteWindow.objects.all().delete()
     Notification.objects.all().delete()
     TimelineEntry.objects.filter(action="overdue").delete()
     Incident.objects.filter(pk__in=overdue_ids).update(
@@ -147,28 +149,34 @@ def reset(overdue_ids):
     )
 
 
-def measure(name, function):
+def measure(name, function, repeat=1):
+    """Run `function` `repeat` times with time pinned; print what the last run did, its
+    queries, and the median wall time."""
     count = [0]
 
     def counting(execute, sql, params, many, context):
         count[0] += 1
         return execute(sql, params, many, context)
 
-    with time_machine.travel(NOW, tick=False), connection.execute_wrapper(counting):
-        started = time.perf_counter()
-        result = function()
-        seconds = time.perf_counter() - started
+    times = []
+    for _ in range(repeat):
+        count[0] = 0
+        with time_machine.travel(NOW, tick=False), connection.execute_wrapper(counting):
+            started = time.perf_counter()
+            result = function()
+            times.append(time.perf_counter() - started)
     done = len(result) if isinstance(result, list) else result
-    print(f"  {name:<28} {str(done):>12} {count[0]:>8} queries {seconds:8.2f} s", flush=True)
+    seconds = statistics.median(times)
+    print(f"  {name:<28} {str(done):>12} {count[0]:>8} queries {seconds:9.3f} s", flush=True)
 
 
-def run(label, patrols, incidents, meetings, overdue_ids):
+def run(label, patrols, incidents, meetings, overdue_ids, idle_runs):
     print(label, flush=True)
     reset(overdue_ids)
-    for state in ("due", "idle"):
-        measure(f"record_missed_patrols {state}", patrols.record_missed_patrols)
-        measure(f"sweep_time_limits {state}", incidents.sweep_time_limits)
-        measure(f"send_reminders {state}", meetings.send_reminders)
+    for state, repeat in (("due", 1), ("idle", idle_runs)):
+        measure(f"record_missed_patrols {state}", patrols.record_missed_patrols, repeat)
+        measure(f"sweep_time_limits {state}", incidents.sweep_time_limits, repeat)
+        measure(f"send_reminders {state}", meetings.send_reminders, repeat)
 
 
 def main():
@@ -179,6 +187,9 @@ def main():
     parser.add_argument("--overdue", type=int, default=260)
     parser.add_argument("--reminders", type=int, default=5000)
     parser.add_argument("--before", help="a commit whose sweeps run too, on the same data")
+    parser.add_argument(
+        "--idle-runs", type=int, default=5, help="idle runs of each sweep (median time shown)"
+    )
     args = parser.parse_args()
     if not Area.objects.exists():
         overdue_ids = build(args)
@@ -204,8 +215,9 @@ def main():
             old_module(args.before, "incidents/services.py", "incidents"),
             old_module(args.before, "meetings/schedule.py", "meetings"),
             overdue_ids,
+            args.idle_runs,
         )
-    run("now", patrols, incidents, schedule, overdue_ids)
+    run("now", patrols, incidents, schedule, overdue_ids, args.idle_runs)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from reports.admin import ForgetsRolledUpDays
 
+from . import services
 from .models import (
     DaySignOff,
     Instruction,
@@ -48,10 +49,24 @@ class ObservationInline(admin.TabularInline):
 
 
 class DayAndGrid(ForgetsRolledUpDays):
-    """An edit of a log or a missed window changes its grid's figures of its day."""
+    """An edit of a log or a missed window changes its grid's figures of its day, and may
+    leave a closed window uncovered: the coverage check looks at every window again
+    (services.reopen_windows, after the write)."""
 
     def rolled_up_days(self, objs):
         return [(obj.grid_id, obj.day) for obj in objs]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.reopen_windows()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.reopen_windows()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        services.reopen_windows()
 
 
 class PatrolCheckInline(admin.TabularInline):

@@ -437,3 +437,39 @@ class MissedPatrol(models.Model):
 
     def __str__(self):
         return f"{self.grid} {self.day} {self.get_slot_display()}"
+
+
+class CompleteWindow(models.Model):
+    """A closed window (day, slot) that the coverage check found complete: every grid due in
+    it had a submitted log or a missed-patrol record. `fingerprint` is what the window's
+    grids depended on when it was checked (see patrols.services._fingerprints); a later check
+    skips the window while the fingerprint is unchanged."""
+
+    day = models.DateField(_("day"))
+    slot = models.CharField(_("window"), max_length=2, choices=Slot.choices)
+    fingerprint = models.CharField(_("fingerprint"), max_length=32)
+    checked_at = models.DateTimeField(_("checked at"))
+
+    class Meta:
+        verbose_name = _("complete window")
+        verbose_name_plural = _("complete windows")
+        constraints = [models.UniqueConstraint(fields=["day", "slot"], name="complete_window_once")]
+
+    def __str__(self):
+        return f"{self.day} {self.get_slot_display()}"
+
+
+class CoverageEdit(models.Model):
+    """An edit outside the coverage check that may have left a window with a grid neither
+    patrolled nor recorded (an administrator deleted a log or a missed-patrol record, or
+    changed one): every such edit adds a row, and the number of rows is part of every
+    CompleteWindow fingerprint, so all windows are checked again. Rows are never deleted."""
+
+    made_at = models.DateTimeField(_("made at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("coverage edit")
+        verbose_name_plural = _("coverage edits")
+
+    def __str__(self):
+        return str(self.made_at)
