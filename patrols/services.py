@@ -337,11 +337,11 @@ def _state_sql():
     quote = connection.ops.quote_name
 
     def digest(model, *columns, where=""):
-        """A digest of the rows' `columns`: on PostgreSQL the number of rows and the sum of
-        a 64-bit hash of each row (the row's hash hashed again: the sum of the rows' own
-        hashes would not see two rows swap a value, as those are linear in the columns'
-        hashes); on SQLite an MD5 of the rows' text (in SQLite's own order: another order
-        only costs another check)."""
+        """A digest of the rows' `columns`: on PostgreSQL (14 or later, for
+        HASH_RECORD_EXTENDED) the number of rows and the sum of a 64-bit hash of each row
+        (the row's hash hashed again: a sum of the rows' own hashes, which are linear in the
+        columns' hashes, could miss two rows swapping a value); on SQLite an MD5 of the
+        rows' text (in SQLite's own order: another order only costs another check)."""
         if connection.vendor == "postgresql":
             row = f"ROW({', '.join(quote(c) for c in columns)})"
             hashed = f"HASHINT8EXTENDED(HASH_RECORD_EXTENDED({row}, 0), 0)"
