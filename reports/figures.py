@@ -1084,13 +1084,69 @@ class _Keys:
                 result.append((moved_from_id, moved))
         return result
 
+    def _summed_in_sql(self):
+        """Whether per_key and per_key_moved sum the grids' rows per group in the database:
+        when the groups are areas `hops` parents above the grids."""
+        return self.hops is not None and self.hops >= 1 and len(self.groups) >= 2
+
+    def _keys_sql(self):
+        """(SQL, params) of the grids with their group: columns "_id" and "_key"."""
+        grids = (
+            self.ids
+            if isinstance(self.ids, QuerySet) and self.ids.model is Area
+            else Area.objects.filter(pk__in=self.ids)
+        )
+        if connection.vendor == "postgresql" and self.position:
+            # The group's id read off the grid's path ('/1/2/12/345/': the street 2 is its
+            # third part), not by a join up its parents per row.
+            key = Cast(
+                Func(F("path"), Value("/"), Value(self.position), function="SPLIT_PART"),
+                BigIntegerField(),
+            )
+        else:
+            key = F("__".join(["parent"] * self.hops) + "_id")
+        return grids.order_by().values(_id=F("pk"), _key=key).query.sql_with_params()
+
+    def per_key(self, qs, grid_field, **aggregates):
+        """[(key, row)] of `aggregates` (counts) per grid, as per_grid gives them, summed per
+        group: in the database when the groups are areas above the grids (_summed_in_sql),
+        else a row per grid (add them up). One query."""
+        if not self._summed_in_sql():
+            return [
+                (self.key_of[grid_id], row)
+                for grid_id, row in self.per_grid(qs, grid_field, **aggregates)
+            ]
+        qs = qs.filter(**{f"{grid_field}__in": self.ids}).order_by()
+        inner, inner_params = (
+            qs.values(_g=F(grid_field)).annotate(**aggregates).query.sql_with_params()
+        )
+        keys, keys_params = self._keys_sql()
+        sums = ", ".join(f'SUM(t."{name}") AS "{name}"' for name in aggregates)
+        sql = (
+            f"WITH t AS ({inner}), k AS ({keys}) "
+            f'SELECT k."_key" AS "_key", {sums} FROM t INNER JOIN k ON k."_id" = t."_g" '
+            f'GROUP BY k."_key"'
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (*inner_params, *keys_params))
+            columns = [column[0] for column in cursor.description]
+            found = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+        result = []
+        for row in found:
+            key = row.pop("_key")
+            if key in self.groups:
+                for name in aggregates:  # SUM of counts: a numeric on PostgreSQL
+                    row[name] = int(row[name] or 0)
+                result.append((key, row))
+        return result
+
     def per_key_moved(self, qs, *extra, **split):
         """[(key, row)] as per_grid_moved gives them per grid, summed per group (a group may
         come in several rows; add them up). When the groups are areas `hops` parents above
         the grids, the database sums them: the per-grid rows (and each moved row's part for
         the grid it was moved from) are joined to their group's key and grouped, so a
         district's 800 grids come back as a row per street, not per grid. One query."""
-        if self.hops is None or self.hops < 1 or len(self.groups) < 2:
+        if not self._summed_in_sql():
             return [
                 (self.key_of[grid_id], row)
                 for grid_id, row in self.per_grid_moved(qs, *extra, **split)
@@ -1106,21 +1162,7 @@ class _Keys:
             .annotate(**aggregates)
             .query.sql_with_params()
         )
-        grids = (
-            self.ids
-            if isinstance(self.ids, QuerySet) and self.ids.model is Area
-            else Area.objects.filter(pk__in=self.ids)
-        )
-        if connection.vendor == "postgresql" and self.position:
-            # The group's id read off the grid's path ('/1/2/12/345/': the street 2 is its
-            # third part), not by a join up its parents per row.
-            key = Cast(
-                Func(F("path"), Value("/"), Value(self.position), function="SPLIT_PART"),
-                BigIntegerField(),
-            )
-        else:
-            key = F("__".join(["parent"] * self.hops) + "_id")
-        keys, keys_params = grids.order_by().values(_id=F("pk"), _key=key).query.sql_with_params()
+        keys, keys_params = self._keys_sql()
         quoted = [f'"{name}"' for name in extra]
         here = ", ".join(
             [*quoted, '"grid_id" AS "_g"', *(f'"{name}" AS "{name}"' for name in split)]
@@ -1522,11 +1564,6 @@ def _compute(
         for name, value in counts.items():
             setattr(figures, name, getattr(figures, name) + (value or 0))
 
-    def spread(grid_id, row, *names):
-        """Add the per-period aggregates `<name>_<n>` of a row to the grid's figures."""
-        for n, _ in indexed:
-            add(grid_id, n, **{name: row[f"{name}_{n}"] for name in names})
-
     def spread_key(key, row, *names):
         """Add the per-period aggregates `<name>_<n>` of a row to the group's figures."""
         for n, figures in enumerate(result[key]):
@@ -1564,7 +1601,7 @@ def _compute(
         full = submitted & Q(is_short=False)
         logged = Q(status__in=_LOGGED)
         closed_q &= existed_on_day()
-        for grid_id, row in keys.per_grid(
+        for key, row in keys.per_key(
             Patrol.objects.filter(closed_q),
             "grid_id",
             **per_period(
@@ -1580,7 +1617,10 @@ def _compute(
                 done = row[f"full_am_{n}"] + row[f"full_pm_{n}"]
                 covered = row[f"submitted_am_{n}"] + row[f"submitted_pm_{n}"]
                 logged_windows = row[f"logged_am_{n}"] + row[f"logged_pm_{n}"]
-                add(grid_id, n, done=done, short=covered - done, returned=logged_windows - covered)
+                figures = result[key][n]
+                figures.done += done
+                figures.short += covered - done
+                figures.returned += logged_windows - covered
 
         late_log = Patrol.objects.filter(
             grid_id=OuterRef("grid_id"),
@@ -1588,14 +1628,14 @@ def _compute(
             slot=OuterRef("slot"),
             status__in=_LOGGED,
         )
-        for grid_id, row in keys.per_grid(
+        for key, row in keys.per_key(
             MissedPatrol.objects.filter(closed_q).filter(~Exists(late_log)),
             "grid_id",
             **per_period(
                 missed=lambda n, start, end: Count("pk", filter=Q(day__range=(start, end)))
             ),
         ):
-            spread(grid_id, row, "missed")
+            spread_key(key, row, "missed")
 
     # Incidents.
     bounds = [
