@@ -111,7 +111,9 @@ def patrol_list(request):
 @require_POST
 def start(request):
     scope = get_scope(request)
-    form = StartForm(request.POST, grids=_patrol_grids(scope))
+    # With the community's schedule, which decides the window: one query.
+    grids = _patrol_grids(scope).select_related("parent__patrol_schedule")
+    form = StartForm(request.POST, grids=grids)
     if not form.is_valid():
         raise PermissionDenied
     try:
@@ -351,7 +353,12 @@ def submit(request, patrol_id):
         for name in ("companions", "other_companions"):
             initial[name] = request.POST.getlist(name)
         return _render_detail(request, patrol, _submit_form(request, patrol, initial=initial))
-    form = _submit_form(request, patrol, data=request.POST)
+    if any(request.POST.getlist(name) for name in ("companions", "other_companions")):
+        form = _submit_form(request, patrol, data=request.POST)
+    else:
+        # Nobody named: there is no team to check them against (a query saved).
+        nobody = User.objects.none()
+        form = SubmitForm(data=request.POST, team=nobody, others=nobody)
     if not form.is_valid():
         messages.error(
             request,
