@@ -555,7 +555,8 @@ class _Statement:
 
     @classmethod
     def get(cls, connection, one):
-        key = (connection.vendor, one)
+        # The time zone too: the dates of instructions are read in it, a constant of the SQL.
+        key = (connection.vendor, timezone.get_default_timezone_name(), one)
         if key not in cls._built:
             cls._built[key] = cls(connection, one)
         return cls._built[key]

@@ -344,3 +344,17 @@ def test_the_statement_compiled_once_is_the_one_django_compiles_for_each_request
             bound = statement.bind(asked, connection)
             assert assessment._statement(asked) == (statement.sql, bound)
             assert (statement.sql, bound) == (expected[0], list(expected[1]))
+
+
+def test_the_statement_follows_the_time_zone(world, settings):
+    """The day an instruction was completed on is read in the time zone, a constant of the
+    SQL: another time zone has a statement of its own."""
+
+    community = world.a.community
+    asked = assessment._Asked(community.pk, community.path, START, END)
+    assessment._statement(asked)  # compiled for the project's time zone
+    settings.TIME_ZONE = "UTC"
+    expected = asked.queryset().query.sql_with_params()
+    sql, params = assessment._statement(asked)
+    assert (sql, list(params)) == (expected[0], list(expected[1]))
+    assert "UTC" in params
