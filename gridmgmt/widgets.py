@@ -4,6 +4,7 @@ most of its time drawing each option through a template."""
 
 import copy
 import html
+from contextlib import contextmanager
 
 from django import forms
 from django.forms.models import ModelChoiceIterator
@@ -54,6 +55,20 @@ def choice_list(widget):
         choices = copy.copy(choices)
         choices.queryset = _Rows(choices.queryset.all())
     return list(choices)
+
+
+@contextmanager
+def choices_read_once(widget):
+    """While a select is drawn, its choices as one list: the `required` attribute's test
+    (Select.use_required_attribute takes the first choice, a query of its own for a model
+    choice field with no empty choice) and the options then read the same rows. The
+    widget's own choices are put back after."""
+    original = widget.choices
+    widget.choices = choice_list(widget)
+    try:
+        yield
+    finally:
+        widget.choices = original
 
 
 def options_html(widget, values):

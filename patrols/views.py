@@ -90,14 +90,18 @@ def patrol_list(request):
         )
         status, http_status = None, 400
     grids = _patrol_grids(scope)
-    open_patrol = Patrol.objects.filter(
-        member=request.user, status=Patrol.Status.IN_PROGRESS
-    ).first()
+    # With its grid, which the page names: one query.
+    open_patrol = (
+        Patrol.objects.filter(member=request.user, status=Patrol.Status.IN_PROGRESS)
+        .select_related("grid")
+        .first()
+    )
     return render(
         request,
         "patrols/patrol_list.html",
         {
-            "start_form": StartForm(grids=grids) if grids and not open_patrol else None,
+            # The grids are read only when no patrol is open (none is started then).
+            "start_form": StartForm(grids=grids) if not open_patrol and grids else None,
             "open_patrol": open_patrol,
             "statuses": Patrol.Status.choices,
             "status": status,

@@ -11,7 +11,7 @@ from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_c
 from django import forms, template
 from django.utils.safestring import mark_safe
 
-from gridmgmt.widgets import attrs_html, escape, options_html
+from gridmgmt.widgets import Select, attrs_html, choices_read_once, escape, options_html
 
 register = template.Library()
 
@@ -68,7 +68,15 @@ INPUTS = {
 
 def _widget(bound):
     """str(bound): the widget drawn by BoundField.as_widget, for the widgets in INPUTS, a
-    Textarea and a Select without a template; any other by its own render."""
+    Textarea and a Select without a template; any other by its own render. A select's
+    choices are read once (`choices_read_once`)."""
+    if type(bound.field.widget) in (forms.Select, Select):
+        with choices_read_once(bound.field.widget):
+            return _draw(bound)
+    return _draw(bound)
+
+
+def _draw(bound):
     widget = bound.field.widget
     kind = type(widget)
     if not (kind in INPUTS or kind is forms.Textarea or kind is forms.Select) or (
