@@ -427,11 +427,11 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
       the distinct grid workers), counted over all the grids in the statements that count
       them per child (GROUPING SETS ((child), ()) on PostgreSQL).
 
-    Runs about 14 to 17 queries on PostgreSQL, whatever the number of grids, days or rows
+    Runs about 13 to 16 queries on PostgreSQL, whatever the number of grids, days or rows
     (fewer when the roll-ups have every past day). register=False leaves the register at
     zero (2 queries fewer); trend=False, for the home page's headlines, gives no trend ([])
-    and leaves out the status now of those filed, the percentiles and the grid workers (3
-    queries fewer)."""
+    and leaves out the status now of those filed, the percentiles and the grid workers (2
+    queries fewer: the status now is counted with the states)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     periods = steps(start, end, step)
@@ -1524,15 +1524,15 @@ def _compute(
     roll-up has all its days), none when there are no grids. A grid counts in a period's
     `grids` when it existed on a day of it.
 
-    `parts` limits the figures counted to ADDITIVE_NAMES and by_category (ADDITIVE: the
-    schedules, patrols, missed windows, incidents, incidents filed: 5 queries) or to the
-    others (STATE: incidents, incidents filed, time to close, instructions, the register,
-    grid workers: 6 to 9 queries) or to WHOLE_NAMES (WHOLE: time to close and grid workers: 2
-    queries). `ids` and `hops` select and group the grids in SQL rather than by lists of ids
-    (see _Keys). `total` (with STATE or WHOLE) adds the key TOTAL: WHOLE_NAMES over all the
-    grids at once, counted in the groups' own statements (GROUPING SETS on PostgreSQL; two
-    more queries on SQLite). details=False leaves out of STATE the status now of those
-    filed, the percentiles and the grid workers (3 queries fewer).
+    `parts` limits the figures counted to ADDITIVE_NAMES and by_category (ADDITIVE: the schedules,
+    patrols, missed windows, incidents, incidents filed: 5 queries) or to the others (STATE:
+    incidents, incidents filed (with the incidents when not ADDITIVE), time to close, instructions,
+    the register, grid workers: 5 to 9 queries) or to WHOLE_NAMES (WHOLE: time to close and grid
+    workers: 2 queries). `ids` and `hops` select and group the grids in SQL rather than by lists of
+    ids (see _Keys). `total` (with STATE or WHOLE) adds the key TOTAL: WHOLE_NAMES over all the
+    grids at once, counted in the groups' own statements (GROUPING SETS on PostgreSQL; two more
+    queries on SQLite). details=False leaves out of STATE the status now of those filed, the
+    percentiles and the grid workers (2 or 3 queries fewer).
 
     `close_known` = ({key: [hours to close]}, [local dates]), for one period: the hours to
     close of the groups' incidents closed on the period's days other than those dates, from
@@ -1757,14 +1757,32 @@ def _compute(
             resident_rated=lambda n, *_: resident_ratings(n),
             resident_satisfied=lambda n, *_: resident_ratings(n, Q(to_status="")),
         )
-        for key, row in keys.per_key_moved(
-            incidents, **per_period(**{name: makers[name] for name in names})
-        ):
+        by_status = state and details
+        # The states alone (a report's pass per child): the status now of those filed in the
+        # period is counted in the same statement, the rows grouped by status too (those filed
+        # in the period are among the incidents read, or added to them).
+        merged = by_status and not additive
+        counted = per_period(**{name: makers[name] for name in names})
+        if merged:
+            incidents = incidents | Incident.objects.filter(
+                filed_at__gte=first_at, filed_at__lt=last_at
+            )
+            counted |= per_period(
+                opened=lambda n, *_: _split(Count, "pk", within("filed_at", n), "filed_at")
+            )
+        for key, row in keys.per_key_moved(incidents, *(["status"] if merged else []), **counted):
             spread_key(key, row, *names)
+            if merged:
+                for n, figures in enumerate(result[key]):
+                    count = row[f"opened_{n}"]
+                    if count:
+                        status = row["status"]
+                        figures.by_status[status] = figures.by_status.get(status, 0) + count
+        if merged:
+            by_status = False  # counted
 
         # Incidents filed: how many per category (additive), their status now (a state).
         filed = Incident.objects.filter(filed_at__gte=first_at, filed_at__lt=last_at)
-        by_status = state and details
         extra = (["category_id", "category__name"] if additive else []) + (
             ["status"] if by_status else []
         )
