@@ -1,5 +1,6 @@
 """Writes for patrols, verification instructions, reviews and the coverage check."""
 
+import contextlib
 import datetime
 
 from django.db import IntegrityError, connection, transaction
@@ -42,10 +43,20 @@ def start_patrol(grid, *, by, at=None):
     schedule = windows.schedule_for(grid.parent)
     day, slot = windows.slot_at(schedule, at)
     try:
-        with transaction.atomic():
+        with _unless_refused():
             return Patrol.objects.create(grid=grid, member=by, day=day, slot=slot, started_at=at)
     except IntegrityError:
         raise PatrolError(_("You already have a patrol in progress: finish it first.")) from None
+
+
+def _unless_refused():
+    """Where one INSERT that a unique constraint may refuse runs: a savepoint inside a
+    transaction (so that the refusal does not break it), nothing in autocommit, where the
+    INSERT is a transaction of its own (a BEGIN and a COMMIT would be two more round
+    trips)."""
+    if connection.in_atomic_block:
+        return transaction.atomic()
+    return contextlib.nullcontext()
 
 
 def acknowledge_briefing(patrol, *, by):
@@ -71,7 +82,7 @@ def add_observation(patrol, *, by, client_id, observed_at=None, photo=None, **fi
     if photo:
         photo = photos.shrink(photo)
     try:
-        with transaction.atomic():
+        with _unless_refused():
             observation = Observation.objects.create(
                 patrol=patrol,
                 client_id=client_id,
@@ -125,7 +136,18 @@ def submit_patrol(patrol, *, by, summary, companions=(), unsent=0, checks=None, 
     flagged short, not refused. A returned log can be submitted again. `unsent`: how many
     observations the phone still held, unsent, when the member chose to submit anyway; the
     log says so. `checks`: the member's answers to the four checks (see `answer_checks`); a
-    log whose four checks are all "none" with nothing observed is flagged, not refused."""
+    log whose four checks are all "none" with nothing observed is flagged, not refused.
+    `companions`: the users who patrolled with the member (replacing those of an earlier
+    submission).
+
+    `patrol` is updated in memory with what was written (its grid, community and schedule
+    are read unless fetched with it). The log is written only if it is still as `patrol`
+    was read (the same state, and for a returned log the same return): a log submitted (or
+    submitted and returned) since is refused, so what was read for the checks and the
+    companions is what the log had. Runs 4 queries and the transaction's two: what the
+    checks link with the checks and companions stored (one UNION ALL), the log, the checks
+    and their links (none without observations or corrections); and the deletes and inserts
+    of what changed, for a returned log."""
     at = at or timezone.now()
     if patrol.member_id != by.pk:
         raise PatrolError(_("Only the member who patrolled can submit this log."))
@@ -134,23 +156,36 @@ def submit_patrol(patrol, *, by, summary, companions=(), unsent=0, checks=None, 
     schedule = windows.schedule_for(patrol.grid.parent)
     ended_at = patrol.ended_at or at
     minutes = int((ended_at - patrol.started_at).total_seconds() // 60)
+    stored = _stored(patrol, companions=True)
+    *answered, is_all_none = _check_answers(patrol, checks or {}, stored)
+    written = {
+        "status": Patrol.Status.SUBMITTED,
+        "ended_at": ended_at,
+        "duration_minutes": minutes,
+        "is_short": minutes < schedule.minimum_minutes,
+        "summary": summary,
+        "unsent_observations": unsent,
+        "is_all_none": is_all_none,
+    }
     updated = Patrol.objects.filter(
-        pk=patrol.pk, status__in=[Patrol.Status.IN_PROGRESS, Patrol.Status.RETURNED]
-    ).update(
-        status=Patrol.Status.SUBMITTED,
-        ended_at=ended_at,
-        duration_minutes=minutes,
-        is_short=minutes < schedule.minimum_minutes,
-        summary=summary,
-        unsent_observations=unsent,
-    )
+        pk=patrol.pk, status=patrol.status, reviewed_at=patrol.reviewed_at
+    ).update(**written)
     if not updated:
         raise PatrolError(_("This log was already submitted."))
-    is_all_none = answer_checks(patrol, checks or {})
-    Patrol.objects.filter(pk=patrol.pk).update(is_all_none=is_all_none)
+    _store_checks(patrol, *answered, replace=stored[_CHECK])
     forget_days([(patrol.grid_id, patrol.day)])  # a late log changes a past day's figures
-    patrol.refresh_from_db()
-    patrol.companions.set(companions)
+    for name, value in written.items():
+        setattr(patrol, name, value)
+    through = Patrol.companions.through
+    named = {user.pk for user in companions}
+    if dropped := set(stored[_COMPANION]) - named:
+        through.objects.filter(patrol=patrol, user_id__in=dropped).delete()
+    if added := named - set(stored[_COMPANION]):
+        # No m2m_changed signals: nothing listens to them for a patrol.
+        through.objects.bulk_create(
+            [through(patrol_id=patrol.pk, user_id=pk) for pk in sorted(added)],
+            ignore_conflicts=True,
+        )
     return patrol
 
 
@@ -161,18 +196,58 @@ def answer_checks(patrol, answers):
     patrol's observations of its kinds (`PatrolCheck.CATEGORIES`), and "changes" also the
     register corrections made completing instructions on this patrol. Raises PatrolError for
     "none" where something is linked, or "found" with nothing linked and no note. Returns
-    whether all four are "none" and nothing was observed. Runs 3 queries to read, 1 delete and
-    3 bulk inserts."""
-    seen = list(patrol.observations.values_list("pk", "category"))
-    corrections = list(
-        patrol.instructions_completed.filter(outcome=Instruction.Outcome.CORRECTED).values_list(
-            "pk", flat=True
+    whether all four are "none" and nothing was observed. Runs 1 query to read, up to 3
+    inserts, and 4 to delete the checks there were."""
+    stored = _stored(patrol)
+    *answered, is_all_none = _check_answers(patrol, answers, stored)
+    _store_checks(patrol, *answered, replace=stored[_CHECK])
+    return is_all_none
+
+
+# What `_stored` reads, each marked in the category column of its rows.
+_CORRECTION, _CHECK, _COMPANION = "-correction", "-check", "-companion"
+
+
+def _stored(patrol, companions=False):
+    """What the patrol has stored: {category: [pk, ...]} of its observations, and under
+    _CORRECTION, _CHECK and (with `companions`) _COMPANION its register corrections, its
+    checks and its companions (user ids). Runs 1 query, one UNION ALL."""
+
+    def marked(queryset, pk, mark):
+        return queryset.order_by().values_list(pk, Value(mark, output_field=CharField()))
+
+    reads = [
+        marked(
+            patrol.instructions_completed.filter(outcome=Instruction.Outcome.CORRECTED),
+            "pk",
+            _CORRECTION,
+        ),
+        marked(PatrolCheck.objects.filter(patrol=patrol), "pk", _CHECK),
+    ]
+    if companions:
+        reads.append(
+            marked(Patrol.companions.through.objects.filter(patrol=patrol), "user_id", _COMPANION)
         )
-    )
-    PatrolCheck.objects.filter(patrol=patrol).delete()
+    stored = {_CORRECTION: [], _CHECK: [], _COMPANION: []}
+    rows = patrol.observations.order_by().values_list("pk", "category").union(*reads, all=True)
+    for pk, category in rows:
+        stored.setdefault(category, []).append(pk)
+    return stored
+
+
+def _check_answers(patrol, answers, stored):
+    """The four checks `answers` give (see `answer_checks`), checked but not stored: (the
+    PatrolChecks, the observations each links, the corrections each links, whether all four
+    are "none" and nothing was observed), from what `_stored` read. Raises PatrolError. Runs
+    no queries."""
+    marks = (_CORRECTION, _CHECK, _COMPANION)
+    seen = {category: pks for category, pks in stored.items() if category not in marks}
+    corrections = sorted(stored[_CORRECTION])
     checks, observation_links, correction_links = [], [], []
     for question in PatrolCheck.Question:
-        observations = [pk for pk, category in seen if category in PatrolCheck.CATEGORIES[question]]
+        observations = sorted(
+            pk for category in PatrolCheck.CATEGORIES[question] for pk in seen.get(category, ())
+        )
         fixes = corrections if question == PatrolCheck.Question.CHANGES else []
         answer, note = answers.get(question, ("", ""))
         note = (note or "").strip()
@@ -196,6 +271,16 @@ def answer_checks(patrol, answers):
         checks.append(check)
         observation_links.append(observations)
         correction_links.append(fixes)
+    is_all_none = all(check.is_none for check in checks) and not any(seen.values())
+    return checks, observation_links, correction_links, is_all_none
+
+
+def _store_checks(patrol, checks, observation_links, correction_links, *, replace=()):
+    """Store `checks` and their links (from `_check_answers`), deleting first the checks
+    `replace` (their pks) with their links. Runs up to 3 inserts (none for links there are
+    none of), and 4 queries more to replace checks."""
+    if replace:
+        PatrolCheck.objects.filter(pk__in=replace).delete()
     PatrolCheck.objects.bulk_create(checks)
     PatrolCheck.observations.through.objects.bulk_create(
         PatrolCheck.observations.through(patrolcheck_id=check.pk, observation_id=pk)
@@ -207,7 +292,6 @@ def answer_checks(patrol, answers):
         for check, pks in zip(checks, correction_links, strict=True)
         for pk in pks
     )
-    return all(check.is_none for check in checks) and not seen
 
 
 @transaction.atomic
