@@ -2,6 +2,8 @@
 elements, attributes and classes, for every kind of field they write themselves, and they leave
 to crispy what they do not (a field with errors, a checkbox, a custom widget)."""
 
+import re
+
 import django_filters
 import pytest
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
@@ -121,6 +123,37 @@ class Areas(forms.Form):
     # Required with no empty choice: Django's `required` test reads the first choice, a
     # query of its own unless the choices are read once.
     first = forms.ModelChoiceField(queryset=Area.objects.order_by("code"), empty_label=None)
+
+
+class Ticked(forms.Form):
+    """Model choices drawn as boxes and buttons."""
+
+    several = forms.ModelMultipleChoiceField(
+        queryset=Area.objects.order_by("code"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    one = forms.ModelChoiceField(
+        queryset=Area.objects.order_by("code"), widget=forms.RadioSelect, empty_label=None
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", list(Ticked.base_fields))
+def test_model_boxes_are_read_in_one_plain_query(name, django_assert_num_queries):
+    district = make_area(Area.Kind.DISTRICT, code="D1")
+    street = make_area(Area.Kind.STREET, district, code="S1", name="Street <1>")
+    make_community(street, "S1-01", grids=2)
+    second = Area.objects.get(code="S1-01-02")
+    data = {"several": [second.pk], "one": second.pk}
+    for form in (Ticked(), Ticked(data)):
+        expected = as_crispy_field(type(form)(form.data or None)[name])
+        form.is_valid()  # a bound form's validation reads the areas chosen, first
+        with django_assert_num_queries(1) as captured:  # the areas, no server-side cursor
+            drawn = as_field(form[name])
+        assert "DECLARE" not in captured.captured_queries[0]["sql"]
+        same(drawn, expected)
+        assert bool(re.search(f'value="{second.pk}"[^>]* checked', drawn)) == form.is_bound
 
 
 @pytest.mark.django_db

@@ -222,7 +222,8 @@ def as_field(bound):
             f"{escape(bound.label)}{asterisk}</{tag}>"
         )
     if type(widget) in CHOICES:
-        out.append(_choices(bound))
+        with choices_read_once(widget):
+            out.append(_choices(bound))
     elif type(widget) in FILES:
         drawn = _file(bound)
         if drawn is None:
