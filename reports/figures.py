@@ -1127,18 +1127,7 @@ class _Keys:
             f'SELECT k."_key" AS "_key", {sums} FROM t INNER JOIN k ON k."_id" = t."_g" '
             f'GROUP BY k."_key"'
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, (*inner_params, *keys_params))
-            columns = [column[0] for column in cursor.description]
-            found = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
-        result = []
-        for row in found:
-            key = row.pop("_key")
-            if key in self.groups:
-                for name in aggregates:  # SUM of counts: a numeric on PostgreSQL
-                    row[name] = int(row[name] or 0)
-                result.append((key, row))
-        return result
+        return self._summed(sql, (*inner_params, *keys_params), aggregates)
 
     def per_key_moved(self, qs, *extra, **split):
         """[(key, row)] as per_grid_moved gives them per grid, summed per group (a group may
@@ -1177,15 +1166,20 @@ class _Keys:
             f'SELECT {moved} FROM t WHERE "moved_from_id" IS NOT NULL'
             f') u INNER JOIN k ON k."_id" = u."_g" GROUP BY {grouped}'
         )
+        return self._summed(sql, (*inner_params, *keys_params), split)
+
+    def _summed(self, sql, params, names):
+        """[(key, row)] of the groups in `sql`'s rows (a "_key" column and the SUM of each
+        of `names`), the sums as ints (a SUM of counts is a numeric on PostgreSQL)."""
         with connection.cursor() as cursor:
-            cursor.execute(sql, (*inner_params, *keys_params))
+            cursor.execute(sql, params)
             columns = [column[0] for column in cursor.description]
             found = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
         result = []
         for row in found:
             key = row.pop("_key")
             if key in self.groups:
-                for name in split:  # SUM of counts: a numeric on PostgreSQL
+                for name in names:
                     row[name] = int(row[name] or 0)
                 result.append((key, row))
         return result
