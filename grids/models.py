@@ -627,7 +627,16 @@ class Resident(models.Model):
                 fields=["household"],
                 condition=Q(population="floating", moved_out_on__isnull=True),
                 name="grids_resident_floating_now",
-            )
+            ),
+            # The visits due (care.due) find the people under care of a station's or a
+            # grid's households through their current residents: read from this index
+            # alone, without the residents' rows (7,383 -> 5,346 buffers for a station).
+            models.Index(
+                fields=["household"],
+                include=["id"],
+                condition=Q(moved_out_on__isnull=True),
+                name="grids_resident_current",
+            ),
         ]
 
     def __str__(self):
