@@ -260,3 +260,35 @@ def test_a_member_who_files_a_petition_is_not_sent_to_a_page_they_cannot_see(cli
     )
     assert Incident.objects.filter(title="信访件").exists(), response.content.decode()[:500]
     assert response.status_code == 302 and response["Location"] == "/incidents/"
+
+
+def test_the_detail_page_reads_extensions_handovers_and_parties_only_when_there_are(client, world):
+    """The incident's row says whether it has extensions, a pending handover and parties:
+    without them the page reads none of the three (a statement each), with them it shows
+    them all."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from incidents.models import Extension
+    from tests.factories import make_household, make_resident
+
+    incident = file(world)
+    client.force_login(world.a.stationmaster)
+    client.get(f"/incidents/{incident.number}/")
+    with CaptureQueriesContext(connection) as bare:
+        page = client.get(f"/incidents/{incident.number}/").content.decode()
+    assert "乙方代表" not in page and "offered this incident to" not in page
+    Extension.objects.create(
+        incident=incident, hours=8, reason="等待配件", requested_by=world.a.grid_member
+    )
+    Handover.objects.create(
+        incident=incident, from_user=world.a.grid_member, to_user=world.a.grid_leader
+    )
+    household = make_household(world.a.grid)
+    incident.parties.set([make_resident(household, name="乙方代表")])
+    with CaptureQueriesContext(connection) as full:
+        page = client.get(f"/incidents/{incident.number}/").content.decode()
+    assert len(full.captured_queries) == len(bare.captured_queries) + 3
+    assert "+8 h · 等待配件" in page
+    assert "offered this incident to" in page
+    assert "乙方代表" in page
