@@ -189,11 +189,8 @@ def _render_detail(request, patrol, submit_form=None):
     if is_mine and patrol.is_open:
         context["observation_form"] = ObservationForm(grid=grid)
         context["outbox_text"] = OUTBOX_TEXT
-        context["submit_form"] = submit_form or SubmitForm(
-            team=_grid_team(patrol.grid, request.user),
-            others=_community_others(patrol.grid, request.user),
-            search_url=reverse("patrols:companions", args=[patrol.pk]),
-            initial={"summary": patrol.summary},
+        context["submit_form"] = submit_form or _submit_form(
+            request, patrol, initial={"summary": patrol.summary}
         )
     return render(request, "patrols/patrol_detail.html", context)
 
@@ -495,41 +492,6 @@ def _team(grid, user):
     return (
         people.filter(pk__in=team),
         people.filter(pk__in=holders - team - {None, user.pk}),
-    )
-
-
-def _holders(posts):
-    """The condition that a user holds one of `posts` (A or B); on PostgreSQL two searches
-    of the primary key by the posts' few holders (`one_of`)."""
-    return one_of("pk", posts.values("holder_a_id")) | one_of(
-        "pk", posts.filter(holder_b__isnull=False).values("holder_b_id")
-    )
-
-
-def _grid_team(grid, user):
-    """`_team`'s grid team (active users holding a post of the grid, but `user`, by name) as
-    one lazy query that reads the grid's posts itself: the page draws only the team, so its
-    posts and its users are one query, not two."""
-    posts = Post.objects.order_by().filter(area_id=grid.pk)
-    return (
-        User.objects.filter(is_active=True)
-        .filter(_holders(posts))
-        .exclude(pk=user.pk)
-        .order_by("full_name", "username")
-    )
-
-
-def _community_others(grid, user):
-    """`_team`'s rest of the community, lazily (the page's search box reads it only when
-    asked for matches): the active holders of the community's open posts who are not in the
-    grid's team, but `user`."""
-    grid_posts = Post.objects.order_by().filter(area_id=grid.pk)
-    return (
-        User.objects.filter(is_active=True)
-        .filter(_holders(_posts_under(grid.parent)))
-        .exclude(_holders(grid_posts))
-        .exclude(pk=user.pk)
-        .order_by("full_name", "username")
     )
 
 

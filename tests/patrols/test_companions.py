@@ -219,17 +219,3 @@ def test_without_javascript_the_search_button_shows_the_page_again_with_the_matc
     submit(client, patrol, other_companions=[world.a.stationmaster.pk])
     patrol.refresh_from_db()
     assert list(patrol.companions.all()) == [world.a.stationmaster]
-
-
-def test_the_patrol_page_reads_the_team_with_its_posts_in_one_statement(
-    client, world, patrol, django_assert_num_queries
-):
-    """The page draws the grid's team only: its users are read with the grid's posts in one
-    statement (the community's posts are not read; the rest of the community is read only
-    when the search asks for it). 11 statements, 12 before."""
-    client.force_login(world.a.grid_member)
-    url = patrol.get_absolute_url()
-    client.get(url)
-    with django_assert_num_queries(11) as captured:
-        assert client.get(url).status_code == 200
-    assert not any('"grids_post"."area_id" AS "area_id"' in query["sql"] for query in captured)
