@@ -75,6 +75,11 @@ def test_the_patrol_page_runs_the_same_queries_however_large_the_community(
 
     client.force_login(world.a.grid_member)
     url = patrol.get_absolute_url()
+    # One of each to start with: without any, the page reads neither (test_page_queries).
+    Observation.objects.create(patrol=patrol, category="sanitation", text="观察")
+    Instruction.objects.create(
+        grid=world.a.grid, text="核实", due_on=timezone.localdate(), issued_by=world.a.stationmaster
+    )
     client.get(url)
     with CaptureQueriesContext(connection) as small:
         assert client.get(url).status_code == 200
