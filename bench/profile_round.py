@@ -19,30 +19,14 @@ that POST by cumulative time. It writes: run it on a copy of a bench database.
 import argparse
 import cProfile
 import io
-import os
 import pstats
 import re
 import statistics
 import sys
 import time
 import uuid
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridmgmt.settings")
-for name, value in {
-    "DEBUG": "false",
-    "SECRET_KEY": "bench",
-    "SECURE_SSL_REDIRECT": "false",
-    "TESTING": "true",
-    "ALLOWED_HOSTS": "testserver",
-}.items():
-    os.environ.setdefault(name, value)
-
-import django  # noqa: E402
-
-django.setup()
-
+import inprocess  # noqa: E402, F401  (sets Django up)
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Q  # noqa: E402
