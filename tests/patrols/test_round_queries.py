@@ -49,10 +49,11 @@ def test_each_write_of_a_round_runs_a_fixed_number_of_queries(
             observe(client, patrol)
     with time_machine.travel(at(9, 45), tick=False):
         Calendar.around(at(9, 45), days=15)  # the year's days off loaded, as in service
-        # session, user, posts (scope), the patrol, savepoint, what the checks link (with the
-        # checks and companions stored), the log, the checks, their links, release, the
-        # calendar (the next window's message); no team read (nobody named), no re-read
-        with django_assert_num_queries(11):
+        # session, user, posts (scope), the patrol, what the checks link (with the checks
+        # and companions stored), savepoint, the log with its checks and their links (one
+        # statement; in autocommit no savepoint), release, the calendar (the next window's
+        # message); no team read (nobody named), no re-read
+        with django_assert_num_queries(9):
             response = client.post(f"/patrols/{patrol.pk}/submit/", {"summary": "巡查完毕"})
     assert response.status_code == 302 and response["Location"] == patrol.get_absolute_url()
     patrol.refresh_from_db()
@@ -138,3 +139,33 @@ def test_a_patrol_in_progress_is_refused_a_second_start_and_keeps_its_transactio
         response = client.post("/patrols/start/", {"grid": world.a.grid.code}, follow=True)
     assert "finish it first" in response.content.decode()
     assert Patrol.objects.filter(member=world.a.grid_member).count() == 1
+
+
+def test_a_log_written_at_once_is_refused_when_submitted_since_it_was_read(world):
+    """The one statement of a first submission writes nothing, neither checks nor
+    companions, when the log is no longer as it was read (a submission in between)."""
+    member = world.a.grid_member
+    with time_machine.travel(at(8, 30), tick=False):
+        patrol = services.start_patrol(world.a.grid, by=member)
+        observed = services.add_observation(
+            patrol, by=member, client_id=uuid.uuid4(), category="sanitation", text="满"
+        )[0]
+    stale = Patrol.objects.get(pk=patrol.pk)
+    with time_machine.travel(at(9, 45), tick=False):
+        services.submit_patrol(patrol, by=member, summary="first")
+        checks, observations, corrections, _ = services._check_answers(
+            stale, {}, {"sanitation": [observed.pk], "-correction": []}
+        )
+        written = services._write_at_once(
+            stale,
+            {"summary": "stale"},
+            checks,
+            observations,
+            corrections,
+            companions={world.a.grid_leader.pk},
+        )
+    assert written is False
+    patrol.refresh_from_db()
+    assert patrol.summary == "first" and not patrol.companions.exists()
+    assert patrol.checks.count() == 4
+    assert PatrolCheck.observations.through.objects.filter(patrolcheck__patrol=patrol).count() == 1
