@@ -1,5 +1,5 @@
-"""The board's waiting list, written in Python, is the markup the template wrote row by
-row: the same elements, text and escaping, in both languages."""
+"""The board's waiting list and grids' table, written in Python, are the markup the template
+wrote row by row: the same elements, text and escaping, in both languages."""
 
 import pytest
 from django.template import engines
@@ -7,8 +7,9 @@ from django.test.html import parse_html
 from django.utils import translation
 
 from grids.models import Area, User
+from patrols.board import Cell, Row, State
 from patrols.models import Patrol
-from patrols.templatetags.patrol_board import waiting_rows
+from patrols.templatetags.patrol_board import grid_rows, waiting_rows
 
 # patrols/board.html's loop before the list was written in Python.
 TEMPLATE = """{% load i18n row_urls %}{% for patrol in waiting %}
@@ -47,3 +48,44 @@ def test_the_rows_are_the_templates(language):
 
 def test_no_rows():
     assert waiting_rows([]) == ""
+
+
+# patrols/board.html's table rows before they were written in Python.
+GRID_ROWS = """{% load i18n row_urls %}{% for row in rows %}
+      <tr data-grid="{{ row.grid.code }}">
+        <th scope="row" class="fw-normal text-truncate">{{ row.grid.name }}</th>
+        {% for cell in row.cells %}
+        <td class="text-center" data-slot="{{ cell.slot }}" data-state="{{ cell.state }}">
+          {% if cell.patrol %}<a class="badge {{ cell.badge }} text-decoration-none" href="{{ cell.patrol.pk|url_of:"patrols:detail" }}">{{ cell.state.label }}</a>{% if cell.patrol.is_all_none %} <span class="badge text-bg-warning" data-all-none title="{% translate 'All four checks none, nothing observed' %}">{% translate "nothing found" %}</span>{% endif %}{% else %}<span class="badge {{ cell.badge }}">{{ cell.state.label }}</span>{% endif %}
+        </td>
+        {% endfor %}
+      </tr>
+    {% endfor %}"""  # noqa: E501
+
+
+def board_rows():
+    logs = patrols()
+    grids = [
+        Area(pk=7, kind=Area.Kind.GRID, name='North <&> "1"', code="G<1>"),
+        Area(pk=8, kind=Area.Kind.GRID, name="南区", code="G2"),
+    ]
+    states = list(State)
+    rows = []
+    for i, grid in enumerate(grids):
+        cells = [
+            Cell("am", states[i % len(states)], logs[i]),
+            Cell("pm", states[(i + 3) % len(states)], None),
+        ]
+        rows.append(Row(grid, cells))
+    rows.append(Row(grids[0], [Cell("am", State.SHORT, logs[1]), Cell("pm", State.DONE, logs[3])]))
+    return rows
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_grid_rows_are_the_templates(language):
+    with translation.override(language):
+        expected = engines["django"].from_string(GRID_ROWS).render({"rows": board_rows()})
+        drawn = grid_rows(board_rows())
+    assert drawn == expected
+    assert "G&lt;1&gt;" in drawn and "data-all-none" in drawn
+    assert grid_rows([]) == ""
