@@ -5,6 +5,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import (
@@ -15,7 +16,7 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, JSONObject
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -70,8 +71,8 @@ RESIDENT_FIELDS = ["name", "sex", "birth_date", "id_number", "phone", "relation"
 def present(residents, scope):
     """Mask what the user may not see, row by row, and name each choice (relation, sex,
     population) as `shown_<field>`. No queries: needs `household__grid` and the tags
-    prefetched. A move-out date that is the birth date of anyone in `residents` is shown by
-    its month (grids.identity)."""
+    prefetched or read with the rows (`with_tags`). A move-out date that is the birth date
+    of anyone in `residents` is shown by its month (grids.identity)."""
     births = {resident.birth_date for resident in residents if resident.birth_date}
     # The labels, once per call: a model's get_FOO_display() rebuilds them for each row.
     labels = {
@@ -95,11 +96,25 @@ def present(residents, scope):
         phones, attention, unmask = grants[grid.pk]
         resident.shown_id_number = mask_id_number(resident.id_number)
         resident.shown_phone = resident.phone if phones else mask_phone(resident.phone)
-        resident.shown_tags = [
-            t for t in resident.tags.all() if attention or t.kind == Tag.Kind.CARE
-        ]
+        if hasattr(resident, "tag_rows"):
+            tags = [Tag(kind=t["kind"], name=t["name"]) for t in resident.tag_rows]
+        else:
+            tags = resident.tags.all()
+        resident.shown_tags = [t for t in tags if attention or t.kind == Tag.Kind.CARE]
         resident.can_unmask = unmask and bool(resident.id_number)
     return residents
+
+
+def with_tags(residents):
+    """`residents` with `tag_rows`, their tags' kinds and names ([{"kind", "name"}]) in the
+    tags' order, read in the same SELECT (a subquery a row) instead of by a prefetch's query
+    of its own. No query."""
+    tags = (
+        Tag.objects.filter(resident=OuterRef("pk"))
+        .order_by(*Tag._meta.ordering)
+        .values(row=JSONObject(kind="kind", name="name"))
+    )
+    return residents.annotate(tag_rows=ArraySubquery(tags))
 
 
 def household_counter(rows, scope):
@@ -562,16 +577,14 @@ def floating_list(request):
     filterset = FloatingFilter(request.GET, queryset=residents, grids=grids)
     # The scope comes after the filters, so that the count can reach the same rows through
     # the scope's households instead.
-    residents = (
-        with_moving(filterset.qs.filter(scope.grids_q("household__grid")))
-        .select_related("household__grid")
-        .prefetch_related("tags")
+    residents = with_moving(filterset.qs.filter(scope.grids_q("household__grid"))).select_related(
+        "household__grid"
     )
     if _wants_xlsx(request):
         require_export(scope)
         residents = residents.filter(scope.register_q("household__grid"))
         return _export_residents(request, scope, residents, "floating-population.xlsx")
-    context = paginate(request, residents, count=household_counter(filterset.qs, scope))
+    context = paginate(request, with_tags(residents), count=household_counter(filterset.qs, scope))
     present(context["page"].object_list, scope)
     return render(
         request,
@@ -601,11 +614,14 @@ def _rentals_in_scope(scope):
 def rental_list(request):
     scope = get_scope(request)
     today = timezone.localdate()
+    # The tenants' names in the rentals' SELECT (a subquery a row), in the order a prefetch
+    # gives them, instead of a query of their own.
+    tenants = Resident.objects.filter(rentals=OuterRef("pk")).order_by(*Resident._meta.ordering)
     rentals = (
         _rentals_in_scope(scope)
         .select_related("household__grid")
         .defer("household__grid__boundary")
-        .prefetch_related(Prefetch("tenants", queryset=Resident.objects.only("name")))
+        .annotate(tenant_names=ArraySubquery(tenants.values("name")))
     )
     grids = scope.grids().only("pk", "name").order_by("code")  # the filter's choices
     filterset = RentalFilter(request.GET, queryset=rentals, grids=grids)
@@ -655,7 +671,7 @@ def rental_list(request):
 @login_required
 def search(request):
     """Runs the page's fixed queries: the keys of the first matches in order (over
-    `_matching_residents`, once), the page's residents by key, and their tags."""
+    `_matching_residents`, once) and the page's residents by key, with their tags."""
     scope = get_scope(request)
     form = SearchForm(request.GET or None)
     context = {"form": form}
@@ -665,10 +681,8 @@ def search(request):
         matches = matches.order_by("moved_out_on", "name", "pk")
 
         def rows(keys):
-            return (
-                with_moving(Resident.objects.filter(pk__in=keys))
-                .select_related("household__grid")
-                .prefetch_related("tags")
+            return with_tags(
+                with_moving(Resident.objects.filter(pk__in=keys)).select_related("household__grid")
             )
 
         context.update(paginate(request, matches, most=SEARCH_MOST, rows=rows))

@@ -90,8 +90,8 @@ def resident_rows(residents):
 
 @register.filter
 def rental_rows(rentals):
-    """grids/rental_list.html's rows for `rentals` (with `household__grid`, the tenants
-    prefetched, `is_ended` and `is_expiring` set)."""
+    """grids/rental_list.html's rows for `rentals` (with `household__grid`, `tenant_names`,
+    the tenants' names in order, `is_ended` and `is_expiring` set)."""
     household_path = paths_of("grids:household")
     expiring = f'<span class="badge text-bg-warning">{gettext("ends within 30 days")}</span>'
     ended = f'<span class="badge text-bg-secondary">{gettext("ended")}</span>'
@@ -108,7 +108,7 @@ def rental_rows(rentals):
         household = rental.household
         if household.grid_id not in grids:
             grids[household.grid_id] = conditional_escape(household.grid.name)
-        tenants = "、".join(conditional_escape(t.name) for t in rental.tenants.all()) or "—"
+        tenants = "、".join(conditional_escape(name) for name in rental.tenant_names) or "—"
         warn = " list-group-item-warning" if rental.is_expiring else ""
         badge = expiring if rental.is_expiring else ended if rental.is_ended else ""
         rows.append(

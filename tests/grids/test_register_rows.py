@@ -2,6 +2,7 @@
 the same bytes, text and escaping, in both languages."""
 
 import datetime
+import re
 
 import pytest
 from django.template import engines
@@ -9,6 +10,7 @@ from django.utils import timezone, translation
 
 from grids.models import Area, Household, Rental, Resident, Tag
 from grids.templatetags.register_rows import household_rows, rental_rows, resident_rows
+from tests.factories import make_household, make_resident
 
 # The lists' loops before the rows were written in Python (grids/search.html,
 # grids/floating_list.html; grids/rental_list.html; grids/household_list.html).
@@ -136,6 +138,7 @@ def rentals():
     for rental, people in zip(rows, tenants, strict=True):
         rental._prefetched_objects_cache = {"tenants": Resident.objects.none()}
         rental._prefetched_objects_cache["tenants"]._result_cache = people
+        rental.tenant_names = [person.name for person in people]  # as rental_list reads them
         rental.is_ended = rental.ends_on < today
         rental.is_expiring = today <= rental.ends_on <= today + datetime.timedelta(days=30)
     return rows
@@ -172,3 +175,37 @@ def test_the_rows_are_the_templates(language):
 
 def test_no_rows():
     assert resident_rows([]) == rental_rows([]) == household_rows([]) == ""
+
+
+def shown_tags(body):
+    return re.findall(r'<span class="badge text-bg-(?:danger|info)">([^<]*)</span>', body)
+
+
+@pytest.mark.django_db
+def test_the_lists_show_each_persons_tags_and_each_rentals_tenants_in_order(client, world):
+    household = make_household(world.a.grid, address="标签路1号")
+    tagged = make_resident(household, name="甲", population="floating")
+    make_resident(household, name="乙", population="floating")
+    tagged.tags.add(
+        Tag.objects.create(name="社区矫正", kind=Tag.Kind.ATTENTION),
+        Tag.objects.create(name="b独居", kind=Tag.Kind.CARE),
+        Tag.objects.create(name="a残疾", kind=Tag.Kind.CARE),
+    )
+    later = make_resident(household, name="丙", relation="child")
+    rental = Rental.objects.create(
+        household=household,
+        landlord_name="房东",
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + datetime.timedelta(days=100),
+    )
+    rental.tenants.add(later, tagged)
+    # The tags' order (kind, name): attention before care.
+    client.force_login(world.a.stationmaster)
+    for path in ["/register/search/?q=标签路", "/register/floating/"]:
+        assert shown_tags(client.get(path).content.decode()) == ["社区矫正", "a残疾", "b独居"]
+    client.force_login(world.a.grid_member)
+    for path in ["/register/search/?q=标签路", "/register/floating/"]:
+        assert shown_tags(client.get(path).content.decode()) == ["a残疾", "b独居"]
+    # A prefetch's order: the residents' (household, pk).
+    body = client.get("/register/rentals/").content.decode()
+    assert f"{tagged.name}、{later.name}" in body
