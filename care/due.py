@@ -23,7 +23,7 @@ ROW_FIELDS = (
     "resident__name",
     "resident__household__address",
     "resident__household__room",
-    "resident__household__grid__name",
+    "grid__name",
 )
 
 
@@ -57,8 +57,7 @@ def label_rows(plans, scope, today):
     for row in through.objects.filter(resident_id__in=resident_ids).select_related("tag"):
         tags.setdefault(row.resident_id, []).append(row.tag)
     for plan in plans:
-        grid = plan.resident.household.grid
-        attention = scope.sees_attention_tags(grid)
+        attention = scope.sees_attention_tags(plan.grid)
         plan.is_late = plan.is_overdue(today)
         plan.shown_tags = sorted(
             t.name for t in tags.get(plan.resident_id, []) if attention or t.kind == Tag.Kind.CARE
@@ -87,7 +86,7 @@ def overdue(community_ids, today, limit=LIST_LIMIT):
     rows, counts = first_and_count(
         CarePlan.objects.current()
         .overdue(today)
-        .filter(resident__household__grid__parent_id__in=community_ids)
+        .filter(grid__parent_id__in=community_ids)
         .for_list()
         .only(*ROW_FIELDS),
         limit,
@@ -106,9 +105,10 @@ def newly_overdue(community_path, since_day, day):
         .filter(
             next_due_on__gte=since_day,
             next_due_on__lt=day,
-            resident__household__grid__path__startswith=community_path,
+            grid__path__startswith=community_path,
         )
         .for_list()
+        .select_related("resident__household__grid")
     )
 
 
@@ -130,8 +130,8 @@ def grid_month_figures(grid_ids, start, end, today):
     at = min(end + datetime.timedelta(days=1), today)
     overdue = (
         CarePlan.objects.current()
-        .filter(resident__household__grid_id__in=grid_ids)
-        .values_list("resident__household__grid_id")
+        .in_grids(grid_ids)
+        .values_list("grid_id")
         .annotate(count=Count("pk", filter=Q(next_due_on__lt=at)))
     )
     for grid_id, count in overdue:

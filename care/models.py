@@ -127,18 +127,17 @@ class CarePlanQuerySet(models.QuerySet):
     def visible_to(self, scope):
         """Plans of people in the grids where the user keeps the register (grid workers and
         the station); a station-only person only where the user is stationmaster or above."""
-        grid = "resident__household__grid"
-        return self.filter(scope.register_q(grid)).filter(
-            Q(is_station_only=False) | scope.supervised_q(grid)
+        return self.filter(scope.register_q("grid")).filter(
+            Q(is_station_only=False) | scope.supervised_q("grid")
         )
 
     def visible_in(self, scope, grids):
         """`visible_to(scope)` for a page that has read `grids`, the grids where the user
         keeps the register (`care.due.care_grids`: areas, or rows with `pk` and `path`):
-        by the grids' ids (a path prefix makes PostgreSQL join every plan to its household
-        and grid to test it), by path above STATION_GRIDS_MOST grids, and with no test of
+        by the grids' ids (a path prefix makes PostgreSQL join every plan to its grid to
+        test it), by path above STATION_GRIDS_MOST grids, and with no test of
         station-only people where the user supervises every grid. No queries."""
-        grid = "resident__household__grid"
+        grid = "grid"
         by_ids = not scope.is_global and len(grids) <= STATION_GRIDS_MOST
         if by_ids:
             plans = self.filter(**{f"{grid}_id__in": [g.pk for g in grids]})
@@ -162,11 +161,11 @@ class CarePlanQuerySet(models.QuerySet):
         return self.filter(next_due_on__lt=today)
 
     def in_grids(self, grid_ids):
-        return self.filter(resident__household__grid_id__in=grid_ids)
+        return self.filter(grid_id__in=grid_ids)
 
     def for_list(self):
-        return self.select_related("resident__household__grid").order_by(
-            "next_due_on", "resident__household__grid__code", "pk"
+        return self.select_related("resident__household", "grid").order_by(
+            "next_due_on", "grid__code", "pk"
         )
 
     def _with_slots(self, start, end):
@@ -194,7 +193,7 @@ class CarePlanQuerySet(models.QuerySet):
         """{grid id: due_count} for the grids the people live in now. Runs one query."""
         rows = (
             self._with_slots(start, end)
-            .values_list("resident__household__grid_id")
+            .values_list("grid_id")
             .annotate(total=Sum("slots"))
             .order_by()
         )
@@ -207,6 +206,17 @@ class CarePlan(models.Model):
 
     resident = models.OneToOneField(
         Resident, verbose_name=_("resident"), on_delete=models.CASCADE, related_name="care_plan"
+    )
+    # The resident's household's grid, copied so that the visits due of a station or a grid
+    # are found from the plans' own index (care_plan_grid_due), not by joining every
+    # resident and household of the grids. Written with the plan (services._replan) and by
+    # the register's writes that move a resident or a household (services.follow_move).
+    grid = models.ForeignKey(
+        Area,
+        verbose_name=_("grid"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     interval_days = models.PositiveSmallIntegerField(_("visit every (days)"), null=True, blank=True)
     is_station_only = models.BooleanField(_("station only"), default=False)
@@ -221,7 +231,10 @@ class CarePlan(models.Model):
         verbose_name = _("care plan")
         verbose_name_plural = _("care plans")
         ordering = ["next_due_on", "pk"]
-        indexes = [models.Index(fields=["next_due_on"], name="care_plan_next_due")]
+        indexes = [
+            models.Index(fields=["next_due_on"], name="care_plan_next_due"),
+            models.Index(fields=["grid", "next_due_on"], name="care_plan_grid_due"),
+        ]
 
     def __str__(self):
         return str(self.resident)

@@ -5,7 +5,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from grids.models import Resident
@@ -34,12 +34,15 @@ def sync_residents(resident_ids, *, on=None):
     on = on or timezone.localdate()
     ids = list(resident_ids)
     through = Resident.tags.through
-    # 1. The residents' tags that carry a rule.
-    tagged = list(
-        through.objects.filter(resident_id__in=ids, tag__visit_rule__isnull=False).values_list(
-            "resident_id", "tag_id"
-        )
-    )
+    # 1. The residents' tags that carry a rule, with the grid each resident lives in.
+    rows = through.objects.filter(resident_id__in=ids, tag__visit_rule__isnull=False)
+    grids = {}
+    tagged = []
+    for resident_id, tag_id, grid_id in rows.values_list(
+        "resident_id", "tag_id", "resident__household__grid_id"
+    ):
+        tagged.append((resident_id, tag_id))
+        grids[resident_id] = grid_id
     # 2. The dates already recorded.
     starts = {(s.resident_id, s.tag_id): s for s in CareStart.objects.filter(resident_id__in=ids)}
     wanted = set(tagged)
@@ -52,12 +55,13 @@ def sync_residents(resident_ids, *, on=None):
         CareStart.objects.bulk_create(new, ignore_conflicts=True)
     for start in new:
         starts[(start.resident_id, start.tag_id)] = start
-    _replan(ids, {key: starts[key].started_on for key in wanted})
+    _replan(ids, {key: starts[key].started_on for key in wanted}, grids)
 
 
-def _replan(ids, started):
+def _replan(ids, started, grids):
     """Write the plans of `ids` from `started` ({(resident_id, tag_id): tag date}), the
-    rules and the last visits. Runs four queries at most."""
+    rules, the last visits and `grids` ({resident_id: their household's grid id}). Runs
+    four queries at most."""
     rules = {r.tag_id: r for r in VisitRule.objects.select_related("tag")}
     last = dict(
         Visit.objects.done()
@@ -74,7 +78,7 @@ def _replan(ids, started):
     for (resident_id, tag_id), day in started.items():
         by_resident.setdefault(resident_id, []).append((rules[tag_id], day))
     plans = [
-        _plan(resident_id, pairs, last.get(resident_id), kept.get(resident_id))
+        _plan(resident_id, grids[resident_id], pairs, last.get(resident_id), kept.get(resident_id))
         for resident_id, pairs in by_resident.items()
     ]
     CarePlan.objects.filter(resident_id__in=ids).exclude(resident_id__in=by_resident).delete()
@@ -84,6 +88,7 @@ def _replan(ids, started):
             update_conflicts=True,
             unique_fields=["resident"],
             update_fields=[
+                "grid",
                 "interval_days",
                 "is_station_only",
                 "started_on",
@@ -94,7 +99,7 @@ def _replan(ids, started):
         )
 
 
-def _plan(resident_id, pairs, last_visit, kept_due):
+def _plan(resident_id, grid_id, pairs, last_visit, kept_due):
     """One person's plan from their (rule, tag date) pairs: the strictest rule wins."""
     intervals = [rule.interval_days for rule, _day in pairs if rule.interval_days]
     dues = [
@@ -104,6 +109,7 @@ def _plan(resident_id, pairs, last_visit, kept_due):
     ]
     return CarePlan(
         resident_id=resident_id,
+        grid_id=grid_id,
         interval_days=min(intervals) if intervals else None,
         is_station_only=any(rule.is_station_only for rule, _day in pairs),
         started_on=min(day for _rule, day in pairs),
@@ -112,6 +118,17 @@ def _plan(resident_id, pairs, last_visit, kept_due):
         next_due_on=min(dues) if dues else kept_due,
         tag_names="、".join(sorted(rule.tag.name for rule, _day in pairs))[:300],
     )
+
+
+def follow_move(grid_id, *, resident_ids=(), household_ids=()):
+    """The plans of the residents `resident_ids` and of everyone who lives or lived in the
+    households `household_ids` are in the grid `grid_id` now: called, in their transaction,
+    by the register's writes that move residents to a household of that grid or households
+    to that grid (a plan's grid is its resident's household's grid). Runs one query, or
+    none."""
+    moved = Q(resident_id__in=resident_ids) | Q(resident__household_id__in=household_ids)
+    if resident_ids or household_ids:
+        CarePlan.objects.filter(moved).exclude(grid_id=grid_id).update(grid_id=grid_id)
 
 
 def sync_all(*, on=None, batch=2000):

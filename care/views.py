@@ -42,7 +42,7 @@ def due_list(request):
         code = form.cleaned_data["grid"]
         if code:
             grid_id = {grid.code: grid.pk for grid in grids}[code]
-            plans = plans.filter(resident__household__grid_id=grid_id)
+            plans = plans.filter(grid_id=grid_id)
         if form.cleaned_data["overdue"]:
             plans = plans.overdue(today)
     context = due.due_page(request, plans.for_list())

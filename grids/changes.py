@@ -358,6 +358,7 @@ def move_buildings(grid, target, building_ids, *, on, by):
     `on`: each building and its units (parent and path), the households in them with their
     dated grid and their residents' stays, and the open incidents and instructions about
     them (recording where they came from and when). Runs a fixed number of queries."""
+    from care import services as care_services
     from incidents.models import Incident
     from patrols.models import Instruction
 
@@ -402,6 +403,7 @@ def move_buildings(grid, target, building_ids, *, on, by):
         household.grid = target
     if moving:
         bulk_update_with_history(moving, Household, ["grid"], default_user=by)
+        care_services.follow_move(target.pk, household_ids=household_ids)
     current = HouseholdGrid.objects.filter(household_id__in=household_ids, until_on__isnull=True)
     current.filter(since_on__gte=on).update(grid=target)
     ending = list(current.filter(since_on__lt=on).values_list("household_id", flat=True))

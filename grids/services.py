@@ -106,6 +106,8 @@ def change_population(resident, *, on=None):
 def move_resident(resident, *, to, on, by, relation=None):
     """Move a resident to another household (maybe in another grid) from `on`. Where they
     lived before stays in their memberships, so counts as of earlier dates do not change."""
+    from care import services as care_services
+
     current = Membership.objects.filter(resident=resident, moved_out_on__isnull=True)
     _changed([*current.values_list("grid_id", flat=True), to.grid_id], on)
     current.update(moved_out_on=on)
@@ -122,6 +124,7 @@ def move_resident(resident, *, to, on, by, relation=None):
         population=resident.population,
         moved_in_on=on,
     )
+    care_services.follow_move(to.grid_id, resident_ids=[resident.pk])
     return resident
 
 
