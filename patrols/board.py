@@ -98,15 +98,18 @@ def build_rows(grids, patrols, missed, schedules, day, now):
         current = best.get(key)
         if current is None or _sort_key(patrol) < _sort_key(current):
             best[key] = patrol
+    closed = {}  # (community id, slot): whether the window has closed (once a community)
     rows = []
     for grid in grids:
-        schedule = schedules[grid.parent_id]
         cells = []
         for slot in (Slot.MORNING, Slot.AFTERNOON):
             patrol = best.get((grid.pk, slot))
+            key = (grid.parent_id, slot)
+            if key not in closed:
+                closed[key] = windows.is_closed(schedules[grid.parent_id], day, slot, now)
             state = cell_state(
                 patrol,
-                is_closed=windows.is_closed(schedule, day, slot, now),
+                is_closed=closed[key],
                 is_recorded_missed=(grid.pk, slot) in missed,
             )
             cells.append(Cell(slot, state, patrol))

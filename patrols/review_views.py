@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Value
+from django.db.models import OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,12 +21,12 @@ from django.views.decorators.http import require_POST
 
 from gridmgmt import dates
 from gridmgmt.dates import DayField
-from grids.models import SUPERVISOR_ROLES, Area
+from grids.models import SUPERVISOR_ROLES, Area, User
 from grids.scope import get_scope
 
 from . import board as review_board
 from . import services, windows
-from .models import DaySignOff, MissedPatrol, Patrol
+from .models import DaySignOff, Patrol, Slot
 
 BOARD_KINDS = (Area.Kind.STREET, Area.Kind.COMMUNITY)
 
@@ -48,8 +48,8 @@ def board(request):
     """Every grid of a street or community that exists on the day x the day's two windows.
 
     Runs a fixed number of queries, whatever the number of grids or logs: the area (when
-    asked for by code), the areas to pick from, the grids with their schedules, the day's
-    logs, the missed windows and the sign-offs.
+    asked for by code), the areas to pick from, the grids with their schedules, their
+    missed windows and their community's sign-off, and the day's logs.
     """
     scope = get_scope(request)
     area = _board_area(request, scope)
@@ -68,12 +68,24 @@ def board(request):
         day, status = timezone.localdate(), 400
     now = timezone.now()
 
+    # Each grid's community's sign-off of the day, read with the grid (a probe of the
+    # sign-offs' unique index a grid): who signed and when.
+    signed = DaySignOff.objects.filter(community=OuterRef("parent_id"), day=day)
     grids = list(
         Area.objects.grids()
         .under(area)
         .existing_on(day)
         .select_related("parent__patrol_schedule")
         .defer("boundary", "parent__boundary")
+        .annotate(
+            **review_board.missed_flags(day),
+            signed_at=Subquery(signed.values("signed_at")[:1]),
+            signed_by_name=Subquery(
+                signed.values(
+                    name=Coalesce(NullIf("signed_by__full_name", Value("")), "signed_by__username")
+                )[:1]
+            ),
+        )
         .order_by("parent__code", "code")
     )
     patrols = list(
@@ -91,18 +103,23 @@ def board(request):
         .annotate(member_name=Coalesce(NullIf("member__full_name", Value("")), "member__username"))
         .order_by("started_at")
     )
-    missed = set(
-        MissedPatrol.objects.filter(grid__path__startswith=area.path, day=day).values_list(
-            "grid_id", "slot"
-        )
-    )
-    sign_offs = {
-        s.community_id: s
-        for s in DaySignOff.objects.filter(
-            community__path__startswith=area.path, day=day
-        ).select_related("signed_by")
+    missed = {
+        (grid.pk, slot) for grid in grids for slot in Slot.values if getattr(grid, f"missed_{slot}")
     }
-    schedules = {grid.parent_id: windows.schedule_for(grid.parent) for grid in grids}
+    sign_offs = {
+        grid.parent_id: DaySignOff(
+            community_id=grid.parent_id,
+            day=day,
+            signed_at=grid.signed_at,
+            signed_by=User(full_name=grid.signed_by_name),
+        )
+        for grid in grids
+        if grid.signed_at is not None
+    }
+    schedules = {}  # community id: its schedule (once a community, not once a grid)
+    for grid in grids:
+        if grid.parent_id not in schedules:
+            schedules[grid.parent_id] = windows.schedule_for(grid.parent)
 
     rows = review_board.build_rows(grids, patrols, missed, schedules, day, now)
     grid_names = {grid.pk: grid for grid in grids}

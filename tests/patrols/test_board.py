@@ -7,6 +7,8 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 from django.contrib.messages import get_messages
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from grids.models import Area
 from notifications.models import Notification
@@ -184,9 +186,9 @@ def test_the_board_costs_the_same_queries_for_more_grids_and_logs(
     client.force_login(world.a.stationmaster)
     url = f"/patrols/board/?area={world.a.community.code}"
     # session, user, posts (scope), the area by code, the areas to pick from, grids with
-    # their communities and schedules, the day's logs with their members, missed windows,
-    # sign-offs, unread notifications (header)
-    with django_assert_num_queries(10):
+    # their communities, schedules, missed windows and sign-offs, the day's logs with their
+    # members, unread notifications (header)
+    with django_assert_num_queries(8):
         assert client.get(url).status_code == 200
 
     PatrolSchedule.objects.create(community=world.a.community)
@@ -197,7 +199,7 @@ def test_the_board_costs_the_same_queries_for_more_grids_and_logs(
         make_patrol(g, DAY, PM, status=Patrol.Status.IN_PROGRESS)
         MissedPatrol.objects.create(grid=g, day=DAY - datetime.timedelta(days=1), slot=AM)
     MissedPatrol.objects.create(grid=world.a.other_grid, day=DAY, slot=PM)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         body = client.get(url).content.decode()
     assert body.count("data-grid=") == 8
 
@@ -381,3 +383,37 @@ def test_a_patrol_started_at_2120_leaves_the_afternoon_window_as_it_was(client, 
     assert extra.get_absolute_url() not in cell(body, world.a.grid, PM)
     # The extra patrol still waits for review like any log.
     assert f'data-waiting="{extra.pk}"' in body
+
+
+def test_the_board_shows_who_signed_a_day_off_and_the_windows_recorded_missed(
+    client, world, pinned
+):
+    """Both are read with the grids: a community's sign-off on each of its grids' rows, and a
+    window recorded missed before it has closed (the afternoon, at 13:00) is missing."""
+    world.a.stationmaster.full_name = "站长 <甲>"
+    world.a.stationmaster.save(update_fields=["full_name"])
+    DaySignOff.objects.create(community=world.a.community, day=DAY, signed_by=world.a.stationmaster)
+    DaySignOff.objects.create(
+        community=world.a.community,
+        day=DAY - datetime.timedelta(days=1),
+        signed_by=world.a.stationmaster,
+    )
+    MissedPatrol.objects.create(grid=world.a.grid, day=DAY, slot=PM)
+    MissedPatrol.objects.create(
+        grid=world.a.other_grid, day=DAY + datetime.timedelta(days=1), slot=PM
+    )
+    client.force_login(world.a.stationmaster)
+    body = board(client, day=DAY.isoformat(), area=world.a.community.code).content.decode()
+    signed = DaySignOff.objects.get(day=DAY).signed_at
+    at = date_format(timezone.localtime(signed), "SHORT_DATETIME_FORMAT")
+    assert f"Signed off by 站长 &lt;甲&gt;, {at}" in body
+    assert body.count("data-signed-off") == 1
+    assert 'data-state="missing"' in cell(body, world.a.grid, PM)
+    assert 'data-state="upcoming"' in cell(body, world.a.other_grid, PM)
+    # The day before: its own sign-off; the day after: nobody signed.
+    before = DAY - datetime.timedelta(days=1)
+    body = board(client, day=before.isoformat(), area=world.a.community.code).content.decode()
+    assert body.count("data-signed-off") == 1
+    after = DAY + datetime.timedelta(days=1)
+    body = board(client, day=after.isoformat(), area=world.a.community.code).content.decode()
+    assert "data-signed-off" not in body
