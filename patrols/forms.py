@@ -88,10 +88,17 @@ class ObservationForm(forms.ModelForm):
             "text": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, grid, **kwargs):
+    def __init__(self, *args, grid, buildings=None, **kwargs):
+        """`buildings`: the grid's buildings' (pk, name) by code, when they were read
+        already (the patrol's page reads them on the patrol's row); else they are read when
+        the form is drawn."""
         super().__init__(*args, **kwargs)
-        self.fields["building"].queryset = Area.objects.filter(parent=grid).order_by("code")
-        choices_from_rows(self.fields["building"], ("pk", "name"), lambda pk, name: name)
+        field = self.fields["building"]
+        field.queryset = Area.objects.filter(parent=grid).order_by("code")
+        if buildings is None:
+            choices_from_rows(field, ("pk", "name"), lambda pk, name: name)
+        else:
+            field.widget.choices = [("", field.empty_label), *buildings]
         self.fields["place"].help_text = _("Where, if not a building: a street, a yard, a shop.")
 
 

@@ -4,8 +4,11 @@ issues. Every object is reached through the user's scope."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models.functions import JSONObject
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -70,6 +73,31 @@ PAGE_HAS = {
     "has_instructions": Exists(_page_instructions(OuterRef("grid"), OuterRef("pk"))),
     "has_observations": Exists(Observation.objects.filter(patrol=OuterRef("pk"))),
 }
+
+
+# What else the patrol's page shows that every patrol has, read on the patrol's row on
+# PostgreSQL (arrays, in their order): the community's key points and the grid's buildings
+# (the observation form's choices). Two statements fewer (~1 ms of Django and psycopg each).
+PAGE_ROWS = {
+    "key_point_texts": ArraySubquery(
+        KeyPoint.objects.filter(community=OuterRef("grid__parent_id"), is_active=True)
+        .order_by("-created_at")
+        .values("text")
+    ),
+    "building_rows": ArraySubquery(
+        Area.objects.filter(parent=OuterRef("grid_id"))
+        .order_by("code")
+        .values(row=JSONObject(pk="pk", name="name"))
+    ),
+}
+
+
+def _page_annotations():
+    """What the patrol's page reads on the patrol's row: PAGE_HAS, and on PostgreSQL
+    PAGE_ROWS."""
+    if connection.vendor == "postgresql":
+        return {**PAGE_HAS, **PAGE_ROWS}
+    return PAGE_HAS
 
 
 def _own_open_patrol(request, patrol_id):
@@ -154,7 +182,7 @@ def start(request):
 
 @login_required
 def detail(request, patrol_id):
-    return _render_detail(request, _patrol(request, patrol_id, annotations=PAGE_HAS))
+    return _render_detail(request, _patrol(request, patrol_id, annotations=_page_annotations()))
 
 
 def _render_detail(request, patrol, submit_form=None):
@@ -187,7 +215,12 @@ def _render_detail(request, patrol, submit_form=None):
         "is_mine": is_mine,
         "can_review": scope.supervises(grid) and patrol.status == Patrol.Status.SUBMITTED,
         "instructions": instructions,
-        "key_points": KeyPoint.objects.filter(community=grid.parent_id, is_active=True),
+        # Their texts (PAGE_ROWS), or the key points (each shown as its text).
+        "key_points": (
+            patrol.key_point_texts
+            if hasattr(patrol, "key_point_texts")
+            else KeyPoint.objects.filter(community=grid.parent_id, is_active=True)
+        ),
         "observations": (
             patrol.observations.select_related("building").annotate(
                 incident_number=F("incident__number")
@@ -212,7 +245,11 @@ def _render_detail(request, patrol, submit_form=None):
         ),
     }
     if is_mine and patrol.is_open:
-        context["observation_form"] = ObservationForm(grid=grid)
+        buildings = getattr(patrol, "building_rows", None)
+        context["observation_form"] = ObservationForm(
+            grid=grid,
+            buildings=None if buildings is None else [(b["pk"], b["name"]) for b in buildings],
+        )
         context["outbox_text"] = OUTBOX_TEXT
         context["submit_form"] = submit_form or _submit_form(
             request, patrol, initial={"summary": patrol.summary}
