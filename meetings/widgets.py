@@ -1,8 +1,10 @@
 from django import forms
+from django.template.defaultfilters import linebreaksbr
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
+from gridmgmt.templatetags.row_urls import paths_of
 from gridmgmt.widgets import attrs_html, escape
 
 
@@ -159,6 +161,120 @@ class AttendanceRows:
                 f' for="{escape(substitute_id)}">{substituted_by}</label>'
                 f"\n        {substitute}"
                 "\n      </div>\n    "
+            )
+        return mark_safe("".join(rows))
+
+    def __str__(self):
+        return self.__html__()
+
+
+class AgendaRows:
+    """The agenda's items, written in one pass as the template's loop over them wrote them
+    (a monthly meeting's agenda has a few dozen items, each with three forms for the
+    station): the items of `_agenda`, `can_edit` whether the forms are drawn, `csrf_input`
+    the request's hidden CSRF field as `{% csrf_token %}` writes it."""
+
+    def __init__(self, items, *, can_edit, csrf_input):
+        self.items = items
+        self.can_edit = can_edit
+        self.csrf_input = csrf_input
+
+    def __bool__(self):
+        return bool(self.items)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def _forms(self):
+        """The words of the station's forms, translated and escaped once for the page."""
+        return {
+            "edit": escape(gettext("Edit")),
+            "item": escape(gettext("Item")),
+            "note": escape(gettext("Note")),
+            "save": escape(gettext("Save the item")),
+            "remove": escape(gettext("Remove from the agenda")),
+            "up": escape(gettext("Move up")),
+            "down": escape(gettext("Move down")),
+            "csrf": self.csrf_input,
+        }
+
+    def __html__(self):
+        if not self.items:
+            nothing = escape(gettext("Nothing on the agenda yet."))
+            return mark_safe(
+                f'\n    <li class="list-group-item text-body-secondary">{nothing}</li>\n  '
+            )
+        edit_path = paths_of("meetings:agenda_edit")
+        delete_path = paths_of("meetings:agenda_delete")
+        move_path = paths_of("meetings:agenda_move")
+        t = self._forms() if self.can_edit else None
+        sources = {}  # source: its name, translated and escaped once
+        last = len(self.items) - 1
+        rows = []
+        for index, item in enumerate(self.items):
+            pk = item.pk
+            source = item.source
+            if source not in sources:
+                sources[source] = escape(item.get_source_display())
+            text = escape(item.text)
+            if item.incident:
+                shown = f'<a href="{escape(item.incident.get_absolute_url())}">{text}</a>'
+            elif item.grid and source == "missed":
+                shown = f'<a href="{escape(item.grid.get_absolute_url())}">{text}</a>'
+            else:
+                shown = text
+            note = ""
+            if item.note:
+                note = f'<div class="small text-body-secondary">{linebreaksbr(item.note)}</div>'
+            details = move = ""
+            if t is not None:
+                details = (
+                    '\n        <details class="mt-1">'
+                    f'\n          <summary class="small">{t["edit"]}</summary>'
+                    f'\n          <form method="post" action="{escape(edit_path(pk))}"'
+                    f' class="mt-2">{t["csrf"]}'
+                    f'\n            <label class="form-label small" for="agenda-text-{pk}">'
+                    f"{t['item']}</label>"
+                    f'\n            <input class="form-control mb-2" id="agenda-text-{pk}"'
+                    f' name="text" value="{text}" maxlength="300" required>'
+                    f'\n            <label class="form-label small" for="agenda-note-{pk}">'
+                    f"{t['note']}</label>"
+                    f'\n            <textarea class="form-control mb-2" id="agenda-note-{pk}"'
+                    f' name="note" rows="2">{escape(item.note)}</textarea>'
+                    '\n            <button class="btn btn-primary btn-sm w-100" type="submit">'
+                    f"{t['save']}</button>"
+                    "\n          </form>"
+                    f'\n          <form method="post" action="{escape(delete_path(pk))}"'
+                    f' class="mt-2">{t["csrf"]}'
+                    '\n            <button class="btn btn-outline-danger btn-sm w-100"'
+                    f' type="submit">{t["remove"]}</button>'
+                    "\n          </form>"
+                    "\n        </details>"
+                    "\n        "
+                )
+                move = (
+                    f'\n      <form method="post" action="{escape(move_path(pk))}"'
+                    f' class="d-flex flex-column gap-1 agenda-move">{t["csrf"]}'
+                    '\n        <button class="btn btn-sm btn-outline-secondary" name="direction"'
+                    f' value="up" type="submit"{" disabled" if index == 0 else ""}'
+                    f' aria-label="{t["up"]}">↑</button>'
+                    '\n        <button class="btn btn-sm btn-outline-secondary" name="direction"'
+                    f' value="down" type="submit"{" disabled" if index == last else ""}'
+                    f' aria-label="{t["down"]}">↓</button>'
+                    "\n      </form>"
+                    "\n      "
+                )
+            rows.append(
+                f'\n    <li class="list-group-item d-flex gap-2" id="agenda-{pk}"'
+                f' data-agenda-item="{pk}" data-source="{escape(source)}">'
+                '\n      <div class="flex-grow-1 min-w-0">'
+                f'\n        <span class="badge text-bg-light border">{sources[source]}</span>'
+                f"\n        {shown}"
+                f"\n        {note}"
+                f"\n        {details}"
+                "\n      </div>"
+                f"\n      {move}"
+                "\n    </li>\n  "
             )
         return mark_safe("".join(rows))
 
