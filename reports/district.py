@@ -7,8 +7,8 @@ the map's GeoJSON and the charts' series.
 
 import datetime
 from dataclasses import dataclass, field
+from html import escape
 
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -130,15 +130,15 @@ class Row:
 
 
 def _cell_html(cell):
+    """A cell's <td>, its values escaped as format_html (and the template) escape them."""
+    key, text = escape(str(cell.column.key)), escape(str(cell.text))
     if cell.light:
-        return format_html(
-            '<td class="text-end rate-{}" data-light="{}" data-column="{}">{}</td>',
-            cell.light,
-            cell.light,
-            cell.column.key,
-            cell.text,
+        light = escape(str(cell.light))
+        return (
+            f'<td class="text-end rate-{light}" data-light="{light}" data-column="{key}">'
+            f"{text}</td>"
         )
-    return format_html('<td class="text-end" data-column="{}">{}</td>', cell.column.key, cell.text)
+    return f'<td class="text-end" data-column="{key}">{text}</td>'
 
 
 def build_rows(pairs, weights):
@@ -146,10 +146,11 @@ def build_rows(pairs, weights):
     rows = []
     for area, figures in pairs:
         row = Row(area, figures, scoring.score(figures, weights))
-        row.cells = [
-            Cell(c, c.get(row), display(c.kind, c.get(row)), thresholds.light(c.key, c.get(row)))
-            for c in COLUMNS
-        ]
+        cells = []
+        for c in COLUMNS:
+            value = c.get(row)
+            cells.append(Cell(c, value, display(c.kind, value), thresholds.light(c.key, value)))
+        row.cells = cells
         rows.append(row)
     return rows
 

@@ -48,6 +48,7 @@ do not grow with the grids. `figures_for`, `figures_by_child`, `figures_by_grid`
 `trend` still count every figure live (and the register from the roll-up).
 """
 
+import copy
 import dataclasses
 import datetime
 import json
@@ -57,6 +58,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.contrib.postgres.aggregates import ArrayAgg
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -82,10 +84,12 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from gridmgmt.arrays import one_of
+from gridmgmt import statements
+from gridmgmt.arrays import AnyOf, one_of
 from gridmgmt.localtime import local_midnight
 from grids.models import GRID_WORKER_ROLES, Area, HouseholdGrid, Membership, Post, Resident
 from grids.scope import STATION_GRIDS_MOST
@@ -655,22 +659,31 @@ def _read_area_days(parent, rows, key_of, start, end, today, step):
             running += steps_[n]
             if running:
                 expected[key, dates[n]] = running
-    # The rows' JSON (categories, close_hours) read as text and decoded in one pass.
-    found = {
-        (area_id, day): (grids, computed_at, categories, hours, numbers)
-        for area_id, day, grids, computed_at, categories, hours, *numbers in AreaDay.objects.filter(
-            area__parent=parent, day__gte=eve, day__lte=last
+
+    # The rows' JSON (categories, close_hours) read as text and decoded in one pass; the
+    # statement compiled once (see gridmgmt.statements) and its rows read as tuples.
+    def build(v):
+        rows = AreaDay.objects.filter(
+            area__parent=v["parent"], day__gte=v["eve"], day__lte=v["last"]
         ).values_list(
             "area_id",
             "day",
             "grids",
             # Only the register's days (the eve and the end) need it.
-            Case(When(day__in=[eve, end], then=F("computed_at"))),
+            Case(When(day__in=[v["eve"], v["end"]], then=F("computed_at"))),
             Cast("categories", TextField()),
             Cast("close_hours", TextField()),
             *REGISTER,
             *ADDITIVE_NAMES,
         )
+        return rows.query.sql_with_params()
+
+    sql, params = statements.compiled(
+        "area days", build, {"parent": parent.pk, "eve": eve, "last": last, "end": end}
+    )
+    found = {
+        (area_id, day): (grids, computed_at, categories, hours, numbers)
+        for area_id, day, grids, computed_at, categories, hours, *numbers in _fetch(sql, params)[1]
     }
     covered = []
     for day in dates:
@@ -950,6 +963,35 @@ def _split(aggregate, expression, condition, event):
     }
 
 
+class _RawIds:
+    """The grids' subquery as SQL and parameters (a compiled statement binds them)."""
+
+    def __init__(self, sql, params):
+        self.sql, self.params = sql, params
+
+    def expression(self):
+        return RawSQL(self.sql, self.params)
+
+
+class _Array(Func):
+    """ARRAY(subquery) of a raw subquery, for gridmgmt.arrays.AnyOf."""
+
+    function = "ARRAY"
+    output_field = ArrayField(BigIntegerField())
+
+
+def _fetch(sql, params):
+    """(column names, rows) of a statement. One query."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [column[0] for column in cursor.description], cursor.fetchall()
+
+
+def _int(value):
+    """A count or sum as Django gives it (an int; a SUM is a numeric on PostgreSQL)."""
+    return None if value is None else int(value)
+
+
 class _Keys:
     """Which group each grid's rows count in: `key_of` maps grid id -> group key (an int).
 
@@ -968,6 +1010,76 @@ class _Keys:
         self.groups = defaultdict(list)
         for grid_id, key in key_of.items():
             self.groups[key].append(grid_id)
+        self._ids_sql = None
+        self._keys_bound = None  # _keys_sql's, bound by compiled
+
+    def _ids(self):
+        """(SQL, params) of the grids' subquery `ids`, compiled once."""
+        if self._ids_sql is None:
+            self._ids_sql = self.ids.order_by().query.sql_with_params()
+        return self._ids_sql
+
+    def _in(self):
+        """The grids' ids, as the right-hand side of an `__in`."""
+        return self.ids.expression() if isinstance(self.ids, _RawIds) else self.ids
+
+    def _shape(self):
+        """What the SQL of a statement of these groups depends on besides its values (part
+        of a compiled statement's key), or None when its SQL carries lists of grid ids."""
+        if not isinstance(self.ids, QuerySet):
+            return None
+        if len(self.groups) > 1 and self.field("grid") is None:
+            return None
+        return (
+            self._ids()[0],
+            self.hops,
+            self.position,
+            len(self.groups) == 1,
+            self.field("grid"),
+            self.field("moved_from"),
+            self._summed_in_sql(),
+            len(self.key_of) <= STATION_GRIDS_MOST,
+        )
+
+    def compiled(self, kind, build, values):
+        """(SQL, params) of `build(keys, values)`: compiled once per process for `kind` (what
+        else the SQL depends on) and the groups' shape, and bound to `values` and to the
+        grids' subquery's parameters (see gridmgmt.statements); `keys` is these groups with
+        the grids' subquery as raw SQL. Compiled now when the groups carry lists of ids."""
+        shape = self._shape()
+        if shape is None:
+            return build(self, values)
+        # The SQL of the grids' subquery (and of the grids with their group, when the rows
+        # are summed per group) is part of the key; its parameters are values to bind, but
+        # for those of other types (a kind's choice): constants, named in the key too.
+        parts = {"ids": self._ids()}
+        if self._summed_in_sql():
+            parts["keys"] = self._keys_sql()
+        slots = {}
+        constants = []
+        for part, (sql, params) in parts.items():
+            slots[part] = []
+            for n, value in enumerate(params):
+                if type(value) in statements.BOUND_TYPES:
+                    values = values | {f"{part}.{n}": value}
+                    slots[part].append((f"{part}.{n}", None))
+                else:
+                    slots[part].append((None, value))
+                    constants.append(value)
+            shape += (sql,)
+
+        def bind(part, v):
+            sql, _params = parts[part]
+            return sql, [v[name] if name else value for name, value in slots[part]]
+
+        def bound(v):
+            keys = copy.copy(self)
+            keys.ids = _RawIds(*bind("ids", v))
+            if "keys" in parts:
+                keys._keys_bound = bind("keys", v)
+            return build(keys, v)
+
+        return statements.compiled((kind, shape, tuple(constants)), bound, values)
 
     def field(self, fk):
         """The group of a row as a column: `fk` (e.g. "grid") followed up `hops` parents;
@@ -995,7 +1107,7 @@ class _Keys:
         """[(key, row)] of `aggregates` per group (and per `extra` fields): one query. With
         `total` (and no `extra`), also (TOTAL, row) over every grid: in the same query
         (GROUPING SETS) on PostgreSQL, one more on SQLite."""
-        qs = qs.filter(**{f"{grid_field}__in": self.ids}).order_by()
+        qs = qs.filter(**{f"{grid_field}__in": self._in()}).order_by()
         if len(self.groups) == 1:
             (key,) = self.groups
             if extra:
@@ -1045,7 +1157,7 @@ class _Keys:
 
     def per_grid(self, qs, grid_field, *extra, **aggregates):
         """[(grid id, row)] of `aggregates` per grid (and per `extra`): one query."""
-        qs = qs.filter(**{f"{grid_field}__in": self.ids}).order_by()
+        qs = qs.filter(**{f"{grid_field}__in": self._in()}).order_by()
         rows = qs.values(*extra, _grid=F(grid_field)).annotate(**aggregates)
         return [(row.pop("_grid"), row) for row in rows if row["_grid"] in self.key_of]
 
@@ -1056,28 +1168,52 @@ class _Keys:
         by date reads the whole city's period (a community report at city scale: 150,763
         rows read for 56, 82 ms; so 142 rows, under 5 ms). For more grids, IN: a district
         reads the period by date."""
+        if isinstance(self.ids, _RawIds):
+            if len(self.key_of) <= STATION_GRIDS_MOST and connection.vendor == "postgresql":
+                return Q(AnyOf(F(field), _Array(self.ids.expression())))
+            return Q(**{f"{field}__in": self.ids.expression()})
         if isinstance(self.ids, QuerySet) and len(self.key_of) <= STATION_GRIDS_MOST:
             return one_of(field, self.ids)
         return Q(**{f"{field}__in": self.ids})
 
-    def per_grid_moved(self, qs, *extra, **split):
+    def _moved_sql(self, kind, make, values, extra):
+        """(SQL, params) of the per-grid rows of per_grid_moved: the `extra` fields, grid_id,
+        moved_from_id, then `<name>` and `<name>_moved` for each name of the split
+        aggregates. `make(values)` gives (queryset, {name: _split(...)}); compiled once per
+        `kind` (see compiled)."""
+
+        def build(keys, v):
+            qs, split = make(v)
+            qs = qs.filter(keys.among("grid_id") | keys.among("moved_from_id")).order_by()
+            aggregates = {
+                f"{name}{suffix}": aggregate
+                for name, parts in split.items()
+                for suffix, aggregate in parts.items()
+            }
+            found = qs.values(*extra, "grid_id", "moved_from_id").annotate(**aggregates)
+            return found.query.sql_with_params()
+
+        return self.compiled(("moved", kind, tuple(extra)), build, values)
+
+    def per_grid_moved(self, kind, make, values, *extra):
         """[(grid id, row)] of aggregates per grid (and per `extra`) over incidents or
-        instructions, each event counted for the grid it happened in. `split` maps a name to
-        `_split(...)`; each row holds `<name>` for the grid. One query."""
-        qs = qs.filter(self.among("grid_id") | self.among("moved_from_id")).order_by()
-        aggregates = {
-            f"{name}{suffix}": aggregate
-            for name, parts in split.items()
-            for suffix, aggregate in parts.items()
-        }
+        instructions, each event counted for the grid it happened in. `make(values)` gives
+        (queryset, split), `split` mapping a name to `_split(...)`; each row holds `<name>`
+        for the grid. One query."""
+        sql, params = self._moved_sql(kind, make, values, extra)
+        columns, found = _fetch(sql, params)
+        width = len(extra)
+        assert columns[width : width + 2] == ["grid_id", "moved_from_id"], columns
+        names = [name for name in columns[width + 2 :] if not name.endswith("_moved")]
+        at = {name: n for n, name in enumerate(columns)}
         result = []
-        for row in qs.values(*extra, "grid_id", "moved_from_id").annotate(**aggregates):
-            grid_id, moved_from_id = row.pop("grid_id"), row.pop("moved_from_id")
-            here = {key: row[key] for key in extra}
+        for values_ in found:
+            grid_id, moved_from_id = values_[width], values_[width + 1]
+            here = dict(zip(extra, values_[:width], strict=True))
             moved = dict(here)
-            for name in split:
-                here[name] = row[name]
-                moved[name] = row[f"{name}_moved"]
+            for name in names:
+                here[name] = _int(values_[at[name]])
+                moved[name] = _int(values_[at[f"{name}_moved"]])
             if grid_id in self.key_of:
                 result.append((grid_id, here))
             if moved_from_id in self.key_of:
@@ -1091,10 +1227,12 @@ class _Keys:
 
     def _keys_sql(self):
         """(SQL, params) of the grids with their group: columns "_id" and "_key"."""
+        if self._keys_bound is not None:
+            return self._keys_bound
         grids = (
             self.ids
             if isinstance(self.ids, QuerySet) and self.ids.model is Area
-            else Area.objects.filter(pk__in=self.ids)
+            else Area.objects.filter(pk__in=self._in())
         )
         if connection.vendor == "postgresql" and self.position:
             # The group's id read off the grid's path ('/1/2/12/345/': the street 2 is its
@@ -1107,29 +1245,48 @@ class _Keys:
             key = F("__".join(["parent"] * self.hops) + "_id")
         return grids.order_by().values(_id=F("pk"), _key=key).query.sql_with_params()
 
-    def per_key(self, qs, grid_field, **aggregates):
-        """[(key, row)] of `aggregates` (counts) per grid, as per_grid gives them, summed per
+    def per_key(self, kind, make, values, grid_field):
+        """[(key, row)] of aggregates (counts) per grid, as per_grid gives them, summed per
         group: in the database when the groups are areas above the grids (_summed_in_sql),
-        else a row per grid (add them up). One query."""
+        else a row per grid (add them up). `make(values)` gives (queryset, aggregates),
+        compiled once per `kind` (see compiled). One query."""
         if not self._summed_in_sql():
-            return [
-                (self.key_of[grid_id], row)
-                for grid_id, row in self.per_grid(qs, grid_field, **aggregates)
-            ]
-        qs = qs.filter(**{f"{grid_field}__in": self.ids}).order_by()
-        inner, inner_params = (
-            qs.values(_g=F(grid_field)).annotate(**aggregates).query.sql_with_params()
-        )
-        keys, keys_params = self._keys_sql()
-        sums = ", ".join(f'SUM(t."{name}") AS "{name}"' for name in aggregates)
-        sql = (
-            f"WITH t AS ({inner}), k AS ({keys}) "
-            f'SELECT k."_key" AS "_key", {sums} FROM t INNER JOIN k ON k."_id" = t."_g" '
-            f'GROUP BY k."_key"'
-        )
-        return self._summed(sql, (*inner_params, *keys_params), aggregates)
 
-    def per_key_moved(self, qs, *extra, **split):
+            def build(keys, v):
+                qs, aggregates = make(v)
+                qs = qs.filter(**{f"{grid_field}__in": keys._in()}).order_by()
+                found = qs.values(_grid=F(grid_field)).annotate(**aggregates)
+                return found.query.sql_with_params()
+
+            sql, params = self.compiled(("per grid", kind, grid_field), build, values)
+            columns, found = _fetch(sql, params)
+            result = []
+            for values_ in found:
+                row = {name: _int(value) for name, value in zip(columns, values_, strict=True)}
+                grid_id = row.pop("_grid")
+                if grid_id in self.key_of:
+                    result.append((self.key_of[grid_id], row))
+            return result
+
+        def build(keys, v):
+            qs, aggregates = make(v)
+            qs = qs.filter(**{f"{grid_field}__in": keys._in()}).order_by()
+            inner, inner_params = (
+                qs.values(_g=F(grid_field)).annotate(**aggregates).query.sql_with_params()
+            )
+            keys_sql, keys_params = keys._keys_sql()
+            sums = ", ".join(f'SUM(t."{name}") AS "{name}"' for name in aggregates)
+            sql = (
+                f"WITH t AS ({inner}), k AS ({keys_sql}) "
+                f'SELECT k."_key" AS "_key", {sums} FROM t INNER JOIN k ON k."_id" = t."_g" '
+                f'GROUP BY k."_key"'
+            )
+            return sql, (*inner_params, *keys_params)
+
+        sql, params = self.compiled(("summed", kind, grid_field), build, values)
+        return self._summed(sql, params)
+
+    def per_key_moved(self, kind, make, values, *extra):
         """[(key, row)] as per_grid_moved gives them per grid, summed per group (a group may
         come in several rows; add them up). When the groups are areas `hops` parents above
         the grids, the database sums them: the per-grid rows (and each moved row's part for
@@ -1138,45 +1295,42 @@ class _Keys:
         if not self._summed_in_sql():
             return [
                 (self.key_of[grid_id], row)
-                for grid_id, row in self.per_grid_moved(qs, *extra, **split)
+                for grid_id, row in self.per_grid_moved(kind, make, values, *extra)
             ]
-        qs = qs.filter(self.among("grid_id") | self.among("moved_from_id")).order_by()
-        aggregates = {
-            f"{name}{suffix}": aggregate
-            for name, parts in split.items()
-            for suffix, aggregate in parts.items()
-        }
-        inner, inner_params = (
-            qs.values(*extra, "grid_id", "moved_from_id")
-            .annotate(**aggregates)
-            .query.sql_with_params()
-        )
-        keys, keys_params = self._keys_sql()
-        quoted = [f'"{name}"' for name in extra]
-        here = ", ".join(
-            [*quoted, '"grid_id" AS "_g"', *(f'"{name}" AS "{name}"' for name in split)]
-        )
-        moved = ", ".join([*quoted, '"moved_from_id"', *(f'"{name}_moved"' for name in split)])
-        sums = ", ".join(f'SUM(u."{name}") AS "{name}"' for name in split)
-        grouped = ", ".join([*(f"u.{name}" for name in quoted), 'k."_key"'])
-        sql = (
-            f"WITH t AS ({inner}), k AS ({keys}) "
-            f"SELECT {grouped}, {sums} FROM ("
-            f"SELECT {here} FROM t UNION ALL "
-            f'SELECT {moved} FROM t WHERE "moved_from_id" IS NOT NULL'
-            f') u INNER JOIN k ON k."_id" = u."_g" GROUP BY {grouped}'
-        )
-        return self._summed(sql, (*inner_params, *keys_params), split)
 
-    def _summed(self, sql, params, names):
+        def build(keys, v):
+            inner, inner_params = keys._moved_sql(kind, make, v, extra)
+            names = list(make(v)[1])
+            keys_sql, keys_params = keys._keys_sql()
+            quoted = [f'"{name}"' for name in extra]
+            here = ", ".join(
+                [*quoted, '"grid_id" AS "_g"', *(f'"{name}" AS "{name}"' for name in names)]
+            )
+            moved = ", ".join([*quoted, '"moved_from_id"', *(f'"{name}_moved"' for name in names)])
+            sums = ", ".join(f'SUM(u."{name}") AS "{name}"' for name in names)
+            grouped = ", ".join([*(f"u.{name}" for name in quoted), 'k."_key"'])
+            sql = (
+                f"WITH t AS ({inner}), k AS ({keys_sql}) "
+                f"SELECT {grouped}, {sums} FROM ("
+                f"SELECT {here} FROM t UNION ALL "
+                f'SELECT {moved} FROM t WHERE "moved_from_id" IS NOT NULL'
+                f') u INNER JOIN k ON k."_id" = u."_g" GROUP BY {grouped}'
+            )
+            return sql, (*inner_params, *keys_params)
+
+        sql, params = self.compiled(("summed moved", kind, tuple(extra)), build, values)
+        return self._summed(sql, params)
+
+    def _summed(self, sql, params, names=None):
         """[(key, row)] of the groups in `sql`'s rows (a "_key" column and the SUM of each
-        of `names`), the sums as ints (a SUM of counts is a numeric on PostgreSQL)."""
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            columns = [column[0] for column in cursor.description]
-            found = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+        of `names`, by default every column after "_key"), the sums as ints (a SUM of counts
+        is a numeric on PostgreSQL)."""
+        columns, found = _fetch(sql, params)
+        if names is None:
+            names = columns[columns.index("_key") + 1 :]
         result = []
-        for row in found:
+        for values in found:
+            row = dict(zip(columns, values, strict=True))
             key = row.pop("_key")
             if key in self.groups:
                 for name in names:
@@ -1197,7 +1351,7 @@ class _Keys:
         grids = (
             self.ids
             if isinstance(self.ids, QuerySet) and self.ids.model is Area
-            else Area.objects.filter(pk__in=self.ids)
+            else Area.objects.filter(pk__in=self._in())
         )
         key = Cast(
             Func(F("path"), Value("/"), Value(self.position), function="SPLIT_PART"),
@@ -1238,30 +1392,67 @@ class _Keys:
                 result.append((key, row))
         return result
 
-    def rows_moved(self, qs, event, *, total=False, **aggregates):
-        """[(key, row)] of `aggregates` per group over incidents, each counted for the grid
-        it was in at the time of its `event` (a field name). One query. With `total`, also
-        (TOTAL, row) over every grid, as `rows` gives it."""
+    def rows_moved(self, kind, make, values, event, *, total=False):
+        """[(key, row)] of aggregates per group over incidents, each counted for the grid it
+        was in at the time of its `event` (a field name); `make(values)` gives (queryset,
+        aggregates), compiled once per `kind` on PostgreSQL (see compiled). One query. With
+        `total`, also (TOTAL, row) over every grid, as `rows` gives it."""
         before, after = _before_move(event), _after_move(event)
-        qs = qs.filter(
-            (after & self.among("grid_id")) | (before & self.among("moved_from_id"))
-        ).order_by()
+        if len(self.groups) == 1 or connection.vendor != "postgresql":
+            qs, aggregates = make(values)
+            qs = qs.filter(
+                (after & self.among("grid_id")) | (before & self.among("moved_from_id"))
+            ).order_by()
+            return self._rows_moved(qs, before, aggregates, total)
+
+        def build(keys, v):
+            qs, aggregates = make(v)
+            qs = qs.filter(
+                (after & keys.among("grid_id")) | (before & keys.among("moved_from_id"))
+            ).order_by()
+            expression = keys._moved_key(before)
+            if total:
+                expression = Coalesce(expression, Value(-1))
+            sql, params = qs.values(_key=expression).annotate(**aggregates).query.sql_with_params()
+            if total:
+                head, _ = sql.rsplit(" GROUP BY ", 1)
+                sql = f'{head} GROUP BY GROUPING SETS (("_key"), ())'
+            return sql, params
+
+        sql, params = self.compiled(("rows moved", kind, event, total), build, values)
+        columns, found = _fetch(sql, params)
+        result = []
+        for values_ in found:
+            row = dict(zip(columns, values_, strict=True))
+            key = row.pop("_key")
+            if key is None and total:
+                result.append((TOTAL, row))
+            elif key in self.groups:
+                result.append((key, row))
+        return result
+
+    def _moved_key(self, before):
+        """The group of an incident's row, the grid it was in at the event (`before`: it
+        happened before the move), as an expression."""
+        column, moved_column = self.field("grid"), self.field("moved_from")
+        if column is not None:
+            return Case(When(before, then=F(moved_column)), default=F(column))
+        return Case(
+            *(
+                When(before & Q(moved_from_id__in=ids), then=Value(key))
+                for key, ids in self.groups.items()
+            ),
+            *(When(grid_id__in=ids, then=Value(key)) for key, ids in self.groups.items()),
+            output_field=IntegerField(),
+        )
+
+    def _rows_moved(self, qs, before, aggregates, total):
+        """rows_moved's rows of `qs` (filtered to the grids), compiled now."""
         if len(self.groups) == 1:
             (key,) = self.groups
             row = qs.aggregate(**aggregates)
             return [(key, row), (TOTAL, row)] if total else [(key, row)]
-        column, moved_column = self.field("grid"), self.field("moved_from")
-        if column is not None:
-            expression = Case(When(before, then=F(moved_column)), default=F(column))
-        else:
-            expression = Case(
-                *(
-                    When(before & Q(moved_from_id__in=ids), then=Value(key))
-                    for key, ids in self.groups.items()
-                ),
-                *(When(grid_id__in=ids, then=Value(key)) for key, ids in self.groups.items()),
-                output_field=IntegerField(),
-            )
+        expression = self._moved_key(before)
         if total:
             return self._with_total(qs, expression, aggregates)
         rows = qs.values(_key=expression).annotate(**aggregates)
@@ -1595,18 +1786,32 @@ def _compute(
         full = submitted & Q(is_short=False)
         logged = Q(status__in=_LOGGED)
         closed_q &= existed_on_day()
-        for key, row in keys.per_key(
-            Patrol.objects.filter(closed_q),
-            "grid_id",
-            **per_period(
-                full_am=days(Slot.MORNING, full),
-                full_pm=days(Slot.AFTERNOON, full),
-                submitted_am=days(Slot.MORNING, submitted),
-                submitted_pm=days(Slot.AFTERNOON, submitted),
-                logged_am=days(Slot.MORNING, logged),
-                logged_pm=days(Slot.AFTERNOON, logged),
-            ),
-        ):
+        # Built from these values only (see gridmgmt.statements): the periods' days and the
+        # values of the closed windows' condition (days, slots, communities).
+        values = {}
+        for n, (start, end) in indexed:
+            values |= {f"start.{n}": start, f"end.{n}": end}
+        closed_shape = _q_shape(closed_q, values)
+        shape = (len(periods), closed_shape)
+
+        def logs(v):
+            def days(n, slot, condition):
+                period = Q(slot=slot, day__gte=v[f"start.{n}"], day__lte=v[f"end.{n}"])
+                return Count("day", distinct=True, filter=period & condition)
+
+            aggregates = {}
+            for n in range(len(periods)):
+                aggregates |= {
+                    f"full_am_{n}": days(n, Slot.MORNING, full),
+                    f"full_pm_{n}": days(n, Slot.AFTERNOON, full),
+                    f"submitted_am_{n}": days(n, Slot.MORNING, submitted),
+                    f"submitted_pm_{n}": days(n, Slot.AFTERNOON, submitted),
+                    f"logged_am_{n}": days(n, Slot.MORNING, logged),
+                    f"logged_pm_{n}": days(n, Slot.AFTERNOON, logged),
+                }
+            return Patrol.objects.filter(_q_rebuilt(closed_shape, v)), aggregates
+
+        for key, row in keys.per_key(("logs", shape), logs, values, "grid_id"):
             for n, _ in indexed:
                 done = row[f"full_am_{n}"] + row[f"full_pm_{n}"]
                 covered = row[f"submitted_am_{n}"] + row[f"submitted_pm_{n}"]
@@ -1616,19 +1821,20 @@ def _compute(
                 figures.short += covered - done
                 figures.returned += logged_windows - covered
 
-        late_log = Patrol.objects.filter(
-            grid_id=OuterRef("grid_id"),
-            day=OuterRef("day"),
-            slot=OuterRef("slot"),
-            status__in=_LOGGED,
-        )
-        for key, row in keys.per_key(
-            MissedPatrol.objects.filter(closed_q).filter(~Exists(late_log)),
-            "grid_id",
-            **per_period(
-                missed=lambda n, start, end: Count("pk", filter=Q(day__range=(start, end)))
-            ),
-        ):
+        def missed(v):
+            late_log = Patrol.objects.filter(
+                grid_id=OuterRef("grid_id"),
+                day=OuterRef("day"),
+                slot=OuterRef("slot"),
+                status__in=_LOGGED,
+            )
+            records = MissedPatrol.objects.filter(_q_rebuilt(closed_shape, v))
+            return records.filter(~Exists(late_log)), {
+                f"missed_{n}": Count("pk", filter=Q(day__range=(v[f"start.{n}"], v[f"end.{n}"])))
+                for n in range(len(periods))
+            }
+
+        for key, row in keys.per_key(("missed", shape), missed, values, "grid_id"):
             spread_key(key, row, "missed")
 
     # Incidents.
@@ -1649,122 +1855,30 @@ def _compute(
     first_at, last_at = min(b[0] for b in bounds), max(b[1] for b in bounds)
 
     if additive or state:
-        incidents = Incident.objects.filter(filed_at__lt=last_at).filter(
-            Q(filed_at__gte=first_at)
-            | Q(closed_at__gte=first_at)
-            | Q(deadline_at__gte=first_at)
-            | Q(escalated_at__gte=first_at)
-            | Q(closed_at__isnull=True)
-            # Rated by the resident in the period (a rating saves the incident).
-            | Q(source=Incident.Source.RESIDENT, updated_at__gte=first_at)
-        )
         names = []
         if additive:
             names += ["closed", "due", "on_time", "escalations", "rework", "satisfied", "rated"]
             names += [*SOURCE_GROUPS, "resident_rated", "resident_satisfied"]
         if state:
             names += ["due_closed", "overdue_open"]
-        if not additive:
-            # The states need only the incidents due in the period and those not closed before
-            # it began: conditions the indexes on deadline_at and closed_at serve (a bitmap OR
-            # of three index scans instead of a scan of every incident).
-            incidents = Incident.objects.filter(filed_at__lt=last_at).filter(
-                Q(deadline_at__gte=first_at)
-                | Q(closed_at__gte=first_at)
-                | Q(closed_at__isnull=True)
-            )
-        elif not state:
-            # The counts need only the incidents with an event in the period (filed, closed,
-            # due, escalated, rated by the resident), not every open one: one index each (a
-            # bitmap OR), so today's live count reads today's incidents, not them all.
-            incidents = Incident.objects.filter(filed_at__lt=last_at).filter(
-                Q(filed_at__gte=first_at)
-                | Q(closed_at__gte=first_at, closed_at__lt=last_at)
-                | Q(deadline_at__gte=first_at, deadline_at__lt=last_at)
-                | Q(escalated_at__gte=first_at, escalated_at__lt=last_at)
-                | Q(source=Incident.Source.RESIDENT, updated_at__gte=first_at)
-            )
-        # Each count is of one event; the grid is the one the incident was in at that event:
-        # `on_time` and `due_closed` are parts of `due` (the deadline), `rework`, `satisfied`
-        # and `rated` of `closed`.
-        staff_rated = ~Q(satisfaction="") & ~Q(source=Incident.Source.RESIDENT)
-
-        def from_source(sources):
-            return lambda n, *_: _split(
-                Count, "pk", within("filed_at", n) & Q(source__in=sources), "filed_at"
-            )
-
-        def resident_ratings(n, condition=None):
-            """The residents' ratings given in period n, each counted for the grid the matter
-            was in when it was rated: the sum over the incidents of a count of their rating
-            entries, worked out only for residents' matters saved since the period began."""
-            entries = TimelineEntry.objects.filter(
-                Q(incident_id=OuterRef("pk"), action=RESIDENT_RATING) & within("at", n)
-            )
-            if condition is not None:
-                entries = entries.filter(condition)
-
-            def count(moment):
-                counted = (
-                    entries.filter(moment)
-                    .order_by()
-                    .values("incident_id")
-                    .annotate(c=Count("pk"))
-                    .values("c")
-                )
-                return Subquery(counted, output_field=IntegerField())
-
-            touched = Q(source=Incident.Source.RESIDENT, updated_at__gte=bounds[n][0])
-            since_move = Q(at__gte=Coalesce(OuterRef("moved_at"), Value(_NEVER)))
-            return {
-                "": Sum(count(since_move), filter=touched),
-                "_moved": Sum(count(Q(at__lt=OuterRef("moved_at"))), filter=touched),
-            }
-
-        makers = dict(
-            closed=lambda n, *_: _split(Count, "pk", within("closed_at", n), "closed_at"),
-            due=lambda n, *_: _split(Count, "pk", within("deadline_at", n), "deadline_at"),
-            on_time=lambda n, *_: _split(
-                Count,
-                "pk",
-                within("deadline_at", n) & Q(closed_at__lte=F("deadline_at")),
-                "deadline_at",
-            ),
-            due_closed=lambda n, *_: _split(
-                Count, "pk", within("deadline_at", n) & Q(closed_at__lt=cuts[n]), "deadline_at"
-            ),
-            overdue_open=lambda n, *_: _split(Count, "pk", open_overdue_at(cuts[n]), cuts[n]),
-            escalations=lambda n, *_: _split(
-                Count, "pk", within("escalated_at", n), "escalated_at"
-            ),
-            rework=lambda n, *_: _split(Sum, "rework_count", within("closed_at", n), "closed_at"),
-            satisfied=lambda n, *_: _split(
-                Count,
-                "pk",
-                within("closed_at", n) & staff_rated & Q(satisfaction__in=SATISFIED),
-                "closed_at",
-            ),
-            rated=lambda n, *_: _split(
-                Count, "pk", within("closed_at", n) & staff_rated, "closed_at"
-            ),
-            **{name: from_source(sources) for name, sources in SOURCE_GROUPS.items()},
-            resident_rated=lambda n, *_: resident_ratings(n),
-            resident_satisfied=lambda n, *_: resident_ratings(n, Q(to_status="")),
-        )
         by_status = state and details
         # The states alone (a report's pass per child): the status now of those filed in the
         # period is counted in the same statement, the rows grouped by status too (those filed
         # in the period are among the incidents read, or added to them).
         merged = by_status and not additive
-        counted = per_period(**{name: makers[name] for name in names})
-        if merged:
-            incidents = incidents | Incident.objects.filter(
-                filed_at__gte=first_at, filed_at__lt=last_at
-            )
-            counted |= per_period(
-                opened=lambda n, *_: _split(Count, "pk", within("filed_at", n), "filed_at")
-            )
-        for key, row in keys.per_key_moved(incidents, *(["status"] if merged else []), **counted):
+        # The statements are built from these values only (see gridmgmt.statements): the
+        # period's bounds, each period's and its end (or now).
+        values = {"first_at": first_at, "last_at": last_at}
+        for n, ((start_at, end_at), cut) in enumerate(zip(bounds, cuts, strict=True)):
+            values |= {f"from.{n}": start_at, f"until.{n}": end_at, f"cut.{n}": cut}
+        shape = (additive, state, merged, len(periods))
+
+        def counting(v):
+            """(the incidents read, {name: _split aggregates}) of the values `v`."""
+            return _incidents_counted(v, len(periods), names, additive, state, merged)
+
+        extra = ["status"] if merged else []
+        for key, row in keys.per_key_moved(("incidents", shape), counting, values, *extra):
             spread_key(key, row, *names)
             if merged:
                 for n, figures in enumerate(result[key]):
@@ -1776,18 +1890,18 @@ def _compute(
             by_status = False  # counted
 
         # Incidents filed: how many per category (additive), their status now (a state).
-        filed = Incident.objects.filter(filed_at__gte=first_at, filed_at__lt=last_at)
+        def filing(v):
+            filed = Incident.objects.filter(filed_at__gte=v["first_at"], filed_at__lt=v["last_at"])
+            return filed, {
+                f"opened_{n}": _split(Count, "pk", _within(v, "filed_at", n), "filed_at")
+                for n in range(len(periods))
+            }
+
         extra = (["category_id", "category__name"] if additive else []) + (
             ["status"] if by_status else []
         )
         for key, row in (
-            keys.per_key_moved(
-                filed,
-                *extra,
-                **per_period(
-                    opened=lambda n, *_: _split(Count, "pk", within("filed_at", n), "filed_at")
-                ),
-            )
+            keys.per_key_moved(("filed", len(periods)), filing, values, *extra)
             if additive or by_status
             else []
         ):
@@ -1817,10 +1931,12 @@ def _compute(
         # the first step a team member took (the first timeline entry after the report that
         # somebody made: the sweep's and the resident's own entries have nobody).
         closed_then = Q(closed_at__gte=first_at, closed_at__lt=last_at)
+        runs = None
         if close_known is not None:
             # Only the days the roll-ups lack: runs of consecutive dates.
             closed_then = None
-            for run_start, run_end in _runs(sorted(close_known[1]), defaultdict(int)):
+            runs = _runs(sorted(close_known[1]), defaultdict(int))
+            for run_start, run_end in runs:
                 run = Q(
                     closed_at__gte=local_midnight(run_start),
                     closed_at__lt=local_midnight(run_end + datetime.timedelta(days=1)),
@@ -1836,39 +1952,23 @@ def _compute(
             .values("at")[:1]
         )
         if connection.vendor == "postgresql":
-            duration = ExpressionWrapper(
-                F("closed_at") - F("filed_at"), output_field=DurationField()
-            )
-            to_response = ExpressionWrapper(
-                first_response - F("filed_at"), output_field=DurationField()
-            )
-            answered = from_resident & Q(filed_at__gte=first_at, filed_at__lt=last_at)
-            if closed_then is not None:
-                answered |= closed_then
-            answered = Incident.objects.filter(answered)
-            if close_known is None:
-                percentiles = dict(
-                    median=lambda n, *_: _PercentileHours(
-                        0.5, duration, filter=within("closed_at", n)
-                    ),
-                    p90=lambda n, *_: _PercentileHours(
-                        0.9, duration, filter=within("closed_at", n)
-                    ),
-                )
-            elif closed_then is not None:
-                percentiles = {"hours": lambda *_: ArrayAgg(_Hours(), filter=closed_then)}
-            else:
-                percentiles = {}
+            # Built from these values only (see gridmgmt.statements): the periods' bounds and
+            # those of the runs of days the roll-ups lack.
+            values = {"first_at": first_at, "last_at": last_at}
+            for n, (start_at, end_at) in enumerate(bounds):
+                values |= {f"from.{n}": start_at, f"until.{n}": end_at}
+            for n, (run_start, run_end) in enumerate(runs or ()):
+                values |= {
+                    f"run_from.{n}": local_midnight(run_start),
+                    f"run_until.{n}": local_midnight(run_end + datetime.timedelta(days=1)),
+                }
+            shape = ("time to close", len(periods), None if runs is None else len(runs))
             for key, row in keys.rows_moved(
-                answered,
+                shape,
+                lambda v: _times_counted(v, len(periods), runs),
+                values,
                 "closed_at",
                 total=total,
-                **per_period(
-                    **percentiles,
-                    response=lambda n, *_: _PercentileHours(
-                        0.5, to_response, filter=within("filed_at", n) & from_resident
-                    ),
-                ),
             ):
                 for n, _ in indexed:
                     if close_known is None:
@@ -1927,20 +2027,32 @@ def _compute(
 
     if state:
         # Verification instructions not done when the period ended (or now).
-        def overdue_instructions(cut):
-            not_done = Q(completed_at__isnull=True) | Q(completed_at__gte=cut)
-            return Q(issued_at__lt=cut, due_on__lt=timezone.localdate(cut)) & not_done
+        # Built from these values only (see gridmgmt.statements): each period's end (or
+        # now) and its local date, the latest and the earliest.
+        values = {
+            "latest": max(cuts),
+            "latest_on": timezone.localdate(max(cuts)),
+            "earliest": min(cuts),
+        }
+        for n, cut in enumerate(cuts):
+            values |= {f"cut.{n}": cut, f"cut_on.{n}": timezone.localdate(cut)}
 
-        instructions = Instruction.objects.filter(
-            issued_at__lt=max(cuts), due_on__lt=timezone.localdate(max(cuts))
-        ).filter(Q(completed_at__isnull=True) | Q(completed_at__gte=min(cuts)))
+        def overdue_instructions(v):
+            def overdue_at(n):
+                cut = v[f"cut.{n}"]
+                not_done = Q(completed_at__isnull=True) | Q(completed_at__gte=cut)
+                return Q(issued_at__lt=cut, due_on__lt=v[f"cut_on.{n}"]) & not_done
+
+            instructions = Instruction.objects.filter(
+                issued_at__lt=v["latest"], due_on__lt=v["latest_on"]
+            ).filter(Q(completed_at__isnull=True) | Q(completed_at__gte=v["earliest"]))
+            return instructions, {
+                f"overdue_instructions_{n}": _split(Count, "pk", overdue_at(n), v[f"cut.{n}"])
+                for n in range(len(periods))
+            }
+
         for key, row in keys.per_key_moved(
-            instructions,
-            **per_period(
-                overdue_instructions=lambda n, *_: _split(
-                    Count, "pk", overdue_instructions(cuts[n]), cuts[n]
-                )
-            ),
+            ("instructions", len(periods)), overdue_instructions, values
         ):
             spread_key(key, row, "overdue_instructions")
 
@@ -1972,6 +2084,219 @@ def _compute(
             for n, figures in enumerate(result[key]):
                 figures.grid_workers = row.get(f"workers_{n}") or 0
     return result
+
+
+def _q_shape(q, values, path="q"):
+    """The shape of the condition `q` (its tree, lookups and constants), its values (dates,
+    datetimes, ints and strings, and lists of them) added to `values` under names from
+    `path`: with _q_rebuilt, a condition a compiled statement binds (gridmgmt.statements).
+    A value of another type (a bool, an expression) stays in the shape, a constant."""
+    if isinstance(q, Q):
+        return (
+            "Q",
+            q.connector,
+            q.negated,
+            tuple(_q_shape(child, values, f"{path}.{n}") for n, child in enumerate(q.children)),
+        )
+    if not isinstance(q, tuple):
+        return ("node", q)  # an expression: a constant (hashable)
+    lookup, value = q
+    if type(value) in statements.BOUND_TYPES:
+        values[path] = value
+        return ("value", lookup)
+    if type(value) in (list, tuple) and all(type(x) in statements.BOUND_TYPES for x in value):
+        for n, item in enumerate(value):
+            values[f"{path}.{n}"] = item
+        return ("values", lookup, type(value), len(value))
+    return ("constant", lookup, value)
+
+
+def _q_rebuilt(shape, v, path="q"):
+    """The condition of `shape` (from _q_shape) with the values `v`."""
+    kind = shape[0]
+    if kind == "Q":
+        _kind, connector, negated, children = shape
+        return Q(
+            *(_q_rebuilt(child, v, f"{path}.{n}") for n, child in enumerate(children)),
+            _connector=connector,
+            _negated=negated,
+        )
+    if kind == "node":
+        return shape[1]
+    if kind == "value":
+        return (shape[1], v[path])
+    if kind == "values":
+        _kind, lookup, sequence, length = shape
+        return (lookup, sequence(v[f"{path}.{n}"] for n in range(length)))
+    return (shape[1], shape[2])
+
+
+def _within(v, name, n):
+    """`name` (a datetime field) within period n of the values `v` ("from.<n>",
+    "until.<n>")."""
+    return Q(**{f"{name}__gte": v[f"from.{n}"], f"{name}__lt": v[f"until.{n}"]})
+
+
+def _open_overdue_at(cut):
+    still_open = Q(closed_at__isnull=True, status__in=IncidentQuerySet.OPEN_STATES)
+    return Q(filed_at__lt=cut, deadline_at__lte=cut) & (still_open | Q(closed_at__gt=cut))
+
+
+def _incidents_counted(v, periods, names, additive, state, merged):
+    """(the incidents _compute reads, {"<name>_<n>": _split aggregates} for `names` and each
+    of the `periods` periods, "opened_<n>" too when `merged`), built from the values `v`
+    only (see _compute): "first_at", "last_at", "from.<n>", "until.<n>", "cut.<n>". Runs no
+    query."""
+    first_at, last_at = v["first_at"], v["last_at"]
+    incidents = Incident.objects.filter(filed_at__lt=last_at).filter(
+        Q(filed_at__gte=first_at)
+        | Q(closed_at__gte=first_at)
+        | Q(deadline_at__gte=first_at)
+        | Q(escalated_at__gte=first_at)
+        | Q(closed_at__isnull=True)
+        # Rated by the resident in the period (a rating saves the incident).
+        | Q(source=Incident.Source.RESIDENT, updated_at__gte=first_at)
+    )
+    if not additive:
+        # The states need only the incidents due in the period and those not closed before
+        # it began: conditions the indexes on deadline_at and closed_at serve (a bitmap OR
+        # of three index scans instead of a scan of every incident).
+        incidents = Incident.objects.filter(filed_at__lt=last_at).filter(
+            Q(deadline_at__gte=first_at) | Q(closed_at__gte=first_at) | Q(closed_at__isnull=True)
+        )
+    elif not state:
+        # The counts need only the incidents with an event in the period (filed, closed,
+        # due, escalated, rated by the resident), not every open one: one index each (a
+        # bitmap OR), so today's live count reads today's incidents, not them all.
+        incidents = Incident.objects.filter(filed_at__lt=last_at).filter(
+            Q(filed_at__gte=first_at)
+            | Q(closed_at__gte=first_at, closed_at__lt=last_at)
+            | Q(deadline_at__gte=first_at, deadline_at__lt=last_at)
+            | Q(escalated_at__gte=first_at, escalated_at__lt=last_at)
+            | Q(source=Incident.Source.RESIDENT, updated_at__gte=first_at)
+        )
+    # Each count is of one event; the grid is the one the incident was in at that event:
+    # `on_time` and `due_closed` are parts of `due` (the deadline), `rework`, `satisfied`
+    # and `rated` of `closed`.
+    staff_rated = ~Q(satisfaction="") & ~Q(source=Incident.Source.RESIDENT)
+
+    def within(name, n):
+        return _within(v, name, n)
+
+    def from_source(sources):
+        return lambda n: _split(
+            Count, "pk", within("filed_at", n) & Q(source__in=sources), "filed_at"
+        )
+
+    def resident_ratings(n, condition=None):
+        """The residents' ratings given in period n, each counted for the grid the matter
+        was in when it was rated: the sum over the incidents of a count of their rating
+        entries, worked out only for residents' matters saved since the period began."""
+        entries = TimelineEntry.objects.filter(
+            Q(incident_id=OuterRef("pk"), action=RESIDENT_RATING) & within("at", n)
+        )
+        if condition is not None:
+            entries = entries.filter(condition)
+
+        def count(moment):
+            counted = (
+                entries.filter(moment)
+                .order_by()
+                .values("incident_id")
+                .annotate(c=Count("pk"))
+                .values("c")
+            )
+            return Subquery(counted, output_field=IntegerField())
+
+        touched = Q(source=Incident.Source.RESIDENT, updated_at__gte=v[f"from.{n}"])
+        since_move = Q(at__gte=Coalesce(OuterRef("moved_at"), Value(_NEVER)))
+        return {
+            "": Sum(count(since_move), filter=touched),
+            "_moved": Sum(count(Q(at__lt=OuterRef("moved_at"))), filter=touched),
+        }
+
+    makers = dict(
+        closed=lambda n: _split(Count, "pk", within("closed_at", n), "closed_at"),
+        due=lambda n: _split(Count, "pk", within("deadline_at", n), "deadline_at"),
+        on_time=lambda n: _split(
+            Count,
+            "pk",
+            within("deadline_at", n) & Q(closed_at__lte=F("deadline_at")),
+            "deadline_at",
+        ),
+        due_closed=lambda n: _split(
+            Count,
+            "pk",
+            within("deadline_at", n) & Q(closed_at__lt=v[f"cut.{n}"]),
+            "deadline_at",
+        ),
+        overdue_open=lambda n: _split(Count, "pk", _open_overdue_at(v[f"cut.{n}"]), v[f"cut.{n}"]),
+        escalations=lambda n: _split(Count, "pk", within("escalated_at", n), "escalated_at"),
+        rework=lambda n: _split(Sum, "rework_count", within("closed_at", n), "closed_at"),
+        satisfied=lambda n: _split(
+            Count,
+            "pk",
+            within("closed_at", n) & staff_rated & Q(satisfaction__in=SATISFIED),
+            "closed_at",
+        ),
+        rated=lambda n: _split(Count, "pk", within("closed_at", n) & staff_rated, "closed_at"),
+        **{name: from_source(sources) for name, sources in SOURCE_GROUPS.items()},
+        resident_rated=lambda n: resident_ratings(n),
+        resident_satisfied=lambda n: resident_ratings(n, Q(to_status="")),
+    )
+    counted = {f"{name}_{n}": makers[name](n) for n in range(periods) for name in names}
+    if merged:
+        incidents = incidents | Incident.objects.filter(
+            filed_at__gte=first_at, filed_at__lt=last_at
+        )
+        counted |= {
+            f"opened_{n}": _split(Count, "pk", within("filed_at", n), "filed_at")
+            for n in range(periods)
+        }
+    return incidents, counted
+
+
+def _times_counted(v, periods, runs):
+    """(the incidents _compute reads for the time to close and to a first response,
+    {"<name>_<n>": aggregate} for each of the `periods` periods), built from the values `v`
+    only: "first_at", "last_at", "from.<n>", "until.<n>" and, with `runs` (the runs of days
+    the roll-ups lack, or None to read every incident closed in the period),
+    "run_from.<k>", "run_until.<k>". Runs no query."""
+    first_at, last_at = v["first_at"], v["last_at"]
+    if runs is None:
+        closed_then = Q(closed_at__gte=first_at, closed_at__lt=last_at)
+    else:
+        closed_then = None
+        for k in range(len(runs)):
+            run = Q(closed_at__gte=v[f"run_from.{k}"], closed_at__lt=v[f"run_until.{k}"])
+            closed_then = run if closed_then is None else closed_then | run
+    from_resident = Q(source=Incident.Source.RESIDENT)
+    first_response = Subquery(
+        TimelineEntry.objects.filter(incident_id=OuterRef("pk"), by__isnull=False)
+        .exclude(action="report")
+        .order_by("at", "pk")
+        .values("at")[:1]
+    )
+    duration = ExpressionWrapper(F("closed_at") - F("filed_at"), output_field=DurationField())
+    to_response = ExpressionWrapper(first_response - F("filed_at"), output_field=DurationField())
+    answered = from_resident & Q(filed_at__gte=first_at, filed_at__lt=last_at)
+    if closed_then is not None:
+        answered |= closed_then
+    aggregates = {}
+    for n in range(periods):
+        if runs is None:
+            aggregates[f"median_{n}"] = _PercentileHours(
+                0.5, duration, filter=_within(v, "closed_at", n)
+            )
+            aggregates[f"p90_{n}"] = _PercentileHours(
+                0.9, duration, filter=_within(v, "closed_at", n)
+            )
+        elif closed_then is not None:
+            aggregates[f"hours_{n}"] = ArrayAgg(_Hours(), filter=closed_then)
+        aggregates[f"response_{n}"] = _PercentileHours(
+            0.5, to_response, filter=_within(v, "filed_at", n) & from_resident
+        )
+    return Incident.objects.filter(answered), aggregates
 
 
 def _count_register(result, keys, rows, periods, now, known=None):

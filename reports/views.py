@@ -141,6 +141,7 @@ def report(request):
         row.url = _link(row.area, data)
     # The children come from figures_by_child with their boundaries: no query of their own.
     boundaries = {row.area.pk: row.area.boundary for row in rows}
+    urls = {row.area.pk: row.url for row in rows}
     context.update(built)
     context.update(
         {
@@ -154,7 +155,8 @@ def report(request):
                 (header, f"?{_query(area, data, sort=header.sort)}")
                 for header in district.headers(built["sort_key"], built["descending"])
             ],
-            "map_data": district.map_data(rows, boundaries, lambda a: _link(a, data)),
+            # The rows' links, made once above.
+            "map_data": district.map_data(rows, boundaries, lambda a: urls[a.pk]),
             "chart_data": district.chart_data(built["trend"], built["step"]),
             "presets": [
                 (label, f"?{_query(area, data, start=s.isoformat(), end=e.isoformat())}")

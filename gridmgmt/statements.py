@@ -1,0 +1,129 @@
+"""A statement compiled once per process and bound to each request's values.
+
+Django takes milliseconds to build and compile a queryset of many conditional aggregates,
+often longer than PostgreSQL takes to run it, while the SQL is the same for every request of
+the same shape: only its parameters change. `compiled(key, build, values)` compiles
+`build(values)` for two made-up sets of values (every value replaced by a sample of its type,
+each different from the other samples and from the real one), and uses the statement only
+when the SQL is the same for both and each parameter either is the same in both (a constant:
+a status, a role) or is, in both, the sample of exactly one of the named values. Then each
+later call with the same `key` binds its own values into the SQL without building anything.
+Otherwise (a parameter derived from a value, SQL that depends on a value) the statement is
+compiled on every call, as before.
+
+`build` must be a function of `values` and of what `key` names only: whatever else changes
+the SQL (a flag, the number of periods, the SQL of a subquery) belongs in `key`. It must not
+branch on the values (the samples do not keep their order); a test holds the bound statement
+equal to Django's own for several sets of values.
+
+PostgreSQL only: on SQLite values reach the database converted (dates as text), and `build`
+runs each time.
+"""
+
+import datetime
+from collections import OrderedDict
+
+from django.db import connection
+from django.utils import timezone
+
+# Statements kept per process: keys carry the SQL of subqueries (a user's scope), so bound
+# their number.
+KEPT = 512
+
+
+# The types of the values a statement binds.
+BOUND_TYPES = (datetime.date, datetime.datetime, int, str)
+
+
+class Unbindable(Exception):
+    """The statement's SQL or parameters depend on the values in a way that cannot be
+    bound."""
+
+
+def _sample(value, index, which):
+    """A made-up value of the type of `value`, the `index`-th name's sample number `which`
+    (0 or 1): distinct from every other name's and from the other sample, and differing from
+    it in every part (year, leap year, month, day, weekday, hour, minute)."""
+    kind = type(value)
+    if kind is datetime.date:
+        return datetime.date(2204 + 8 * index + which, 2 + 5 * which, 3 + 11 * which)
+    if kind is datetime.datetime:
+        day = _sample(value.date(), index, which)
+        return datetime.datetime(
+            day.year, day.month, day.day, 5 + 7 * which, 13 + 29 * which, 17, tzinfo=value.tzinfo
+        )
+    if kind is int:
+        return -(730_001 + 100 * index + which)
+    if kind is str:
+        return f"\x00sample {index}.{which}"
+    raise Unbindable(f"no sample for a {kind.__name__}")
+
+
+def _same(value, other):
+    return type(value) is type(other) and value == other
+
+
+class Statement:
+    """The SQL of `build` for values of one shape, with the rule for binding each
+    parameter: (name, None) to take from the values, (None, constant) to keep."""
+
+    def __init__(self, build, values):
+        names = sorted(values)
+        samples = [
+            {name: _sample(values[name], n, which) for n, name in enumerate(names)}
+            for which in (0, 1)
+        ]
+        try:
+            (sql, params), (other_sql, other_params) = (build(sample) for sample in samples)
+        except Exception as error:  # a sample the build cannot take
+            raise Unbindable(f"the build refused a sample: {error!r}") from error
+        if sql != other_sql or len(params) != len(other_params):
+            raise Unbindable("the SQL depends on the values")
+        first, second = samples
+        self.sql = sql
+        self.slots = []
+        for value, other in zip(params, other_params, strict=True):
+            if _same(value, other):
+                self.slots.append((None, value))
+                continue
+            found = [
+                name for name in names if _same(first[name], value) and _same(second[name], other)
+            ]
+            if len(found) != 1:
+                raise Unbindable(f"a parameter is none of the values: {value!r}")
+            self.slots.append((found[0], None))
+
+    def bind(self, values):
+        return [values[name] if name is not None else value for name, value in self.slots]
+
+
+_built = OrderedDict()  # key -> Statement, or None when it cannot be bound
+
+
+def compiled(key, build, values):
+    """(sql, params) of `build(values)` (a function returning (sql, params)), the SQL
+    compiled once per process for `key` (with the database vendor and the time zone) and
+    bound to `values` ({name: a date, an aware datetime, an int or a str}); compiled now when
+    it cannot be bound (see the module's docstring)."""
+    if connection.vendor != "postgresql":
+        return build(values)
+    full = (timezone.get_default_timezone_name(), key)
+    try:
+        statement = _built[full]
+        _built.move_to_end(full)
+    except KeyError:
+        try:
+            statement = Statement(build, values)
+        except Unbindable:
+            statement = None
+        _built[full] = statement
+        if len(_built) > KEPT:
+            _built.popitem(last=False)
+    if statement is None:
+        return build(values)
+    return statement.sql, statement.bind(values)
+
+
+def forget():
+    """Drop every statement kept (tests)."""
+    _built.clear()

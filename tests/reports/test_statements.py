@@ -1,0 +1,120 @@
+"""gridmgmt.statements: a statement compiled once and bound to each call's values is the
+statement Django compiles for those values, or it is compiled on each call."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.html import format_html
+
+from gridmgmt import statements
+from grids.models import Area
+from incidents.models import Incident
+from patrols.models import Instruction
+from reports import district
+
+pytestmark = pytest.mark.django_db
+
+AT = datetime.datetime(2026, 10, 5, 8, 30, tzinfo=datetime.UTC)
+
+
+def counting(builds):
+    def build(v):
+        builds.append(v)
+        qs = Incident.objects.filter(
+            Q(filed_at__gte=v["since"]) | Q(deadline_at__lt=v["since"]),
+            grid__code=v["code"],
+            grid__kind=Area.Kind.GRID,
+        )
+        qs = qs.values("status").annotate(n=Count("pk", filter=Q(grid_id=v["grid"])))
+        return qs.query.sql_with_params()
+
+    return build
+
+
+@pytest.fixture(autouse=True)
+def no_statements_kept():
+    statements.forget()
+    yield
+    statements.forget()
+
+
+def test_a_statement_is_built_once_and_bound_to_each_calls_values():
+    builds = []
+    build = counting(builds)
+    calls = [
+        {"since": AT, "code": "T-01", "grid": 12},
+        {"since": AT + datetime.timedelta(days=40, hours=3), "code": "T-02-01", "grid": 7},
+        {"since": AT - datetime.timedelta(days=400), "code": "T-01", "grid": 12},
+    ]
+    for values in calls:
+        sql, params = statements.compiled("incidents", build, values)
+        own_sql, own_params = counting([])(values)
+        assert (sql, list(params)) == (own_sql, list(own_params))
+    if connection.vendor == "postgresql":
+        # The two samples, then bound (the checks of tests/reports/conftest.py build too).
+        assert sum(v["since"].year > 2200 for v in builds) == 2
+        assert len(builds) == 2 + len(calls)
+
+
+def test_a_parameter_derived_from_a_value_is_compiled_on_each_call():
+    builds = []
+
+    def build(v):
+        builds.append(v)
+        day = timezone.localdate(v["since"]) + datetime.timedelta(days=1)
+        qs = Instruction.objects.filter(issued_at__gte=v["since"], due_on=day)
+        return qs.query.sql_with_params()
+
+    for values in ({"since": AT}, {"since": AT + datetime.timedelta(days=3)}):
+        sql, params = statements.compiled("derived", build, values)
+        assert list(params) == list(build(values)[1])
+        assert timezone.localdate(values["since"]) + datetime.timedelta(days=1) in params
+    if connection.vendor == "postgresql":
+        assert statements._built[timezone.get_default_timezone_name(), "derived"] is None
+
+
+def test_sql_that_depends_on_a_value_is_compiled_on_each_call():
+    def build(v):
+        qs = Incident.objects.filter(filed_at__gte=v["since"])
+        if v["since"].year > 2204:  # the two samples differ here
+            qs = qs.filter(closed_at__isnull=True)
+        return qs.query.sql_with_params()
+
+    for values in ({"since": AT}, {"since": AT.replace(year=2300)}):
+        assert statements.compiled("branch", build, values) == build(values)
+
+
+def test_a_value_of_another_type_is_not_bound():
+    def build(v):
+        return Incident.objects.filter(rework_count__gte=v["n"]).query.sql_with_params()
+
+    assert statements.compiled("float", build, {"n": 2.5}) == build({"n": 2.5})
+
+
+# --- The report's cells, written in Python ---
+
+
+def template_cell(cell):
+    """The cell as the report wrote it before, with format_html."""
+    if cell.light:
+        return format_html(
+            '<td class="text-end rate-{}" data-light="{}" data-column="{}">{}</td>',
+            cell.light,
+            cell.light,
+            cell.column.key,
+            cell.text,
+        )
+    return format_html('<td class="text-end" data-column="{}">{}</td>', cell.column.key, cell.text)
+
+
+@pytest.mark.parametrize(
+    "text, light",
+    [("1,234", ""), ("87.5%", "green"), ("—", ""), ("<b>&'\"", "red"), ("12.0", "yellow")],
+)
+def test_a_cell_is_written_as_format_html_wrote_it(text, light):
+    for column in district.COLUMNS:
+        cell = district.Cell(column, None, text, light)
+        assert district._cell_html(cell) == str(template_cell(cell))
