@@ -58,16 +58,48 @@ class CountedPaginator(Paginator):
         return self._count()
 
 
-def paginate(request, queryset, per_page=PAGE_SIZE, most=None, count=None, rows=None):
+class WindowPaginator(Paginator):
+    """Pages over `object_list` counted in the page's own statement: each row carries the
+    number of rows (count(*) OVER ()), so a page that has rows needs no count query. For
+    lists whose statement reads and sorts every row before the limit anyway (a grid's
+    households, a station's rentals): there the window costs next to nothing, where on a
+    list that an index reads in order it would read every row. A page with no rows (past
+    the last, or no page number) is counted and validated as Paginator does."""
+
+    def get_page(self, number):
+        """The page; runs one query, or, for a page with no rows, the count too."""
+        try:
+            wanted = 1 if number in (None, "") else int(number)
+        except (TypeError, ValueError):
+            wanted = 0
+        if wanted >= 1:
+            bottom = (wanted - 1) * self.per_page
+            counted = self.object_list.annotate(_rows_counted=Window(Count("pk")))
+            rows = list(counted[bottom : bottom + self.per_page])
+            if rows:
+                self.count = rows[0]._rows_counted
+                return self._get_page(rows, wanted, self)
+            if wanted == 1:
+                self.count = 0
+                return self._get_page(rows, wanted, self)
+        return super().get_page(number)
+
+
+def paginate(
+    request, queryset, per_page=PAGE_SIZE, most=None, count=None, rows=None, windowed=False
+):
     """The requested page of `queryset`, and the query string to keep across pages. A page
     that is no page number, or past the last, shows the first or the last page and says so.
     With `most`, only the first `most` rows are listed, the page's rows read by key by
     `rows(keys)` (see `BoundedPaginator`); with `count`, a function, the rows are counted by
-    it instead of by `queryset.count()`.
+    it instead of by `queryset.count()`; `windowed`, in the page's statement (see
+    `WindowPaginator`).
 
-    Runs two queries: the count (with `most`, the keys) and the page.
+    Runs two queries: the count (with `most`, the keys) and the page; `windowed`, one.
     """
-    if most is not None:
+    if windowed:
+        paginator = WindowPaginator(queryset, per_page)
+    elif most is not None:
         paginator = BoundedPaginator(queryset, per_page, most, rows)
     elif count is not None:
         paginator = CountedPaginator(queryset, per_page, count)

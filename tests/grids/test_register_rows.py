@@ -209,3 +209,81 @@ def test_the_lists_show_each_persons_tags_and_each_rentals_tenants_in_order(clie
     # A prefetch's order: the residents' (household, pk).
     body = client.get("/register/rentals/").content.decode()
     assert f"{tagged.name}、{later.name}" in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["households", "rentals"])
+def test_a_windowed_list_counts_its_rows_in_the_pages_statement(
+    client, world, django_assert_num_queries, path
+):
+    today = timezone.localdate()
+    for i in range(27):
+        household = make_household(world.a.grid, address=f"窗口路{i:02d}号")
+        Rental.objects.create(
+            household=household,
+            landlord_name=f"房东{i:02d}",
+            starts_on=today,
+            ends_on=today + datetime.timedelta(days=100 + i),
+        )
+    url = (
+        f"/grids/{world.a.grid.code}/households/" if path == "households" else "/register/rentals/"
+    )
+    client.force_login(world.a.grid_member)
+    client.get(url)
+    # The session, the user, the unread notifications, the scope's posts, then for the
+    # households the grid, the building filter's choices and the page with its count; for
+    # the rentals the scope's grids (the grid filter's choices and the scope's grid ids) and
+    # the page with its count.
+    with django_assert_num_queries(7 if path == "households" else 6):
+        response = client.get(url)
+    page = response.context["page"]
+    assert page.paginator.count == 27 and len(page.object_list) == 25
+    second = client.get(url, {"page": "2"}).context["page"]
+    assert second.number == 2 and len(second.object_list) == 2
+    assert second.paginator.count == 27
+    # A page past the last is counted first, and shows the last page.
+    response = client.get(url, {"page": "9"})
+    assert response.context["page"].number == 2
+    assert "“9” is not a page of this list" in response.content.decode()
+    response = client.get(url, {"page": "x"})
+    assert response.context["page"].number == 1
+    # Nothing in the list: the first page, counted 0, no other query.
+    client.force_login(world.b.grid_member)
+    other = f"/grids/{world.b.grid.code}/households/" if path == "households" else url
+    page = client.get(other).context["page"]
+    assert page.paginator.count == 0 and page.number == 1 and not page.object_list
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/register/floating/", "/register/rentals/"])
+def test_the_grid_filter_lists_the_scopes_grids_read_once(
+    client, world, django_assert_num_queries, path
+):
+    household = make_household(world.a.other_grid, address="筛选路1号")
+    make_resident(household, population="floating")
+    Rental.objects.create(
+        household=household,
+        landlord_name="房东",
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + datetime.timedelta(days=100),
+    )
+    client.force_login(world.a.stationmaster)
+    client.get(path)
+    # The session, the user, the unread notifications, the scope's posts, the scope's grids
+    # (the filter's choices and the grid ids of the scope, one query), then for the
+    # floating population the transfers waiting, the count and the page; for the rentals
+    # the page with its count.
+    with django_assert_num_queries(8 if "floating" in path else 6):
+        body = client.get(path).content.decode()
+    grids = sorted([world.a.grid, world.a.other_grid], key=lambda grid: grid.code)
+    options = "".join(f'\n  <option value="{grid.pk}">{grid.name}</option>\n' for grid in grids)
+    assert f'<option value="" selected>---------</option>\n{options}\n</select>' in body
+    assert "筛选路1号" in body
+    # A grid chosen is selected, and its rows only are listed; a grid outside the scope is
+    # refused by the filter, as before.
+    body = client.get(path, {"grid": world.a.grid.pk}).content.decode()
+    assert f'<option value="{world.a.grid.pk}" selected>' in body and "筛选路1号" not in body
+    body = client.get(path, {"grid": world.a.other_grid.pk}).content.decode()
+    assert "筛选路1号" in body
+    response = client.get(path, {"grid": world.b.grid.pk})
+    assert "Select a valid choice" in response.content.decode()
