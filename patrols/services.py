@@ -3,9 +3,11 @@
 import contextlib
 import datetime
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, DateField, DateTimeField, Exists, OuterRef, Q, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -145,8 +147,9 @@ def submit_patrol(patrol, *, by, summary, companions=(), unsent=0, checks=None, 
     submitted and returned) since is refused, so what was read for the checks and the
     companions is what the log had. Runs 2 queries on PostgreSQL for a log submitted the
     first time on its day: what the checks link with the checks and companions stored (one
-    UNION ALL), then the log, its checks, their links and its companions written in one
-    statement (`_write_at_once`, its own transaction). Otherwise (another database, a
+    UNION ALL; none for a patrol read with `stored_annotations()`), then the log, its
+    checks, their links and its companions written in one statement (`_write_at_once`, its
+    own transaction). Otherwise (another database, a
     returned log, a past day's log) 4 queries and the transaction's two: the read, the log,
     the checks and their links (none without observations or corrections); and the
     deletes and inserts of what changed, for a returned log."""
@@ -309,10 +312,54 @@ def answer_checks(patrol, answers):
 _CORRECTION, _CHECK, _COMPANION = "-correction", "-check", "-companion"
 
 
+def stored_annotations():
+    """What `_stored` reads, as annotations of a patrol's queryset that read it on the
+    patrol's row, in the same snapshot (on PostgreSQL, array subqueries; none elsewhere):
+    a patrol read with them is submitted without a statement to read them (`_stored`)."""
+    if connection.vendor != "postgresql":
+        return {}
+    patrol = OuterRef("pk")
+    return {
+        "stored_observations": ArraySubquery(
+            Observation.objects.filter(patrol=patrol)
+            .order_by()
+            .values(row=JSONObject(pk="pk", category="category"))
+        ),
+        "stored_corrections": ArraySubquery(
+            Instruction.objects.filter(patrol=patrol, outcome=Instruction.Outcome.CORRECTED)
+            .order_by()
+            .values("pk")
+        ),
+        "stored_checks": ArraySubquery(
+            PatrolCheck.objects.filter(patrol=patrol).order_by().values("pk")
+        ),
+        "stored_companions": ArraySubquery(
+            Patrol.companions.through.objects.filter(patrol=patrol).order_by().values("user_id")
+        ),
+    }
+
+
+_STORED_ON_ROW = ("stored_observations", "stored_corrections", "stored_checks", "stored_companions")
+
+
 def _stored(patrol, companions=False):
     """What the patrol has stored: {category: [pk, ...]} of its observations, and under
     _CORRECTION, _CHECK and (with `companions`) _COMPANION its register corrections, its
-    checks and its companions (user ids). Runs 1 query, one UNION ALL."""
+    checks and its companions (user ids). No query for a patrol read with
+    `stored_annotations()` (what they read is then forgotten: it is read once); otherwise
+    1 query, one UNION ALL."""
+    if hasattr(patrol, "stored_checks"):
+        observations, corrections, checks, joined = (
+            patrol.__dict__.pop(name) for name in _STORED_ON_ROW
+        )
+        stored = {
+            _CORRECTION: list(corrections),
+            _CHECK: list(checks),
+            _COMPANION: list(joined) if companions else [],
+        }
+        for row in observations:
+            stored.setdefault(row["category"], []).append(row["pk"])
+        return stored
 
     def marked(queryset, pk, mark):
         return queryset.order_by().values_list(pk, Value(mark, output_field=CharField()))

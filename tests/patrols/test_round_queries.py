@@ -49,11 +49,11 @@ def test_each_write_of_a_round_runs_a_fixed_number_of_queries(
             observe(client, patrol)
     with time_machine.travel(at(9, 45), tick=False):
         Calendar.around(at(9, 45), days=15)  # the year's days off loaded, as in service
-        # session, user, posts (scope), the patrol, what the checks link (with the checks
-        # and companions stored), savepoint, the log with its checks and their links (one
-        # statement; in autocommit no savepoint), release, the calendar (the next window's
-        # message); no team read (nobody named), no re-read
-        with django_assert_num_queries(9):
+        # session, user, posts (scope), the patrol with what the checks link (and the
+        # checks and companions stored), savepoint, the log with its checks and their links
+        # (one statement; in autocommit no savepoint), release, the calendar (the next
+        # window's message); no team read (nobody named), no re-read
+        with django_assert_num_queries(8):
             response = client.post(f"/patrols/{patrol.pk}/submit/", {"summary": "巡查完毕"})
     assert response.status_code == 302 and response["Location"] == patrol.get_absolute_url()
     patrol.refresh_from_db()
