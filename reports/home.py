@@ -9,6 +9,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
+from django.db import connection
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When, Window
 from django.db.models.functions import Coalesce, Least, RowNumber
 from django.shortcuts import render
@@ -19,6 +20,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from care import due as care_due
+from gridmgmt import statements
 from grids.models import GRID_WORKER_ROLES, TEAM_ROLES, Absence, Area, Post, Role, Transfer
 from grids.posts import acting_on_days
 from grids.scope import get_scope
@@ -437,41 +439,9 @@ def _station(scope, communities, rows, today, now, with_mine=False):
         board.grids = len(group.rows)
         board.counts = [c for c in patrol_board.count_states(group.rows) if c[3]]
 
-    # 1. Per community, one subquery each: the logs waiting for review, any day (the oldest
-    # day is where review should start), last month's grid reports handed in, the people
-    # moving in from other communities waiting for the station, the places whose fire
-    # and safety check is overdue, and what the card shows of the next meeting (soonest
-    # first; the key breaks a tie, so that every field is of the same meeting).
-    waiting = Patrol.objects.filter(status=Patrol.Status.SUBMITTED)
-    next_meeting = (
-        Meeting.objects.upcoming(now).filter(community=OuterRef("pk")).order_by("starts_at", "pk")
-    )
-    for row in (
-        Area.objects.filter(pk__in=ids)
-        .values("pk")
-        .annotate(
-            # Counted on the day, as the oldest is found: both from the index of the logs
-            # waiting for review (patrol_waiting_review: grid, day where submitted).
-            waiting=_count_of(waiting, "grid__parent", counted="day"),
-            oldest=Subquery(
-                waiting.filter(grid__parent=OuterRef("pk")).order_by("day").values("day")[:1]
-            ),
-            reports_submitted=_count_of(
-                GridReport.objects.filter(
-                    month=_last_month(today), status=GridReport.Status.SUBMITTED
-                ),
-                "grid__parent",
-            ),
-            transfers_waiting=_count_of(
-                Transfer.objects.filter(status=Transfer.Status.PENDING), "to_community"
-            ),
-            places_overdue=_count_of(Place.objects.overdue(today), "grid__parent"),
-            **{
-                f"meeting_{name}": Subquery(next_meeting.values(name)[:1])
-                for name in NEXT_MEETING_FIELDS
-            },
-        )
-    ):
+    # 1. Per community: the logs waiting for review, the grid reports, the moves waiting,
+    # the places overdue and the next meeting (`_community_rows`).
+    for row in _community_rows(ids, today, now):
         board = boards[row["pk"]]
         board.waiting = row["waiting"]
         if row["waiting"]:
@@ -520,6 +490,70 @@ def _station(scope, communities, rows, today, now, with_mine=False):
         overdue_visits=overdue_visits,
         overdue_visits_count=overdue_visits_count,
     )
+
+
+def _community_counts(values):
+    """The station's counts per community for `values` (a values() queryset): "community_<n>"
+    the communities' ids, "today", "last_month" (its first day) and "now". One subquery
+    each: the logs waiting for review, any day (the oldest day is where review should
+    start), last month's grid reports handed in, the people moving in from other
+    communities waiting for the station, the places whose fire and safety check is overdue,
+    and what the card shows of the next meeting (soonest first; the key breaks a tie, so
+    that every field is of the same meeting)."""
+    ids = [values[f"community_{n}"] for n in range(len(values) - 3)]
+    waiting = Patrol.objects.filter(status=Patrol.Status.SUBMITTED)
+    next_meeting = (
+        Meeting.objects.upcoming(values["now"])
+        .filter(community=OuterRef("pk"))
+        .order_by("starts_at", "pk")
+    )
+    rows = (
+        Area.objects.filter(pk__in=ids)
+        .values("pk")
+        .annotate(
+            # Counted on the day, as the oldest is found: both from the index of the logs
+            # waiting for review (patrol_waiting_review: grid, day where submitted).
+            waiting=_count_of(waiting, "grid__parent", counted="day"),
+            oldest=Subquery(
+                waiting.filter(grid__parent=OuterRef("pk")).order_by("day").values("day")[:1]
+            ),
+            reports_submitted=_count_of(
+                GridReport.objects.filter(
+                    month=values["last_month"], status=GridReport.Status.SUBMITTED
+                ),
+                "grid__parent",
+            ),
+            transfers_waiting=_count_of(
+                Transfer.objects.filter(status=Transfer.Status.PENDING), "to_community"
+            ),
+            places_overdue=_count_of(Place.objects.overdue(values["today"]), "grid__parent"),
+            **{
+                f"meeting_{name}": Subquery(next_meeting.values(name)[:1])
+                for name in NEXT_MEETING_FIELDS
+            },
+        )
+    )
+    return rows
+
+
+def _community_rows(ids, today, now):
+    """[{"pk", "waiting", "oldest", ...}] of the communities `ids` (`_community_counts`),
+    the statement compiled once per process for a number of communities and bound to
+    the request's values (Django took longer to build it than PostgreSQL to run it). Runs
+    one query."""
+    values = {"today": today, "last_month": _last_month(today), "now": now}
+    values.update({f"community_{n}": pk for n, pk in enumerate(ids)})
+    if connection.vendor != "postgresql":
+        return list(_community_counts(values))  # SQLite: Django converts the dates it reads
+    sql, params = statements.compiled(
+        ("reports.home.community_counts", len(ids)),
+        lambda values: _community_counts(values).query.sql_with_params(),
+        values,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _absences(communities, today):

@@ -1,0 +1,67 @@
+"""The station home's counts per community are read by a statement compiled once and bound to
+each request's values (gridmgmt.statements): bound, it is the statement Django compiles for
+those values, for one community or two and any day."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from gridmgmt import statements
+from reports import home
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_statements_kept():
+    statements.forget()
+    yield
+    statements.forget()
+
+
+def build(values):
+    return home._community_counts(values).query.sql_with_params()
+
+
+@pytest.mark.parametrize(
+    ("ids", "today", "now"),
+    [
+        (
+            [12],
+            datetime.date(2026, 12, 5),
+            datetime.datetime(2026, 12, 5, 1, 2, tzinfo=datetime.UTC),
+        ),
+        (
+            [3],
+            datetime.date(2024, 2, 29),
+            datetime.datetime(2024, 2, 28, 23, 59, tzinfo=datetime.UTC),
+        ),
+        (
+            [7, 9],
+            datetime.date(2027, 1, 1),
+            datetime.datetime(2026, 12, 31, 16, 0, tzinfo=datetime.UTC),
+        ),
+    ],
+)
+def test_the_bound_statement_is_djangos(ids, today, now):
+    values = {"today": today, "last_month": home._last_month(today), "now": now}
+    values.update({f"community_{n}": pk for n, pk in enumerate(ids)})
+    key = ("reports.home.community_counts", len(ids))
+    for _ in range(2):  # compiled, then bound
+        sql, params = statements.compiled(key, build, values)
+        django_sql, django_params = build(values)
+        assert (sql, list(params)) == (django_sql, list(django_params))
+    assert statements._built[(timezone.get_default_timezone_name(), key)] is not None
+
+
+def test_the_station_reads_its_counts_as_before(world):
+    today = datetime.date(2026, 12, 5)
+    now = timezone.now()
+    ids = [world.a.community.pk, world.b.community.pk]
+    values = {"today": today, "last_month": home._last_month(today), "now": now}
+    values.update({f"community_{n}": pk for n, pk in enumerate(ids)})
+    expected = list(home._community_counts(values))
+    assert home._community_rows(ids, today, now) == expected
+    assert home._community_rows(ids, today, now) == expected
+    assert {row["pk"] for row in expected} == set(ids)
