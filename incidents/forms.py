@@ -1,3 +1,5 @@
+import copy
+
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -71,6 +73,15 @@ class StepForm(forms.Form):
                 + (f" / {b_name or b_user}" if b_id else "")
             ),
         )
+
+    def with_ids(self, auto_id):
+        """This (unbound) form drawn with the ids `auto_id` makes: a copy sharing its
+        fields, for the page's form of each step (building a form copies its five fields,
+        ~0.3 ms a form). No query."""
+        form = copy.copy(self)
+        form.auto_id = auto_id
+        form._bound_fields_cache = {}
+        return form
 
 
 class PauseForm(forms.Form):

@@ -154,7 +154,8 @@ def _render_detail(request, incident_number, mediation_form=None):
     supervises = scope.supervises(incident.grid)
     is_handler = workflow.is_acting_handler(incident, user)
     steps = workflow.available_steps(incident, user, scope) if incident.status else []
-    posts = step_posts(incident)
+    # One form for the steps' fields, each step's drawn with ids of its own.
+    step_form = StepForm(incident=incident, posts=step_posts(incident)) if steps else None
     pending = None
     if incident.has_pending_handover:
         pending = _pending_handovers().filter(incident=incident)
@@ -175,9 +176,7 @@ def _render_detail(request, incident_number, mediation_form=None):
         "source": _source(incident, scope),
         "now": timezone.now(),
         # Each step's form has its own ids, so each label names its own field.
-        "steps": [
-            (s, StepForm(incident=incident, posts=posts, auto_id=f"id_{s.name}_%s")) for s in steps
-        ],
+        "steps": [(s, step_form.with_ids(f"id_{s.name}_%s")) for s in steps],
         "timeline": incident.timeline.select_related("by"),
         "pending_handover": pending,
         "reporter_phone": reporter_phone,

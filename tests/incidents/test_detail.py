@@ -2,6 +2,7 @@
 loop, AB routing, first-question responsibility, sensitive categories, who may do what."""
 
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
@@ -292,3 +293,19 @@ def test_the_detail_page_reads_extensions_handovers_and_parties_only_when_there_
     assert "+8 h · 等待配件" in page
     assert "offered this incident to" in page
     assert "乙方代表" in page
+
+
+def test_each_steps_form_has_ids_of_its_own(client, world):
+    """The steps' forms share one form's fields, each drawn with its own ids: every label
+    names its own step's field, and the assign step lists the community's posts."""
+    incident = file(world)
+    client.force_login(world.a.stationmaster)
+    page = client.get(incident.get_absolute_url()).content.decode()
+    steps = re.findall(r'data-step="(\w+)"', page)
+    assert {"assign", "mark_duplicate"} <= set(steps) and len(steps) >= 3
+    for step in steps:
+        assert page.count(f'for="id_{step}_note"') == 1
+        assert page.count(f'id="id_{step}_note"') == 1
+    assert page.count('id="id_assign_post"') == 1 and 'id="id_accept_post"' not in page
+    assert page.count('id="id_mark_duplicate_duplicate_number"') == 1
+    assert page.count(f"{world.a.grid.name} · ") >= 1
