@@ -153,11 +153,11 @@ def _scope_grids(scope):
     return grids
 
 
-def _grid_choices(filterset, grids):
-    """The filter's grid choices drawn from `grids` as read (`_scope_grids`), not by the
-    field's query of them: the choices its ModelChoiceIterator would give. A chosen grid is
-    still checked against the field's queryset."""
-    field = filterset.form.fields["grid"]
+def _choices_from(filterset, name, areas):
+    """The filter `name`'s choices drawn from `areas` as read (`_scope_grids`, a grid's
+    `building_rows`), not by the field's query of them: the choices its ModelChoiceIterator
+    would give. A chosen area is still checked against the field's queryset."""
+    field = filterset.form.fields[name]
     options = field.iterator(field)
     first = [("", field.empty_label)] if field.empty_label is not None else []
     if field.null_label is not None:
@@ -165,7 +165,7 @@ def _grid_choices(filterset, grids):
     # As ChoiceField's setter stores a list of choices (django-filter's cannot take a model
     # field's: it wraps the list in the model iterator); ModelChoiceField reads `_choices`
     # when set.
-    field._choices = field.widget.choices = first + [options.choice(grid) for grid in grids]
+    field._choices = field.widget.choices = first + [options.choice(area) for area in areas]
 
 
 def _require_register_work(scope, area):
@@ -180,11 +180,26 @@ def _wants_xlsx(request):
 @login_required
 def household_list(request, grid_code):
     scope = get_scope(request)
-    grid = scope.get_grid(grid_code)
+    # The grid as scope.get_grid reads it, with its buildings (the building filter's
+    # choices: id and name, in code order) in the same SELECT.
+    buildings = (
+        Area.objects.filter(parent=OuterRef("pk"))
+        .order_by("code")
+        .values(row=JSONObject(pk="pk", name="name"))
+    )
+    grid = scope.get(
+        Area.objects.grids()
+        .select_related("parent__parent__parent")
+        .annotate(building_rows=ArraySubquery(buildings)),
+        code=grid_code,
+    )
     households = (
         Household.objects.filter(grid=grid).active().for_list().order_by("address", "room", "pk")
     )
     filterset = HouseholdFilter(request.GET, queryset=households, grid=grid)
+    _choices_from(
+        filterset, "building", [Area(pk=b["pk"], name=b["name"]) for b in grid.building_rows]
+    )
     if _wants_xlsx(request):
         require_export(scope, grid)
         rows = (
@@ -602,7 +617,7 @@ def floating_list(request):
     )
     grids = _scope_grids(scope)  # the filter's choices, and the scope's grid ids
     filterset = FloatingFilter(request.GET, queryset=residents, grids=scope.grids())
-    _grid_choices(filterset, grids)
+    _choices_from(filterset, "grid", grids)
     # The scope comes after the filters, so that the count can reach the same rows through
     # the scope's households instead.
     residents = with_moving(filterset.qs.filter(scope.grids_q("household__grid"))).select_related(
@@ -659,7 +674,7 @@ def rental_list(request):
         .annotate(tenant_names=ArraySubquery(tenants.values("name")))
     )
     filterset = RentalFilter(request.GET, queryset=rentals, grids=scope.grids())
-    _grid_choices(filterset, grids)
+    _choices_from(filterset, "grid", grids)
     if _wants_xlsx(request):
         require_export(scope)
         rows = (

@@ -7,10 +7,11 @@ import re
 import pytest
 from django.template import engines
 from django.utils import timezone, translation
+from django.utils.html import escape
 
 from grids.models import Area, Household, Rental, Resident, Tag
 from grids.templatetags.register_rows import household_rows, rental_rows, resident_rows
-from tests.factories import make_household, make_resident
+from tests.factories import make_area, make_household, make_resident
 
 # The lists' loops before the rows were written in Python (grids/search.html,
 # grids/floating_list.html; grids/rental_list.html; grids/household_list.html).
@@ -231,10 +232,10 @@ def test_a_windowed_list_counts_its_rows_in_the_pages_statement(
     client.force_login(world.a.grid_member)
     client.get(url)
     # The session, the user, the unread notifications, the scope's posts, then for the
-    # households the grid, the building filter's choices and the page with its count; for
-    # the rentals the scope's grids (the grid filter's choices and the scope's grid ids) and
-    # the page with its count.
-    with django_assert_num_queries(7 if path == "households" else 6):
+    # households the grid with its buildings (the building filter's choices) and the page
+    # with its count; for the rentals the scope's grids (the grid filter's choices and the
+    # scope's grid ids) and the page with its count.
+    with django_assert_num_queries(6):
         response = client.get(url)
     page = response.context["page"]
     assert page.paginator.count == 27 and len(page.object_list) == 25
@@ -287,3 +288,25 @@ def test_the_grid_filter_lists_the_scopes_grids_read_once(
     assert "筛选路1号" in body
     response = client.get(path, {"grid": world.b.grid.pk})
     assert "Select a valid choice" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_building_filter_lists_the_grids_buildings_read_with_the_grid(client, world):
+    second = make_area(Area.Kind.BUILDING, world.a.grid, code="B2", name="2号<楼>")
+    first = make_area(Area.Kind.BUILDING, world.a.grid, code="B1", name="1号楼")
+    elsewhere = make_area(Area.Kind.BUILDING, world.a.other_grid, code="B3", name="3号楼")
+    make_household(world.a.grid, address="楼路1号", building=second)
+    make_household(world.a.grid, address="楼路2号")
+    url = f"/grids/{world.a.grid.code}/households/"
+    client.force_login(world.a.grid_member)
+    body = client.get(url).content.decode()
+    buildings = Area.objects.filter(parent=world.a.grid).order_by("code")
+    assert [first, second] == [b for b in buildings if b in (first, second)]
+    options = "".join(f'  <option value="{b.pk}">{escape(b.name)}</option>\n\n' for b in buildings)
+    assert f'<option value="" selected>---------</option>\n\n{options}</select>' in body
+    assert "2号&lt;楼&gt;" in options and "3号楼" not in body
+    body = client.get(url, {"building": second.pk}).content.decode()
+    assert f'<option value="{second.pk}" selected>' in body
+    assert "楼路1号" in body and "楼路2号" not in body
+    body = client.get(url, {"building": elsewhere.pk}).content.decode()
+    assert "Select a valid choice" in body
