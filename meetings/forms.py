@@ -29,12 +29,18 @@ class Choices(BaseChoiceIterator):
         return iter(self.choices)
 
 
+# What a list of people shows of each: User.__str__.
+NAMES = ("username", "full_name")
+
+
 class Roster:
     """The people of a meeting's community who may stand in for a participant or own an
     action item: the holders of the community's posts and of its grids' posts (building and
-    unit posts are left out). Runs one query."""
+    unit posts are left out). Runs one query. `names_only`: the people are read with their
+    names alone, for a page that only lists them (a form that saves one of them as a
+    substitute or an action item's owner needs the whole person)."""
 
-    def __init__(self, meeting, participants):
+    def __init__(self, meeting, participants, *, names_only=False):
         posts = (
             Post.objects.filter(
                 area__path__startswith=meeting.community.path,
@@ -43,6 +49,11 @@ class Roster:
             .select_related("holder_a", "holder_b")
             .order_by("area__code", "role", "pk")
         )
+        if names_only:
+            posts = posts.only(
+                "area",
+                *(f"{holder}__{name}" for holder in ("holder_a", "holder_b") for name in NAMES),
+            )
         self.users = {}
         self.at_area = defaultdict(list)
         self.community_people = []

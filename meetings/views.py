@@ -197,7 +197,7 @@ def _context(request, meeting, **forms):
         )
         context["grids"] = list(grids)
         if can_edit:
-            roster = Roster(meeting, participants)
+            roster = Roster(meeting, participants, names_only=True)  # for the page's lists
             sent = forms.get("attendance_forms")
             context["attendance_forms"] = (
                 AttendanceRows(sent) if sent else AttendanceRows.unbound(participants, roster)
