@@ -57,6 +57,7 @@ from .transfers import (
     bring_here,
     tell_station_of_kept_duplicate,
     transfers_waiting,
+    transfers_waiting_count,
     with_moving,
 )
 
@@ -143,11 +144,12 @@ def household_counter(rows, scope):
     return count
 
 
-def _scope_grids(scope):
+def _scope_grids(scope, **extra):
     """The scope's grids (id and name, in code order), for a list's grid filter; the scope's
     grid ids (`scope.grid_ids`) are taken from the same rows instead of being read again.
-    Runs one query."""
-    grids = list(scope.grids().only("pk", "name").order_by("code"))
+    `extra`: expressions read with them (a count read once, as every row's). Runs one
+    query."""
+    grids = list(scope.grids().only("pk", "name").annotate(**extra).order_by("code"))
     if "grid_ids" not in vars(scope):
         scope.grid_ids = [grid.pk for grid in grids]  # what its own query would read
     return grids
@@ -187,10 +189,13 @@ def household_list(request, grid_code):
         .order_by("code")
         .values(row=JSONObject(pk="pk", name="name"))
     )
+    # And, for a station, the transfers waiting for it (`transfers_waiting`).
+    waiting = transfers_waiting_count(scope)
     grid = scope.get(
         Area.objects.grids()
         .select_related("parent__parent__parent")
-        .annotate(building_rows=ArraySubquery(buildings)),
+        .annotate(building_rows=ArraySubquery(buildings))
+        .annotate(**({} if waiting is None else {"transfers_waiting": waiting})),
         code=grid_code,
     )
     households = (
@@ -244,7 +249,7 @@ def household_list(request, grid_code):
         "grids/household_list.html",
         {
             "grid": grid,
-            "transfers_waiting": transfers_waiting(scope),
+            "transfers_waiting": getattr(grid, "transfers_waiting", None),
             "filter": filterset,
             "can_edit": scope.works_register(grid),
             **context,
@@ -615,7 +620,10 @@ def floating_list(request):
     residents = (
         Resident.objects.current().floating().order_by("household__grid__code", "name", "pk")
     )
-    grids = _scope_grids(scope)  # the filter's choices, and the scope's grid ids
+    # The filter's choices and the scope's grid ids; for a station, the transfers waiting
+    # for it (`transfers_waiting`) with them.
+    waiting = transfers_waiting_count(scope)
+    grids = _scope_grids(scope, **({} if waiting is None else {"transfers_waiting": waiting}))
     filterset = FloatingFilter(request.GET, queryset=residents, grids=scope.grids())
     _choices_from(filterset, "grid", grids)
     # The scope comes after the filters, so that the count can reach the same rows through
@@ -634,7 +642,13 @@ def floating_list(request):
         "grids/floating_list.html",
         {
             "filter": filterset,
-            "transfers_waiting": transfers_waiting(scope),
+            "transfers_waiting": (
+                None
+                if waiting is None
+                else grids[0].transfers_waiting
+                if grids
+                else transfers_waiting(scope)
+            ),
             "can_export": scope.works_register_somewhere(),
             **context,
         },

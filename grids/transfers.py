@@ -8,7 +8,7 @@ rows written in the same transaction and sent after commit (`notifications.servi
 """
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
@@ -43,9 +43,23 @@ def transfers_waiting(scope):
     someone who is no station: for the register's pages. Runs one query, none for None."""
     if not scope.supervises_somewhere():
         return None
+    return _waiting(scope).count()
+
+
+def transfers_waiting_count(scope):
+    """`transfers_waiting` as an expression to read with another statement's row (a
+    subquery that counts them, run once), or None for someone who is no station. No
+    query."""
+    if not scope.supervises_somewhere():
+        return None
+    counted = _waiting(scope).order_by().annotate(n=Func("pk", function="COUNT"))
+    return Subquery(counted.values("n"), output_field=IntegerField())
+
+
+def _waiting(scope):
     return Transfer.objects.filter(
         scope.supervised_q("to_community"), status=Transfer.Status.PENDING
-    ).count()
+    )
 
 
 def stay_began(resident):

@@ -271,10 +271,10 @@ def test_the_grid_filter_lists_the_scopes_grids_read_once(
     client.force_login(world.a.stationmaster)
     client.get(path)
     # The session, the user, the unread notifications, the scope's posts, the scope's grids
-    # (the filter's choices and the grid ids of the scope, one query), then for the
-    # floating population the transfers waiting, the count and the page; for the rentals
-    # the page with its count.
-    with django_assert_num_queries(8 if "floating" in path else 6):
+    # (the filter's choices and the grid ids of the scope, one query; for the floating
+    # population with the transfers waiting for the station), then for the floating
+    # population the count and the page; for the rentals the page with its count.
+    with django_assert_num_queries(7 if "floating" in path else 6):
         body = client.get(path).content.decode()
     grids = sorted([world.a.grid, world.a.other_grid], key=lambda grid: grid.code)
     options = "".join(f'\n  <option value="{grid.pk}">{grid.name}</option>\n' for grid in grids)
