@@ -94,7 +94,8 @@ class Statement:
             self.slots.append((found[0], None))
 
     def bind(self, values):
-        return [values[name] if name is not None else value for name, value in self.slots]
+        """The parameters for `values`, a tuple as Django's sql_with_params gives them."""
+        return tuple(values[name] if name is not None else value for name, value in self.slots)
 
 
 _built = OrderedDict()  # key -> Statement, or None when it cannot be bound

@@ -229,8 +229,25 @@ def threshold_table():
     ]
 
 
+class Lines(list):
+    """A headline section's [(label, value text, raw value)], with the rows the page shows
+    them in."""
+
+    @property
+    def html(self):
+        """The section's table rows (a <tr> each), written in one pass as the template wrote
+        them, values escaped as it escaped them."""
+        return mark_safe(
+            "".join(
+                f'\n        <tr><th scope="row" class="fw-normal">{escape(str(label))}</th>'
+                f'<td class="text-end">{escape(str(text))}</td></tr>\n      '
+                for label, text, _value in self
+            )
+        )
+
+
 def summary(figures, score):
-    """The headline sections as (section, [(label, value text, raw value)])."""
+    """The headline sections as (key, title, Lines [(label, value text, raw value)])."""
 
     def pct(v):
         return display("pct", v)
@@ -386,7 +403,7 @@ def summary(figures, score):
             ],
         ),
     ]
-    return sections
+    return [(key, title, Lines(lines)) for key, title, lines in sections]
 
 
 def _with_change(label, now, before):

@@ -1010,14 +1010,16 @@ class _Keys:
         self.groups = defaultdict(list)
         for grid_id, key in key_of.items():
             self.groups[key].append(grid_id)
-        self._ids_sql = None
         self._keys_bound = None  # _keys_sql's, bound by compiled
 
     def _ids(self):
-        """(SQL, params) of the grids' subquery `ids`, compiled once."""
-        if self._ids_sql is None:
-            self._ids_sql = self.ids.order_by().query.sql_with_params()
-        return self._ids_sql
+        """(SQL, params) of the grids' subquery `ids`, compiled once: kept on the queryset,
+        which a report's groups (report_figures' and each _compute's) share."""
+        found = self.ids.__dict__.get("_compiled_ids")
+        if found is None:
+            found = self.ids.order_by().query.sql_with_params()
+            self.ids.__dict__["_compiled_ids"] = found
+        return found
 
     def _in(self):
         """The grids' ids, as the right-hand side of an `__in`."""
@@ -1226,9 +1228,22 @@ class _Keys:
         return self.hops is not None and self.hops >= 1 and len(self.groups) >= 2
 
     def _keys_sql(self):
-        """(SQL, params) of the grids with their group: columns "_id" and "_key"."""
+        """(SQL, params) of the grids with their group: columns "_id" and "_key". Compiled
+        once for a queryset of grids (kept on it, as _ids)."""
         if self._keys_bound is not None:
             return self._keys_bound
+        kept = None
+        if isinstance(self.ids, QuerySet):
+            kept = self.ids.__dict__.setdefault("_compiled_keys", {})
+            if (self.position, self.hops) in kept:
+                return kept[self.position, self.hops]
+        found = self._keys_compiled()
+        if kept is not None:
+            kept[self.position, self.hops] = found
+        return found
+
+    def _keys_compiled(self):
+        """_keys_sql's (SQL, params), compiled now."""
         grids = (
             self.ids
             if isinstance(self.ids, QuerySet) and self.ids.model is Area
