@@ -142,6 +142,12 @@ class HouseholdAdmin(SimpleHistoryAdmin):
     list_select_related = ["grid"]
     inlines = [ResidentInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A household changes grid with its building, through the map's pages
+        # (grids.changes.move_buildings), which keep its dated grid, its residents'
+        # memberships and their care plans' grid; not by an edit here.
+        return ["grid"] if obj else []
+
     def has_delete_permission(self, request, obj=None):
         return False  # households close; they are never deleted
 
@@ -157,6 +163,12 @@ class ResidentAdmin(SimpleHistoryAdmin):
     # hidden digits, so the admin shows its year, as the pages do.
     exclude = ["id_number", "birth_date"]
     readonly_fields = ["birth_year"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A resident moves to another household through the register's pages
+        # (grids.services.move_resident), which keep their membership and their care plan's
+        # grid; not by an edit here.
+        return [*self.readonly_fields, "household"] if obj else self.readonly_fields
 
     @admin.display(description=_("Birth year"))
     def birth_year(self, obj):

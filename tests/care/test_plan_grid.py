@@ -109,3 +109,19 @@ def test_the_migration_fills_the_grid_of_the_plans_there_were(world, alone):
     migration = importlib.import_module("care.migrations.0003_careplan_grid")
     migration.fill_grid(apps, None)
     assert misfiled() == []
+
+
+def test_the_admin_cannot_move_a_household_or_a_resident_around_the_upkeep(world, alone, client):
+    """The admin shows a household's grid and a resident's household but does not change them:
+    a move goes through the register's pages, which keep the care plan's grid."""
+    person = tagged_person(world.a.grid, alone)
+    household = person.household
+    admin = make_user("root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    for url, field in [
+        (f"/admin/grids/household/{household.pk}/change/", "grid"),
+        (f"/admin/grids/resident/{person.pk}/change/", "household"),
+    ]:
+        page = client.get(url)
+        assert page.status_code == 200
+        assert f'name="{field}"' not in page.content.decode()
