@@ -108,27 +108,6 @@ def _tab_filter(view, scope):
     return condition
 
 
-# What a row of the list (incident_rows) and its light read: the list fetches only these,
-# not the four tables' ninety columns (as reports.home's lists of incidents do).
-LIST_ROW_FIELDS = (
-    "number",
-    "title",
-    "status",
-    "is_supervised",
-    "warn_at",
-    "deadline_at",
-    "paused_at",
-    "covered_for_id",
-    "grid__name",
-    "category__name",
-    "handler__full_name",
-    "handler__username",
-    # Not shown, but for_list() joins it.
-    "first_responsible__full_name",
-    "first_responsible__username",
-)
-
-
 @login_required
 def incident_list(request):
     """Runs: the scope's posts, the page and its count, the category choices."""
@@ -138,12 +117,7 @@ def incident_list(request):
     if view not in dict(views):
         view = views[0][0]
     now = timezone.now()
-    incidents = (
-        Incident.objects.visible_to(scope)
-        .filter(_tab_filter(view, scope))
-        .for_list()
-        .only(*LIST_ROW_FIELDS)
-    )
+    incidents = Incident.objects.visible_to(scope).filter(_tab_filter(view, scope)).for_rows()
     filterset = IncidentFilter(request.GET, queryset=incidents, now=now)
     context = paginate(request, filterset.qs)
     for incident in context["page"].object_list:

@@ -190,34 +190,6 @@ def _paths_q(areas, field):
     return condition
 
 
-# What an incident's row (incidents/_row.html) and its light read: the lists fetch only
-# these, not the four rows' ninety columns.
-ROW_FIELDS = (
-    "number",
-    "title",
-    "status",
-    "is_supervised",
-    "warn_at",
-    "deadline_at",
-    "paused_at",
-    "escalation_level",
-    "escalated_at",
-    "covered_for_id",
-    "grid__name",
-    "grid__code",
-    "category__name",
-    "handler__full_name",
-    "handler__username",
-    "first_responsible__full_name",
-    "first_responsible__username",
-)
-
-
-def _incident_rows(queryset):
-    """`queryset`'s incidents with what their rows show (ROW_FIELDS). No query."""
-    return queryset.for_list().only(*ROW_FIELDS)
-
-
 # What the station's card shows of the next meeting (reports/_home_station.html).
 NEXT_MEETING_FIELDS = ("pk", "kind", "starts_at", "place")
 BY_DEADLINE = ["deadline_at", "pk"]
@@ -337,9 +309,11 @@ def _my_incidents(scope, now):
     Runs one query, and the one of `mine` (the posts the user covers today) for a B holder
     or a stationmaster."""
     return _with_lights(
-        _incident_rows(Incident.objects.visible_to(scope).open().mine(scope)).order_by(
-            *BY_DEADLINE
-        )[:LIST_LIMIT],
+        Incident.objects.visible_to(scope)
+        .open()
+        .mine(scope)
+        .for_rows()
+        .order_by(*BY_DEADLINE)[:LIST_LIMIT],
         now,
     )
 
@@ -395,9 +369,11 @@ def _leader(scope, grids, action_items, today, now):
     than the two plain ones, for no less of PostgreSQL.)"""
     ids = [g.pk for g in grids]
     incidents = _with_lights(
-        _incident_rows(Incident.objects.visible_to(scope).open().filter(grid_id__in=ids)).order_by(
-            *BY_DEADLINE
-        )[:LIST_LIMIT],
+        Incident.objects.visible_to(scope)
+        .open()
+        .filter(grid_id__in=ids)
+        .for_rows()
+        .order_by(*BY_DEADLINE)[:LIST_LIMIT],
         now,
     )
     month = _last_month(today)
@@ -469,7 +445,7 @@ def _station(scope, communities, rows, today, now, with_mine=False):
         # Found through the handler's and first responsible's indexes.
         lists["mine"] = (Q(pk__in=Incident.objects.open().mine(scope).values("pk")), BY_DEADLINE)
     incidents, incident_counts = _first_of_each(
-        _incident_rows(Incident.objects.visible_to(scope).open().filter(grid__parent_id__in=ids)),
+        Incident.objects.visible_to(scope).open().filter(grid__parent_id__in=ids).for_rows(),
         lists,
         counts={"red": late & red},
     )
