@@ -6,6 +6,8 @@ from django.db.models import Count, Window
 from django.utils.translation import gettext as _
 
 PAGE_SIZE = 25
+# The largest OFFSET PostgreSQL takes (a bigint).
+LARGEST_OFFSET = 2**63 - 1
 
 
 class BoundedPaginator(Paginator):
@@ -64,7 +66,8 @@ class WindowPaginator(Paginator):
     lists whose statement reads and sorts every row before the limit anyway (a grid's
     households, a station's rentals): there the window costs next to nothing, where on a
     list that an index reads in order it would read every row. A page with no rows (past
-    the last, or no page number) is counted and validated as Paginator does."""
+    the last, or no page number, or too large to be an offset) is counted and validated as
+    Paginator does."""
 
     def get_page(self, number):
         """The page; runs one query, or, for a page with no rows, the count too."""
@@ -72,8 +75,9 @@ class WindowPaginator(Paginator):
             wanted = 1 if number in (None, "") else int(number)
         except (TypeError, ValueError):
             wanted = 0
-        if wanted >= 1:
-            bottom = (wanted - 1) * self.per_page
+        bottom = (wanted - 1) * self.per_page
+        # A page number so large that its offset is no bigint is past the last page.
+        if wanted >= 1 and bottom + self.per_page <= LARGEST_OFFSET:
             counted = self.object_list.annotate(_rows_counted=Window(Count("pk")))
             rows = list(counted[bottom : bottom + self.per_page])
             if rows:

@@ -248,6 +248,9 @@ def test_a_windowed_list_counts_its_rows_in_the_pages_statement(
     assert "“9” is not a page of this list" in response.content.decode()
     response = client.get(url, {"page": "x"})
     assert response.context["page"].number == 1
+    # A page number whose offset is no bigint is past the last page too.
+    response = client.get(url, {"page": str(2**70)})
+    assert response.status_code == 200 and response.context["page"].number == 2
     # Nothing in the list: the first page, counted 0, no other query.
     client.force_login(world.b.grid_member)
     other = f"/grids/{world.b.grid.code}/households/" if path == "households" else url
