@@ -14,8 +14,9 @@ from tests.factories import make_area
 from tests.patrols.factories import make_patrol
 
 
-def test_a_patrol_just_started_reads_no_instructions_nor_observations(client, world):
-    patrol = make_patrol(
+def in_progress(world):
+    """The grid member's morning patrol of today, started ten minutes ago."""
+    return make_patrol(
         world.a.grid,
         timezone.localdate(),
         Slot.MORNING,
@@ -23,6 +24,10 @@ def test_a_patrol_just_started_reads_no_instructions_nor_observations(client, wo
         status=Patrol.Status.IN_PROGRESS,
         started_at=timezone.now() - datetime.timedelta(minutes=10),
     )
+
+
+def test_a_patrol_just_started_reads_no_instructions_nor_observations(client, world):
+    patrol = in_progress(world)
     client.force_login(world.a.grid_member)
     url = patrol.get_absolute_url()
     client.get(url)
@@ -47,14 +52,7 @@ def test_the_key_points_and_buildings_are_read_with_the_patrol(client, world):
     """The community's key points (newest first) and the grid's buildings (by code, the
     observation form's choices) are shown whatever their number, read on the patrol's row:
     more of them cost no statement."""
-    patrol = make_patrol(
-        world.a.grid,
-        timezone.localdate(),
-        Slot.MORNING,
-        member=world.a.grid_member,
-        status=Patrol.Status.IN_PROGRESS,
-        started_at=timezone.now() - datetime.timedelta(minutes=10),
-    )
+    patrol = in_progress(world)
     client.force_login(world.a.grid_member)
     url = patrol.get_absolute_url()
     client.get(url)
