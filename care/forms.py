@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from gridmgmt.dates import DayField
 from gridmgmt.widgets import Select
 from incidents.models import Category
+from meetings.forms import Choices
 from patrols.photos import PhotoField
 
 from .models import Need, Visit
@@ -127,4 +128,8 @@ class DueFilterForm(forms.Form):
 
     def __init__(self, *args, grids, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].choices = [("", _("All my grids")), *((g.code, g.name) for g in grids)]
+        # As they are (`Choices`): a plain list is normalized pair by pair, twice (the field
+        # and its widget), which costs more than drawing the district's 800 grids.
+        self.fields["grid"].choices = Choices(
+            [("", _("All my grids")), *((g.code, g.name) for g in grids)]
+        )

@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from grids.models import Area, Resident, Tag, User
+from grids.models import SUPERVISOR_ROLES, Area, Resident, Tag, User
 from grids.scope import STATION_GRIDS_MOST
 
 # What "monthly" means in a rule: 30 days.
@@ -143,7 +143,12 @@ class CarePlanQuerySet(models.QuerySet):
             plans = self.filter(**{f"{grid}_id__in": [g.pk for g in grids]})
         else:
             plans = self.filter(scope.register_q(grid))
-        supervised = [g.pk for g in grids if scope.supervises(g)]
+        if scope.is_global:
+            supervised = [g.pk for g in grids]
+        else:
+            # scope.supervises(g) for each grid, with the supervisors' paths read once.
+            paths = tuple(p.area.path for p in scope.posts if p.role in SUPERVISOR_ROLES)
+            supervised = [g.pk for g in grids if g.path.startswith(paths)]
         if len(supervised) < len(grids):
             station = Q(**{f"{grid}_id__in": supervised}) if by_ids else scope.supervised_q(grid)
             plans = plans.filter(Q(is_station_only=False) | station)
