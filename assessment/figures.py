@@ -57,6 +57,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from care.models import CarePlan, DaysBetween, Visit
+from gridmgmt.arrays import one_of
 from gridmgmt.localtime import local_midnight
 from grids.models import GRID_WORKER_ROLES, Absence, Area, Post, User
 from incidents.models import Incident
@@ -338,12 +339,21 @@ def annotated(users, community, start, end, among=None):
         completed_at__gte=since,
         completed_at__lt=until,
     ).alias(done_on=TruncDate("completed_at", tzinfo=timezone.get_default_timezone()))
+    # The month's closed meetings read once for the statement (`one_of`: an array the
+    # subquery of each person tests), not joined to each person's places: the join looked up
+    # the community's meetings and the month's by two indexes again for every person.
+    meetings = (
+        Meeting.objects.filter(
+            community=community,
+            status=Meeting.Status.CLOSED,
+            starts_at__gte=since,
+            starts_at__lt=until,
+        )
+        .order_by()
+        .values("pk")
+    )
     places = Participant.objects.filter(
-        Q(user=me) | Q(substitute=me),
-        meeting__community=community,
-        meeting__status=Meeting.Status.CLOSED,
-        meeting__starts_at__gte=since,
-        meeting__starts_at__lt=until,
+        Q(user=me) | Q(substitute=me), one_of("meeting_id", meetings)
     )
     attended = Q(user=me, attendance=Participant.Attendance.PRESENT) | Q(substitute=me)
     expected = Q(user=me, substitute__isnull=True) & ~Q(
