@@ -323,8 +323,12 @@ def annotated(users, community, start, end, among=None):
         Exists(on_duty), grid_id__in=my_grids, day__range=(start, end)
     )
 
+    # The community's grids read once for the statement (a patrol's grid is a grid): joined
+    # to each patrol, they were looked up again for each of the month's 780 patrols of a
+    # community's people.
+    grids = Area.objects.grids().filter(path__startswith=path).order_by().values("pk")
     observations = Observation.objects.filter(
-        patrol__member=me, patrol__grid__path__startswith=path, patrol__day__range=(start, end)
+        one_of("patrol__grid_id", grids), patrol__member=me, patrol__day__range=(start, end)
     )
     in_community = Incident.objects.filter(grid__path__startswith=path)
     received = in_community.filter(
