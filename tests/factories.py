@@ -43,9 +43,15 @@ def make_community(street, code, grids=2):
     return community
 
 
-def make_id_number(born=datetime.date(1980, 5, 17), serial=None, region="330106"):
-    """A valid 18-character ID number."""
-    serial = serial if serial is not None else next(_seq) % 1000
+def make_id_number(born=datetime.date(1980, 5, 17), serial=None, region=None):
+    """A valid 18-character ID number. Numbers made without a serial take it from a
+    sequence and an area code of their own ("35" and the thousands of the sequence), so
+    they never repeat each other or a number a test writes with an explicit serial (area
+    code 330106 unless given)."""
+    if serial is None:
+        n = next(_seq)
+        serial, region = n % 1000, region or f"35{n // 1000 % 10000:04d}"
+    region = region or "330106"
     first17 = f"{region}{born:%Y%m%d}{serial:03d}"
     return first17 + check_char(first17)
 
