@@ -24,6 +24,7 @@ import datetime
 from collections import OrderedDict
 
 from django.db import connection
+from django.db.models.query import get_related_populators
 from django.utils import timezone
 
 # Statements kept per process: keys carry the SQL of subqueries (a user's scope), so bound
@@ -128,3 +129,64 @@ def compiled(key, build, values):
 def forget():
     """Drop every statement kept (tests)."""
     _built.clear()
+    _rows.clear()
+
+
+class _Rows:
+    """How the rows of a queryset's statement become its model instances (the model's
+    columns, those of the related objects it selects, its annotations), as Django's
+    ModelIterable makes them, worked out once from the compiled queryset."""
+
+    def __init__(self, queryset):
+        if queryset._known_related_objects or queryset._fields is not None:
+            raise ValueError("model_rows reads a plain queryset of model instances")
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        compiler.setup_query()
+        select, klass_info = compiler.select, compiler.klass_info
+        self.db = queryset.db
+        self.model = klass_info["model"]
+        fields = klass_info["select_fields"]
+        self.start, self.end = fields[0], fields[-1] + 1
+        self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
+        self.populators = get_related_populators(klass_info, select, self.db)
+        self.annotations = list(compiler.annotation_col_map.items())
+        self.compiler = compiler
+        self.converters = compiler.get_converters([column[0] for column in select])
+
+    def instances(self, rows):
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        found = []
+        for row in rows:
+            obj = self.model.from_db(self.db, self.init_list, row[self.start : self.end])
+            for populator in self.populators:
+                populator.populate(row, obj)
+            for name, position in self.annotations:
+                setattr(obj, name, row[position])
+            found.append(obj)
+        return found
+
+
+_rows = OrderedDict()  # key -> _Rows
+
+
+def model_rows(key, build, values):
+    """[model instance] of the queryset `build(values)` (its select_related and annotations
+    set, as iterating it gives them), its statement compiled once per process for `key` and
+    bound to `values` as `compiled` binds it, and the way its rows become instances worked
+    out once with it: neither the queryset nor its SQL is built again. `key` must name
+    whatever else the queryset depends on (see the module's docstring). Runs one query."""
+    if connection.vendor != "postgresql":
+        return list(build(values))
+    sql, params = compiled(key, lambda v: build(v).query.sql_with_params(), values)
+    full = (timezone.get_default_timezone_name(), key)
+    try:
+        layout = _rows[full]
+        _rows.move_to_end(full)
+    except KeyError:
+        layout = _rows[full] = _Rows(build(values))
+        if len(_rows) > KEPT:
+            _rows.popitem(last=False)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return layout.instances(cursor.fetchall())

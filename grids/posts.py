@@ -166,11 +166,19 @@ def posts_covered_by(user, user_posts, day=None):
     user's own posts with their areas and holders (a Scope's `posts`). Who acts is decided
     as `acting_on` decides it, but in the database, which returns only the posts covered:
     no query when the user is neither a B holder nor a stationmaster, else one."""
+    covered = covered_posts(user, user_posts, day)
+    return [] if covered is None else list(covered)
+
+
+def covered_posts(user, user_posts, day=None):
+    """The ids of `posts_covered_by` as a queryset (for a subquery), or None when the user
+    is neither an active B holder nor an active stationmaster (no post is covered). No
+    query."""
     day = day or timezone.localdate()
     b_posts = [post.pk for post in user_posts if post.holder_b_id == user.pk]
     stations = [post for post in user_posts if post.role == Role.STATIONMASTER]
     if not (b_posts or stations) or not user.is_active:
-        return []
+        return None
     absent = Absence.objects.covering(day)
 
     def away(holder):
@@ -208,7 +216,7 @@ def posts_covered_by(user, user_posts, day=None):
             )
         )
     )
-    return list(
+    return (
         Post.objects.filter(candidates)
         .filter(acts)
         # Nobody acts for anything on a day they are away.

@@ -212,6 +212,13 @@ def _first_of_each(queryset, lists, counts=None):
     The counts name each list's rows (under the list's name) and, by `counts`, how many of
     the rows meeting any list's condition also meet each further condition: windows over
     every row, read before the lists are cut; 0 when no row matches. Runs one query."""
+    rows = list(_first_of_each_query(queryset, lists, counts))
+    return _cut_lists(rows, list(lists), list(counts or {}))
+
+
+def _first_of_each_query(queryset, lists, counts=None):
+    """The queryset `_first_of_each` reads (`_cut_lists` cuts its rows into the lists). No
+    query."""
     annotations = {}
     any_list = Q(pk__in=[])
     for name, (condition, ordering) in lists.items():
@@ -226,12 +233,17 @@ def _first_of_each(queryset, lists, counts=None):
     # and the list's size: those rows have the lowest least number, and there are at most
     # LIST_LIMIT for each list.
     ranks = [F(f"_rank_{name}") for name in lists]
-    rows = list(
+    return (
         queryset.filter(any_list)
         .annotate(**annotations)
         .annotate(_first=ranks[0] if len(ranks) == 1 else Least(*ranks))
         .order_by("_first", "pk")[: LIST_LIMIT * len(lists)]
     )
+
+
+def _cut_lists(rows, lists, counts):
+    """({list: [row]}, {count: n}) of the rows of `_first_of_each_query` for the names of
+    its lists and further counts."""
     sizes = {name: getattr(rows[0], f"_count_{name}") if rows else 0 for name in lists}
     found = {
         name: sorted(
@@ -240,8 +252,32 @@ def _first_of_each(queryset, lists, counts=None):
         )
         for name in lists
     }
-    names = [*lists, *(counts or {})]
+    names = [*lists, *counts]
     return found, {name: getattr(rows[0], f"_count_{name}") if rows else 0 for name in names}
+
+
+def _scope_key(scope):
+    """What the user's scope writes into a statement besides the values bound to it (for a
+    compiled statement's key, gridmgmt.statements): the user, whether they are active, and
+    their posts with their areas and holders."""
+    user = scope.user
+    return (
+        scope.is_global,
+        user.pk,
+        user.is_active,
+        tuple(
+            (
+                post.pk,
+                post.role,
+                post.area_id,
+                post.area.path,
+                post.holder_a_id,
+                post.holder_b_id,
+                post.holder_a.is_active,
+            )
+            for post in scope.posts
+        ),
+    )
 
 
 def _count_of(queryset, field, counted="pk"):
@@ -434,20 +470,14 @@ def _station(scope, communities, rows, today, now, with_mine=False):
 
     # 2. Open incidents that are late or nearly so, with how many are of each light, and
     # the escalations with their count (and mine): the lists and the counts in one query.
-    red = Incident.objects.light_q("red", now)
-    late = red | Incident.objects.light_q("yellow", now)
-    escalated = Q(escalation_level__gt=0)
-    lists = {
-        "late": (late, BY_DEADLINE),
-        "escalated": (escalated, ["-escalation_level", "-escalated_at", "pk"]),
-    }
-    if with_mine:
-        # Found through the handler's and first responsible's indexes.
-        lists["mine"] = (Q(pk__in=Incident.objects.open().mine(scope).values("pk")), BY_DEADLINE)
-    incidents, incident_counts = _first_of_each(
-        Incident.objects.visible_to(scope).open().filter(grid__parent_id__in=ids).for_rows(),
-        lists,
-        counts={"red": late & red},
+    incidents, incident_counts = _cut_lists(
+        statements.model_rows(
+            ("reports.home.station_incidents", with_mine, tuple(ids), _scope_key(scope)),
+            lambda values: _station_incidents(scope, ids, with_mine, values),
+            {"now": now, "today": today},
+        ),
+        ["late", "escalated", *(["mine"] if with_mine else [])],
+        ["red"],
     )
     overdue_visits, overdue_visits_count = care_due.overdue(ids, today, LIST_LIMIT)
 
@@ -465,6 +495,29 @@ def _station(scope, communities, rows, today, now, with_mine=False):
         # 3. Visits not made in time, and how many (4. is `_absences`).
         overdue_visits=overdue_visits,
         overdue_visits_count=overdue_visits_count,
+    )
+
+
+def _station_incidents(scope, ids, with_mine, values):
+    """The queryset of `_first_of_each` reading the open incidents of the communities `ids`
+    that are late or nearly so ("late", counted, and "red" counted), escalated
+    ("escalated"), and with `with_mine` mine ("mine", `_my_incidents`), at `values["now"]`
+    on `values["today"]`. No query."""
+    now = values["now"]
+    red = Incident.objects.light_q("red", now)
+    late = red | Incident.objects.light_q("yellow", now)
+    lists = {
+        "late": (late, BY_DEADLINE),
+        "escalated": (Q(escalation_level__gt=0), ["-escalation_level", "-escalated_at", "pk"]),
+    }
+    if with_mine:
+        # On the community's open incidents the statement reads anyway; the posts the user
+        # covers today in a subquery.
+        lists["mine"] = (Incident.objects.mine_q(scope, values["today"]), BY_DEADLINE)
+    return _first_of_each_query(
+        Incident.objects.visible_to(scope).open().filter(grid__parent_id__in=ids).for_rows(),
+        lists,
+        counts={"red": late & red},
     )
 
 

@@ -321,3 +321,29 @@ def test_the_team_page_runs_the_same_queries_however_large_the_team(
     with django_assert_num_queries(13):
         response = client.get(team_url(world))
     assert response.context["gaps"] == extra
+
+
+@PINNED
+def test_mine_with_the_covered_posts_in_a_subquery_is_mine(world):
+    """`Incident.objects.mine_q` (the home page's compiled statement) holds the same
+    incidents as `mine`, whoever acts for the post."""
+    post = member_post(world)
+    earlier = make_incident(world.a.grid, world.a.grid_leader)
+    Incident.objects.filter(pk=earlier.pk).update(post=post, handler=world.a.grid_member)
+    users = [world.a.stationmaster, world.b.stationmaster, world.a.grid_member_b]
+
+    def same():
+        for user in users:
+            scope = Scope(user)
+            expected = set(Incident.objects.mine(scope, TODAY).values_list("pk", flat=True))
+            found = Incident.objects.filter(Incident.objects.mine_q(scope, TODAY))
+            assert set(found.values_list("pk", flat=True)) == expected, user
+        return earlier.pk in Incident.objects.filter(
+            Incident.objects.mine_q(Scope(world.a.stationmaster), TODAY)
+        ).values_list("pk", flat=True)
+
+    assert not same()
+    away(world.a.grid_member)
+    assert not same()  # B acts
+    away(world.a.grid_member_b)
+    assert same()

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from grids.models import Absence, Area, Role
+from grids.scope import Scope
 from incidents.models import Incident
 from meetings.models import ActionItem, GridReport, Kind, Meeting, MeetingSeries
 from patrols.models import Instruction, MissedPatrol, Patrol, Slot
@@ -151,12 +152,14 @@ def test_the_home_page_costs_the_same_queries_at_two_data_sizes(
 # the stationmaster: grids with missed windows, logs, the communities' counts (waiting
 # logs, grid reports, moves waiting to be accepted, places overdue for their safety check,
 # next meeting), late incidents and escalations with their counts (one query, which also
-# reads "my incidents" of a user holding only stationmaster posts), absences, overdue
-# visits with their count = 6, less "my incidents" = 5;
-# and for "my incidents" the posts the station covers while both A and B are away = 1.
+# reads "my incidents" of a user holding only stationmaster posts, the posts the station
+# covers while both A and B are away in a subquery), absences, overdue visits with their
+# count = 6, less "my incidents" = 5;
+# and for "my incidents" of any other user the posts they cover (as B, or as the station)
+# = 1.
 @pytest.mark.parametrize(
     ("persona", "expected"),
-    [("grid_member", 11), ("grid_leader", 14), ("stationmaster", 13)],
+    [("grid_member", 11), ("grid_leader", 14), ("stationmaster", 12)],
 )
 def test_the_home_page_query_count_is_pinned(client, world, street_staff, now, persona, expected):
     populate(world, 3)
@@ -403,6 +406,27 @@ def test_the_stationmasters_own_incidents_come_with_the_late_ones_or_apart(clien
     assert [i.pk for i in response.context["my_incidents"]][0] == elsewhere.pk
     assert [i.pk for i in response.context["my_incidents"]] == expected()
     assert more > count
+
+
+def test_the_stationmasters_own_incidents_hold_those_of_a_post_both_holders_are_away_from(
+    client, world, now
+):
+    """The station's statement reads the posts the stationmaster covers today in a
+    subquery: the incidents of a post whose A and B are away are theirs, not before."""
+    side = world.a
+    sm = side.stationmaster
+    post = next(p for p in Scope(side.grid_member).posts if p.role == Role.GRID_MEMBER)
+    covered = make_incident(side.grid, side.grid_leader, at=now - datetime.timedelta(days=1))
+    Incident.objects.filter(pk=covered.pk).update(post=post, handler=side.grid_member)
+
+    def mine():
+        client.force_login(sm)
+        return [i.pk for i in client.get("/").context["my_incidents"]]
+
+    assert covered.pk not in mine()
+    for holder in (side.grid_member, side.grid_member_b):
+        Absence.objects.create(user=holder, starts_on=TODAY, ends_on=TODAY, reason="病假")
+    assert covered.pk in mine()
 
 
 def test_the_leaders_and_my_action_items_are_each_their_own_list(client, world, now):

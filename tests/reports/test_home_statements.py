@@ -65,3 +65,48 @@ def test_the_station_reads_its_counts_as_before(world):
     assert home._community_rows(ids, today, now) == expected
     assert home._community_rows(ids, today, now) == expected
     assert {row["pk"] for row in expected} == set(ids)
+
+
+def test_the_station_incidents_read_bound_are_the_querysets(client, world):
+    """statements.model_rows: the instances read by the bound statement, compiled then
+    bound, are those the queryset gives, with their related rows and annotations."""
+    from grids.scope import Scope
+    from incidents.models import Incident
+    from tests.incidents.factories import make_incident
+
+    side = world.a
+    now = timezone.now()
+    for grid in (side.grid, side.other_grid):
+        for _ in range(3):
+            incident = make_incident(grid, side.grid_member, at=now - datetime.timedelta(days=2))
+            Incident.objects.filter(pk=incident.pk).update(
+                handler=side.stationmaster, deadline_at=now - datetime.timedelta(hours=1)
+            )
+    scope = Scope(side.stationmaster)
+    ids = [side.community.pk]
+    values = {"now": now, "today": timezone.localdate(now)}
+
+    def build(v):
+        return home._station_incidents(scope, ids, True, v)
+
+    def seen(rows):
+        return [
+            (
+                row.pk,
+                row.number,
+                row.title,
+                row.deadline_at,
+                row.grid.name,
+                row.category.name,
+                row.handler.display_name,
+                row._rank_late,
+                row._count_mine,
+                row._first,
+            )
+            for row in rows
+        ]
+
+    expected = seen(build(values))
+    assert len(expected) == 6
+    for _ in range(2):  # compiled, then bound
+        assert seen(statements.model_rows(("test", 1), build, values)) == expected
