@@ -7,6 +7,7 @@ user's areas.
 """
 
 import datetime
+import html
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -135,42 +136,43 @@ def _figure_cells(labels):
     ]
 
 
-def _figures_html(cells, values):
-    """A line's figures (integers, in FIGURES order) as the items of its <dl>."""
-    # Safe: the cells are escaped, the values integers.
-    return mark_safe(
-        "\n".join(
-            f"{before}{int(value)}{after}"
-            for (before, after), value in zip(cells, values, strict=True)
-        )
+def _figures_template(cells):
+    """A line's figures as the items of its <dl>: a %-format taking the figures (integers,
+    in FIGURES order), the cells' markup written once for the page."""
+    return "\n".join(
+        f"{before.replace('%', '%%')}%d{after.replace('%', '%%')}" for before, after in cells
     )
 
 
 def _lines_html(lines, may_rank, person_query):
     """The lines as the items of the page's list, written in one pass as the template's
     loop over them wrote them (a community has 64), values escaped and numbers localized as
-    a template does."""
-    cells = _figure_cells(assessment.FIGURES)
+    a template does. `person_query`: the query string of a person's line without the
+    person's id, which ends it."""
+    figures = _figures_template(_figure_cells(assessment.FIGURES))
+    link = escape(person_query)
     items = []
     for line in lines:
         user = line.user
-        score = escape(localize(line.score))
+        # html.escape is django.utils.html.escape without its wrapper for lazy strings; the
+        # values are plain strings.
+        score = html.escape(localize(line.score))
         rank = (
             f'<span class="badge text-bg-secondary me-1" data-rank>{localize(line.rank)}</span>'
             if may_rank
             else ""
         )
         items.append(
-            f'\n  <div class="list-group-item" data-line="{escape(user.username)}">'
+            f'\n  <div class="list-group-item" data-line="{html.escape(user.username)}">'
             '\n    <div class="d-flex justify-content-between align-items-center gap-2">'
             "\n      <div>"
             f"\n        {rank}"
-            f'\n        <a href="?{escape(person_query(user.pk))}">{escape(user.display_name)}</a>'
+            f'\n        <a href="?{link}{int(user.pk)}">{html.escape(user.display_name)}</a>'
             "\n      </div>"
             f'\n      <span class="fs-5 fw-semibold" data-score>{score}</span>'
             "\n    </div>"
             '\n    <dl class="row row-cols-2 row-cols-md-4 small mb-0 mt-1">'
-            f"\n      {_figures_html(cells, line.values())}"
+            f"\n      {figures % tuple(line.values())}"
             "\n    </dl>"
             "\n  </div>\n"
         )
@@ -202,7 +204,7 @@ def page(request):
         previous_query=query(month=f"{month - datetime.timedelta(days=1):%Y-%m}"),
         next_query=query(month=f"{context['end'] + datetime.timedelta(days=1):%Y-%m}"),
         query=query(),
-        rows=_lines_html(context["lines"], context["may_rank"], lambda pk: query(person=pk)),
+        rows=_lines_html(context["lines"], context["may_rank"], query(person="")),
     )
     return render(request, "assessment/page.html", context, status=status)
 
