@@ -113,14 +113,18 @@ class Roster:
         if participant.post is not None:
             people += self.at_area.get(participant.post.area_id, [])
         people += self.community_people
+        suggested = suggestion.pk if suggestion is not None else None
         for user in people:
-            if user is None or user.pk in seen:
+            if user is None:
                 continue
-            seen.add(user.pk)
-            if suggestion is not None and user.pk == suggestion.pk:
-                choices.append((str(user.pk), self.ab_post % {"name": user}))
+            pk = user.pk  # read once: a property, and a hundred lists of dozens of people
+            if pk in seen:
+                continue
+            seen.add(pk)
+            if pk == suggested:
+                choices.append((str(pk), self.ab_post % {"name": user}))
             else:
-                choices.append(self.choice(user))
+                choices.append(self._choices.get(pk) or self.choice(user))
         return choices
 
     def owner_choices(self):
@@ -242,7 +246,9 @@ class ActionItemForm(OnceMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.meeting = meeting
         self.roster = roster
-        self.fields["owner"].choices = [("", "—")] + roster.owner_choices()
+        # As they are (`Choices`): the field and its widget would each normalize the
+        # community's hundred-odd people pair by pair.
+        self.fields["owner"].choices = Choices([("", "—"), *roster.owner_choices()])
         grid = self.fields["grid"]
         grid.queryset = grids
 

@@ -1,3 +1,5 @@
+import html
+
 from django import forms
 from django.template.defaultfilters import linebreaksbr
 from django.utils.html import conditional_escape
@@ -17,18 +19,39 @@ class AttendanceButtons(forms.RadioSelect):
     colours = {"present": "success", "absent": "danger"}
     id_prefix = ""
 
+    def _options(self):
+        """(value, escaped value, escaped "-value" of the ids, escaped label, colour) of each
+        choice, worked out once for the widget's choices: a monthly meeting draws the same
+        three buttons in each of its hundred rows."""
+        choices = self.choices
+        if getattr(self, "_options_of", None) is not choices:
+            self._options_of = choices
+            self._drawn = [
+                (
+                    option_value,
+                    escape(option_value),
+                    html.escape(f"-{option_value!s}"),
+                    escape(label),
+                    self.colours.get(str(option_value), "warning"),
+                )
+                for option_value, label in choices
+            ]
+        return self._drawn
+
     def render(self, name, value, attrs=None, renderer=None):
         rows = []
-        for option_value, label in self.choices:
-            option_id = escape(f"{self.id_prefix}-{option_value!s}")
+        name = escape(name)
+        # escape(f"{prefix}-{value}"), each part escaped on its own (the same characters).
+        prefix = html.escape(str(self.id_prefix))
+        for option_value, escaped_value, id_end, label, colour in self._options():
+            option_id = f"{prefix}{id_end}"
             checked = " checked" if value == option_value else ""
-            colour = self.colours.get(str(option_value), "warning")
             rows.append(
-                f'\n          <input type="radio" class="btn-check" name="{escape(name)}"'
-                f' id="{option_id}" value="{escape(option_value)}" autocomplete="off"'
+                f'\n          <input type="radio" class="btn-check" name="{name}"'
+                f' id="{option_id}" value="{escaped_value}" autocomplete="off"'
                 f" data-attendance{checked}>\n"
                 f'          <label class="btn btn-outline-{colour}" for="{option_id}">'
-                f"{escape(label)}</label>\n          "
+                f"{label}</label>\n          "
             )
         return mark_safe("".join(rows))
 

@@ -3,6 +3,7 @@ byte for byte what the template's loop over the items wrote, for the station (wi
 forms) and for a participant (without), escaping and all."""
 
 import datetime
+import html
 import re
 
 import pytest
@@ -144,3 +145,40 @@ def test_an_empty_agenda_says_so_as_the_template_did(client, world):
     drawn = str(response.context["agenda_rows"])
     assert drawn == _old(response, drawn)
     assert "list-group-item text-body-secondary" in drawn
+
+
+def test_the_attendance_buttons_escape_their_prefix_values_and_labels():
+    """meetings.widgets.AttendanceButtons works out each choice's markup once for the
+    widget; a row's buttons are still those of its prefix and value, every part escaped."""
+    from django.utils.safestring import mark_safe
+
+    from meetings.widgets import AttendanceButtons
+
+    buttons = AttendanceButtons(
+        choices=[("present", "In <b>"), ("a&b", mark_safe("<i>x</i>")), ("x", 'say "hi"')]
+    )
+    drawn = []
+    for prefix, value in (('p1"&', "a&b"), ("p2", "present"), ("p3", "")):
+        buttons.id_prefix = prefix
+        drawn.append(str(buttons.render(f"{prefix}-attendance", value)))
+
+    def expected(prefix, value):
+        """As the widget wrote them before: each button's parts escaped as they were drawn."""
+        rows = []
+        for option, colour, label in (
+            ("present", "success", "In &lt;b&gt;"),
+            ("a&b", "warning", "<i>x</i>"),
+            ("x", "warning", "say &quot;hi&quot;"),
+        ):
+            ident = html.escape(f"{prefix}-{option}")
+            checked = " checked" if option == value else ""
+            rows.append(
+                f'\n          <input type="radio" class="btn-check"'
+                f' name="{html.escape(prefix + "-attendance")}" id="{ident}"'
+                f' value="{html.escape(option)}" autocomplete="off" data-attendance{checked}>\n'
+                f'          <label class="btn btn-outline-{colour}" for="{ident}">'
+                f"{label}</label>\n          "
+            )
+        return "".join(rows)
+
+    assert drawn == [expected('p1"&', "a&b"), expected("p2", "present"), expected("p3", "")]
