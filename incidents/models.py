@@ -212,17 +212,19 @@ class IncidentQuerySet(models.QuerySet):
                 )
         return self.filter(condition)
 
-    def mine(self, scope, day=None):
+    def mine(self, scope, day=None, covered=None):
         """What the user answers for: incidents they handle or are first-responsible for,
         those covered for them (shown as "covered by" the handler), and those of the posts
         they cover on `day`: as B while A is away, or as the stationmaster while both are.
         Runs one query when the user is a B holder somewhere or a stationmaster, else
-        none."""
+        none; none when `covered` gives the ids of the posts covered
+        (grids.posts.posts_covered_by, already read)."""
         from grids.posts import posts_covered_by
 
         user = scope.user
         condition = Q(handler=user) | Q(first_responsible=user) | Q(covered_for=user)
-        covered = posts_covered_by(user, scope.posts, day)
+        if covered is None:
+            covered = posts_covered_by(user, scope.posts, day)
         if covered:
             condition |= Q(post_id__in=covered, handler__isnull=False)
         return self.filter(condition)

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from care import due as care_due
 from gridmgmt import statements
 from grids.models import GRID_WORKER_ROLES, TEAM_ROLES, Absence, Area, Post, Role, Transfer
-from grids.posts import acting_on_days
+from grids.posts import acting_on_days, posts_covered_by
 from grids.scope import get_scope
 from incidents.models import Incident
 from meetings.models import ActionItem, GridReport, Meeting
@@ -305,14 +305,20 @@ def _window_rows(worker_grids, communities, today, now):
     windows, the day's logs), or none."""
     if not worker_grids and not communities:
         return []
-    grids = list(
-        Area.objects.grids()
-        .existing_on(today)
-        .filter(Q(pk__in=[g.pk for g in worker_grids]) | Q(parent__in=communities))
-        .select_related("parent__patrol_schedule")
-        .defer("boundary", "parent__boundary")
-        .annotate(**patrol_board.missed_flags(today))
-        .order_by("parent__code", "code")
+    worker_ids = [g.pk for g in worker_grids]
+    community_ids = [c.pk for c in communities]
+    grids = statements.model_rows(
+        ("reports.home.window_grids", tuple(worker_ids), tuple(community_ids)),
+        lambda values: (
+            Area.objects.grids()
+            .existing_on(values["today"])
+            .filter(Q(pk__in=worker_ids) | Q(parent__in=community_ids))
+            .select_related("parent__patrol_schedule")
+            .defer("boundary", "parent__boundary")
+            .annotate(**patrol_board.missed_flags(values["today"]))
+            .order_by("parent__code", "code")
+        ),
+        {"today": today},
     )
     return patrol_board.rows_for_grids(grids, today, now)
 
@@ -326,11 +332,16 @@ def _visits_due(scope, grid_ids, today):
 
 def _instructions(grid_ids, today):
     """The grids' open verification instructions, soonest due first. Runs one query."""
-    instructions = list(
-        Instruction.objects.open()
-        .filter(grid_id__in=grid_ids)
-        .select_related("grid")
-        .order_by("due_on", "pk")[:LIST_LIMIT]
+    ids = sorted(grid_ids)
+    instructions = statements.model_rows(
+        ("reports.home.instructions", tuple(ids)),
+        lambda values: (
+            Instruction.objects.open()
+            .filter(grid_id__in=ids)
+            .select_related("grid")
+            .order_by("due_on", "pk")[:LIST_LIMIT]
+        ),
+        {},
     )
     for instruction in instructions:
         instruction.is_late = instruction.is_overdue(today)
@@ -344,12 +355,19 @@ def _my_incidents(scope, now):
     """Open incidents I handle or am first-responsible for (the incident list's "Mine").
     Runs one query, and the one of `mine` (the posts the user covers today) for a B holder
     or a stationmaster."""
+    covered = posts_covered_by(scope.user, scope.posts, timezone.localdate(now))
     return _with_lights(
-        Incident.objects.visible_to(scope)
-        .open()
-        .mine(scope)
-        .for_rows()
-        .order_by(*BY_DEADLINE)[:LIST_LIMIT],
+        statements.model_rows(
+            ("reports.home.my_incidents", len(covered), _scope_key(scope)),
+            lambda values: (
+                Incident.objects.visible_to(scope)
+                .open()
+                .mine(scope, covered=[values[f"covered_{n}"] for n in range(len(covered))])
+                .for_rows()
+                .order_by(*BY_DEADLINE)[:LIST_LIMIT]
+            ),
+            {f"covered_{n}": pk for n, pk in enumerate(covered)},
+        ),
         now,
     )
 
@@ -373,10 +391,19 @@ def _action_items(user, led_grids, today):
             "grid__name",
         )
     )
-    found = {"mine": list(items.filter(owner=user).order_by(*BY_DUE)[:LIST_LIMIT])}
+    found = {
+        "mine": statements.model_rows(
+            ("reports.home.my_action_items", user.pk),
+            lambda values: items.filter(owner=user.pk).order_by(*BY_DUE)[:LIST_LIMIT],
+            {},
+        )
+    }
     if led_grids:
-        found["grid"] = list(
-            items.filter(grid_id__in=[g.pk for g in led_grids]).order_by(*BY_DUE)[:LIST_LIMIT]
+        ids = [g.pk for g in led_grids]
+        found["grid"] = statements.model_rows(
+            ("reports.home.grid_action_items", tuple(ids)),
+            lambda values: items.filter(grid_id__in=ids).order_by(*BY_DUE)[:LIST_LIMIT],
+            {},
         )
     for rows in found.values():
         for item in rows:
@@ -405,19 +432,29 @@ def _leader(scope, grids, action_items, today, now):
     than the two plain ones, for no less of PostgreSQL.)"""
     ids = [g.pk for g in grids]
     incidents = _with_lights(
-        Incident.objects.visible_to(scope)
-        .open()
-        .filter(grid_id__in=ids)
-        .for_rows()
-        .order_by(*BY_DEADLINE)[:LIST_LIMIT],
+        statements.model_rows(
+            ("reports.home.grid_incidents", tuple(ids), _scope_key(scope)),
+            lambda values: (
+                Incident.objects.visible_to(scope)
+                .open()
+                .filter(grid_id__in=ids)
+                .for_rows()
+                .order_by(*BY_DEADLINE)[:LIST_LIMIT]
+            ),
+            {},
+        ),
         now,
     )
     month = _last_month(today)
     month_end = today.replace(day=1) - datetime.timedelta(days=1)
     reports = {
         r.grid_id: r
-        for r in GridReport.objects.filter(grid_id__in=ids, month=month).only(
-            "pk", "grid_id", "status", "submitted_at", "month"
+        for r in statements.model_rows(
+            ("reports.home.grid_reports", tuple(ids)),
+            lambda values: GridReport.objects.filter(grid_id__in=ids, month=values["month"]).only(
+                "pk", "grid_id", "status", "submitted_at", "month"
+            ),
+            {"month": month},
         )
     }
     return LeaderSection(
@@ -588,8 +625,24 @@ def _community_rows(ids, today, now):
 def _absences(communities, today):
     """Posts in the communities whose A holder is away today, and who covers: the B holder
     unless they are away too. Runs one query."""
+    return [
+        {
+            "post": post,
+            "until": post.a_back_after,
+            "covering": post.holder_b if post.holder_b_id and not post.b_away else None,
+        }
+        for post in statements.model_rows(
+            ("reports.home.absences", tuple(c.path for c in communities)),
+            lambda values: _absent_posts(communities, values["today"]),
+            {"today": today},
+        )
+    ]
+
+
+def _absent_posts(communities, today):
+    """The queryset of `_absences`. No query."""
     away = Absence.objects.covering(today).order_by("-ends_on")
-    posts = (
+    return (
         Post.objects.filter(_paths_q(communities, "area"))
         .annotate(
             a_back_after=Subquery(away.filter(user=OuterRef("holder_a")).values("ends_on")[:1]),
@@ -607,14 +660,6 @@ def _absences(communities, today):
         )
         .order_by("area__path", "role")
     )
-    return [
-        {
-            "post": post,
-            "until": post.a_back_after,
-            "covering": post.holder_b if post.holder_b_id and not post.b_away else None,
-        }
-        for post in posts
-    ]
 
 
 # --- District and street staff ---
