@@ -5,8 +5,9 @@ import datetime
 
 from django.db.models import Count, Q
 
+from gridmgmt import statements
 from grids.models import Resident, Tag
-from grids.paging import first_and_count, paginate
+from grids.paging import counts_of, paginate, with_counts
 
 from .models import CarePlan, Visit
 
@@ -67,33 +68,47 @@ def label_rows(plans, scope, today):
 
 def due_soon(scope, grid_ids, today, limit=LIST_LIMIT):
     """The people due within AHEAD_DAYS (overdue first) in `grid_ids`, that the user may
-    see, and how many there are: ([plan], count). Runs one query."""
-    plans = (
-        CarePlan.objects.current()
-        .visible_to(scope)
-        .in_grids(grid_ids)
-        .due_by(today + datetime.timedelta(days=AHEAD_DAYS))
+    see, and how many there are: ([plan], count). Runs one query, of a statement compiled
+    once per process for the scope, the grids and the limit (gridmgmt.statements)."""
+    ids = sorted(grid_ids)
+    rows = statements.model_rows(
+        ("care.due.due_soon", tuple(ids), limit, scope.statement_key),
+        lambda values: with_counts(
+            CarePlan.objects.current()
+            .visible_to(scope)
+            .in_grids(ids)
+            .due_by(values["due_by"])
+            .for_list()
+            .only(*ROW_FIELDS),
+            limit,
+        ),
+        {"due_by": today + datetime.timedelta(days=AHEAD_DAYS)},
     )
-    rows, counts = first_and_count(plans.for_list().only(*ROW_FIELDS), limit)
     for plan in rows:
         plan.is_late = plan.is_overdue(today)
-    return rows, counts["total"]
+    return rows, counts_of(rows)["total"]
 
 
 def overdue(community_ids, today, limit=LIST_LIMIT):
     """The longest-overdue visits of the communities, for the station, and how many there
-    are: ([plan], count). Runs one query."""
-    rows, counts = first_and_count(
-        CarePlan.objects.current()
-        .overdue(today)
-        .filter(grid__parent_id__in=community_ids)
-        .for_list()
-        .only(*ROW_FIELDS),
-        limit,
+    are: ([plan], count). Runs one query, of a statement compiled once per process for the
+    communities and the limit (gridmgmt.statements)."""
+    ids = list(community_ids)
+    rows = statements.model_rows(
+        ("care.due.overdue", tuple(ids), limit),
+        lambda values: with_counts(
+            CarePlan.objects.current()
+            .overdue(values["today"])
+            .filter(grid__parent_id__in=ids)
+            .for_list()
+            .only(*ROW_FIELDS),
+            limit,
+        ),
+        {"today": today},
     )
     for plan in rows:
         plan.is_late = True
-    return rows, counts["total"]
+    return rows, counts_of(rows)["total"]
 
 
 def newly_overdue(community_path, since_day, day):

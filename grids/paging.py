@@ -127,7 +127,19 @@ def first_and_count(queryset, limit, **counts):
     counts are windows over every row, read before the limit cuts them. `counts` names
     more counts, each a filter on the same rows. ([row], {name: count}); all counts are
     0 when there are no rows."""
+    rows = list(with_counts(queryset, limit, **counts))
+    return rows, counts_of(rows, *counts)
+
+
+def with_counts(queryset, limit, **counts):
+    """The queryset `first_and_count` reads: its first `limit` rows, each with the counts
+    (`counts_of` reads them). No query."""
     windows = {"total": Window(Count("pk"))}
     windows.update({name: Window(Count("pk", filter=q)) for name, q in counts.items()})
-    rows = list(queryset.annotate(**{f"_count_{name}": w for name, w in windows.items()})[:limit])
-    return rows, {name: getattr(rows[0], f"_count_{name}") if rows else 0 for name in windows}
+    return queryset.annotate(**{f"_count_{name}": w for name, w in windows.items()})[:limit]
+
+
+def counts_of(rows, *names):
+    """{name: count} of the rows of `with_counts`: "total" and the further counts `names`;
+    0 when there are no rows."""
+    return {name: getattr(rows[0], f"_count_{name}") if rows else 0 for name in ("total", *names)}

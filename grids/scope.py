@@ -41,6 +41,30 @@ class Scope:
         )
 
     @cached_property
+    def statement_key(self):
+        """What the scope writes into a statement besides the values bound to it, for the key
+        of a statement compiled once (gridmgmt.statements): the user, whether they are
+        active, and their posts with their areas and holders."""
+        user = self.user
+        return (
+            self.is_global,
+            user.pk,
+            user.is_active,
+            tuple(
+                (
+                    post.pk,
+                    post.role,
+                    post.area_id,
+                    post.area.path,
+                    post.holder_a_id,
+                    post.holder_b_id,
+                    post.holder_a.is_active,
+                )
+                for post in self.posts
+            ),
+        )
+
+    @cached_property
     def root_paths(self):
         """The paths of the user's topmost areas: none of them lies under another."""
         roots = []

@@ -256,30 +256,6 @@ def _cut_lists(rows, lists, counts):
     return found, {name: getattr(rows[0], f"_count_{name}") if rows else 0 for name in names}
 
 
-def _scope_key(scope):
-    """What the user's scope writes into a statement besides the values bound to it (for a
-    compiled statement's key, gridmgmt.statements): the user, whether they are active, and
-    their posts with their areas and holders."""
-    user = scope.user
-    return (
-        scope.is_global,
-        user.pk,
-        user.is_active,
-        tuple(
-            (
-                post.pk,
-                post.role,
-                post.area_id,
-                post.area.path,
-                post.holder_a_id,
-                post.holder_b_id,
-                post.holder_a.is_active,
-            )
-            for post in scope.posts
-        ),
-    )
-
-
 def _count_of(queryset, field, counted="pk"):
     """A subquery counting the rows of `queryset` whose `field` is the outer row (0 when
     none). `counted`: the column counted, a column that is never null (one an index holds
@@ -358,7 +334,7 @@ def _my_incidents(scope, now):
     covered = posts_covered_by(scope.user, scope.posts, timezone.localdate(now))
     return _with_lights(
         statements.model_rows(
-            ("reports.home.my_incidents", len(covered), _scope_key(scope)),
+            ("reports.home.my_incidents", len(covered), scope.statement_key),
             lambda values: (
                 Incident.objects.visible_to(scope)
                 .open()
@@ -433,7 +409,7 @@ def _leader(scope, grids, action_items, today, now):
     ids = [g.pk for g in grids]
     incidents = _with_lights(
         statements.model_rows(
-            ("reports.home.grid_incidents", tuple(ids), _scope_key(scope)),
+            ("reports.home.grid_incidents", tuple(ids), scope.statement_key),
             lambda values: (
                 Incident.objects.visible_to(scope)
                 .open()
@@ -509,7 +485,7 @@ def _station(scope, communities, rows, today, now, with_mine=False):
     # the escalations with their count (and mine): the lists and the counts in one query.
     incidents, incident_counts = _cut_lists(
         statements.model_rows(
-            ("reports.home.station_incidents", with_mine, tuple(ids), _scope_key(scope)),
+            ("reports.home.station_incidents", with_mine, tuple(ids), scope.statement_key),
             lambda values: _station_incidents(scope, ids, with_mine, values),
             {"now": now, "today": today},
         ),
