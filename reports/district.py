@@ -6,10 +6,15 @@ the map's GeoJSON and the charts' series.
 """
 
 import datetime
+import json
 from dataclasses import dataclass, field
 from html import escape
 
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.formats import date_format, localize
 from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Area
@@ -197,6 +202,38 @@ def headers(key, descending):
     return out
 
 
+def headers_html(headers):
+    """The table's header cells (`headers`: [(Header, the query a click asks for)]), written
+    in one pass as templates/reports/_report_table.html's loop wrote them, values escaped as
+    it escaped them."""
+    out = []
+    for n, (header, query) in enumerate(headers):
+        arrow = {"ascending": " ▲", "descending": " ▼"}.get(header.aria_sort, "")
+        out.append(
+            f'\n      <th scope="col" aria-sort="{escape(str(header.aria_sort))}"'
+            f' data-column="{escape(str(header.key))}" class="{"text-end" if n else ""}">'
+            f'<a class="link-body-emphasis text-decoration-none" href="{escape(str(query))}">'
+            f"{escape(str(header.label))}{arrow}</a></th>\n      "
+        )
+    return mark_safe("".join(out))
+
+
+def rows_html(rows):
+    """The table's rows (each with its link and its cells), written in one pass as
+    templates/reports/_report_table.html's loop wrote them, values escaped as it escaped
+    them."""
+    return mark_safe(
+        "".join(
+            f'\n      <tr data-area="{escape(str(row.area.code))}">\n'
+            f'        <th scope="row" class="fw-normal"><a href="{escape(str(row.url))}">'
+            f"{escape(str(row.area.name))}</a></th>\n"
+            f"        {row.cells_html}\n"
+            "      </tr>\n    "
+            for row in rows
+        )
+    )
+
+
 def cards(figures, score):
     """The headline figures at the top of the page: (key, label, text, light)."""
     rates = {
@@ -244,6 +281,113 @@ class Lines(list):
                 for label, text, _value in self
             )
         )
+
+
+def headline_html(cards, sections, categories, formula, before_grids, population_as_of):
+    """The headline figures (the cards, the sections, the incidents by category) as the
+    page shows them, written in one pass as the template _report_headline.html wrote them,
+    values escaped as it escaped them (tests/reports/test_report_html.py keeps the template
+    and holds the two equal)."""
+    heading = escape(gettext("Headline figures"))
+    out = [
+        '\n<section class="mb-3" aria-labelledby="report-headline">\n'
+        f'  <h2 class="visually-hidden" id="report-headline">{heading}</h2>\n'
+        '  <div class="row g-2 report-cards">\n    '
+    ]
+    for key, label, text, light in cards:
+        if light:
+            light = escape(str(light))
+            lit = f' rate-{light}"'
+            lit_attribute = f' data-light="{light}"'
+        else:
+            lit, lit_attribute = '"', ""
+        out.append(
+            '\n    <div class="col-6 col-md-4 col-xl-2"><div class="card h-100">'
+            '<div class="card-body p-2">\n'
+            f'      <div class="small text-body-secondary">{escape(str(label))}</div>\n'
+            f'      <div class="fs-4 fw-semibold{lit}{lit_attribute}'
+            f' data-figure="{escape(str(key))}">{escape(str(text))}</div>\n'
+            "    </div></div></div>\n    "
+        )
+    out.append('\n  </div>\n</section>\n\n<div class="row g-3 mb-3">\n  ')
+    for key, title, lines in sections:
+        key_text = escape(str(key))
+        out.append(
+            '\n  <section class="col-12 col-md-6 col-xl-4 report-section"'
+            f' aria-labelledby="report-{key_text}" data-section="{key_text}">\n'
+            f'    <h2 class="h6 border-bottom pb-1" id="report-{key_text}">'
+            f"{escape(str(title))}</h2>\n"
+            '    <table class="table table-sm mb-1">\n'
+            "      <tbody>\n"
+            f"      {lines.html}\n"
+            "      </tbody>\n"
+            "    </table>\n    "
+        )
+        if key == "population":
+            out.append(
+                '\n    <p class="small text-body-secondary mb-0">'
+                + escape(
+                    gettext(
+                        "As of the end date; in brackets the change since the day before the start."
+                    )
+                )
+                + "</p>\n    "
+            )
+            if population_as_of:
+                at = escape(
+                    date_format(template_localtime(population_as_of), "SHORT_DATETIME_FORMAT")
+                )
+                out.append(
+                    '\n    <p class="small text-body-secondary mb-0" data-population-as-of>'
+                    + gettext("Population from the daily roll-up of %(at)s") % {"at": at}
+                    + "</p>\n    "
+                )
+            out.append("\n    ")
+        elif key == "workload":
+            low, high = (escape(str(localize(value))) for value in before_grids[:2])
+            out.append(
+                '\n    <p class="small text-body-secondary mb-0" data-before-grids>'
+                + gettext("Before grids, one community cadre served %(low)s–%(high)s households.")
+                % {"low": low, "high": high}
+                + "</p>\n    "
+            )
+        elif key == "score":
+            out.append(
+                f'\n    <p class="small mb-0" data-score-formula>{escape(str(formula))}</p>\n'
+                '    <p class="small text-body-secondary mb-0">'
+                + escape(
+                    gettext(
+                        "A rate with nothing to count (no incident due, none closed) earns full "
+                        "points. The administrator sets the weights."
+                    )
+                )
+                + "</p>\n    "
+            )
+        out.append("\n    ")
+        if key == "incidents" and categories:
+            out.append(
+                '\n    <h3 class="h6 mt-2">'
+                + escape(gettext("Filed by category"))
+                + '</h3>\n    <table class="table table-sm mb-1" data-table="categories">\n'
+                '      <thead><tr><th scope="col">'
+                + escape(gettext("Category"))
+                + '</th><th scope="col" class="text-end">'
+                + escape(gettext("Filed"))
+                + '</th><th scope="col" class="text-end">'
+                + escape(gettext("Share"))
+                + "</th></tr></thead>\n      <tbody>\n      "
+            )
+            for name, count, share in categories:
+                out.append(
+                    '\n        <tr><th scope="row" class="fw-normal">'
+                    f"{escape(str(name))}</th>"
+                    f'<td class="text-end">{escape(str(localize(count)))}</td>'
+                    f'<td class="text-end">{escape(str(share))}</td></tr>\n      '
+                )
+            out.append("\n      </tbody>\n    </table>\n    ")
+        out.append("\n  </section>\n  ")
+    out.append("\n</div>\n")
+    return mark_safe("".join(out))
 
 
 def summary(figures, score):
@@ -461,6 +605,19 @@ def map_data(rows, boundaries, link):
         "colours": thresholds.COLOURS,
         "noData": str(_("No data")),
     }
+
+
+def json_script(value, element_id):
+    """What the json_script filter writes (django.utils.html.json_script): the JSON in a
+    <script> element, "<", ">" and "&" as unicode escapes, made by str.replace rather than
+    str.translate (a map's boundaries are tens of kilobytes)."""
+    text = (
+        json.dumps(value, cls=DjangoJSONEncoder)
+        .replace(">", "\\u003E")
+        .replace("<", "\\u003C")
+        .replace("&", "\\u0026")
+    )
+    return mark_safe(f'<script id="{escape(element_id)}" type="application/json">{text}</script>')
 
 
 def _legend(key):

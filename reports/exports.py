@@ -5,6 +5,7 @@ Written with openpyxl's write-only mode to a temporary file, like grids.exports.
 grids.exports.safe_row, so no text becomes a formula in a spreadsheet.
 """
 
+import functools
 import tempfile
 
 from django.http import FileResponse
@@ -107,6 +108,13 @@ def _cell(sheet, kind, value, key=""):
     cell.number_format = PERCENT if kind == "pct" else DECIMAL
     light = thresholds.light(key, value)
     if light:
-        colour = thresholds.COLOURS[light].lstrip("#").upper()
-        cell.fill = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
+        cell.fill = _fill(light)
     return cell
+
+
+@functools.cache
+def _fill(light):
+    """The fill of a light's colour, made once (a cell keeps the index of its fill in the
+    workbook's styles, not the object)."""
+    colour = thresholds.COLOURS[light].lstrip("#").upper()
+    return PatternFill(fill_type="solid", start_color=colour, end_color=colour)

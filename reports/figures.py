@@ -51,6 +51,7 @@ do not grow with the grids. `figures_for`, `figures_by_child`, `figures_by_grid`
 import copy
 import dataclasses
 import datetime
+import itertools
 import json
 import math
 from collections import defaultdict
@@ -401,7 +402,9 @@ def steps(start, end, step="month"):
 # --- The report: children, headline and trend at once, from the daily roll-up ---
 
 
-def report_figures(area, start, end, grids, step="month", *, now=None, register=True, trend=True):
+def report_figures(
+    area, start, end, grids, step="month", *, now=None, register=True, trend=True, statuses=True
+):
     """(children, headline, trend) of the report of `area` (any level) over the local dates
     [start, end]: children = [(child area, Figures)] as figures_by_child(area, start, end,
     grids) (for a grid: [(the grid, its Figures)]), headline = figures_for(grids, start, end),
@@ -435,12 +438,18 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
     (fewer when the roll-ups have every past day). register=False leaves the register at
     zero (2 queries fewer); trend=False, for the home page's headlines, gives no trend ([])
     and leaves out the status now of those filed, the percentiles and the grid workers (2
-    queries fewer: the status now is counted with the states)."""
+    queries fewer: the status now is counted with the states). statuses=False, for the
+    report's page and export, which do not show it, leaves out the status now of those filed
+    (by_status stays empty): the states' statement then reads only the incidents due in the
+    period or not closed before it, not every one filed in it."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     periods = steps(start, end, step)
     clipped = [(max(first, start), min(last, end)) for first, last in periods]
-    rows = _grid_rows(grids)
+    # The grids' subquery, compiled once: the grids' rows and their keys are read through
+    # its SQL (_reselected), the statements below use it as it is.
+    ids = grids.values("pk")
+    rows = _grid_rows(grids, _compiled_ids(ids))
     if area.kind == Area.Kind.GRID:
         children = [area]
     else:
@@ -450,12 +459,7 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
             .exclude(kind__in=[Area.Kind.BUILDING, Area.Kind.UNIT])
             .order_by("code", "pk")
         )
-    key_of = {}
-    for row in rows:
-        for child in children:
-            if row.path.startswith(child.path):
-                key_of[row.pk] = child.pk
-                break
+    key_of = _keys_by_path(rows, children)
     rows = [row for row in rows if row.pk in key_of]
     # A step's row holds the grids that existed in it and what adds up over days.
     bounded = [row for row in rows if row.valid_from is not None or row.valid_to is not None]
@@ -473,7 +477,6 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
     depth = {child.pk: child.path.count("/") for child in children}
     hops = {row.path.count("/") - depth[key_of[row.pk]] for row in rows}
     hops = hops.pop() if len(hops) == 1 else None
-    ids = grids.values("pk")
 
     # The areas' roll-up (above the grids): the past days on which it has every grid counted
     # under each child.
@@ -509,6 +512,7 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
         register_known=area_register,
         total=trend,
         details=trend,
+        statuses=statuses,
         close_known=(close_hours, live),
     )
     whole = by_child.pop(TOTAL, None)
@@ -552,6 +556,31 @@ def report_figures(area, start, end, grids, step="month", *, now=None, register=
         setattr(headline, name, getattr(whole[0], name))
     headline.take_register([figures for _child, figures in pairs])
     return pairs, headline, trend_rows
+
+
+def _keys_by_path(rows, children):
+    """{grid id: the id of the first of `children` (areas) whose path begins the grid's},
+    for the grids of `rows` under one of them. Runs no query."""
+    depths = {child.path.count("/") for child in children}
+    key_of = {}
+    if len(depths) == 1:
+        # Children of one area: a grid's child is its path cut after as many "/" as theirs
+        # ('/1/2/12/345/' -> '/1/2/'), one look-up a grid.
+        (depth,) = depths
+        by_path = {}
+        for child in children:
+            by_path.setdefault(child.path, child.pk)
+        for row in rows:
+            key = by_path.get("/".join(row.path.split("/", depth)[:depth]) + "/")
+            if key is not None:
+                key_of[row.pk] = key
+        return key_of
+    for row in rows:
+        for child in children:
+            if row.path.startswith(child.path):
+                key_of[row.pk] = child.pk
+                break
+    return key_of
 
 
 def _days(first, last):
@@ -793,22 +822,47 @@ def _sum_rolled_up(
     def grouped(qs, *names, per_day=False, **aggregates):
         """[(group, {name: value})]; group is ("child", key) or ("step", first), per the
         extra `names` too; with per_day, also the rows of each day (_n, group "found")."""
-        base = qs.filter(selected).order_by()
         if per_day:
             aggregates["_n"] = Count("pk")
         if connection.vendor == "postgresql":
-            day = {"_d": F("day")} if per_day else {}
-            qs = base.values(*names, _k=key, _s=first, **day).annotate(**aggregates)
-            sql, params = qs.query.sql_with_params()
-            head, _ = sql.rsplit(" GROUP BY ", 1)
-            extra = "".join(f', "{name}"' for name in names)
-            sets = f'("_k"{extra}), ("_s"{extra})' + (', ("_d")' if per_day else "")
-            sql = f"{head} GROUP BY GROUPING SETS ({sets})"
+
+            def build(keys_, v):
+                """The statement of the values `v` (the period's bounds, the days left out),
+                with the grids' subquery `keys_` gives: compiled once (see _Keys.compiled)."""
+                chosen = Q(grid_id__in=keys_._in(), day__gte=v["start"], day__lte=v["end"])
+                chosen &= existed_on_day()
+                if live:
+                    chosen &= ~Q(day__in=[v[f"live.{n}"] for n in range(len(live))])
+                day = {"_d": F("day")} if per_day else {}
+                # One group's key is a value of the statement, not a constant of it.
+                grouped_by = Value(v["group"]) if "group" in v else keys_.expression("grid")
+                found = (
+                    qs.filter(chosen)
+                    .order_by()
+                    .values(*names, _k=grouped_by, _s=first, **day)
+                    .annotate(**aggregates)
+                )
+                sql, params = found.query.sql_with_params()
+                head, _ = sql.rsplit(" GROUP BY ", 1)
+                extra = "".join(f', "{name}"' for name in names)
+                sets = f'("_k"{extra}), ("_s"{extra})' + (', ("_d")' if per_day else "")
+                return f"{head} GROUP BY GROUPING SETS ({sets})", params
+
+            values = {"start": start, "end": end}
+            values |= {f"live.{n}": day for n, day in enumerate(live)}
+            if len(keys.groups) == 1:
+                (values["group"],) = keys.groups
+            sql, params = keys.compiled(
+                ("rolled up", qs.model._meta.label, names, per_day, step, len(live)),
+                build,
+                values,
+            )
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 columns = [c[0] for c in cursor.description]
                 found = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
         else:
+            base = qs.filter(selected).order_by()
             found = [
                 {"_s": None, "_d": None, **row}
                 for row in base.values(*names, _k=key).annotate(**aggregates)
@@ -880,9 +934,22 @@ class _Grid(NamedTuple):
         return first, last
 
 
-def _grid_rows(grids):
-    """(pk, path, parent id, valid from, valid to) of the grids. One query for a queryset,
-    none for a list of Areas."""
+def _grid_rows(grids, compiled_ids=None):
+    """(pk, path, parent id, valid from, valid to) of the grids, ordered by code. One query
+    for a queryset, none for a list of Areas. `compiled_ids`, the (SQL, params) of
+    `grids.values("pk")`, saves compiling the queryset again."""
+    reselected = compiled_ids and _reselected(
+        compiled_ids,
+        '"grids_area"."id" AS "pk", "grids_area"."path" AS "path", '
+        '"grids_area"."parent_id" AS "parent_id", "grids_area"."valid_from" AS "valid_from", '
+        '"grids_area"."valid_to" AS "valid_to"',
+    )
+    if reselected:
+        sql, params = reselected
+        _columns, found = _fetch(
+            f'{sql} ORDER BY "grids_area"."code" ASC, "grids_area"."id" ASC', params
+        )
+        return list(map(_Grid._make, found))
     if isinstance(grids, QuerySet):
         values = grids.order_by("code", "pk").values_list(
             "pk", "path", "parent_id", "valid_from", "valid_to"
@@ -891,6 +958,32 @@ def _grid_rows(grids):
     return [
         _Grid(grid.pk, grid.path, grid.parent_id, grid.valid_from, grid.valid_to) for grid in grids
     ]
+
+
+# How Django compiles `grids.values("pk")` (a queryset of grid Areas, ordering cleared): the
+# select list that _reselected replaces.
+_IDS_HEAD = 'SELECT "grids_area"."id" AS "pk" FROM "grids_area" '
+
+
+def _compiled_ids(ids):
+    """(SQL, params) of `ids` (a `values("pk")` queryset of Areas), ordering cleared:
+    compiled once and kept on the queryset, which a report's groups share."""
+    found = ids.__dict__.get("_compiled_ids")
+    if found is None:
+        found = ids.order_by().query.sql_with_params()
+        ids.__dict__["_compiled_ids"] = found
+    return found
+
+
+def _reselected(compiled_ids, columns, params=()):
+    """(SQL, params) selecting `columns` (SQL over "grids_area", with `params`) from the
+    grids of `compiled_ids` (as _compiled_ids gives it), the same rows in the same way,
+    without compiling the queryset again; None when its SQL is not of the plain form
+    _IDS_HEAD begins."""
+    sql, ids_params = compiled_ids
+    if connection.vendor != "postgresql" or not sql.startswith(_IDS_HEAD):
+        return None
+    return f'SELECT {columns} FROM "grids_area" {sql[len(_IDS_HEAD) :]}', (*params, *ids_params)
 
 
 def existed_on_day(prefix=""):
@@ -952,14 +1045,16 @@ def _before_move(event):
     """The event happened in `moved_from`, before the move."""
     if isinstance(event, datetime.datetime):
         return Q(moved_at__gte=event)
-    return Q(moved_at__isnull=False, **{f"{event}__lt": F("moved_at")})
+    return Q(moved_at__isnull=False) & Q(**{f"{event}__lt": F("moved_at")})
 
 
 def _split(aggregate, expression, condition, event):
-    """{"": the aggregate counted for the current grid, "_moved": for the grid moved from}."""
+    """{"": the aggregate counted for the current grid, "_moved": for the grid moved from}.
+    The "_moved" filter tests the move first: PostgreSQL evaluates an AND in order, so the
+    rows of incidents never moved (nearly all) fail it at once."""
     return {
         "": aggregate(expression, filter=condition & _after_move(event)),
-        "_moved": aggregate(expression, filter=condition & _before_move(event)),
+        "_moved": aggregate(expression, filter=_before_move(event) & condition),
     }
 
 
@@ -1015,11 +1110,7 @@ class _Keys:
     def _ids(self):
         """(SQL, params) of the grids' subquery `ids`, compiled once: kept on the queryset,
         which a report's groups (report_figures' and each _compute's) share."""
-        found = self.ids.__dict__.get("_compiled_ids")
-        if found is None:
-            found = self.ids.order_by().query.sql_with_params()
-            self.ids.__dict__["_compiled_ids"] = found
-        return found
+        return _compiled_ids(self.ids)
 
     def _in(self):
         """The grids' ids, as the right-hand side of an `__in`."""
@@ -1250,6 +1341,15 @@ class _Keys:
             else Area.objects.filter(pk__in=self._in())
         )
         if connection.vendor == "postgresql" and self.position:
+            if grids is self.ids:
+                reselected = _reselected(
+                    self._ids(),
+                    '"grids_area"."id" AS "_id", '
+                    '(SPLIT_PART("grids_area"."path", %s, %s))::bigint AS "_key"',
+                    ("/", self.position),
+                )
+                if reselected:
+                    return reselected
             # The group's id read off the grid's path ('/1/2/12/345/': the street 2 is its
             # third part), not by a join up its parents per row.
             key = Cast(
@@ -1368,15 +1468,25 @@ class _Keys:
             if isinstance(self.ids, QuerySet) and self.ids.model is Area
             else Area.objects.filter(pk__in=self._in())
         )
-        key = Cast(
-            Func(F("path"), Value("/"), Value(self.position), function="SPLIT_PART"),
-            BigIntegerField(),
+        reselected = grids is self.ids and _reselected(
+            self._ids(),
+            '"grids_area"."id" AS "_id", '
+            '(SPLIT_PART("grids_area"."path", %s, %s))::bigint AS "_key", '
+            '"grids_area"."valid_from" AS "_from", "grids_area"."valid_to" AS "_to"',
+            ("/", self.position),
         )
-        keys, keys_params = (
-            grids.order_by()
-            .values(_id=F("pk"), _key=key, _from=F("valid_from"), _to=F("valid_to"))
-            .query.sql_with_params()
-        )
+        if reselected:
+            keys, keys_params = reselected
+        else:
+            key = Cast(
+                Func(F("path"), Value("/"), Value(self.position), function="SPLIT_PART"),
+                BigIntegerField(),
+            )
+            keys, keys_params = (
+                grids.order_by()
+                .values(_id=F("pk"), _key=key, _from=F("valid_from"), _to=F("valid_to"))
+                .query.sql_with_params()
+            )
         counts, params = [], []
         for n, (start, end) in enumerate(periods):
             # Open on the period's last day, or on the grid's last day in it; of a grid that
@@ -1509,7 +1619,11 @@ class _Lists(Aggregate):
 
 def percentile(values, fraction):
     """percentile_cont: linear interpolation between the closest ranks. None when empty."""
-    ordered = sorted(values)
+    return _percentile_of_sorted(sorted(values), fraction)
+
+
+def _percentile_of_sorted(ordered, fraction):
+    """percentile(ordered, fraction) of values already in order."""
     if not ordered:
         return None
     position = fraction * (len(ordered) - 1)
@@ -1714,6 +1828,7 @@ def _compute(
     register_known=None,
     total=False,
     details=True,
+    statuses=True,
     close_known=None,
 ):
     """{key: [Figures, one per period]} for the groups of `key_of` (grid id -> key) and the
@@ -1732,7 +1847,9 @@ def _compute(
     ids (see _Keys). `total` (with STATE or WHOLE) adds the key TOTAL: WHOLE_NAMES over all the
     grids at once, counted in the groups' own statements (GROUPING SETS on PostgreSQL; two more
     queries on SQLite). details=False leaves out of STATE the status now of those filed, the
-    percentiles and the grid workers (2 or 3 queries fewer).
+    percentiles and the grid workers (2 or 3 queries fewer); statuses=False the status now of
+    those filed only (by_status stays empty; the incidents filed in the period are not read
+    for it).
 
     `close_known` = ({key: [hours to close]}, [local dates]), for one period: the hours to
     close of the groups' incidents closed on the period's days other than those dates, from
@@ -1876,7 +1993,7 @@ def _compute(
             names += [*SOURCE_GROUPS, "resident_rated", "resident_satisfied"]
         if state:
             names += ["due_closed", "overdue_open"]
-        by_status = state and details
+        by_status = state and details and statuses
         # The states alone (a report's pass per child): the status now of those filed in the
         # period is counted in the same statement, the rows grouped by status too (those filed
         # in the period are among the incidents read, or added to them).
@@ -2031,14 +2148,22 @@ def _compute(
             for key, known in (close_known or ({}, ()))[0].items():
                 if key in keys.groups:
                     hours[key, 0].extend(known)
+            # Each list sorted once for both percentiles; the total's, made of the groups'
+            # sorted lists, sorts as a merge of runs.
+            for values in hours.values():
+                values.sort()
             if total:
                 for n, _ in indexed:
-                    hours[TOTAL, n] = [h for key in keys.groups for h in hours.get((key, n), ())]
+                    hours[TOTAL, n] = sorted(
+                        itertools.chain.from_iterable(
+                            hours.get((key, n), ()) for key in keys.groups
+                        )
+                    )
             for key, per_period_figures in result.items():
                 for n, figures in enumerate(per_period_figures):
-                    values = hours.get((key, n), ())
-                    figures.median_hours_to_close = percentile(values, 0.5)
-                    figures.p90_hours_to_close = percentile(values, 0.9)
+                    ordered = hours.get((key, n), ())
+                    figures.median_hours_to_close = _percentile_of_sorted(ordered, 0.5)
+                    figures.p90_hours_to_close = _percentile_of_sorted(ordered, 0.9)
 
     if state:
         # Verification instructions not done when the period ended (or now).

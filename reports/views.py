@@ -102,7 +102,8 @@ def _build(scope, area, start, end, sort):
     grids = scope.filter(Area.objects.grids().under(area).existing_during(start, end))
     weights = ScoreWeights.load()
     step = district.trend_step(start, end)
-    pairs, headline, trend_rows = report_figures(area, start, end, grids, step)
+    # Neither the page nor the export shows the status now of those filed (by_status).
+    pairs, headline, trend_rows = report_figures(area, start, end, grids, step, statuses=False)
     rows = district.build_rows(pairs, weights)
     key, descending = district.parse_sort(sort)
     rows = district.sort_rows(rows, key, descending)
@@ -147,9 +148,15 @@ def report(request):
         {
             "start": start,
             "end": end,
-            "sections": district.summary(built["headline"], built["score"]),
-            "categories": district.categories(built["headline"]),
-            "cards": district.cards(built["headline"], built["score"]),
+            # The headline's cards, sections and categories, written in Python.
+            "headline_html": district.headline_html(
+                district.cards(built["headline"], built["score"]),
+                district.summary(built["headline"], built["score"]),
+                district.categories(built["headline"]),
+                built["formula"],
+                CADRE_HOUSEHOLDS_BEFORE_GRIDS,
+                built["headline"].population_as_of,
+            ),
             "threshold_table": district.threshold_table(),
             "headers": [
                 (header, f"?{_query(area, data, sort=header.sort)}")
@@ -169,10 +176,14 @@ def report(request):
                     {"start": start, "end": end, **({"sort": data["sort"]} if data["sort"] else {})}
                 )
             ),
-            "before_grids": CADRE_HOUSEHOLDS_BEFORE_GRIDS,
             "child_kind": _child_kind(area),
         }
     )
+    # The table's headers and rows, the map's and the charts' data, written in Python.
+    context["headers_html"] = district.headers_html(context["headers"])
+    context["rows_html"] = district.rows_html(rows)
+    context["map_script"] = district.json_script(context["map_data"], "report-map-data")
+    context["chart_script"] = district.json_script(context["chart_data"], "report-chart-data")
     return render(request, "reports/report.html", context)
 
 
