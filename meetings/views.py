@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gridmgmt import statements
 from grids.models import Area, Post, Role, User
 from grids.once import FIELD as ONCE
 from grids.once import AlreadySent, once
@@ -172,11 +173,7 @@ def _context(request, meeting, **forms):
     # The posts' holders only for the attendance form, which suggests the AB partner.
     participants = _with_names(_participants(meeting, holders=can_edit))
     agenda, elsewhere = _agenda(scope, meeting)
-    action_items = list(
-        meeting.action_items.select_related("owner", "grid", "incident").annotate(
-            may_open_incident=_may_open_incident(scope)
-        )
-    )
+    action_items = _action_items(scope, meeting)
     context = {
         "meeting": meeting,
         "now": timezone.now(),
@@ -307,26 +304,59 @@ def _may_open_incident(scope):
     return Exists(Incident.objects.visible_to(scope).filter(pk=OuterRef("incident_id")))
 
 
+def _meeting_rows(name, scope, meeting, model, build):
+    """The rows of `build(meeting id)` (a queryset of the meeting's rows, as its related
+    manager gives them), each with its `meeting`, the statement compiled once per process
+    for the user's scope (`gridmgmt.statements.model_rows`): Django took longer to compile
+    the scope's conditions than PostgreSQL takes to run them. Runs one query."""
+    rows = statements.model_rows(
+        ("meetings.views", name, scope.statement_key),
+        lambda values: build(values["meeting"]),
+        {"meeting": meeting.pk},
+    )
+    meeting_of = model.meeting.field.set_cached_value
+    for row in rows:
+        meeting_of(row, meeting)
+    return rows
+
+
+def _action_items(scope, meeting):
+    """The meeting's action items, each with `may_open_incident`. Runs one query."""
+
+    def build(meeting_id):
+        return (
+            ActionItem.objects.filter(meeting_id=meeting_id)
+            .select_related("owner", "grid", "incident")
+            .annotate(may_open_incident=_may_open_incident(scope))
+        )
+
+    return _meeting_rows("action items", scope, meeting, ActionItem, build)
+
+
 def _agenda(scope, meeting):
     """The agenda items the user may open, and how many are left out because they concern
     another grid. An item about an incident is shown when the user may open the incident
     (a sensitive one only to the station and its handler); an item about a grid when the
     grid is in the user's areas; the station's own items always. Runs one query."""
     in_scope = Value(True) if scope.is_global else Q(grid__isnull=True) | scope.q("grid")
-    items = (
-        meeting.agenda.select_related("incident", "grid")
-        # What the page shows of an item's incident and grid: their links.
-        .only(
-            *("meeting", "position", "source", "text", "note", "instruction", "action_item"),
-            *("incident__number", "grid__kind", "grid__code"),
+
+    def build(meeting_id):
+        return (
+            AgendaItem.objects.filter(meeting_id=meeting_id)
+            .select_related("incident", "grid")
+            # What the page shows of an item's incident and grid: their links.
+            .only(
+                *("meeting", "position", "source", "text", "note", "instruction", "action_item"),
+                *("incident__number", "grid__kind", "grid__code"),
+            )
+            .annotate(
+                may_open_incident=_may_open_incident(scope),
+                is_in_scope=ExpressionWrapper(in_scope, output_field=BooleanField()),
+            )
         )
-        .annotate(
-            may_open_incident=_may_open_incident(scope),
-            is_in_scope=ExpressionWrapper(in_scope, output_field=BooleanField()),
-        )
-    )
+
     shown, elsewhere = [], 0
-    for item in items:
+    for item in _meeting_rows("agenda", scope, meeting, AgendaItem, build):
         if not item.is_in_scope:
             elsewhere += 1
         elif item.incident_id is None or item.may_open_incident:
