@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Value
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.backends.utils import csrf_input
 from django.utils import timezone
@@ -49,10 +50,30 @@ def _visible(request):
     return Meeting.objects.visible_to(get_scope(request), request.user)
 
 
+# The largest id a bigint holds: past it, no meeting (a bound statement would fail on it,
+# where Django's lookup finds nothing).
+LARGEST_ID = 2**63 - 1
+
+
 def _meeting(request, meeting_id):
-    return get_object_or_404(
-        _visible(request).select_related("community", "closed_by"), pk=meeting_id
-    )
+    """The meeting with the id, if the user sees it (`_visible`); else 404. Runs one query,
+    of a statement compiled once per process for the user's scope and bound to the id
+    (gridmgmt.statements.model_rows)."""
+    scope = get_scope(request)
+    found = []
+    if meeting_id <= LARGEST_ID:
+        found = statements.model_rows(
+            ("meetings.views.meeting", scope.statement_key),
+            lambda values: (
+                Meeting.objects.visible_to(scope, request.user)
+                .select_related("community", "closed_by")
+                .filter(pk=values["meeting"])
+            ),
+            {"meeting": meeting_id},
+        )
+    if not found:
+        raise Http404(f"No {Meeting._meta.object_name} matches the given query.")
+    return found[0]
 
 
 def _require_supervisor(request, meeting):

@@ -172,6 +172,14 @@ def test_anyone_else_gets_404(client, world, meeting, who, during):
     assert client.post(url("close", meeting.pk)).status_code == 404
 
 
+@pytest.mark.parametrize("meeting_id", [2**63 - 1, 2**63, 10**30])
+def test_an_id_no_meeting_can_have_is_404(client, world, meeting, meeting_id):
+    """Past the largest bigint too, as Django's lookup answers it (no database error)."""
+    client.force_login(world.a.stationmaster)
+    assert client.get(reverse("meetings:detail", args=[meeting_id])).status_code == 404
+    assert client.get(meeting.get_absolute_url()).status_code == 200
+
+
 def test_the_district_above_may_edit(client, world, meeting, during):
     client.force_login(world.district_officer)
     page = client.get(meeting.get_absolute_url())
