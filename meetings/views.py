@@ -10,7 +10,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -41,7 +41,7 @@ from .forms import (
     NewAgendaItemForm,
     Roster,
 )
-from .gridreports import reports_for_meeting
+from .gridreports import report_rows_for_meeting
 from .models import ActionItem, AgendaItem, Kind, Meeting, Participant
 from .widgets import AgendaRows, AttendanceRows
 
@@ -207,7 +207,7 @@ def _context(request, meeting, **forms):
         "agenda_elsewhere": elsewhere,
         "action_items": action_items,
         "expected_count": sum(p.attendance == "expected" for p in participants),
-        "grid_reports": list(reports_for_meeting(meeting)) if meeting.kind == Kind.MONTHLY else [],
+        "grid_reports": report_rows_for_meeting(meeting),
     }
     if supervises and meeting.status != Meeting.Status.CANCELLED:
         grids = (
@@ -253,9 +253,21 @@ def _participants(meeting, *, holders):
         "post__holder_b_id",
         *(f"{person}__{field}" for person in people for field in ("username", "full_name")),
     ]
-    rows = meeting.participants.order_by(
-        "post__area__code", "post__role", "user__username"
-    ).values_list(*columns)
+    # The statement compiled once per process and bound to the meeting: Django took as long
+    # to compile its six joins as PostgreSQL takes to run them.
+    sql, params = statements.compiled(
+        ("meetings.views.participants", holders),
+        lambda values: (
+            Participant.objects.filter(meeting_id=values["meeting"])
+            .order_by("post__area__code", "post__role", "user__username")
+            .values_list(*columns)
+            .query.sql_with_params()
+        ),
+        {"meeting": meeting.pk},
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     db = meeting._state.db or "default"
     users, areas, found = {}, {}, []
 
