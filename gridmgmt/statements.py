@@ -150,8 +150,9 @@ class _Rows:
         self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
         self.populators = get_related_populators(klass_info, select, self.db)
         self.annotations = list(compiler.annotation_col_map.items())
-        self.compiler = compiler
         self.converters = compiler.get_converters([column[0] for column in select])
+        # The compiler (and its query) is kept only to convert values.
+        self.compiler = compiler if self.converters else None
 
     def instances(self, rows):
         if self.converters:

@@ -10,6 +10,8 @@ from functools import cached_property
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
+from gridmgmt import statements
+
 from .models import GRID_WORKER_ROLES, SUPERVISOR_ROLES, Area, Post, Role
 
 # Up to this many grids, `grids_q` names them by id (a street has a few dozen).
@@ -31,13 +33,18 @@ class Scope:
 
     @cached_property
     def posts(self):
-        """The user's posts with their areas. Runs one query, once."""
+        """The user's posts with their areas. Runs one query, once (a statement compiled once
+        per process and bound to the user: gridmgmt.statements)."""
         if not self.user.is_authenticated:
             return []
-        return list(
-            Post.objects.held_by(self.user)
-            .select_related("area", "holder_a", "holder_b")
-            .order_by("area__path")
+        return statements.model_rows(
+            ("grids.scope.posts",),
+            lambda values: (
+                Post.objects.held_by(values["user"])
+                .select_related("area", "holder_a", "holder_b")
+                .order_by("area__path")
+            ),
+            {"user": self.user.pk},
         )
 
     @cached_property

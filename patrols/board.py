@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from gridmgmt import statements
+
 from . import windows
 from .models import MissedPatrol, Patrol, Slot
 
@@ -148,13 +150,18 @@ def missed_flags(day):
 
 def rows_for_grids(grids, day, now):
     """Board rows for a few grids (fetched with `parent__patrol_schedule` and annotated
-    with `missed_flags(day)`), for a home page. Runs one query: the day's logs."""
+    with `missed_flags(day)`), for a home page. Runs one query: the day's logs (a statement
+    compiled once per process for the grids, bound to the day: gridmgmt.statements)."""
     ids = [grid.pk for grid in grids]
     # Extra patrols (no window) count for no cell: not read.
-    patrols = (
-        Patrol.objects.filter(grid_id__in=ids, day=day)
-        .exclude(slot="")
-        .only("grid_id", "slot", "status", "is_short", "is_all_none", "started_at")
+    patrols = statements.model_rows(
+        ("patrols.board.day_logs", tuple(ids)),
+        lambda values: (
+            Patrol.objects.filter(grid_id__in=ids, day=values["day"])
+            .exclude(slot="")
+            .only("grid_id", "slot", "status", "is_short", "is_all_none", "started_at")
+        ),
+        {"day": day},
     )
     missed = {
         (grid.pk, slot) for grid in grids for slot in Slot.values if getattr(grid, f"missed_{slot}")

@@ -369,9 +369,9 @@ def _action_items(user, led_grids, today):
     )
     found = {
         "mine": statements.model_rows(
-            ("reports.home.my_action_items", user.pk),
-            lambda values: items.filter(owner=user.pk).order_by(*BY_DUE)[:LIST_LIMIT],
-            {},
+            ("reports.home.my_action_items",),
+            lambda values: items.filter(owner=values["user"]).order_by(*BY_DUE)[:LIST_LIMIT],
+            {"user": user.pk},
         )
     }
     if led_grids:

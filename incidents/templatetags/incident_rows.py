@@ -48,6 +48,12 @@ def _lights():
 def incident_rows(incidents):
     """The rows of `incidents` (with `light_now` set, and their grid, category and handler
     fetched), as incident_list.html's loop wrote them through incidents/_row.html."""
+    return mark_safe("".join(each_row(incidents)))  # every value in it is escaped
+
+
+def each_row(incidents):
+    """Each row of `incident_rows` (escaped), one string a row: the labels and patterns
+    they share looked up once."""
     before, after = _detail_pattern(get_urlconf(), get_script_prefix(), settings.ROOT_URLCONF)
     lights = _lights()
     supervised = (
@@ -65,7 +71,6 @@ def incident_rows(incidents):
             names[text] = conditional_escape(text)
         return names[text]
 
-    rows = []
     for incident in incidents:
         number = incident.number
         if UNQUOTED.fullmatch(number):
@@ -88,7 +93,7 @@ def incident_rows(incidents):
             )
             deadline = f"· {deadline_label}: {conditional_escape(shown)}"
         number = conditional_escape(number)
-        rows.append(
+        yield (
             '\n  <a class="list-group-item list-group-item-action"'
             f' href="{conditional_escape(path)}"'
             f' data-incident="{number}">\n'
@@ -110,4 +115,3 @@ def incident_rows(incidents):
             "  </div>\n"
             "</a>\n\n"
         )
-    return mark_safe("".join(rows))  # every value in it is escaped

@@ -7,7 +7,7 @@ loops put a line break and the card's indentation after each."""
 from django import template
 from django.utils.safestring import mark_safe
 
-from incidents.templatetags.incident_rows import incident_rows
+from incidents.templatetags.incident_rows import each_row
 
 register = template.Library()
 
@@ -20,10 +20,6 @@ AFTER_ROW = "\n          "
 def home_incident_rows(incidents):
     """The rows of `incidents` (with `light_now` set, and their grid, category and handler
     fetched), as the home's `{% for %}` over incidents/_row.html wrote them."""
-    rows = []
-    for incident in incidents:
-        # incident_rows writes a row of the incident list: "\n  ", the include's output and
-        # the loop's "\n".
-        drawn = incident_rows([incident])
-        rows.append(drawn[3:-1] + AFTER_ROW)
-    return mark_safe("".join(rows))  # incident_rows escaped every value
+    # each_row writes a row of the incident list ("\n  ", the include's output and the
+    # loop's "\n"), every value escaped.
+    return mark_safe("".join(drawn[3:-1] + AFTER_ROW for drawn in each_row(incidents)))
