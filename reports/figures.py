@@ -675,11 +675,19 @@ def _read_area_days(parent, rows, key_of, start, end, today, step):
     # How many of each child's grids existed on each day: a difference array per child.
     size = (last - eve).days + 1
     change = defaultdict(lambda: [0] * (size + 1))
+    always = defaultdict(int)  # per child, the grids with no bounds: every day
     for row in rows:
+        if row.valid_from is None and row.valid_to is None:
+            change[key_of[row.pk]]  # noqa: B018 - the children in the order of their grids
+            always[key_of[row.pk]] += 1
+            continue
         first, final = row.days_within(eve, last)
         if first <= final:
             change[key_of[row.pk]][(first - eve).days] += 1
             change[key_of[row.pk]][(final - eve).days + 1] -= 1
+    for key, count in always.items():
+        change[key][0] += count
+        change[key][size] -= count
     dates = [eve + datetime.timedelta(days=n) for n in range(size)]
     expected = {}
     for key, steps_ in change.items():
@@ -719,7 +727,7 @@ def _read_area_days(parent, rows, key_of, start, end, today, step):
         wanted = [key for key in change if (key, day) in expected]
         if all((key, day) in found and found[key, day][0] == expected[key, day] for key in wanted):
             covered.append((day, wanted))
-    category_names = dict(Category.objects.values_list("pk", "name")) if covered else {}
+    category_names = _category_names() if covered else {}
     register = {}
     first_of = {
         day: first for first, final in steps(start, end, step) for day in _days(first, final)
@@ -771,6 +779,16 @@ def _read_area_days(parent, rows, key_of, start, end, today, step):
             ):
                 named[name] = named.get(name, 0) + opened
     return result, register
+
+
+def _category_names():
+    """{category id: name}. One query, compiled once (see gridmgmt.statements)."""
+    sql, params = statements.compiled(
+        "category names",
+        lambda _v: Category.objects.values_list("pk", "name").query.sql_with_params(),
+        {},
+    )
+    return dict(_fetch(sql, params)[1])
 
 
 def _days_not_rolled_up(rows, start, past_end, found):
@@ -1454,14 +1472,22 @@ class _Keys:
         return result
 
     def workers(self, posts, periods, *, total=False):
-        """[(key, {"workers_<n>": count})] of the distinct A holders of `posts` (grid-worker
-        posts) per group and period, as _compute counts grid workers, (TOTAL, row) too with
-        `total`: the grids (with their group, read off their path, and their validity) are
-        joined once to their posts, not each post up to its grid and the grid's parents.
-        PostgreSQL, with `position`. One query."""
-        # The posts of the grids: those joined to them (k), not filtered by a subquery too.
-        inner, inner_params = (
-            posts.order_by().values("area_id", "holder_a_id", "closed_on").query.sql_with_params()
+        """[(key, {"workers_<n>": count})] of the distinct A holders of `posts` (the grid-worker
+        posts: the same queryset on every call, compiled once) per group and period, as
+        _compute counts grid workers, (TOTAL, row) too with `total`: the grids (with their
+        group, read off their path, and their validity) are joined once to their posts, not
+        each post up to its grid and the grid's parents. PostgreSQL, with `position`. One
+        query."""
+        # The posts of the grids: those joined to them (k), not filtered by a subquery too;
+        # the same statement for every report (compiled once, see gridmgmt.statements).
+        inner, inner_params = statements.compiled(
+            "grid worker posts",
+            lambda _v: (
+                posts.order_by()
+                .values("area_id", "holder_a_id", "closed_on")
+                .query.sql_with_params()
+            ),
+            {},
         )
         grids = (
             self.ids
@@ -2554,14 +2580,42 @@ def _rolled_up(keys, rows, days):
         day: sum(1 for row in rows if row.pk in keys.key_of and row.existed_during(day, day))
         for day in days
     }
-    for key, row in keys.rows(
-        PopulationDay.objects.filter(existed_on_day(), day__in=days),
-        "grid_id",
-        "day",
-        **{name: Sum(name) for name in REGISTER},
-        n=Count("pk"),
-        computed_at=Min("computed_at"),
-    ):
+    aggregates = {name: Sum(name) for name in REGISTER}
+    aggregates |= {"n": Count("pk"), "computed_at": Min("computed_at")}
+    if connection.vendor == "postgresql" and keys._shape() is not None:
+        # keys.rows' statement, compiled once per process (see _Keys.compiled) for the
+        # number of days and bound to them.
+        ordered = sorted(days)
+        single = len(keys.groups) == 1
+
+        def build(keys_, v):
+            qs = PopulationDay.objects.filter(
+                existed_on_day(), day__in=[v[f"day.{n}"] for n in range(len(ordered))]
+            )
+            qs = qs.filter(grid_id__in=keys_._in()).order_by()
+            grouped = {} if single else {"_key": F(keys_.field("grid"))}
+            return qs.values("day", **grouped).annotate(**aggregates).query.sql_with_params()
+
+        sql, params = keys.compiled(
+            ("register rolled up", len(ordered), single),
+            build,
+            {f"day.{n}": day for n, day in enumerate(ordered)},
+        )
+        columns, found_rows = _fetch(sql, params)
+        counted = []
+        for values in found_rows:
+            row = dict(zip(columns, values, strict=True))
+            key = next(iter(keys.groups)) if single else row.pop("_key")
+            if key in keys.groups:
+                counted.append((key, row))
+    else:
+        counted = keys.rows(
+            PopulationDay.objects.filter(existed_on_day(), day__in=days),
+            "grid_id",
+            "day",
+            **aggregates,
+        )
+    for key, row in counted:
         day = row["day"]
         found[day][key] = {name: row[name] for name in REGISTER}
         grids[day] += row["n"]
