@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
+from gridmgmt import statements
 from gridmgmt.arrays import one_of
 
 from . import services
@@ -148,8 +149,13 @@ def _scope_grids(scope, **extra):
     """The scope's grids (id and name, in code order), for a list's grid filter; the scope's
     grid ids (`scope.grid_ids`) are taken from the same rows instead of being read again.
     `extra`: expressions read with them (a count read once, as every row's). Runs one
-    query."""
-    grids = list(scope.grids().only("pk", "name").annotate(**extra).order_by("code"))
+    query, of a statement compiled once per process for the scope and the names of `extra`
+    (each a function of the scope alone: gridmgmt.statements)."""
+    grids = statements.model_rows(
+        ("grids.register_views.scope_grids", tuple(sorted(extra)), scope.statement_key),
+        lambda values: scope.grids().only("pk", "name").annotate(**extra).order_by("code"),
+        {},
+    )
     if "grid_ids" not in vars(scope):
         scope.grid_ids = [grid.pk for grid in grids]  # what its own query would read
     return grids
