@@ -130,6 +130,7 @@ def forget():
     """Drop every statement kept (tests)."""
     _built.clear()
     _rows.clear()
+    _plain.clear()
 
 
 class _Rows:
@@ -191,3 +192,31 @@ def model_rows(key, build, values):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return layout.instances(cursor.fetchall())
+
+
+_plain = {}  # key -> whether the statement's values need no conversion
+
+
+def value_rows(key, build, values):
+    """[tuple] of the rows of `build(values)` (a values_list() queryset), its statement
+    compiled once per process for `key` and bound to `values` as `compiled` binds it; read
+    through the queryset, as before, when a column's values need converting. Runs one
+    query."""
+    if connection.vendor != "postgresql":
+        return [tuple(row) for row in build(values)]
+    full = (timezone.get_default_timezone_name(), key)
+    plain = _plain.get(full)
+    if plain is None:
+        compiler = build(values).query.get_compiler(using="default")
+        compiler.setup_query()
+        plain = _plain[full] = not compiler.get_converters(
+            [column[0] for column in compiler.select]
+        )
+        if len(_plain) > KEPT:
+            _plain.pop(next(iter(_plain)))
+    if not plain:
+        return [tuple(row) for row in build(values)]
+    sql, params = compiled(key, lambda v: build(v).query.sql_with_params(), values)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

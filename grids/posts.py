@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from gridmgmt import statements
+
 from .models import Absence, Area, Post, Role, User
 
 COMMUNITY_DEPTH = 3  # district / street / community: the community is the path's third id
@@ -135,17 +137,26 @@ def _needs_station(post, away):
 def away_user_ids_on(days, user_ids):
     """{day: the ids of `user_ids` away that day} (see `away_user_ids`), for several days in
     one query (none when there are no ids)."""
-    days, user_ids = list(days), {pk for pk in user_ids if pk}
+    days, user_ids = list(days), sorted({pk for pk in user_ids if pk})
     found = {day: set() for day in days}
     if not (days and user_ids):
         return found
-    rows = (
-        User.objects.filter(pk__in=user_ids)
-        .filter(
-            Q(is_active=False)
-            | Q(absences__starts_on__lte=max(days), absences__ends_on__gte=min(days))
-        )
-        .values_list("pk", "is_active", "absences__starts_on", "absences__ends_on")
+    # A statement compiled once per process for a number of users (gridmgmt.statements).
+    rows = statements.value_rows(
+        ("grids.posts.away_user_ids_on", len(user_ids)),
+        lambda values: (
+            User.objects.filter(pk__in=[values[f"user_{n}"] for n in range(len(user_ids))])
+            .filter(
+                Q(is_active=False)
+                | Q(absences__starts_on__lte=values["last"], absences__ends_on__gte=values["first"])
+            )
+            .values_list("pk", "is_active", "absences__starts_on", "absences__ends_on")
+        ),
+        {
+            "first": min(days),
+            "last": max(days),
+            **{f"user_{n}": pk for n, pk in enumerate(user_ids)},
+        },
     )
     for pk, is_active, starts_on, ends_on in rows:
         for day in days:
