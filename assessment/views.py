@@ -21,7 +21,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from gridmgmt import dates
+from gridmgmt import dates, statements
 from grids.models import GRID_WORKER_ROLES, Area
 from grids.posts import community_id_of
 from grids.scope import get_scope
@@ -52,14 +52,22 @@ def month_end(month):
 
 def _communities(scope):
     """The communities the user may open: those in their areas (the station and above) and
-    those of their grid-worker posts. Runs one query."""
+    those of their grid-worker posts. Runs one query, of a statement compiled once per
+    process for the user's posts (gridmgmt.statements)."""
+
     own = {community_id_of(post.area) for post in scope.posts if post.role in GRID_WORKER_ROLES} - {
         None
     }
-    communities = Area.objects.of_kind(Area.Kind.COMMUNITY)
-    if not scope.is_global:  # an administrator's scope.q() is empty: everything
-        communities = communities.filter(scope.q() | Q(pk__in=own))
-    return list(communities.only("code", "name", "path").order_by("code"))
+    if not scope.is_global and not scope.root_paths and not own:
+        return []  # nothing to ask for (Django's queryset asks nothing either)
+
+    def build(values):
+        communities = Area.objects.of_kind(Area.Kind.COMMUNITY)
+        if not scope.is_global:  # an administrator's scope.q() is empty: everything
+            communities = communities.filter(scope.q() | Q(pk__in=sorted(own)))
+        return communities.only("code", "name", "path").order_by("code")
+
+    return statements.model_rows(("assessment.views.communities", scope.statement_key), build, {})
 
 
 def _choose(request):
