@@ -180,13 +180,19 @@ def model_rows(key, build, values):
     whatever else the queryset depends on (see the module's docstring). Runs one query."""
     if connection.vendor != "postgresql":
         return list(build(values))
-    sql, params = compiled(key, lambda v: build(v).query.sql_with_params(), values)
+    built = []  # the querysets built to compile the statement: one gives the layout
+
+    def sql_of(v):
+        built.append(build(v))
+        return built[-1].query.sql_with_params()
+
+    sql, params = compiled(key, sql_of, values)
     full = (timezone.get_default_timezone_name(), key)
     try:
         layout = _rows[full]
         _rows.move_to_end(full)
     except KeyError:
-        layout = _rows[full] = _Rows(build(values))
+        layout = _rows[full] = _Rows(built[0] if built else build(values))
         if len(_rows) > KEPT:
             _rows.popitem(last=False)
     with connection.cursor() as cursor:
