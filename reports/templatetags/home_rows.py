@@ -5,6 +5,7 @@ escalated and own incidents (up to 24 rows) cost about a tenth of its page. `inc
 loops put a line break and the card's indentation after each."""
 
 from django import template
+from django.utils.formats import date_format
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -55,5 +56,43 @@ def home_window_rows(rows):
             f"      {cells}\n"
             "    </span>\n"
             "  </div>\n  "
+        )
+    return mark_safe("".join(drawn))  # every value in it is escaped
+
+
+@register.filter
+def home_absence_rows(absences):
+    """The station's rows of who is away today and who covers (reports.home._absences), as
+    the `{% for %}` of reports/_home_station.html wrote them: the translated words as they
+    are, the values in them escaped."""
+    away_until = gettext("away until %(day)s")
+    covered_by = gettext("covered by %(name)s")
+    uncovered = (
+        '<span class="text-danger fw-semibold" data-uncovered>'
+        f"{gettext('B is away too: the station acts')}</span>"
+    )
+    days = {}
+    drawn = []
+    for row in absences:
+        post, until, covering = row["post"], row["until"], row["covering"]
+        if until not in days:
+            days[until] = conditional_escape(date_format(until, "SHORT_DATE_FORMAT"))
+        covered = (
+            covered_by % {"name": conditional_escape(covering.display_name)}
+            if covering
+            else uncovered
+        )
+        drawn.append(
+            '\n          <li class="list-group-item">\n'
+            '            <div class="d-flex justify-content-between flex-wrap gap-1">\n'
+            f"              <strong>{conditional_escape(post.holder_a.display_name)}</strong>\n"
+            '              <span class="small text-body-secondary">'
+            f"{away_until % {'day': days[until]}}</span>\n"
+            "            </div>\n"
+            f'            <div class="small">{conditional_escape(post.get_role_display())} · '
+            f"{conditional_escape(post.area.name)} ·\n"
+            f"              {covered}\n"
+            "            </div>\n"
+            "          </li>\n          "
         )
     return mark_safe("".join(drawn))  # every value in it is escaped
