@@ -7,6 +7,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from gridmgmt import statements
 from gridmgmt.dates import DayField
 from gridmgmt.widgets import Select, escape
 from grids.forms import StaleCheckMixin
@@ -41,19 +42,27 @@ class Roster:
     substitute or an action item's owner needs the whole person)."""
 
     def __init__(self, meeting, participants, *, names_only=False):
-        posts = (
-            Post.objects.filter(
-                area__path__startswith=meeting.community.path,
-                area__kind__in=[Area.Kind.COMMUNITY, Area.Kind.GRID],
+        path = meeting.community.path
+
+        def build(values):
+            posts = (
+                Post.objects.filter(
+                    area__path__startswith=path,
+                    area__kind__in=[Area.Kind.COMMUNITY, Area.Kind.GRID],
+                )
+                .select_related("holder_a", "holder_b")
+                .order_by("area__code", "role", "pk")
             )
-            .select_related("holder_a", "holder_b")
-            .order_by("area__code", "role", "pk")
-        )
-        if names_only:
-            posts = posts.only(
-                "area",
-                *(f"{holder}__{name}" for holder in ("holder_a", "holder_b") for name in NAMES),
-            )
+            if names_only:
+                posts = posts.only(
+                    "area",
+                    *(f"{holder}__{name}" for holder in ("holder_a", "holder_b") for name in NAMES),
+                )
+            return posts
+
+        # The statement compiled once per process for the community (its path is written
+        # into it: gridmgmt.statements binds no pattern made from a value).
+        posts = statements.model_rows(("meetings.forms.Roster", path, names_only), build, {})
         self.users = {}
         self.at_area = defaultdict(list)
         self.community_people = []
