@@ -249,9 +249,10 @@ class ActionItemForm(OnceMixin, forms.ModelForm):
         field_classes = {"due_on": DayField}
         widgets = {"due_on": forms.DateInput(attrs={"type": "date"}), "grid": Select}
 
-    def __init__(self, *args, meeting, roster, grids, **kwargs):
+    def __init__(self, *args, meeting, roster, grids, grid_rows=None, **kwargs):
         """`grids` is a queryset; when the page has already listed it, its rows are the
-        choices and no second query runs."""
+        choices and no second query runs; `grid_rows`, the page's rows of it, are the choices
+        in its place (the queryset then only checks a grid sent)."""
         super().__init__(*args, **kwargs)
         self.meeting = meeting
         self.roster = roster
@@ -261,11 +262,13 @@ class ActionItemForm(OnceMixin, forms.ModelForm):
         grid = self.fields["grid"]
         grid.queryset = grids
 
+        rows = grids if grid_rows is None else grid_rows
+
         def grid_choices():
-            # Iterates `grids` itself, not the field's copy of it: the rows the page
-            # has listed already, without a second query.
+            # Iterates `grids` itself (or the page's `grid_rows` of it), not the field's copy
+            # of it: the rows the page has listed already, without a second query.
             empty = [] if grid.empty_label is None else [("", grid.empty_label)]
-            return empty + [(area.pk, grid.label_from_instance(area)) for area in grids]
+            return empty + [(area.pk, grid.label_from_instance(area)) for area in rows]
 
         grid.widget.choices = grid_choices  # called when the form is drawn
         self.fields["grid"].required = False

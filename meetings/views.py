@@ -210,10 +210,22 @@ def _context(request, meeting, **forms):
         "grid_reports": report_rows_for_meeting(meeting),
     }
     if supervises and meeting.status != Meeting.Status.CANCELLED:
-        grids = (
-            Area.objects.grids().filter(parent=meeting.community).defer("boundary").order_by("code")
+
+        def grids_of(community_id):
+            return (
+                Area.objects.grids()
+                .filter(parent_id=community_id)
+                .defer("boundary")
+                .order_by("code")
+            )
+
+        grids = grids_of(meeting.community_id)  # for the action item form's checks
+        # The rows by a statement compiled once per process (gridmgmt.statements).
+        context["grids"] = statements.model_rows(
+            ("meetings.views.grids",),
+            lambda values: grids_of(values["community"]),
+            {"community": meeting.community_id},
         )
-        context["grids"] = list(grids)
         if can_edit:
             roster = Roster(meeting, participants, names_only=True)  # for the page's lists
             sent = forms.get("attendance_forms")
@@ -227,6 +239,7 @@ def _context(request, meeting, **forms):
                 meeting=meeting,
                 roster=roster,
                 grids=grids,
+                grid_rows=context["grids"],
                 initial={"due_on": timezone.localdate() + datetime.timedelta(days=7)},
             )
     return context
