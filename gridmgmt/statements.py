@@ -100,20 +100,44 @@ class Statement:
 
 
 _built = OrderedDict()  # key -> Statement, or None when it cannot be bound
+# Keys asked for once and not kept yet. A statement is kept from its key's second request
+# on: working one out costs two builds more than compiling it, which keys asked for once
+# (a worker that serves many people, each with their own key, one request each) would pay
+# for nothing, and a key pushed out of the statements kept pays again.
+_seen = OrderedDict()
+# Whether a key's statement is kept from its second request (True) or its first (the tests
+# that hold every bound statement equal to Django's own, so that each is bound).
+ASK_TWICE = True
+
+
+def _kept_or_asked_again(full):
+    """Whether the statement of `full` is kept or is asked for the second time (then it is
+    worked out and kept); a key asked for the first time is remembered and compiled as
+    usual."""
+    if not ASK_TWICE or full in _built or full in _seen:
+        return True
+    _seen[full] = None
+    if len(_seen) > 4 * KEPT:
+        _seen.popitem(last=False)
+    return False
 
 
 def compiled(key, build, values):
     """(sql, params) of `build(values)` (a function returning (sql, params)), the SQL
     compiled once per process for `key` (with the database vendor and the time zone) and
-    bound to `values` ({name: a date, an aware datetime, an int or a str}); compiled now when
-    it cannot be bound (see the module's docstring)."""
+    bound to `values` ({name: a date, an aware datetime, an int or a str}) from the key's
+    second request on; compiled now on its first, and when it cannot be bound (see the
+    module's docstring)."""
     if connection.vendor != "postgresql":
         return build(values)
     full = (timezone.get_default_timezone_name(), key)
+    if not _kept_or_asked_again(full):
+        return build(values)
     try:
         statement = _built[full]
         _built.move_to_end(full)
     except KeyError:
+        _seen.pop(full, None)
         try:
             statement = Statement(build, values)
         except Unbindable:
@@ -129,6 +153,7 @@ def compiled(key, build, values):
 def forget():
     """Drop every statement kept (tests)."""
     _built.clear()
+    _seen.clear()
     _rows.clear()
     _plain.clear()
 
@@ -180,6 +205,8 @@ def model_rows(key, build, values):
     whatever else the queryset depends on (see the module's docstring). Runs one query."""
     if connection.vendor != "postgresql":
         return list(build(values))
+    if not _kept_or_asked_again((timezone.get_default_timezone_name(), key)):
+        return list(build(values))
     built = []  # the querysets built to compile the statement: one gives the layout
 
     def sql_of(v):
@@ -211,6 +238,8 @@ def value_rows(key, build, values):
     if connection.vendor != "postgresql":
         return [tuple(row) for row in build(values)]
     full = (timezone.get_default_timezone_name(), key)
+    if not _kept_or_asked_again(full):
+        return [tuple(row) for row in build(values)]
     plain = _plain.get(full)
     if plain is None:
         compiler = build(values).query.get_compiler(using="default")

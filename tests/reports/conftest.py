@@ -10,6 +10,8 @@ from gridmgmt import statements
 
 @pytest.fixture(autouse=True)
 def bound_statements_equal_djangos(monkeypatch):
+    # Kept from the first request, so that every statement a test asks for is bound.
+    monkeypatch.setattr(statements, "ASK_TWICE", False)
     compiled = statements.compiled
     checked = []
 

@@ -59,6 +59,24 @@ def test_a_statement_is_built_once_and_bound_to_each_calls_values():
         assert len(builds) == 2 + len(calls)
 
 
+def test_a_key_asked_for_once_is_compiled_as_usual_and_kept_from_its_second_request(
+    monkeypatch,
+):
+    monkeypatch.setattr(statements, "ASK_TWICE", True)  # as outside the tests
+    builds = []
+    build = counting(builds)
+    key = (timezone.get_default_timezone_name(), "once")
+    values = {"since": AT, "code": "T-01", "grid": 12}
+    statements.compiled("once", build, values)
+    if connection.vendor == "postgresql":
+        assert key not in statements._built
+        assert [v["since"].year > 2200 for v in builds] == [False, False]  # no sample
+    statements.compiled("once", build, values)
+    if connection.vendor == "postgresql":
+        assert statements._built[key] is not None
+        assert sum(v["since"].year > 2200 for v in builds) == 2
+
+
 def test_a_parameter_derived_from_a_value_is_compiled_on_each_call():
     builds = []
 
