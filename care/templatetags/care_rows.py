@@ -24,7 +24,8 @@ class _Words:
         self.person = paths_of("care:person")
         self.due = gettext("due %(due)s")
         self.last_visit = gettext("last visit %(on)s")
-        self.overdue = f' <span class="badge text-bg-danger">{gettext("overdue")}</span>'
+        overdue = gettext("overdue")  # (outside the f-string, where xgettext finds it)
+        self.overdue = f' <span class="badge text-bg-danger">{overdue}</span>'
         self.dates = {}
         self.grids = {}
 

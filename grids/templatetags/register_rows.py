@@ -32,7 +32,8 @@ def resident_rows(residents):
     resident_path = paths_of("grids:resident")
     unmask_path = paths_of("grids:resident_unmask")
     household_path = paths_of("grids:household")
-    moving = f' <span class="badge text-bg-warning" data-moving>{gettext("moving")}</span>'
+    moving = gettext("moving")  # (outside the f-string, where xgettext finds it)
+    moving = f' <span class="badge text-bg-warning" data-moving>{moving}</span>'
     ident = gettext("ID")
     phone = gettext("Phone")
     show = gettext("Show (logged)")
@@ -93,11 +94,14 @@ def rental_rows(rentals):
     """grids/rental_list.html's rows for `rentals` (with `household__grid`, `tenant_names`,
     the tenants' names in order, `is_ended` and `is_expiring` set)."""
     household_path = paths_of("grids:household")
-    expiring = f'<span class="badge text-bg-warning">{gettext("ends within 30 days")}</span>'
-    ended = f'<span class="badge text-bg-secondary">{gettext("ended")}</span>'
+    # The translations are looked up outside the f-strings, where xgettext finds them.
+    expiring, ended = gettext("ends within 30 days"), gettext("ended")
+    expiring = f'<span class="badge text-bg-warning">{expiring}</span>'
+    ended = f'<span class="badge text-bg-secondary">{ended}</span>'
     landlord = gettext("Landlord")
     tenants_label = gettext("Tenants")
-    unreported = f' · <span class="text-danger">{gettext("not reported to the police")}</span>'
+    unreported = gettext("not reported to the police")
+    unreported = f' · <span class="text-danger">{unreported}</span>'
     dates = {}  # a date: its short format (once a date)
     grids = {}
     rows = []

@@ -56,10 +56,8 @@ def each_row(incidents):
     they share looked up once."""
     before, after = _detail_pattern(get_urlconf(), get_script_prefix(), settings.ROOT_URLCONF)
     lights = _lights()
-    supervised = (
-        '<span class="badge text-bg-dark" data-supervised>'
-        f"{conditional_escape(gettext('Supervised'))}</span>"
-    )
+    supervised = conditional_escape(gettext("Supervised"))  # (outside the f-string: xgettext)
+    supervised = f'<span class="badge text-bg-dark" data-supervised>{supervised}</span>'
     handler_label = conditional_escape(gettext("Handler"))
     deadline_label = conditional_escape(gettext("Deadline"))
     covered_by = gettext("covered by %(name)s")

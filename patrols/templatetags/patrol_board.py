@@ -26,11 +26,11 @@ def waiting_rows(patrols):
     grids = {}  # grid id: its name, escaped (once a grid)
     people = {}  # a member's name: escaped (once a name)
     detail = paths_of("patrols:detail")
-    short = f'<br><span class="badge text-bg-warning">{conditional_escape(gettext("Short"))}</span>'
-    nothing = (
-        '<br><span class="badge text-bg-warning" data-all-none>'
-        f"{conditional_escape(gettext('nothing found'))}</span>"
-    )
+    # The translations are looked up outside the f-strings, where xgettext finds them.
+    short = conditional_escape(gettext("Short"))
+    short = f'<br><span class="badge text-bg-warning">{short}</span>'
+    nothing = conditional_escape(gettext("nothing found"))
+    nothing = f'<br><span class="badge text-bg-warning" data-all-none>{nothing}</span>'
     minutes_text = gettext("%(minutes)s min")
     rows = []
     for patrol in patrols:
@@ -69,10 +69,9 @@ def grid_rows(rows):
     a street's board has a row for each of its grids (80 on the district bench)."""
     detail = paths_of("patrols:detail")
     labels = {}  # state: its label and badge class, escaped (once a state)
-    nothing = (
-        ' <span class="badge text-bg-warning" data-all-none title="'
-        f'{gettext("All four checks none, nothing observed")}">{gettext("nothing found")}</span>'
-    )
+    # The translations are looked up outside the f-string, where xgettext finds them.
+    title, found = gettext("All four checks none, nothing observed"), gettext("nothing found")
+    nothing = f' <span class="badge text-bg-warning" data-all-none title="{title}">{found}</span>'
     out = []
     for row in rows:
         grid = row.grid

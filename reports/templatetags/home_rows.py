@@ -67,10 +67,8 @@ def home_absence_rows(absences):
     are, the values in them escaped."""
     away_until = gettext("away until %(day)s")
     covered_by = gettext("covered by %(name)s")
-    uncovered = (
-        '<span class="text-danger fw-semibold" data-uncovered>'
-        f"{gettext('B is away too: the station acts')}</span>"
-    )
+    uncovered = gettext("B is away too: the station acts")  # (outside the f-string: xgettext)
+    uncovered = f'<span class="text-danger fw-semibold" data-uncovered>{uncovered}</span>'
     days = {}
     drawn = []
     for row in absences:
