@@ -3,8 +3,9 @@
 Builds a database of its own (drop, create, migrate, `seed_demo --scale <scale>`) and reports
 the seed's wall time, CPU time, peak memory, rows and size on disk. Then, for every page in
 PAGES, counts its SQL queries in-process (one GET after a warm-up GET) and times it over HTTP
-against gunicorn (5 warm-up requests, then N sequential ones), and prints p50, p95, p50 / the
-floor page's p50, p95 / the floor's p50 against the page's target, and the change from the last
+against gunicorn (5 warm-up rounds, then N timed ones; a round requests every page once, in
+turn, one request at a time), and prints p50, p95, p50 / the floor page's p50, p95 / the
+floor's p50 against the page's target, and the change from the last
 saved run. Then a mixed load (`--users` concurrent users for `--load-seconds`: grid members
 patrolling and submitting, stationmasters on the board, district staff on the reports), beside
 the floor page alone under the same load: requests per second, p50 / p95 / p99 per page,
@@ -304,7 +305,7 @@ def measure(personas, requests):
         .pk
     )
 
-    rows = []
+    pages = []  # (name, persona, path, queries, cookie)
     for name, persona, path_format in PAGES:
         path = path_format.format(**personas[persona])
         client = clients[persona]
@@ -313,16 +314,22 @@ def measure(personas, requests):
             response = client.get(path)
         if response.status_code != 200:
             raise RuntimeError(f"{name} as {persona}: GET {path} gave {response.status_code}")
-        cookie = client.cookies["sessionid"].value
-        timings = []
-        for i in range(WARMUP + requests):
+        pages.append((name, persona, path, len(queries), client.cookies["sessionid"].value))
+    # The pages are requested in turn, one request each a round, so that whatever slows the
+    # machine for a while (another process, a checkpoint) falls on every page and on the
+    # floor alike instead of on the few pages measured at that moment.
+    timings = [[] for _page in pages]
+    for i in range(WARMUP + requests):
+        for (name, persona, path, _queries, cookie), times in zip(pages, timings, strict=True):
             status, ms = get(path, cookie)
             if status != 200:
                 raise RuntimeError(f"{name} as {persona}: HTTP GET {path} gave {status}")
             if i >= WARMUP:
-                timings.append(ms)
-        p95 = statistics.quantiles(timings, n=20, method="inclusive")[-1]
-        rows.append((name, persona, len(queries), statistics.median(timings), p95))
+                times.append(ms)
+    rows = []
+    for (name, persona, _path, queries, _cookie), times in zip(pages, timings, strict=True):
+        p95 = statistics.quantiles(times, n=20, method="inclusive")[-1]
+        rows.append((name, persona, queries, statistics.median(times), p95))
     grid = personas["grid_member"]["area"]
     rows.append(
         measure_post(
@@ -824,8 +831,8 @@ def main():
     ]
     print_seed(args.scale, seed, (last or {}).get("seed"))
     print(
-        f"requests per page: {WARMUP} warm-up + {args.requests} timed, sequential, "
-        f"gunicorn -w 2 at {HOST}:{PORT}"
+        f"requests per page: {WARMUP} warm-up + {args.requests} timed, in rounds of every page in "
+        f"turn, sequential, gunicorn -w 2 at {HOST}:{PORT}"
     )
     if last:
         print(f"changes are from the last saved run, {last['when']} ({results_path(args.scale)})")
