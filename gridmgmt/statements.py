@@ -23,6 +23,7 @@ runs each time.
 import datetime
 from collections import OrderedDict
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models.query import get_related_populators
 from django.utils import timezone
@@ -213,7 +214,10 @@ def model_rows(key, build, values):
         built.append(build(v))
         return built[-1].query.sql_with_params()
 
-    sql, params = compiled(key, sql_of, values)
+    try:
+        sql, params = compiled(key, sql_of, values)
+    except EmptyResultSet:  # a queryset that matches nothing (none(), an empty IN): no rows
+        return []
     full = (timezone.get_default_timezone_name(), key)
     try:
         layout = _rows[full]
@@ -251,7 +255,10 @@ def value_rows(key, build, values):
             _plain.pop(next(iter(_plain)))
     if not plain:
         return [tuple(row) for row in build(values)]
-    sql, params = compiled(key, lambda v: build(v).query.sql_with_params(), values)
+    try:
+        sql, params = compiled(key, lambda v: build(v).query.sql_with_params(), values)
+    except EmptyResultSet:  # a queryset that matches nothing (none(), an empty IN): no rows
+        return []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

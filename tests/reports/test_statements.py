@@ -136,3 +136,20 @@ def test_a_cell_is_written_as_format_html_wrote_it(text, light):
     for column in district.COLUMNS:
         cell = district.Cell(column, None, text, light)
         assert district._cell_html(cell) == str(template_cell(cell))
+
+
+@pytest.mark.parametrize("ask_twice", [True, False])
+def test_a_queryset_that_matches_nothing_reads_no_rows(monkeypatch, ask_twice):
+    """none() and an empty IN make Django's compiler raise EmptyResultSet, which iterating a
+    queryset turns into no rows: so do model_rows and value_rows (someone with no area asks
+    the register lists for their grids)."""
+    monkeypatch.setattr(statements, "ASK_TWICE", ask_twice)
+    builds = {
+        "none": lambda v: Incident.objects.none().filter(filed_at__gte=v["since"]),
+        "empty in": lambda v: Incident.objects.filter(pk__in=[], filed_at__gte=v["since"]),
+    }
+    for name, build in builds.items():
+        for _ in range(3):  # as usual, worked out, bound
+            assert statements.model_rows(("nothing", name), build, {"since": AT}) == []
+            values = lambda v, build=build: build(v).values_list("pk")  # noqa: E731
+            assert statements.value_rows(("nothing v", name), values, {"since": AT}) == []
