@@ -12,7 +12,9 @@ Otherwise (a parameter derived from a value, SQL that depends on a value) the st
 compiled on every call, as before.
 
 `build` must be a function of `values` and of what `key` names only: whatever else changes
-the SQL (a flag, the number of periods, the SQL of a subquery) belongs in `key`. It must not
+the SQL (a flag, the number of periods, the SQL of a subquery) belongs in `key`. A date or
+time constant near now is taken for one the build read from the clock, and such a statement
+is compiled on every call (it would go stale at midnight). It must not
 branch on the values (the samples do not keep their order); a test holds the bound statement
 equal to Django's own for several sets of values.
 
@@ -61,6 +63,20 @@ def _sample(value, index, which):
     raise Unbindable(f"no sample for a {kind.__name__}")
 
 
+# A date or time constant this close to now was most likely read from the clock by the
+# build (today, the first of the month, now) rather than named in its values: kept, it would
+# go stale (a statement compiled before midnight, bound the day after).
+CLOCK_WINDOW = datetime.timedelta(days=400)
+
+
+def _of_the_clock(value):
+    if isinstance(value, datetime.datetime):
+        return value.tzinfo is not None and abs(value - timezone.now()) < CLOCK_WINDOW
+    if isinstance(value, datetime.date):
+        return abs(value - timezone.localdate()) < CLOCK_WINDOW
+    return False
+
+
 def _same(value, other):
     return type(value) is type(other) and value == other
 
@@ -86,6 +102,8 @@ class Statement:
         self.slots = []
         for value, other in zip(params, other_params, strict=True):
             if _same(value, other):
+                if _of_the_clock(value):
+                    raise Unbindable(f"a constant that looks read from the clock: {value!r}")
                 self.slots.append((None, value))
                 continue
             found = [

@@ -153,3 +153,20 @@ def test_a_queryset_that_matches_nothing_reads_no_rows(monkeypatch, ask_twice):
             assert statements.model_rows(("nothing", name), build, {"since": AT}) == []
             values = lambda v, build=build: build(v).values_list("pk")  # noqa: E731
             assert statements.value_rows(("nothing v", name), values, {"since": AT}) == []
+
+
+def test_a_date_the_build_reads_from_the_clock_is_not_kept():
+    """A build that reads today (or now) itself, instead of taking it in its values, would
+    keep the day it was compiled on: it is compiled on each call."""
+
+    def build(v):
+        today = timezone.localdate()
+        return Instruction.objects.filter(
+            issued_at__gte=v["since"], due_on__gte=today
+        ).query.sql_with_params()
+
+    for _ in range(2):
+        sql, params = statements.compiled("clock", build, {"since": AT})
+        assert timezone.localdate() in params
+    if connection.vendor == "postgresql":
+        assert statements._built[timezone.get_default_timezone_name(), "clock"] is None
