@@ -122,18 +122,10 @@ def paginate(
     return {"page": page, "query": params.urlencode()}
 
 
-def first_and_count(queryset, limit, **counts):
-    """The first `limit` rows of `queryset` and how many rows it has, in one query: the
-    counts are windows over every row, read before the limit cuts them. `counts` names
-    more counts, each a filter on the same rows. ([row], {name: count}); all counts are
-    0 when there are no rows."""
-    rows = list(with_counts(queryset, limit, **counts))
-    return rows, counts_of(rows, *counts)
-
-
 def with_counts(queryset, limit, **counts):
-    """The queryset `first_and_count` reads: its first `limit` rows, each with the counts
-    (`counts_of` reads them). No query."""
+    """The first `limit` rows of `queryset`, each with how many rows it has (`counts_of`
+    reads them): the counts are windows over every row, read before the limit cuts them.
+    `counts` names more counts, each a filter on the same rows. No query."""
     windows = {"total": Window(Count("pk"))}
     windows.update({name: Window(Count("pk", filter=q)) for name, q in counts.items()})
     return queryset.annotate(**{f"_count_{name}": w for name, w in windows.items()})[:limit]
