@@ -24,7 +24,8 @@ machine's); the next run at that scale prints its change from them, and the quer
 other scales' saved runs beside its own (they must be equal).
 
 To add a page, append to PAGES: the path is formatted with the persona's account
-(keys username, role, area), e.g. "/grids/{area}/".
+(keys username, role, area) and the dates month (the month's first day) and today, e.g.
+"/grids/{area}/".
 """
 
 import argparse
@@ -77,6 +78,7 @@ PAGES = [
     ("visits due", "stationmaster", "/care/"),
     ("visits due, overdue", "district_staff", "/care/?overdue=on"),
     ("report, district", "district_staff", "/reports/"),
+    ("report, district, month to date", "district_staff", "/reports/?start={month}&end={today}"),
     ("report, street", "street_staff", "/reports/"),
     ("report, community", "stationmaster", "/reports/"),
     ("report, grid", "grid_member", "/reports/?area={area}"),
@@ -87,7 +89,11 @@ PAGES = [
     ("assessment, XLSX", "stationmaster", "/assessment/assessment.xlsx"),
 ]
 # Pages whose p95 may be up to 5 × the floor's p50; every other page: 3 ×.
-TARGETS = {("report, district", "district_staff"): 5, ("home", "district_staff"): 5}
+TARGETS = {
+    ("report, district", "district_staff"): 5,
+    ("report, district, month to date", "district_staff"): 5,
+    ("home", "district_staff"): 5,
+}
 DEFAULT_TARGET = 3
 # persona -> the role whose first demo account plays it (demo accounts list the first
 # community first, so "stationmaster" is the first community's).
@@ -282,6 +288,7 @@ def measure(personas, requests):
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
 
     clients = {}
     for persona, account in personas.items():
@@ -304,6 +311,11 @@ def measure(personas, requests):
         .order_by("-month")[0]
         .pk
     )
+
+    # The report's default period is the last full month; month to date is asked by dates.
+    today = timezone.localdate()
+    for details in personas.values():
+        details.update(month=today.replace(day=1).isoformat(), today=today.isoformat())
 
     pages = []  # (name, persona, path, queries, cookie)
     for name, persona, path_format in PAGES:
