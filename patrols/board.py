@@ -42,6 +42,41 @@ def _rank(patrol):
     return {Patrol.Status.RETURNED: 2, Patrol.Status.IN_PROGRESS: 3}[patrol.status]
 
 
+class Log:
+    """A log as the board reads it: what its cell and the waiting list show (`grid` is set
+    on a waiting one). Built from a row of values, not a model instance: a street's board
+    reads every log of its day (hundreds on a busy one, a thousand on the bench's), and a
+    Patrol instance cost ~25 µs to build, half the page."""
+
+    __slots__ = LOG_FIELDS = (
+        "pk",
+        "grid_id",
+        "slot",
+        "status",
+        "is_short",
+        "is_all_none",
+        "started_at",
+        "duration_minutes",
+        "member_name",
+    )
+    __slots__ += ("grid",)
+
+    def __init__(self, *values):
+        (
+            self.pk,
+            self.grid_id,
+            self.slot,
+            self.status,
+            self.is_short,
+            self.is_all_none,
+            self.started_at,
+            self.duration_minutes,
+            self.member_name,
+        ) = values
+
+    get_slot_display = Patrol.get_slot_display
+
+
 @dataclass
 class Cell:
     slot: str

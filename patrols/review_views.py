@@ -88,21 +88,15 @@ def board(request):
         )
         .order_by("parent__code", "code")
     )
-    patrols = list(
-        Patrol.objects.filter(grid__path__startswith=area.path, day=day)
-        .only(
-            "grid_id",
-            "slot",
-            "status",
-            "is_short",
-            "is_all_none",
-            "started_at",
-            "duration_minutes",
-        )
+    # Rows of values, not instances (board.Log): hundreds on a busy day.
+    patrols = [
+        review_board.Log(*values)
+        for values in Patrol.objects.filter(grid__path__startswith=area.path, day=day)
         # The member's display_name, read with the log: not a person a row (hundreds).
         .annotate(member_name=Coalesce(NullIf("member__full_name", Value("")), "member__username"))
         .order_by("started_at")
-    )
+        .values_list(*review_board.Log.LOG_FIELDS)
+    ]
     missed = {
         (grid.pk, slot) for grid in grids for slot in Slot.values if getattr(grid, f"missed_{slot}")
     }
