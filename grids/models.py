@@ -692,7 +692,17 @@ class Membership(models.Model):
         verbose_name = _("stay")
         verbose_name_plural = _("stays")
         ordering = ["resident", "moved_in_on"]
-        indexes = [models.Index(fields=["grid", "moved_in_on", "moved_out_on"])]
+        indexes = [
+            models.Index(fields=["grid", "moved_in_on", "moved_out_on"]),
+            # The stays begun or ended on a day: what changed the register that day
+            # (reports.figures.register_today).
+            models.Index(fields=["moved_in_on"], name="membership_moved_in"),
+            models.Index(
+                fields=["moved_out_on"],
+                condition=Q(moved_out_on__isnull=False),
+                name="membership_moved_out",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.resident} @ {self.household} {self.moved_in_on}–{self.moved_out_on or ''}"
@@ -727,7 +737,16 @@ class HouseholdGrid(models.Model):
         verbose_name = _("household's grid")
         verbose_name_plural = _("households' grids")
         ordering = ["household", "since_on"]
-        indexes = [models.Index(fields=["grid", "since_on", "until_on"])]
+        indexes = [
+            models.Index(fields=["grid", "since_on", "until_on"]),
+            # The households that came into or left a grid on a day (register_today).
+            models.Index(fields=["since_on"], name="householdgrid_since"),
+            models.Index(
+                fields=["until_on"],
+                condition=Q(until_on__isnull=False),
+                name="householdgrid_until",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.household_id} @ {self.grid_id} {self.since_on}–{self.until_on or ''}"
@@ -842,6 +861,11 @@ class Rental(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_on__gte=models.F("starts_on")), name="rental_ends_after_start"
             )
+        ]
+        # The rentals begun or ended on a day (register_today).
+        indexes = [
+            models.Index(fields=["starts_on"], name="rental_starts"),
+            models.Index(fields=["ends_on"], name="rental_ends"),
         ]
 
     def __str__(self):
