@@ -789,8 +789,18 @@ def _matching_residents(q, scope):
     pattern under three characters, so a shorter address search would read every
     household."""
     in_scope = Resident.objects.filter(scope.grids_q("household__grid")).values("pk").order_by()
+    names = in_scope
+    if _is_station_sized(scope):
+        # A station's names are looked for household by household (one index look-up per
+        # household of its grids), by an array of the households' ids read once: a join of
+        # the grids' households to their residents ran in parallel workers on the district
+        # bench, whose start cost more than the look-ups (a name's first character: 9-10
+        # ms and 6,865 buffers, by the array 2.5 ms and 5,337). The other parts keep the
+        # join, which their trigram indexes serve.
+        households = Household.objects.filter(grid__in=scope.grid_ids).order_by().values("pk")
+        names = Resident.objects.filter(one_of("household_id", households)).values("pk")
     compact = q.replace(" ", "").upper()
-    parts = [in_scope.filter(name__startswith=q)]
+    parts = [names.order_by().filter(name__startswith=q)]
     if len(q) >= ADDRESS_MIN:
         parts.append(in_scope.filter(household__address__icontains=q))
     if compact.isdigit() or (compact[:-1].isdigit() and compact.endswith("X")):
