@@ -288,10 +288,14 @@ def annotated(users, community, start, end, among=None):
     until = local_midnight(end + datetime.timedelta(days=1))
     me = OuterRef("pk")
 
+    # The community's grids read once for the statement (a patrol's grid is a grid): joined
+    # to each patrol, they were looked up again for each of the month's 870 patrols of a
+    # community's people (logs and observations alike).
+    grids = Area.objects.grids().filter(path__startswith=path).order_by().values("pk")
     logs = Patrol.objects.filter(
         ~Q(slot=""),
+        one_of("grid_id", grids),
         member=me,
-        grid__path__startswith=path,
         day__range=(start, end),
         status__in=_LOGGED,
     )
@@ -323,10 +327,6 @@ def annotated(users, community, start, end, among=None):
         Exists(on_duty), grid_id__in=my_grids, day__range=(start, end)
     )
 
-    # The community's grids read once for the statement (a patrol's grid is a grid): joined
-    # to each patrol, they were looked up again for each of the month's 780 patrols of a
-    # community's people.
-    grids = Area.objects.grids().filter(path__startswith=path).order_by().values("pk")
     observations = Observation.objects.filter(
         one_of("patrol__grid_id", grids), patrol__member=me, patrol__day__range=(start, end)
     )
