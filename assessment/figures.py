@@ -265,11 +265,19 @@ def _away(holder):
     return absent | Q(**{f"{holder}__is_active": False})
 
 
+def _areas_under(path):
+    """The ids of the areas under `path` (a community's grids, buildings and units), for
+    `one_of`: the worker posts of a community are looked up area by area (an index on the
+    posts' area), where a join to the areas read all 3,200 worker posts of the district
+    (district bench: 1.7-1.9 ms for the people of a community, by the areas 0.5 ms)."""
+    return Area.objects.filter(path__startswith=path).order_by().values("pk")
+
+
 def workers(community, start, end):
     """The people assessed in `community` for start..end: the A and B holders of its grids'
     worker posts open on a day of the period. A queryset (no query yet)."""
     posts = Post.all_posts.filter(
-        role__in=GRID_WORKER_ROLES, area__path__startswith=community.path
+        one_of("area_id", _areas_under(community.path)), role__in=GRID_WORKER_ROLES
     ).filter(Q(closed_on__isnull=True) | Q(closed_on__gte=start))
     # From the community's few posts to their holders: an EXISTS over the posts for every
     # user would read every account of the district.
@@ -388,7 +396,9 @@ def annotated(users, community, start, end, among=None):
         interval_days__isnull=False,
         started_on__lte=end,
     )
-    worker_grids = Post.all_posts.filter(role__in=GRID_WORKER_ROLES, area__path__startswith=path)
+    worker_grids = Post.all_posts.filter(
+        one_of("area_id", _areas_under(path)), role__in=GRID_WORKER_ROLES
+    )
     if among is not None:
         worker_grids = worker_grids.filter(holder_a__in=among.values("pk"))
     due_by_grid = Subquery(

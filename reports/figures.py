@@ -742,9 +742,14 @@ def _read_area_days(parent, rows, key_of, start, end, today, step):
             _grids, _computed_at, categories, hours, numbers = found[key, day]
             if in_period:
                 counted.append((key, first_of[day], numbers[registered:], categories, hours))
-        if day in (eve, end):
+        # The day before today too: today's register is counted from it (_count_register).
+        if day in (eve, end) or (end == today and day == last):
             by_key = {key: dict(zip(REGISTER, found[key, day][4], strict=False)) for key in wanted}
-            computed_at = min((found[key, day][1] for key in wanted), default=None)
+            computed_at = (
+                min((found[key, day][1] for key in wanted), default=None)
+                if day in (eve, end)
+                else None  # not read: the base of today's, which shows no roll-up's time
+            )
             register[day] = (computed_at, by_key)
     if not counted:
         return result, register
@@ -2474,13 +2479,39 @@ def _count_register(result, keys, rows, periods, now, known=None):
     eves = [start - datetime.timedelta(days=1) for start, _ in periods]
     wanted = set(ends) | set(eves)
     today = timezone.localdate(now)
-    known = {day: found for day, found in (known or {}).items() if day in wanted}
-    rolled = known | _rolled_up(keys, rows, {day for day in wanted if day < today} - set(known))
+    # Today's register: yesterday's roll-up and today's changes (reports.register_day), when
+    # the grids counted are the same both days.
+    yesterday = today - datetime.timedelta(days=1)
+    base = (
+        {yesterday}
+        if today in wanted
+        and all(
+            row.existed_during(yesterday, yesterday) == row.existed_during(today, today)
+            for row in rows
+            if row.pk in key_of
+        )
+        else set()
+    )
+    known = {day: found for day, found in (known or {}).items() if day in wanted | base}
+    asked = {day for day in wanted | base if day < today} - set(known)
+    rolled = known | _rolled_up(keys, rows, asked)
     counts = defaultdict(lambda: dict.fromkeys(REGISTER, 0))  # (key, day) -> counts
     for day, (_computed_at, by_key) in rolled.items():
         for key, row in by_key.items():
             counts[key, day] = row
-    for (grid_id, day), row in register_by_grid(keys.ids, wanted - set(rolled)).items():
+    live = wanted - set(rolled)
+    if base and yesterday in rolled:
+        from .register_day import register_changes
+
+        live.discard(today)
+        for key in keys.groups:
+            counts[key, today] = dict(counts[key, yesterday])
+        for grid_id, change in register_changes(keys.ids, today).items():
+            if grid_id in key_of:
+                totals = counts[key_of[grid_id], today]
+                for name in REGISTER:
+                    totals[name] += change[name]
+    for (grid_id, day), row in register_by_grid(keys.ids, live).items():
         if grid_id not in key_of:
             continue
         totals = counts[key_of[grid_id], day]
@@ -2521,12 +2552,13 @@ def in_grid_on(day):
     )
 
 
-def register_by_grid(grid_ids, days):
+def register_by_grid(grid_ids, days, households=None):
     """{(grid id, day): {"households", "residents", "floating", "rentals": count}} of each
     grid as of each of the local dates `days`, counted live in one grouped pass over the
     stays and one over the rentals (each in the grid its household was in that day, see
     HouseholdGrid): two queries, none without grids or days. A grid with nothing on a day
-    may be missing or zero."""
+    may be missing or zero. `households`, (the stays', the rentals'): the households
+    counted, as the right-hand sides of an `__in` (reports.register_day)."""
     days = sorted(set(days))
     if not days or (not isinstance(grid_ids, QuerySet) and not grid_ids):
         return {}
@@ -2535,6 +2567,8 @@ def register_by_grid(grid_ids, days):
     stays = Membership.objects.filter(grid_id__in=grid_ids, moved_in_on__lte=days[-1]).filter(
         Q(moved_out_on__isnull=True) | Q(moved_out_on__gt=days[0])
     )
+    if households is not None:
+        stays = stays.filter(household_id__in=households[0])
     aggregates = {}
     for n, day in enumerate(days):
         aggregates[f"households_{n}"] = Count("household_id", distinct=True, filter=as_of(day))
@@ -2553,6 +2587,8 @@ def register_by_grid(grid_ids, days):
         household__rentals__starts_on__lte=days[-1],
         household__rentals__ends_on__gte=days[0],
     )
+    if households is not None:
+        rentals = rentals.filter(household_id__in=households[1])
     aggregates = {
         f"rentals_{n}": Count(
             "household__rentals", filter=renting(day, "household__rentals__") & in_grid_on(day)
