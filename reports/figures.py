@@ -310,6 +310,10 @@ class Figures:
         return self
 
 
+# Every field of a Figures, in order.
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Figures))
+
+
 # --- Public functions ---
 
 
@@ -403,7 +407,17 @@ def steps(start, end, step="month"):
 
 
 def report_figures(
-    area, start, end, grids, step="month", *, now=None, register=True, trend=True, statuses=True
+    area,
+    start,
+    end,
+    grids,
+    step="month",
+    *,
+    now=None,
+    register=True,
+    trend=True,
+    statuses=True,
+    only=None,
 ):
     """(children, headline, trend) of the report of `area` (any level) over the local dates
     [start, end]: children = [(child area, Figures)] as figures_by_child(area, start, end,
@@ -441,7 +455,11 @@ def report_figures(
     queries fewer: the status now is counted with the states). statuses=False, for the
     report's page and export, which do not show it, leaves out the status now of those filed
     (by_status stays empty): the states' statement then reads only the incidents due in the
-    period or not closed before it, not every one filed in it."""
+    period or not closed before it, not every one filed in it. `only`, for the home page's
+    headlines (with trend=False): the names of the Figures' fields to count (the number of
+    grids is always counted); the others are left at zero, and the statements that count
+    only them are not run (see _compute's `only`: the categories, the missed windows, the
+    incidents due and closed)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     periods = steps(start, end, step)
@@ -480,15 +498,18 @@ def report_figures(
 
     # The areas' roll-up (above the grids): the past days on which it has every grid counted
     # under each child.
+    categories = only is None or "by_category" in only
     by_area, area_register = (
-        _read_area_days(area, rows, key_of, start, end, today, step)
+        _read_area_days(area, rows, key_of, start, end, today, step, categories=categories)
         if children[0].kind != Area.Kind.GRID
         else ({"child": {}, "step": {}, "days": set(), "hours": {}}, {})
     )
 
     # The grids' roll-up's other days; the rest is counted live.
     keys = _Keys(key_of, ids, hops)
-    rolled, live = _read_rolled_up(rows, ids, start, end, today, step, keys, skip=by_area["days"])
+    rolled, live = _read_rolled_up(
+        rows, ids, start, end, today, step, keys, skip=by_area["days"], categories=categories
+    )
     # The hours to close of the incidents closed on the days the roll-ups have.
     close_hours = defaultdict(list)
     for source in (
@@ -514,6 +535,7 @@ def report_figures(
         details=trend,
         statuses=statuses,
         close_known=(close_hours, live),
+        only=only,
     )
     whole = by_child.pop(TOTAL, None)
     child_figures = {key: figures[0] for key, figures in by_child.items()}
@@ -535,7 +557,15 @@ def report_figures(
     runs = _runs(live, first_of)
     if runs:
         counted = _compute(
-            rows, key_of, runs, now, register=False, parts=(ADDITIVE,), ids=ids, hops=hops
+            rows,
+            key_of,
+            runs,
+            now,
+            register=False,
+            parts=(ADDITIVE,),
+            ids=ids,
+            hops=hops,
+            only=only,
         )
         for key, per_run in counted.items():
             for (run_start, _), figures in zip(runs, per_run, strict=True):
@@ -547,6 +577,9 @@ def report_figures(
     # the children's sum; the percentiles and the distinct grid workers are counted over all
     # the grids at once.
     pairs = [(child, child_figures[child.pk]) for child in children if child.pk in child_figures]
+    if only is not None:
+        for _child, figures in pairs:
+            _keep_only(figures, only)
     headline = Figures()
     for _child, figures in pairs:
         headline.add(figures)
@@ -556,6 +589,15 @@ def report_figures(
         setattr(headline, name, getattr(whole[0], name))
     headline.take_register([figures for _child, figures in pairs])
     return pairs, headline, trend_rows
+
+
+def _keep_only(figures, only):
+    """Reset the fields of `figures` that are not in `only` (but `grids`) to zero (empty):
+    what report_figures(only=...) counted of them was partial."""
+    empty = Figures()
+    for name in _FIELD_NAMES:
+        if name not in only and name != "grids":
+            setattr(figures, name, getattr(empty, name))
 
 
 def _keys_by_path(rows, children):
@@ -616,14 +658,15 @@ def _add_counts(figures, counts):
         figures.by_category[category] = figures.by_category.get(category, 0) + count
 
 
-def _read_rolled_up(rows, ids, start, end, today, step, keys, skip=frozenset()):
+def _read_rolled_up(rows, ids, start, end, today, step, keys, skip=frozenset(), *, categories=True):
     """(counts as _sum_rolled_up gives them, the days of [start, end] to count live, sorted)
     for the grids `rows` (`ids`, their subquery), but for the days `skip` (counted already):
     the days the daily roll-up has for every grid that existed on the day are read from it;
     today and the days after, and the past days not rolled up yet or forgotten since, are
     to be counted live. Two statements (the sums with each day's rows, then the categories),
     three when a day was rolled up for some grids only (its rows were summed: the sums are
-    read again without it); none when the period has no past day outside `skip`."""
+    read again without it); none when the period has no past day outside `skip`.
+    categories=False leaves the categories out (one statement fewer)."""
     past_end = min(end, today - datetime.timedelta(days=1))
     ahead = _days(max(start, past_end + datetime.timedelta(days=1)), end)
     if past_end < start:
@@ -640,13 +683,15 @@ def _read_rolled_up(rows, ids, start, end, today, step, keys, skip=frozenset()):
     live += ahead
     if any(found.get(day) for day in live):
         rolled = _sum_rolled_up(ids, start, end, live + skipped, step, keys, tables=("days",))
+    if not categories:
+        return rolled, live
     rolled = _sum_rolled_up(
         ids, start, end, live + skipped, step, keys, ("categories",), into=rolled
     )
     return rolled, live
 
 
-def _read_area_days(parent, rows, key_of, start, end, today, step):
+def _read_area_days(parent, rows, key_of, start, end, today, step, *, categories=True):
     """What the areas' daily roll-up (AreaDay) gives a report of the children of `parent`
     (each child area's id the key of its grids in `key_of`) over [start, end]:
     ({"child": {key: counts}, "step": {first day of the step: counts}, "days": the days
@@ -659,7 +704,8 @@ def _read_area_days(parent, rows, key_of, start, end, today, step):
     counted, so the child's row is their sum. A user whose scope holds part of a child, or a
     day some grid's roll-up lacks, reads the grids' rows instead. The register is read for
     the day before `start` too (a figure's "before"). Two queries (the rows, the categories'
-    names), one when no day is counted, none without a past day."""
+    names), one when no day is counted or with categories=False (by_category is left
+    empty), none without a past day."""
     from .models import AreaDay
 
     result = {
@@ -727,7 +773,7 @@ def _read_area_days(parent, rows, key_of, start, end, today, step):
         wanted = [key for key in change if (key, day) in expected]
         if all((key, day) in found and found[key, day][0] == expected[key, day] for key in wanted):
             covered.append((day, wanted))
-    category_names = _category_names() if covered else {}
+    category_names = _category_names() if covered and categories else {}
     register = {}
     first_of = {
         day: first for first, final in steps(start, end, step) for day in _days(first, final)
@@ -1861,6 +1907,7 @@ def _compute(
     details=True,
     statuses=True,
     close_known=None,
+    only=None,
 ):
     """{key: [Figures, one per period]} for the groups of `key_of` (grid id -> key) and the
     periods ([(start, end)] local dates, ending in order: each ends no earlier than the one
@@ -1886,7 +1933,14 @@ def _compute(
     close of the groups' incidents closed on the period's days other than those dates, from
     the daily roll-ups (close_hours); the incidents closed on those dates are read, and the
     percentiles of the time to close are those of both together, so a past period rolled up
-    reads no closed incident (the query still counts the time to a first response)."""
+    reads no closed incident (the query still counts the time to a first response).
+
+    `only`, a set of Figures' field names (None: all of them), is what the caller shows: the
+    statements of the others are left out, or read fewer rows, and what they would count is
+    left at zero or partly counted (the caller resets it). Without "by_category", those filed
+    are counted with the incidents' other events, not by category in a statement of their
+    own; without "missed" the missed windows are not read; without "due_closed" the states
+    read only the incidents overdue and open at a period's end."""
     rows = [row for row in rows if row.pk in key_of]
     if not rows:
         return {}
@@ -1895,6 +1949,10 @@ def _compute(
     if hops is not None:
         keys.position = rows[0].path.count("/") - hops
     additive, state = ADDITIVE in parts, STATE in parts
+
+    def wanted(name):
+        return only is None or name in only
+
     whole = state or WHOLE in parts
     details = WHOLE in parts or (state and details)
     existing = defaultdict(lambda: [0] * len(periods))  # key -> grids that existed per period
@@ -1997,7 +2055,9 @@ def _compute(
                 for n in range(len(periods))
             }
 
-        for key, row in keys.per_key(("missed", shape), missed, values, "grid_id"):
+        for key, row in (
+            keys.per_key(("missed", shape), missed, values, "grid_id") if wanted("missed") else []
+        ):
             spread_key(key, row, "missed")
 
     # Incidents.
@@ -2024,6 +2084,11 @@ def _compute(
             names += [*SOURCE_GROUPS, "resident_rated", "resident_satisfied"]
         if state:
             names += ["due_closed", "overdue_open"]
+        names = [name for name in names if wanted(name)]
+        # Those filed, when not by category, are counted with the other events.
+        by_category = additive and wanted("by_category")
+        if additive and not by_category and wanted("opened"):
+            names.append("opened")
         by_status = state and details and statuses
         # The states alone (a report's pass per child): the status now of those filed in the
         # period is counted in the same statement, the rows grouped by status too (those filed
@@ -2034,14 +2099,21 @@ def _compute(
         values = {"first_at": first_at, "last_at": last_at}
         for n, ((start_at, end_at), cut) in enumerate(zip(bounds, cuts, strict=True)):
             values |= {f"from.{n}": start_at, f"until.{n}": end_at, f"cut.{n}": cut}
-        shape = (additive, state, merged, len(periods))
+        overdue_only = state and not additive and not merged and names == ["overdue_open"]
+        if overdue_only:
+            values |= {"latest_cut": max(cuts), "earliest_cut": min(cuts)}
+        shape = (additive, state, merged, len(periods), tuple(names))
 
         def counting(v):
             """(the incidents read, {name: _split aggregates}) of the values `v`."""
             return _incidents_counted(v, len(periods), names, additive, state, merged)
 
         extra = ["status"] if merged else []
-        for key, row in keys.per_key_moved(("incidents", shape), counting, values, *extra):
+        for key, row in (
+            keys.per_key_moved(("incidents", shape), counting, values, *extra)
+            if names or merged
+            else []
+        ):
             spread_key(key, row, *names)
             if merged:
                 for n, figures in enumerate(result[key]):
@@ -2060,12 +2132,12 @@ def _compute(
                 for n in range(len(periods))
             }
 
-        extra = (["category_id", "category__name"] if additive else []) + (
+        extra = (["category_id", "category__name"] if by_category else []) + (
             ["status"] if by_status else []
         )
         for key, row in (
             keys.per_key_moved(("filed", len(periods)), filing, values, *extra)
-            if additive or by_status
+            if by_category or by_status
             else []
         ):
             for n, _ in indexed:
@@ -2073,7 +2145,7 @@ def _compute(
                 if not count:
                     continue
                 figures = result[key][n]
-                if additive:
+                if by_category:
                     category = row["category__name"]
                     figures.opened += count
                     figures.by_category[category] = figures.by_category.get(category, 0) + count
@@ -2222,8 +2294,10 @@ def _compute(
                 for n in range(len(periods))
             }
 
-        for key, row in keys.per_key_moved(
-            ("instructions", len(periods)), overdue_instructions, values
+        for key, row in (
+            keys.per_key_moved(("instructions", len(periods)), overdue_instructions, values)
+            if wanted("overdue_instructions")
+            else []
         ):
             spread_key(key, row, "overdue_instructions")
 
@@ -2316,8 +2390,9 @@ def _open_overdue_at(cut):
 def _incidents_counted(v, periods, names, additive, state, merged):
     """(the incidents _compute reads, {"<name>_<n>": _split aggregates} for `names` and each
     of the `periods` periods, "opened_<n>" too when `merged`), built from the values `v`
-    only (see _compute): "first_at", "last_at", "from.<n>", "until.<n>", "cut.<n>". Runs no
-    query."""
+    only (see _compute): "first_at", "last_at", "from.<n>", "until.<n>", "cut.<n>", and
+    for the states' overdue_open alone "latest_cut" and "earliest_cut". The incidents read
+    are those with an event that `names` count. Runs no query."""
     first_at, last_at = v["first_at"], v["last_at"]
     incidents = Incident.objects.filter(filed_at__lt=last_at).filter(
         Q(filed_at__gte=first_at)
@@ -2328,7 +2403,14 @@ def _incidents_counted(v, periods, names, additive, state, merged):
         # Rated by the resident in the period (a rating saves the incident).
         | Q(source=Incident.Source.RESIDENT, updated_at__gte=first_at)
     )
-    if not additive:
+    if not additive and not merged and list(names) == ["overdue_open"]:
+        # Only the incidents overdue and open at a period's end (its cut): those whose
+        # deadline passed by the latest cut, not closed by the earliest; the open ones are
+        # read by the index on closed_at, not every one due or closed since the period began.
+        incidents = Incident.objects.filter(
+            filed_at__lt=last_at, deadline_at__lte=v["latest_cut"]
+        ).filter(Q(closed_at__isnull=True) | Q(closed_at__gt=v["earliest_cut"]))
+    elif not additive:
         # The states need only the incidents due in the period and those not closed before
         # it began: conditions the indexes on deadline_at and closed_at serve (a bitmap OR
         # of three index scans instead of a scan of every incident).
@@ -2337,15 +2419,28 @@ def _incidents_counted(v, periods, names, additive, state, merged):
         )
     elif not state:
         # The counts need only the incidents with an event in the period (filed, closed,
-        # due, escalated, rated by the resident), not every open one: one index each (a
-        # bitmap OR), so today's live count reads today's incidents, not them all.
-        incidents = Incident.objects.filter(filed_at__lt=last_at).filter(
-            Q(filed_at__gte=first_at)
-            | Q(closed_at__gte=first_at, closed_at__lt=last_at)
-            | Q(deadline_at__gte=first_at, deadline_at__lt=last_at)
-            | Q(escalated_at__gte=first_at, escalated_at__lt=last_at)
-            | Q(source=Incident.Source.RESIDENT, updated_at__gte=first_at)
-        )
+        # due, escalated, rated by the resident) that a name counted, not every open one:
+        # one index each (a bitmap OR), so today's live count reads today's incidents, not
+        # them all.
+        events = set(names)
+        branches = [
+            (("opened", *SOURCE_GROUPS), Q(filed_at__gte=first_at)),
+            (
+                ("closed", "rework", "satisfied", "rated"),
+                Q(closed_at__gte=first_at, closed_at__lt=last_at),
+            ),
+            (("due", "on_time"), Q(deadline_at__gte=first_at, deadline_at__lt=last_at)),
+            (("escalations",), Q(escalated_at__gte=first_at, escalated_at__lt=last_at)),
+            (
+                ("resident_rated", "resident_satisfied"),
+                Q(source=Incident.Source.RESIDENT, updated_at__gte=first_at),
+            ),
+        ]
+        read = None
+        for counted_by, branch in branches:
+            if events.intersection(counted_by):
+                read = branch if read is None else read | branch
+        incidents = Incident.objects.filter(filed_at__lt=last_at).filter(read)
     # Each count is of one event; the grid is the one the incident was in at that event:
     # `on_time` and `due_closed` are parts of `due` (the deadline), `rework`, `satisfied`
     # and `rated` of `closed`.
@@ -2387,6 +2482,7 @@ def _incidents_counted(v, periods, names, additive, state, merged):
         }
 
     makers = dict(
+        opened=lambda n: _split(Count, "pk", within("filed_at", n), "filed_at"),
         closed=lambda n: _split(Count, "pk", within("closed_at", n), "closed_at"),
         due=lambda n: _split(Count, "pk", within("deadline_at", n), "deadline_at"),
         on_time=lambda n: _split(
