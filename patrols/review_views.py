@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from gridmgmt import dates
+from gridmgmt import dates, statements
 from gridmgmt.dates import DayField
 from grids.models import SUPERVISOR_ROLES, Area, User
 from grids.scope import get_scope
@@ -68,34 +68,17 @@ def board(request):
         day, status = timezone.localdate(), 400
     now = timezone.now()
 
-    # Each grid's community's sign-off of the day, read with the grid (a probe of the
-    # sign-offs' unique index a grid): who signed and when.
-    signed = DaySignOff.objects.filter(community=OuterRef("parent_id"), day=day)
-    grids = list(
-        Area.objects.grids()
-        .under(area)
-        .existing_on(day)
-        .select_related("parent__patrol_schedule")
-        .defer("boundary", "parent__boundary")
-        .annotate(
-            **review_board.missed_flags(day),
-            signed_at=Subquery(signed.values("signed_at")[:1]),
-            signed_by_name=Subquery(
-                signed.values(
-                    name=Coalesce(NullIf("signed_by__full_name", Value("")), "signed_by__username")
-                )[:1]
-            ),
-        )
-        .order_by("parent__code", "code")
+    # The grids and the logs: statements compiled once per process for the area, bound to
+    # the day (gridmgmt.statements): Django took ~2 ms to compile them on every request.
+    grids = statements.model_rows(
+        ("patrols.board.grids", area.path), _board_grids(area), {"day": day}
     )
     # Rows of values, not instances (board.Log): hundreds on a busy day.
     patrols = [
         review_board.Log(*values)
-        for values in Patrol.objects.filter(grid__path__startswith=area.path, day=day)
-        # The member's display_name, read with the log: not a person a row (hundreds).
-        .annotate(member_name=Coalesce(NullIf("member__full_name", Value("")), "member__username"))
-        .order_by("started_at")
-        .values_list(*review_board.Log.LOG_FIELDS)
+        for values in statements.value_rows(
+            ("patrols.board.logs", area.path), _board_logs(area), {"day": day}
+        )
     ]
     missed = {
         (grid.pk, slot) for grid in grids for slot in Slot.values if getattr(grid, f"missed_{slot}")
@@ -267,12 +250,69 @@ def _board_area(request, scope):
     return area
 
 
+def _board_grids(area):
+    """build(values) of the grids of `area` that exist on values["day"], by community and
+    code, with their communities' schedules, their missed windows of the day and their
+    community's sign-off of the day (a probe of the sign-offs' unique index a grid): who
+    signed and when."""
+
+    def build(values):
+        day = values["day"]
+        signed = DaySignOff.objects.filter(community=OuterRef("parent_id"), day=day)
+        return (
+            Area.objects.grids()
+            .under(area)
+            .existing_on(day)
+            .select_related("parent__patrol_schedule")
+            .defer("boundary", "parent__boundary")
+            .annotate(
+                **review_board.missed_flags(day),
+                signed_at=Subquery(signed.values("signed_at")[:1]),
+                signed_by_name=Subquery(
+                    signed.values(
+                        name=Coalesce(
+                            NullIf("signed_by__full_name", Value("")), "signed_by__username"
+                        )
+                    )[:1]
+                ),
+            )
+            .order_by("parent__code", "code")
+        )
+
+    return build
+
+
+def _board_logs(area):
+    """build(values) of the logs of values["day"] in `area`, as rows of board.Log's fields,
+    by start."""
+
+    def build(values):
+        return (
+            Patrol.objects.filter(grid__path__startswith=area.path, day=values["day"])
+            # The member's display_name, read with the log: not a person a row (hundreds).
+            .annotate(
+                member_name=Coalesce(NullIf("member__full_name", Value("")), "member__username")
+            )
+            .order_by("started_at")
+            .values_list(*review_board.Log.LOG_FIELDS)
+        )
+
+    return build
+
+
 def _board_areas(scope):
-    """The streets and communities the user may pick. Runs one query."""
-    areas = scope.filter(Area.objects.filter(kind__in=BOARD_KINDS)).only(
-        "code", "name", "kind", "path"
+    """The streets and communities the user may pick. Runs one query, of a statement
+    compiled once per process for the user's scope (gridmgmt.statements)."""
+    areas = statements.model_rows(
+        ("patrols.board.areas", scope.statement_key),
+        lambda values: (
+            scope.filter(Area.objects.filter(kind__in=BOARD_KINDS))
+            .only("code", "name", "kind", "path")
+            .order_by("code")
+        ),
+        {},
     )
-    return [a for a in areas.order_by("code") if scope.supervises(a)]
+    return [a for a in areas if scope.supervises(a)]
 
 
 def _day(value):
