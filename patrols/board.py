@@ -36,10 +36,13 @@ BADGES = {
 
 # Which of several logs of one grid and window the board shows: the one that counts most, so
 # a window's state never goes backwards (a full log stays "done" whatever is logged later).
+_RANKS = {Patrol.Status.RETURNED: 2, Patrol.Status.IN_PROGRESS: 3}
+
+
 def _rank(patrol):
     if patrol.status in (Patrol.Status.APPROVED, Patrol.Status.SUBMITTED):
         return 1 if patrol.is_short else 0
-    return {Patrol.Status.RETURNED: 2, Patrol.Status.IN_PROGRESS: 3}[patrol.status]
+    return _RANKS[patrol.status]
 
 
 class Log:
@@ -127,14 +130,21 @@ def build_rows(grids, patrols, missed, schedules, day, now):
     with a MissedPatrol; `schedules`: community id -> PatrolSchedule; `now`: an aware moment.
     Runs no queries.
     """
-    best = {}
+    best = {}  # (grid id, slot): (rank, the log)
     for patrol in patrols:
         if not patrol.slot:
             continue  # an extra patrol counts for no window
         key = (patrol.grid_id, patrol.slot)
+        rank = _rank(patrol)
         current = best.get(key)
-        if current is None or _sort_key(patrol) < _sort_key(current):
-            best[key] = patrol
+        # The log that ranks first; of the same rank, the latest started.
+        if (
+            current is None
+            or rank < current[0]
+            or (rank == current[0] and patrol.started_at > current[1].started_at)
+        ):
+            best[key] = (rank, patrol)
+    best = {key: patrol for key, (_rank_of, patrol) in best.items()}
     closed = {}  # (community id, slot): whether the window has closed (once a community)
     rows = []
     for grid in grids:
@@ -169,11 +179,6 @@ def group_rows(rows):
             group = groups[row.grid.parent_id] = Group(row.grid.parent)
         group.rows.append(row)
     return list(groups.values())
-
-
-def _sort_key(patrol):
-    # Latest start first among logs of the same rank.
-    return (_rank(patrol), -patrol.started_at.timestamp())
 
 
 def missed_flags(day):
