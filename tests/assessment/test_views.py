@@ -6,11 +6,13 @@ import io
 
 import pytest
 import time_machine
+from django.template import Context, Template
 from openpyxl import load_workbook
 
 from assessment.models import AssessmentWeights
+from assessment.views import _community_options
 from care.services import record_visit
-from grids.models import Role, Tag
+from grids.models import Area, Role, Tag
 from patrols.models import MissedPatrol, Observation, Slot
 from tests.care.factories import tagged_person
 from tests.factories import make_post, make_user
@@ -232,3 +234,22 @@ def test_each_line_shows_its_rank_name_link_and_score_escaped(client, world):
         assert f'<a href="{link}">' in item
         assert item.count("data-figure=") == len(line.values())
     assert "&lt;b&gt;A&amp;B&lt;/b&gt;</a>" in body and "<b>A&B</b>" not in body
+
+
+def test_the_community_options_are_the_template_loop_byte_for_byte():
+    loop = Template(
+        "{% for c in communities %}"
+        '<option value="{{ c.code }}"{% if c.code == community.code %} selected{% endif %}>'
+        "{{ c.name }}</option>{% endfor %}"
+    )
+    communities = [
+        Area(code="GL-01", name="三坊社区"),
+        Area(code="X\"<&>'", name="<b>A&B</b> \"'"),
+        Area(code="GL-03", name="&amp;"),
+    ]
+    for chosen in communities:
+        expected = loop.render(Context({"communities": communities, "community": chosen}))
+        written = _community_options(communities, chosen)
+        assert written == expected
+        assert written.count(" selected") == 1
+    assert _community_options([], communities[0]) == ""
