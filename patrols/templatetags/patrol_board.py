@@ -68,7 +68,8 @@ def grid_rows(rows):
     `code` and `name`, and a cell a window), as patrols/board.html wrote them row by row:
     a street's board has a row for each of its grids (80 on the district bench)."""
     detail = paths_of("patrols:detail")
-    labels = {}  # state: its label and badge class, escaped (once a state)
+    labels = {}  # state: its label, badge class and value, escaped (once a state)
+    slots = {}  # window: its value, escaped (once a window)
     # The translations are looked up outside the f-string, where xgettext finds them.
     title, found = gettext("All four checks none, nothing observed"), gettext("nothing found")
     nothing = f' <span class="badge text-bg-warning" data-all-none title="{title}">{found}</span>'
@@ -83,8 +84,14 @@ def grid_rows(rows):
         for cell in row.cells:
             state = cell.state
             if state not in labels:
-                labels[state] = (conditional_escape(state.label), conditional_escape(cell.badge))
-            label, badge = labels[state]
+                labels[state] = (
+                    conditional_escape(state.label),
+                    conditional_escape(cell.badge),
+                    conditional_escape(state),
+                )
+            label, badge, state_value = labels[state]
+            if cell.slot not in slots:
+                slots[cell.slot] = conditional_escape(cell.slot)
             patrol = cell.patrol
             if patrol:
                 shown = (
@@ -94,8 +101,8 @@ def grid_rows(rows):
             else:
                 shown = f'<span class="badge {badge}">{label}</span>'
             out.append(
-                f'\n        <td class="text-center" data-slot="{conditional_escape(cell.slot)}"'
-                f' data-state="{conditional_escape(state)}">\n'
+                f'\n        <td class="text-center" data-slot="{slots[cell.slot]}"'
+                f' data-state="{state_value}">\n'
                 f"          {shown}\n        </td>\n        "
             )
         out.append("\n      </tr>\n    ")
