@@ -1,0 +1,51 @@
+"""The register as of today from yesterday's roll-up and what changed today.
+
+A report whose period ends today shows the register as of today, which no roll-up holds
+yet: counted live, that is every stay and rental of the area (at district scale 0.65 s of
+SQL, ten times that for a city). As of a day, a stay counts when it began on or before the
+day and had not ended by it; a rental when the day is within its dates and its household
+was in the grid (reports.figures.as_of, renting, in_grid_on). So a row counts the same
+yesterday and today unless it is dated today: a stay that began or ended today, a household
+that came into or left a grid today, a rental that began today or ended yesterday. Today's
+figure is yesterday's, from the roll-up (which a write dated in the past makes forget the
+days it changed, so it equals the rows), plus the difference between the two days over the
+households of those rows: indexed by those dates, its cost follows the day's changes, not
+the register's size.
+"""
+
+import datetime
+
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+from grids.models import HouseholdGrid, Membership, Rental
+
+from .figures import REGISTER, register_by_grid
+
+
+def register_changes(grid_ids, today):
+    """{grid id: {"households", "residents", "floating", "rentals": n}}: how much each of
+    `grid_ids`' register as of `today` exceeds that as of the day before (negative when it
+    shrank); a grid with no change may be missing. Two queries."""
+    yesterday = today - datetime.timedelta(days=1)
+    stays = Membership.objects.filter(Q(moved_in_on=today) | Q(moved_out_on=today))
+    rentals = RawSQL(
+        f"SELECT household_id FROM {Rental._meta.db_table} WHERE starts_on = %s OR ends_on = %s"
+        f" UNION SELECT household_id FROM {HouseholdGrid._meta.db_table}"
+        " WHERE since_on = %s OR until_on = %s",
+        (today, yesterday, today, today),
+    )
+    both = register_by_grid(
+        grid_ids,
+        [yesterday, today],
+        households=(stays.values("household_id"), rentals),
+    )
+    zero = dict.fromkeys(REGISTER, 0)
+    return {
+        grid_id: {
+            name: both.get((grid_id, today), zero)[name]
+            - both.get((grid_id, yesterday), zero)[name]
+            for name in REGISTER
+        }
+        for grid_id in {grid_id for grid_id, _day in both}
+    }
