@@ -1075,17 +1075,38 @@ def _existed_during(start, end, prefix=""):
 
 
 def _schedules(rows, ids=None):
-    """{community id: PatrolSchedule} (the default one where none is saved). One query: the
-    communities are those of the grids `ids` (a subquery) when given, else listed."""
+    """{community id: PatrolSchedule} (the default one where none is saved: one instance,
+    shared, of no community). One query: the communities are those of the grids `ids` (a
+    subquery) when given, else listed."""
     community_ids = {row.parent_id for row in rows}
-    if ids is None:
+    reselected = ids is not None and _reselected(_compiled_ids(ids), '"grids_area"."parent_id"')
+    if reselected:
+        # The grids' subquery as the report compiled it: nothing to compile here.
+        communities, params = reselected
+        meta = PatrolSchedule._meta
+        columns = ", ".join(f'"{meta.db_table}"."{f.column}"' for f in meta.concrete_fields)
+        sql = f'SELECT {columns} FROM "{meta.db_table}" WHERE "community_id" IN ({communities})'
+        names = [f.attname for f in meta.concrete_fields]
+        saved = [PatrolSchedule.from_db("default", names, row) for row in _fetch(sql, params)[1]]
+    elif ids is None:
         saved = PatrolSchedule.objects.filter(community_id__in=community_ids)
     else:
         saved = PatrolSchedule.objects.filter(
             community_id__in=Area.objects.filter(pk__in=ids).values("parent_id")
         )
     saved = {s.community_id: s for s in saved}
-    return {cid: saved.get(cid) or PatrolSchedule(community_id=cid) for cid in community_ids}
+    # The communities with none saved share one default (unsaved, of no community): a
+    # district's hundred made one each cost more than the statement.
+    default = None
+    schedules = {}
+    for cid in community_ids:
+        schedule = saved.get(cid)
+        if schedule is None:
+            if default is None:
+                default = PatrolSchedule()
+            schedule = default
+        schedules[cid] = schedule
+    return schedules
 
 
 def _empty(grid_count):
@@ -1787,8 +1808,15 @@ def _closed_windows(rows, schedules, start, end, moment):
     resting = set()  # communities with no windows on days off
     slots = Slot.values  # built from the choices on each access: once here, not per grid
     last_two = (today - datetime.timedelta(days=1), today)
-    is_closed = {}  # (community, day, slot) -> whether the window has closed
+    is_closed = {}  # (schedule, day, slot) -> whether the window has closed
+    # The grids of a community with the same bounds have the same windows: counted once.
+    counted = {}  # (community, valid from, valid to) -> closed windows
     for row in rows:
+        kind = (row.parent_id, row.valid_from, row.valid_to)
+        count = counted.get(kind)
+        if count is not None:
+            counts[row.pk] = count
+            continue
         schedule = schedules[row.parent_id]
         every_day = schedule.patrols_on_days_off
         if not every_day:
@@ -1803,8 +1831,8 @@ def _closed_windows(rows, schedules, start, end, moment):
                 if not every_day and not workdays.is_working_day(day):
                     continue
                 for slot in slots:
-                    # A community's grids share its schedule: asked once per community.
-                    key = (row.parent_id, day, slot)
+                    # Asked once per schedule (communities may share the default one).
+                    key = (id(schedule), day, slot)
                     if key not in is_closed:
                         is_closed[key] = windows.is_closed(schedule, day, slot, moment)
                     if is_closed[key]:
@@ -1812,7 +1840,7 @@ def _closed_windows(rows, schedules, start, end, moment):
                         closed_in[day, slot].add(row.parent_id)
                     else:
                         open_in[day, slot].add(row.parent_id)
-        counts[row.pk] = count
+        counted[kind] = counts[row.pk] = count
     for (day, slot), communities in closed_in.items():
         if open_in[day, slot]:
             closed_q |= Q(day=day, slot=slot, grid__parent_id__in=sorted(communities))
@@ -1965,11 +1993,6 @@ def _compute(
     schedules = _schedules(rows, None if isinstance(ids, list) else ids) if additive else {}
     indexed = list(enumerate(periods))
 
-    def add(grid_id, n, **counts):
-        figures = result[key_of[grid_id]][n]
-        for name, value in counts.items():
-            setattr(figures, name, getattr(figures, name) + (value or 0))
-
     def spread_key(key, row, *names):
         """Add the per-period aggregates `<name>_<n>` of a row to the group's figures."""
         for n, figures in enumerate(result[key]):
@@ -1993,8 +2016,12 @@ def _compute(
         for n, (start, end) in indexed:
             window_counts, period_q = _closed_windows(rows, schedules, start, end, now)
             closed_q = period_q if closed_q is None else closed_q | period_q
+            # Summed per group first: one addition a group, not a grid.
+            summed = defaultdict(int)
             for grid_id, count in window_counts.items():
-                add(grid_id, n, windows=count)
+                summed[key_of[grid_id]] += count
+            for key, count in summed.items():
+                result[key][n].windows += count
 
         def days(slot, condition):
             def make(n, start, end):
