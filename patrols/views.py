@@ -558,12 +558,16 @@ def instruction_create(request):
 def _team(grid, user):
     """Who may be named as `user`'s companions: everyone holding a post (A or B) in the grid's
     community. Returns two querysets of users, by name: the grid's own team, and the rest of
-    the community. Runs one query now (the community's posts, through the area path index)
-    and one each time a result is evaluated (the users, by primary key): asking the posts
-    first is what keeps this from scanning every user of the district."""
+    the community. Runs one query now (the community's posts, through the area path index,
+    a statement compiled once per process for the community: gridmgmt.statements) and one
+    each time a result is evaluated (the users, by primary key): asking the posts first is
+    what keeps this from scanning every user of the district."""
     holders, team = set(), set()
-    for area_id, *pair in _posts_under(grid.parent).values_list(
-        "area_id", "holder_a_id", "holder_b_id"
+    community = grid.parent
+    for area_id, *pair in statements.value_rows(
+        ("patrols.views.team_posts", community.path),
+        lambda values: _posts_under(community).values_list("area_id", "holder_a_id", "holder_b_id"),
+        {},
     ):
         holders.update(pair)
         if area_id == grid.pk:
