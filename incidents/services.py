@@ -56,12 +56,12 @@ def next_number(at):
     return f"{year}-{counter.last:06d}"
 
 
-def possible_duplicates(grid, category, building=None, at=None):
-    """Open incidents of the same grid, category and building from the last 7 days."""
-    at = at or timezone.now()
-    qs = Incident.objects.open().filter(
-        grid=grid, category=category, filed_at__gte=at - datetime.timedelta(days=DUPLICATE_DAYS)
-    )
+def possible_duplicates(grid, category, building=None, at=None, *, since=None):
+    """Open incidents of the same grid, category and building (each an instance or its
+    primary key) from the last 7 days before `at`, or filed since `since`. No query."""
+    if since is None:
+        since = (at or timezone.now()) - datetime.timedelta(days=DUPLICATE_DAYS)
+    qs = Incident.objects.open().filter(grid=grid, category=category, filed_at__gte=since)
     if building is not None:
         qs = qs.filter(building=building)
     return qs.order_by("-filed_at")

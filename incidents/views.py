@@ -2,6 +2,8 @@
 `Incident.objects.visible_to(scope)`: outside the user's areas, or a sensitive incident they
 may not see, is a 404."""
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -238,17 +240,38 @@ def _may_mediate(request, incident, scope):
 def _possible_duplicates(incident, scope):
     """While an incident waits to be taken, the open ones like it (services
     .possible_duplicates) the user may see, as the report form shows them: a queryset,
-    read when the page shows it (one query), none otherwise."""
+    one query (a statement compiled once per process for the user's scope: gridmgmt
+    .statements), none otherwise."""
     if incident.status not in {Incident.Status.REPORTED, Incident.Status.ACCEPTED}:
-        return Incident.objects.none()
-    same = services.possible_duplicates(incident.grid, incident.category, incident.building)
-    return (
-        Incident.objects.visible_to(scope)
-        .filter(pk__in=same.exclude(pk=incident.pk).values("pk"))
-        .select_related("building")
-        # What incidents/_duplicates.html shows of each.
-        .only("number", "title", "filed_at", "status", "building__name")
-        .order_by("-filed_at")[:10]
+        return []
+    has_building = incident.building_id is not None
+
+    def build(values):
+        same = services.possible_duplicates(
+            values["grid"],
+            values["category"],
+            values["building"] if has_building else None,
+            since=values["since"],
+        )
+        return (
+            Incident.objects.visible_to(scope)
+            .filter(pk__in=same.exclude(pk=values["pk"]).values("pk"))
+            .select_related("building")
+            # What incidents/_duplicates.html shows of each.
+            .only("number", "title", "filed_at", "status", "building__name")
+            .order_by("-filed_at")[:10]
+        )
+
+    return statements.model_rows(
+        ("incidents.views.duplicates", has_building, scope.statement_key),
+        build,
+        {
+            "grid": incident.grid_id,
+            "category": incident.category_id,
+            "building": incident.building_id or 0,
+            "pk": incident.pk,
+            "since": timezone.now() - datetime.timedelta(days=services.DUPLICATE_DAYS),
+        },
     )
 
 

@@ -309,3 +309,28 @@ def test_each_steps_form_has_ids_of_its_own(client, world):
     assert page.count('id="id_assign_post"') == 1 and 'id="id_accept_post"' not in page
     assert page.count('id="id_mark_duplicate_duplicate_number"') == 1
     assert page.count(f"{world.a.grid.name} · ") >= 1
+
+
+def test_a_waiting_incident_lists_the_open_ones_like_it_in_its_grid(client, world):
+    first = file(world, title="第一")
+    other_category = file(world, title="别类", category=category("noise"))
+    other_grid = services.open_incident(
+        grid=world.a.other_grid,
+        by=world.a.stationmaster,
+        category=category(),
+        title="别格",
+        source=Incident.Source.PATROL,
+    )
+    second = file(world, title="第二")
+    client.force_login(world.a.stationmaster)
+    listed = duplicates_box(client, second)
+    assert first.number in listed and second.number not in listed
+    assert other_category.number not in listed and other_grid.number not in listed
+    # Twice: the second request is bound to the statement kept from the first.
+    listed = duplicates_box(client, first)
+    assert second.number in listed and first.number not in listed
+
+
+def duplicates_box(client, incident):
+    page = client.get(f"/incidents/{incident.number}/").content.decode()
+    return page.split("data-duplicates", 1)[1].split("</div>", 1)[0]
