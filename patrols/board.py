@@ -1,11 +1,13 @@
 """The daily review board: for each grid and window, what happened. Pure functions: the
 view fetches the rows (a fixed number of queries), these turn them into cells."""
 
+import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, FloatField, OuterRef, Value
+from django.db.models.functions import Cast, Coalesce, Extract, NullIf
 from django.utils.translation import gettext_lazy as _
 
 from gridmgmt import statements
@@ -49,9 +51,11 @@ class Log:
     """A log as the board reads it: what its cell and the waiting list show (`grid` is set
     on a waiting one). Built from a row of values, not a model instance: a street's board
     reads every log of its day (hundreds on a busy one, a thousand on the bench's), and a
-    Patrol instance cost ~25 µs to build, half the page."""
+    Patrol instance cost ~25 µs to build, half the page. `started_at` is the start in
+    seconds since the epoch (`build_rows` only compares it): psycopg took 3.5 µs to read a
+    timestamp, 3.5 ms a thousand logs, against 0.2 µs a number."""
 
-    __slots__ = LOG_FIELDS = (
+    __slots__ = (
         "pk",
         "grid_id",
         "slot",
@@ -61,8 +65,32 @@ class Log:
         "started_at",
         "duration_minutes",
         "member_name",
+        "grid",
     )
-    __slots__ += ("grid",)
+    # The columns read, in the order of the attributes (see `columns`).
+    COLUMNS = (
+        "pk",
+        "grid_id",
+        "slot",
+        "status",
+        "is_short",
+        "is_all_none",
+        "start_seconds",
+        "duration_minutes",
+        "member_name",
+    )
+
+    @staticmethod
+    def columns():
+        """The annotations a queryset of patrols needs for values_list(*Log.COLUMNS)."""
+        return {
+            # In UTC: the seconds of a local time would repeat where clocks go back.
+            "start_seconds": Cast(
+                Extract("started_at", "epoch", tzinfo=datetime.UTC), FloatField()
+            ),
+            # The member's display_name, read with the log: not a person a row (hundreds).
+            "member_name": Coalesce(NullIf("member__full_name", Value("")), "member__username"),
+        }
 
     def __init__(self, *values):
         (

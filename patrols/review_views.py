@@ -289,12 +289,9 @@ def _board_logs(area):
     def build(values):
         return (
             Patrol.objects.filter(grid__path__startswith=area.path, day=values["day"])
-            # The member's display_name, read with the log: not a person a row (hundreds).
-            .annotate(
-                member_name=Coalesce(NullIf("member__full_name", Value("")), "member__username")
-            )
+            .annotate(**review_board.Log.columns())
             .order_by("started_at")
-            .values_list(*review_board.Log.LOG_FIELDS)
+            .values_list(*review_board.Log.COLUMNS)
         )
 
     return build

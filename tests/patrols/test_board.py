@@ -143,6 +143,20 @@ def test_the_stationmaster_sees_the_days_board_of_the_community(client, world, p
     assert "/sign-off/" not in body
 
 
+def test_a_windows_cell_links_the_latest_started_of_its_best_logs(client, world, pinned):
+    # Started in this order: 09:30 (full), 08:10 (full), 10:45 (short, ranks after).
+    later = make_patrol(world.a.grid, DAY, AM, started_at=local(DAY, 9, 30))
+    earlier = make_patrol(world.a.grid, DAY, AM, started_at=local(DAY, 8, 10))
+    short = make_patrol(world.a.grid, DAY, AM, started_at=local(DAY, 10, 45), minutes=20)
+    client.force_login(world.a.stationmaster)
+    body = board(client).content.decode()
+    start = body.index(f'data-grid="{world.a.grid.code}"')
+    row = body[start : body.index("</tr>", start)]
+    assert 'data-state="done"' in cell(body, world.a.grid, AM)
+    assert later.get_absolute_url() in row
+    assert earlier.get_absolute_url() not in row and short.get_absolute_url() not in row
+
+
 def test_the_board_shows_another_day_and_links_its_neighbours(client, world, pinned):
     make_patrol(world.a.grid, DAY - datetime.timedelta(days=1), PM, is_short=True, minutes=30)
     client.force_login(world.a.stationmaster)
