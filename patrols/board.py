@@ -134,6 +134,7 @@ class Group:
     sign_off: object = None
     waiting: int = 0
     can_sign_off: bool = False
+    sign_off_url: str = ""
 
 
 def cell_state(patrol, *, is_closed, is_recorded_missed):

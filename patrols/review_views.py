@@ -112,6 +112,8 @@ def board(request):
         group.sign_off = sign_offs.get(group.community.pk)
         group.waiting = waiting_in[group.community.pk]
         group.can_sign_off = is_past_or_today and not group.sign_off and not group.waiting
+        if group.can_sign_off:
+            group.sign_off_url = reverse("patrols:sign_off", args=[group.community.code])
 
     one_day = datetime.timedelta(days=1)
     return render(
@@ -121,6 +123,7 @@ def board(request):
             "area": area,
             "areas": _board_areas(scope),
             "day": day,
+            "day_iso": day.isoformat(),  # as day|date:"Y-m-d" writes it, once a page
             "is_today": day == timezone.localdate(now),
             "previous_query": urlencode({"day": day - one_day, "area": area.code}),
             "next_query": urlencode({"day": day + one_day, "area": area.code}),
