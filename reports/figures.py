@@ -75,6 +75,7 @@ from django.db.models import (
     Func,
     IntegerField,
     JSONField,
+    Max,
     Min,
     OuterRef,
     Q,
@@ -1202,9 +1203,16 @@ class _Keys:
         which a report's groups (report_figures' and each _compute's) share."""
         return _compiled_ids(self.ids)
 
-    def _in(self):
-        """The grids' ids, as the right-hand side of an `__in`."""
-        return self.ids.expression() if isinstance(self.ids, _RawIds) else self.ids
+    def _in(self, fenced=False):
+        """The grids' ids, as the right-hand side of an `__in`. `fenced`: the subquery ends
+        in OFFSET 0, so that PostgreSQL hashes the grids' ids once rather than join the rows
+        to the grids (a district's logs of the day: it misjudged how many and merged them
+        with every area by primary key, 23,000 read for 800)."""
+        if isinstance(self.ids, _RawIds):
+            if fenced:
+                return RawSQL(f"{self.ids.sql} OFFSET 0", self.ids.params)
+            return self.ids.expression()
+        return self.ids
 
     def _shape(self):
         """What the SQL of a statement of these groups depends on besides its values (part
@@ -1475,7 +1483,7 @@ class _Keys:
 
         def build(keys, v):
             qs, aggregates = make(v)
-            qs = qs.filter(**{f"{grid_field}__in": keys._in()}).order_by()
+            qs = qs.filter(**{f"{grid_field}__in": keys._in(fenced=True)}).order_by()
             inner, inner_params = (
                 qs.values(_g=F(grid_field)).annotate(**aggregates).query.sql_with_params()
             )
@@ -2013,9 +2021,11 @@ def _compute(
         # Patrols: windows that closed, and what happened in them, on the days the grid
         # existed.
         closed_q = None
+        any_closed = False  # a window of a grid has closed: logs and missed windows count
         for n, (start, end) in indexed:
             window_counts, period_q = _closed_windows(rows, schedules, start, end, now)
             closed_q = period_q if closed_q is None else closed_q | period_q
+            any_closed = any_closed or any(window_counts.values())
             # Summed per group first: one addition a group, not a grid.
             summed = defaultdict(int)
             for grid_id, count in window_counts.items():
@@ -2033,18 +2043,26 @@ def _compute(
         submitted = Q(status__in=_SUBMITTED)
         full = submitted & Q(is_short=False)
         logged = Q(status__in=_LOGGED)
-        closed_q &= existed_on_day()
+        # A grid's logs count on the days it existed only: a join of each log to its grid,
+        # left out when every grid existed on every day of the periods.
+        if any(row.days_within(s, e) != (s, e) for row in rows for s, e in periods):
+            closed_q &= existed_on_day()
         # Built from these values only (see gridmgmt.statements): the periods' days and the
         # values of the closed windows' condition (days, slots, communities).
         values = {}
         for n, (start, end) in indexed:
             values |= {f"start.{n}": start, f"end.{n}": end}
         closed_shape = _q_shape(closed_q, values)
-        shape = (len(periods), closed_shape)
+        # A period of one day has a window of a slot or not: whether a log meets the
+        # condition, not a count of distinct days (a sort per grid and count).
+        single = tuple(start == end for start, end in periods)
+        shape = (len(periods), closed_shape, single)
 
         def logs(v):
             def days(n, slot, condition):
                 period = Q(slot=slot, day__gte=v[f"start.{n}"], day__lte=v[f"end.{n}"])
+                if single[n]:
+                    return Coalesce(Max(Value(1), filter=period & condition), Value(0))
                 return Count("day", distinct=True, filter=period & condition)
 
             aggregates = {}
@@ -2059,7 +2077,10 @@ def _compute(
                 }
             return Patrol.objects.filter(_q_rebuilt(closed_shape, v)), aggregates
 
-        for key, row in keys.per_key(("logs", shape), logs, values, "grid_id"):
+        # No window closed yet (a morning's live count): no log or missed window counts.
+        for key, row in (
+            keys.per_key(("logs", shape), logs, values, "grid_id") if any_closed else []
+        ):
             for n, _ in indexed:
                 done = row[f"full_am_{n}"] + row[f"full_pm_{n}"]
                 covered = row[f"submitted_am_{n}"] + row[f"submitted_pm_{n}"]
@@ -2083,7 +2104,9 @@ def _compute(
             }
 
         for key, row in (
-            keys.per_key(("missed", shape), missed, values, "grid_id") if wanted("missed") else []
+            keys.per_key(("missed", shape), missed, values, "grid_id")
+            if any_closed and wanted("missed")
+            else []
         ):
             spread_key(key, row, "missed")
 
