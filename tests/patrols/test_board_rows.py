@@ -1,14 +1,17 @@
 """The board's waiting list and grids' table, written in Python, are the markup the template
 wrote row by row: the same elements, text and escaping, in both languages."""
 
+import datetime
+import re
+
 import pytest
 from django.template import engines
 from django.test.html import parse_html
 from django.utils import translation
 
 from grids.models import Area, User
-from patrols.board import Cell, Row, State
-from patrols.models import Patrol
+from patrols.board import Cell, Group, Row, State
+from patrols.models import DaySignOff, Patrol
 from patrols.templatetags.patrol_board import grid_rows, waiting_rows
 
 # patrols/board.html's loop before the list was written in Python.
@@ -89,3 +92,84 @@ def test_the_grid_rows_are_the_templates(language):
     assert drawn == expected
     assert "G&lt;1&gt;" in drawn and "data-all-none" in drawn
     assert grid_rows([]) == ""
+
+
+# patrols/board.html's sections of the communities before they were written in Python.
+GROUPS = """{% load i18n patrol_board %}{% for group in groups %}
+<section class="mb-3" aria-labelledby="community-{{ group.community.pk }}">
+  <div class="d-flex justify-content-between align-items-center flex-wrap gap-1 mb-1">
+    {% if is_street %}
+    <h2 class="h6 mb-0" id="community-{{ group.community.pk }}"><a href="?day={{ day_iso }}&amp;area={{ group.community.code }}">{{ group.community.name }}</a></h2>
+    {% else %}
+    <h2 class="visually-hidden" id="community-{{ group.community.pk }}">{{ group.community.name }}</h2>
+    {% endif %}
+    {% if group.sign_off %}
+    <span class="small text-success" data-signed-off>{% blocktranslate with name=group.sign_off.signed_by.display_name at=group.sign_off.signed_at|date:"SHORT_DATETIME_FORMAT" %}Signed off by {{ name }}, {{ at }}{% endblocktranslate %}</span>
+    {% elif group.waiting %}
+    <span class="small text-body-secondary">{% blocktranslate count counter=group.waiting %}{{ counter }} log waits for review{% plural %}{{ counter }} logs wait for review{% endblocktranslate %}</span>
+    {% endif %}
+  </div>
+  <table class="table table-sm table-hover align-middle mb-1">
+    <thead><tr>
+      <th scope="col">{% translate "Grid" %}</th>
+      <th scope="col" class="text-center">{% translate "Morning" %}</th>
+      <th scope="col" class="text-center">{% translate "Afternoon" %}</th>
+    </tr></thead>
+    <tbody>
+    {{ group.rows|grid_rows }}
+    </tbody>
+  </table>
+  {% if group.can_sign_off %}
+  <form method="post" action="{{ group.sign_off_url }}" class="d-flex gap-1">
+    {% csrf_token %}
+    <input type="hidden" name="day" value="{{ day_iso }}">
+    <label class="visually-hidden" for="note-{{ group.community.pk }}">{% translate "Note" %}</label>
+    <input class="form-control form-control-sm" id="note-{{ group.community.pk }}" name="note" maxlength="2000" placeholder="{% translate 'Note (optional)' %}">
+    <button class="btn btn-success btn-sm text-nowrap" type="submit">{% blocktranslate with community=group.community.name %}Sign off {{ community }}{% endblocktranslate %}</button>
+  </form>
+  {% endif %}
+</section>
+{% endfor %}"""  # noqa: E501
+
+
+def groups():
+    rows = board_rows()
+    communities = [
+        Area(pk=1201, kind=Area.Kind.COMMUNITY, name='East <&> "A"', code="C<1>"),
+        Area(pk=1202, kind=Area.Kind.COMMUNITY, name="西社区", code="C2"),
+    ]
+    signed = DaySignOff(
+        signed_at=datetime.datetime(2026, 11, 28, 23, 40, tzinfo=datetime.UTC),
+        signed_by=User(full_name="Ann & <Bo>"),
+    )
+    return [
+        Group(communities[0], rows[:1], sign_off=signed),
+        Group(communities[1], rows[1:], waiting=1),
+        Group(communities[0], rows[2:], waiting=1234),
+        Group(communities[1], rows, can_sign_off=True, sign_off_url="/patrols/board/C2/sign-off/"),
+        Group(communities[0], [], can_sign_off=True, sign_off_url="/patrols/board/C%3C1%3E/"),
+    ]
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("is_street", [True, False])
+def test_the_communities_sections_are_the_templates(rf, language, is_street):
+    request = rf.get("/patrols/board/")
+    context = {"is_street": is_street, "day_iso": "2026-11-28"}
+    with translation.override(language):
+        expected = (
+            engines["django"].from_string(GROUPS).render({**context, "groups": groups()}, request)
+        )
+        drawn = (
+            engines["django"]
+            .from_string("{% load patrol_board %}{% board_groups groups %}")
+            .render({**context, "groups": groups()}, request)
+        )
+    # The CSRF token is masked afresh each time it is written.
+    assert unmasked(drawn) == unmasked(expected)
+    assert drawn.count("csrfmiddlewaretoken") == 2 and "data-signed-off" in drawn
+    assert "Ann &amp; &lt;Bo&gt;" in drawn and "East &lt;&amp;&gt;" in drawn
+
+
+def unmasked(html):
+    return re.sub(r'name="csrfmiddlewaretoken" value="\w+"', 'name="csrfmiddlewaretoken"', html)
