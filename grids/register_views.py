@@ -130,11 +130,14 @@ def household_counter(rows, scope):
     1,639 look-ups. With more grids the look-ups cost as much as the join."""
     if scope.is_global or len(scope.grid_ids) > STATION_GRIDS_MOST:
         return None
+    # COUNT(*), not of the key: the partial index of current floating residents by household
+    # answers it alone, without reading each resident's row (district bench, a station:
+    # 3,702 -> 3,323 buffers, 2.0 -> 1.6 ms).
     per_household = (
         rows.filter(household=OuterRef("pk"))
         .order_by()
         .values("household")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .values("n")
     )
     households = Household.objects.filter(grid__in=scope.grid_ids)
