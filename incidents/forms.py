@@ -1,9 +1,11 @@
 import copy
+import functools
 
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gridmgmt import statements
 from gridmgmt.dates import MomentField
 from gridmgmt.widgets import Select
 from grids.models import SUPERVISOR_ROLES, Area, Post, Resident, Role, User
@@ -23,7 +25,10 @@ def community_posts(incident):
     its grids', but not its building and unit leaders'. Every other role stands at a
     community or a grid (ROLE_AREA_KINDS), so they are found through those few areas by key,
     not through a path prefix that also matches every building and unit. No query."""
-    community_id = incident.grid.parent_id
+    return _community_posts(incident.grid.parent_id)
+
+
+def _community_posts(community_id):
     areas = Area.objects.filter(Q(pk=community_id) | Q(parent_id=community_id)).values("pk")
     return Post.objects.filter(area__in=areas).exclude(role__in=["unit_leader", "building_leader"])
 
@@ -31,11 +36,23 @@ def community_posts(incident):
 def step_posts(incident):
     """The posts a step may give the incident to (`community_posts`), with their areas and
     holders, by area. No query."""
+    return _step_posts(incident.grid.parent_id)
+
+
+def _step_posts(community_id):
     return (
-        community_posts(incident)
+        _community_posts(community_id)
         .select_related("area", "holder_a", "holder_b")
         .order_by("area__code", "role", "pk")
     )
+
+
+# What the step form's post choices show of each post (its value first).
+POST_COLUMNS = ("pk", "area__name", "role", "holder_a__full_name", "holder_a__username") + (
+    "holder_b_id",
+    "holder_b__full_name",
+    "holder_b__username",
+)
 
 
 class StepForm(forms.Form):
@@ -61,18 +78,34 @@ class StepForm(forms.Form):
     def __init__(self, *args, incident, posts=None, **kwargs):
         """`posts`: `step_posts(incident)`, when the page draws a form for each step."""
         super().__init__(*args, **kwargs)
-        self.fields["post"].queryset = step_posts(incident) if posts is None else posts
+        field = self.fields["post"]
+        field.queryset = step_posts(incident) if posts is None else posts
         roles = dict(Role.choices)  # not get_role_display(), which rebuilds the choices
+
         # Each post: its area, its role, its holders.
-        choices_from_rows(
-            self.fields["post"],
-            ("pk", "area__name", "role", "holder_a__full_name", "holder_a__username")
-            + ("holder_b_id", "holder_b__full_name", "holder_b__username"),
-            lambda pk, area, role, a_name, a_user, b_id, b_name, b_user: (
-                f"{area} · {roles.get(role, role)} · {a_name or a_user}"
-                + (f" / {b_name or b_user}" if b_id else "")
-            ),
-        )
+        def label(pk, area, role, a_name, a_user, b_id, b_name, b_user):
+            return f"{area} · {roles.get(role, role)} · {a_name or a_user}" + (
+                f" / {b_name or b_user}" if b_id else ""
+            )
+
+        if posts is not None:
+            choices_from_rows(field, POST_COLUMNS, label)
+            return
+        community_id = incident.grid.parent_id
+
+        # As choices_from_rows draws them, read when the form is drawn (one query), the
+        # statement compiled once per process (gridmgmt.statements): Django took ~1 ms to
+        # compile its four joins on every incident's page.
+        def choices():
+            rows = statements.value_rows(
+                ("incidents.forms.step_posts",),
+                lambda values: _step_posts(values["community"]).values_list(*POST_COLUMNS),
+                {"community": community_id},
+            )
+            empty = [] if field.empty_label is None else [("", field.empty_label)]
+            return empty + [(row[0], label(*row)) for row in rows]
+
+        field.widget.choices = functools.cache(choices)
 
     def with_ids(self, auto_id):
         """This (unbound) form drawn with the ids `auto_id` makes: a copy sharing its
