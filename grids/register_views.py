@@ -768,8 +768,13 @@ def search(request):
         matches = matches.order_by("moved_out_on", "name", "pk")
 
         def rows(keys):
-            return with_tags(
-                with_moving(Resident.objects.filter(pk__in=keys)).select_related("household__grid")
+            # Read by a statement compiled once per process for the number of keys (a page
+            # holds at most 25) and bound to them: the same for every user and search.
+            names = [f"key{i}" for i in range(len(keys))]
+            return statements.model_rows(
+                ("grids.register_views.search_rows", len(keys)),
+                lambda values: _search_rows([values[name] for name in names]),
+                dict(zip(names, keys, strict=True)),
             )
 
         context.update(paginate(request, matches, most=SEARCH_MOST, rows=rows))
@@ -779,6 +784,13 @@ def search(request):
             context["form"] = SearchForm(initial={"q": mask_id_number(q)})
         present(context["page"].object_list, scope)
     return render(request, "grids/search.html", context)
+
+
+def _search_rows(keys):
+    """The residents of `keys` as a search lists them: with their household and grid, their
+    tags and whether they are moving (no query yet)."""
+    residents = with_moving(Resident.objects.filter(pk__in=keys))
+    return with_tags(residents).select_related("household__grid")
 
 
 @login_required

@@ -411,3 +411,52 @@ def test_a_capped_search_pages_through_the_first_matches_in_order(client, world,
 
     assert listed(1) == (27, True, [f"孙{i:02d}" for i in range(25)])
     assert listed(2) == (27, True, ["孙25", "孙26"])
+
+
+def test_a_searchs_rows_read_bound_are_djangos(client, world, monkeypatch):
+    """The residents a search lists are read by a statement compiled once for the number of
+    keys and bound to them: the SQL and parameters are Django's own for each search, and the
+    rows carry what the queryset gives (household, grid, tags, whether moving), whoever asks
+    and whatever they search for."""
+    from gridmgmt import statements
+    from grids import register_views
+
+    monkeypatch.setattr(statements, "ASK_TWICE", False)  # kept from the first request
+    compiled = statements.compiled
+    checked = []
+
+    def checking(key, build, values):
+        sql, params = compiled(key, build, values)
+        own_sql, own_params = build(values)
+        assert (sql, list(params)) == (own_sql, list(own_params))
+        checked.append(key)
+        return sql, params
+
+    monkeypatch.setattr(statements, "compiled", checking)
+    care = Tag.objects.filter(kind=Tag.Kind.CARE).first()
+    for side in (world.a, world.b):
+        household = make_household(side.grid, address=f"{side.community.code}路8号")
+        for i in range(3):
+            person = make_resident(household, name=f"冯{side.community.code}{i}")
+            if i == 1 and care is not None:
+                person.tags.add(care)
+
+    def seen(rows):
+        return [
+            (r.pk, r.household.address, r.household.grid.name, r.tag_rows, r.is_moving)
+            for r in rows
+        ]
+
+    for user, q, count in [
+        (world.a.stationmaster, "冯", 3),
+        (world.b.stationmaster, "冯", 3),
+        (world.a.stationmaster, f"冯{world.a.community.code}1", 1),
+        (world.b.stationmaster, f"冯{world.b.community.code}", 3),
+    ]:
+        client.force_login(user)
+        rows = client.get("/register/search/", {"q": q}).context["page"].object_list
+        assert len(rows) == count
+        expected = register_views._search_rows([r.pk for r in rows])
+        assert seen(rows) == seen(sorted(expected, key=lambda r: [x.pk for x in rows].index(r.pk)))
+    assert ("grids.register_views.search_rows", 3) in checked
+    assert ("grids.register_views.search_rows", 1) in checked
