@@ -1370,19 +1370,29 @@ class _Keys:
     def _moved_sql(self, kind, make, values, extra):
         """(SQL, params) of the per-grid rows of per_grid_moved: the `extra` fields, grid_id,
         moved_from_id, then `<name>` and `<name>_moved` for each name of the split
-        aggregates. `make(values)` gives (queryset, {name: _split(...)}); compiled once per
-        `kind` (see compiled)."""
+        aggregates. `make(values)` gives (queryset, {name: _split(...)}), or (a tuple of
+        querysets of rows apart, {...}): each is counted, and their rows are given one after
+        the other (UNION ALL). Compiled once per `kind` (see compiled)."""
 
         def build(keys, v):
             qs, split = make(v)
-            qs = qs.filter(keys.among("grid_id") | keys.among("moved_from_id")).order_by()
             aggregates = {
                 f"{name}{suffix}": aggregate
                 for name, parts in split.items()
                 for suffix, aggregate in parts.items()
             }
-            found = qs.values(*extra, "grid_id", "moved_from_id").annotate(**aggregates)
-            return found.query.sql_with_params()
+            # Several querysets (rows apart): each counted, their rows one after the other
+            # (a grid may come in a row of each).
+            found = [
+                part.filter(keys.among("grid_id") | keys.among("moved_from_id"))
+                .order_by()
+                .values(*extra, "grid_id", "moved_from_id")
+                .annotate(**aggregates)
+                for part in (qs if isinstance(qs, tuple) else (qs,))
+            ]
+            if len(found) > 1:
+                return found[0].union(*found[1:], all=True).query.sql_with_params()
+            return found[0].query.sql_with_params()
 
         return self.compiled(("moved", kind, tuple(extra)), build, values)
 
@@ -2149,8 +2159,7 @@ def _compute(
         values = {"first_at": first_at, "last_at": last_at}
         for n, ((start_at, end_at), cut) in enumerate(zip(bounds, cuts, strict=True)):
             values |= {f"from.{n}": start_at, f"until.{n}": end_at, f"cut.{n}": cut}
-        overdue_only = state and not additive and not merged and names == ["overdue_open"]
-        if overdue_only:
+        if state and not additive and not merged and names == ["overdue_open"]:
             values |= {"latest_cut": max(cuts), "earliest_cut": min(cuts)}
         shape = (additive, state, merged, len(periods), tuple(names))
 
@@ -2442,7 +2451,8 @@ def _incidents_counted(v, periods, names, additive, state, merged):
     of the `periods` periods, "opened_<n>" too when `merged`), built from the values `v`
     only (see _compute): "first_at", "last_at", "from.<n>", "until.<n>", "cut.<n>", and
     for the states' overdue_open alone "latest_cut" and "earliest_cut". The incidents read
-    are those with an event that `names` count. Runs no query."""
+    are those with an event that `names` count (for overdue_open alone, a tuple of two
+    querysets of rows apart). Runs no query."""
     first_at, last_at = v["first_at"], v["last_at"]
     incidents = Incident.objects.filter(filed_at__lt=last_at).filter(
         Q(filed_at__gte=first_at)
@@ -2455,11 +2465,15 @@ def _incidents_counted(v, periods, names, additive, state, merged):
     )
     if not additive and not merged and list(names) == ["overdue_open"]:
         # Only the incidents overdue and open at a period's end (its cut): those whose
-        # deadline passed by the latest cut, not closed by the earliest; the open ones are
-        # read by the index on closed_at, not every one due or closed since the period began.
-        incidents = Incident.objects.filter(
-            filed_at__lt=last_at, deadline_at__lte=v["latest_cut"]
-        ).filter(Q(closed_at__isnull=True) | Q(closed_at__gt=v["earliest_cut"]))
+        # deadline passed by the latest cut, not closed by the earliest, not every one due
+        # or closed since the period began. Two parts, counted apart (UNION ALL): the open
+        # ones, read from the index of the open incidents alone (migration
+        # reports.0010), and those closed after the earliest cut.
+        overdue = Incident.objects.filter(filed_at__lt=last_at, deadline_at__lte=v["latest_cut"])
+        incidents = (
+            overdue.filter(closed_at__isnull=True),
+            overdue.filter(closed_at__gt=v["earliest_cut"]),
+        )
     elif not additive:
         # The states need only the incidents due in the period and those not closed before
         # it began: conditions the indexes on deadline_at and closed_at serve (a bitmap OR
