@@ -148,15 +148,27 @@ def household_counter(rows, scope):
     return count
 
 
-def _scope_grids(scope, **extra):
+def _scope_grids(scope, waiting=False):
     """The scope's grids (id and name, in code order), for a list's grid filter; the scope's
     grid ids (`scope.grid_ids`) are taken from the same rows instead of being read again.
-    `extra`: expressions read with them (a count read once, as every row's). Runs one
-    query, of a statement compiled once per process for the scope and the names of `extra`
-    (each a function of the scope alone: gridmgmt.statements)."""
+    `waiting`: each row carries `transfers_waiting` too (`transfers_waiting_count`, read
+    once, as every row's), for a station. Runs one query, of a statement compiled once per
+    process for the scope and `waiting` (gridmgmt.statements); the count's expression is
+    built only to compile it."""
+
+    def build(values):
+        grids = scope.grids().only("pk", "name")
+        if waiting:
+            grids = grids.annotate(transfers_waiting=transfers_waiting_count(scope))
+        return grids.order_by("code")
+
     grids = statements.model_rows(
-        ("grids.register_views.scope_grids", tuple(sorted(extra)), scope.statement_key),
-        lambda values: scope.grids().only("pk", "name").annotate(**extra).order_by("code"),
+        (
+            "grids.register_views.scope_grids",
+            ("transfers_waiting",) if waiting else (),
+            scope.statement_key,
+        ),
+        build,
         {},
     )
     if "grid_ids" not in vars(scope):
@@ -631,10 +643,10 @@ def floating_list(request):
     residents = (
         Resident.objects.current().floating().order_by("household__grid__code", "name", "pk")
     )
-    # The filter's choices and the scope's grid ids; for a station, the transfers waiting
-    # for it (`transfers_waiting`) with them.
-    waiting = transfers_waiting_count(scope)
-    grids = _scope_grids(scope, **({} if waiting is None else {"transfers_waiting": waiting}))
+    # The filter's choices and the scope's grid ids; for a station (someone who supervises
+    # somewhere), the transfers waiting for it (`transfers_waiting`) with them.
+    waiting = scope.supervises_somewhere()
+    grids = _scope_grids(scope, waiting=waiting)
     filterset = FloatingFilter(request.GET, queryset=residents, grids=scope.grids())
     _choices_from(filterset, "grid", grids)
     # The scope comes after the filters, so that the count can reach the same rows through
@@ -655,7 +667,7 @@ def floating_list(request):
             "filter": filterset,
             "transfers_waiting": (
                 None
-                if waiting is None
+                if not waiting
                 else grids[0].transfers_waiting
                 if grids
                 else transfers_waiting(scope)
