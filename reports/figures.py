@@ -501,7 +501,9 @@ def report_figures(
     # under each child.
     categories = only is None or "by_category" in only
     by_area, area_register = (
-        _read_area_days(area, rows, key_of, start, end, today, step, categories=categories)
+        _read_area_days(
+            area, rows, key_of, start, end, today, step, categories=categories, hours=trend
+        )
         if children[0].kind != Area.Kind.GRID
         else ({"child": {}, "step": {}, "days": set(), "hours": {}}, {})
     )
@@ -692,7 +694,7 @@ def _read_rolled_up(rows, ids, start, end, today, step, keys, skip=frozenset(), 
     return rolled, live
 
 
-def _read_area_days(parent, rows, key_of, start, end, today, step, *, categories=True):
+def _read_area_days(parent, rows, key_of, start, end, today, step, *, categories=True, hours=True):
     """What the areas' daily roll-up (AreaDay) gives a report of the children of `parent`
     (each child area's id the key of its grids in `key_of`) over [start, end]:
     ({"child": {key: counts}, "step": {first day of the step: counts}, "days": the days
@@ -706,7 +708,8 @@ def _read_area_days(parent, rows, key_of, start, end, today, step, *, categories
     day some grid's roll-up lacks, reads the grids' rows instead. The register is read for
     the day before `start` too (a figure's "before"). Two queries (the rows, the categories'
     names), one when no day is counted or with categories=False (by_category is left
-    empty), none without a past day."""
+    empty), none without a past day. With neither categories nor hours ("hours" left
+    empty), the rows' JSON is not decoded."""
     from .models import AreaDay
 
     result = {
@@ -800,19 +803,20 @@ def _read_area_days(parent, rows, key_of, start, end, today, step, *, categories
             register[day] = (computed_at, by_key)
     if not counted:
         return result, register
-    decoded = json.loads(
-        "[" + ",".join(f"[{categories},{hours}]" for *_, categories, hours in counted) + "]"
-    )
+    if categories or hours:
+        decoded = json.loads("[" + ",".join(f"[{c},{h}]" for *_, c, h in counted) + "]")
+    else:
+        decoded = [({}, ())] * len(counted)  # neither is wanted: not decoded
     by_child, by_step = defaultdict(list), defaultdict(list)
     by_id = defaultdict(dict)  # (key, first day of the step) -> {category id: filed}
-    for (key, first, numbers, _categories, _hours), (categories, hours) in zip(
+    for (key, first, numbers, _categories, _hours), (by_category, closed_hours) in zip(
         counted, decoded, strict=True
     ):
         by_child[key].append(numbers)
         by_step[first].append(numbers)
-        result["hours"][key].extend(hours)
+        result["hours"][key].extend(closed_hours)
         filed = by_id[key, first]
-        for category_id, opened in categories.items():
+        for category_id, opened in by_category.items():
             filed[category_id] = filed.get(category_id, 0) + opened
     for groups, into in ((by_child, result["child"]), (by_step, result["step"])):
         for group, numbers in groups.items():
