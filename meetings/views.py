@@ -42,6 +42,7 @@ from .forms import (
     Roster,
 )
 from .gridreports import report_rows_for_meeting
+from .instances import loaded, unwatched
 from .models import ActionItem, AgendaItem, Kind, Meeting, Participant
 from .widgets import AgendaRows, AttendanceRows
 
@@ -283,50 +284,67 @@ def _participants(meeting, *, holders):
         rows = cursor.fetchall()
     db = meeting._state.db or "default"
     users, areas, found = {}, {}, []
+    bare = unwatched(User, Area, Post, Participant)
 
     def user(pk, username, full_name):
         if pk is None:
             return None
         found_user = users.get(pk)
         if found_user is None:
-            found_user = users[pk] = User.from_db(
-                db, ["id", "username", "full_name"], [pk, username, full_name]
+            found_user = users[pk] = loaded(
+                User,
+                db,
+                {"id": pk, "username": username, "full_name": full_name},
+                bare=bare,
             )
         return found_user
 
-    meeting_of = Participant.meeting.field.set_cached_value
-    user_of = Participant.user.field.set_cached_value
-    substitute_of = Participant.substitute.field.set_cached_value
-    post_of = Participant.post.field.set_cached_value
-    area_of = Post.area.field.set_cached_value
-    holder_a_of = Post.holder_a.field.set_cached_value
-    holder_b_of = Post.holder_b.field.set_cached_value
     for row in rows:
         pk, post_id, user_id, attendance, substitute_id, role, area_id, area_name = row[:8]
         holder_a_id, holder_b_id, *names = row[8:]
-        participant = Participant.from_db(
-            db,
-            ["id", "meeting_id", "post_id", "user_id", "attendance", "substitute_id"],
-            [pk, meeting.pk, post_id, user_id, attendance, substitute_id],
-        )
-        meeting_of(participant, meeting)
-        user_of(participant, user(user_id, names[0], names[1]))
-        substitute_of(participant, user(substitute_id, names[2], names[3]))
         post = None
         if post_id is not None:
-            post = Post.from_db(
-                db,
-                ["id", "area_id", "role", "holder_a_id", "holder_b_id"],
-                [post_id, area_id, role, holder_a_id, holder_b_id],
-            )
             area = areas.get(area_id)
             if area is None:
-                area = areas[area_id] = Area.from_db(db, ["id", "name"], [area_id, area_name])
-            area_of(post, area)
+                area = areas[area_id] = loaded(
+                    Area, db, {"id": area_id, "name": area_name}, bare=bare
+                )
+            related = {"area": area}
             if holders:
-                holder_a_of(post, user(holder_a_id, names[4], names[5]))
-                holder_b_of(post, user(holder_b_id, names[6], names[7]))
-        post_of(participant, post)
+                related["holder_a"] = user(holder_a_id, names[4], names[5])
+                related["holder_b"] = user(holder_b_id, names[6], names[7])
+            post = loaded(
+                Post,
+                db,
+                {
+                    "id": post_id,
+                    "area_id": area_id,
+                    "role": role,
+                    "holder_a_id": holder_a_id,
+                    "holder_b_id": holder_b_id,
+                },
+                related,
+                bare=bare,
+            )
+        participant = loaded(
+            Participant,
+            db,
+            {
+                "id": pk,
+                "meeting_id": meeting.pk,
+                "post_id": post_id,
+                "user_id": user_id,
+                "attendance": attendance,
+                "substitute_id": substitute_id,
+            },
+            {
+                "meeting": meeting,
+                "user": user(user_id, names[0], names[1]),
+                "substitute": user(substitute_id, names[2], names[3]),
+                "post": post,
+            },
+            bare=bare,
+        )
         found.append(participant)
     return found
 
