@@ -11,9 +11,10 @@ from gridmgmt import statements
 from gridmgmt.dates import DayField
 from gridmgmt.widgets import Select, escape
 from grids.forms import StaleCheckMixin
-from grids.models import Area, Post
+from grids.models import Area, Post, User
 from grids.once import OnceMixin
 
+from .instances import loaded, unwatched
 from .models import ActionItem, AgendaItem, Kind, Meeting, Participant
 from .widgets import AttendanceButtons
 
@@ -32,6 +33,8 @@ class Choices(BaseChoiceIterator):
 
 # What a list of people shows of each: User.__str__.
 NAMES = ("username", "full_name")
+NAME_LOOKUPS = tuple(f"__{name}" for name in NAMES)
+HOLDERS = ("holder_a", "holder_b")
 
 
 class Roster:
@@ -43,36 +46,16 @@ class Roster:
 
     def __init__(self, meeting, participants, *, names_only=False):
         path = meeting.community.path
-
-        def build(values):
-            posts = (
-                Post.objects.filter(
-                    area__path__startswith=path,
-                    area__kind__in=[Area.Kind.COMMUNITY, Area.Kind.GRID],
-                )
-                .select_related("holder_a", "holder_b")
-                .order_by("area__code", "role", "pk")
-            )
-            if names_only:
-                posts = posts.only(
-                    "area",
-                    *(f"{holder}__{name}" for holder in ("holder_a", "holder_b") for name in NAMES),
-                )
-            return posts
-
-        # The statement compiled once per process for the community (its path is written
-        # into it: gridmgmt.statements binds no pattern made from a value).
-        posts = statements.model_rows(("meetings.forms.Roster", path, names_only), build, {})
         self.users = {}
         self.at_area = defaultdict(list)
         self.community_people = []
-        for post in posts:
-            for holder in (post.holder_a, post.holder_b):
+        for area_id, holders in self._holders(path, names_only):
+            for holder in holders:
                 if holder is None:
                     continue
                 self.users.setdefault(holder.pk, holder)
-                self.at_area[post.area_id].append(holder)
-                if post.area_id == meeting.community_id:
+                self.at_area[area_id].append(holder)
+                if area_id == meeting.community_id:
                     self.community_people.append(holder)
         self.participants = participants
         for participant in participants:
@@ -91,6 +74,52 @@ class Roster:
             ]
         )
         self._choices = {}
+
+    @staticmethod
+    def _holders(path, names_only):
+        """(area id, (holder A, holder B)) of each post of the community at `path` and of
+        its grids, in the roster's order. Runs one query, of a statement compiled once per
+        process for the community (its path is written into it: gridmgmt.statements binds
+        no pattern made from a value)."""
+
+        def posts():
+            return Post.objects.filter(
+                area__path__startswith=path,
+                area__kind__in=[Area.Kind.COMMUNITY, Area.Kind.GRID],
+            ).order_by("area__code", "role", "pk")
+
+        if not names_only:
+            found = statements.model_rows(
+                ("meetings.forms.Roster", path),
+                lambda values: posts().select_related("holder_a", "holder_b"),
+                {},
+            )
+            return [(post.area_id, (post.holder_a, post.holder_b)) for post in found]
+        # Their names alone, as plain rows: one User for each person, however many posts
+        # they hold, made without Model.__init__ (meetings.instances).
+        rows = statements.value_rows(
+            ("meetings.forms.Roster.names", path),
+            lambda values: posts().values_list(
+                "area_id",
+                *(f"{holder}{name}" for holder in HOLDERS for name in ("_id", *NAME_LOOKUPS)),
+            ),
+            {},
+        )
+        db = Post.objects.db
+        bare = unwatched(User)
+        made = {}
+
+        def holder(pk, username, full_name):
+            if pk is None:
+                return None
+            person = made.get(pk)
+            if person is None:
+                person = made[pk] = loaded(
+                    User, db, {"id": pk, "username": username, "full_name": full_name}, bare=bare
+                )
+            return person
+
+        return [(row[0], (holder(*row[1:4]), holder(*row[4:7]))) for row in rows]
 
     def choice(self, user):
         """(user id, name) for a list of people, escaped once: the same hundred people are
