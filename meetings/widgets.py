@@ -56,31 +56,83 @@ class AttendanceButtons(forms.RadioSelect):
         return mark_safe("".join(rows))
 
 
-def _select(name, attrs, choices, value, options):
-    """What gridmgmt.widgets.Select(attrs).render(name, value) writes for flat `choices`
-    of strings (the first option of the value selected), each option not selected taken
-    from or kept in `options`: the same hundred people are in each of a monthly meeting's
-    hundred lists."""
-    drawn, selected = [], False
-    for option_value, label in choices:
-        if option_value is None:
-            option_value = ""
-        if not selected and str(option_value) == value:
-            selected = True
-            drawn.append(
-                f'\n  <option value="{escape(option_value)}" selected>{escape(label)}</option>\n'
+def _option(value, label, selected=False):
+    """An option as gridmgmt.widgets.Select writes it."""
+    flag = " selected" if selected else ""
+    return f'\n  <option value="{escape(value)}"{flag}>{escape(label)}</option>\n'
+
+
+class SubstituteLists:
+    """Each participant's list of who stood in, as gridmgmt.widgets.Select writes the choices of
+    forms.substitute_choices(participant, roster): nobody, the AB partner, the people of the
+    post's area, then the community's own, each once and never the participant; then
+    whoever stood in from elsewhere; the first option of the value selected. The options of
+    each area's people are written and joined once for the table, and each list takes the
+    participant and the AB partner out of them: a monthly meeting's hundred lists hold the
+    same few dozen people each, and writing each list option by option cost more than a
+    millisecond."""
+
+    def __init__(self, roster):
+        self.roster = roster
+        self.nobody = _option("", roster.nobody)
+        self.nobody_selected = _option("", roster.nobody, True)
+        self._people = {}  # area id: (the options joined, {pk: (value, label, option)})
+
+    def _of_area(self, area_id):
+        """The options of the people a list of a post at the area offers after the AB
+        partner, in order, each once: the area's post holders, then the community's;
+        joined, and each person's. Each option is found once in the joined options (its
+        value, the person's id, is its own)."""
+        found = self._people.get(area_id)
+        if found is None:
+            roster = self.roster
+            people = [*roster.at_area.get(area_id, ()), *roster.community_people]
+            options = {}
+            for user in people:
+                pk = user.pk
+                if pk not in options:
+                    value, label = roster.choice(user)
+                    options[pk] = (value, label, _option(value, label))
+            joined = "".join(option for _value, _label, option in options.values())
+            found = self._people[area_id] = (joined, options)
+        return found
+
+    def select(self, name, attrs, participant, suggestion, value):
+        """The list's <select>, the option of `value` (the first with it) selected."""
+        user_id = participant.user_id
+        substitute_id = participant.substitute_id
+        selected = value == ""
+        first = [self.nobody_selected if selected else self.nobody]
+        offered = False  # whether whoever stood in is among the choices
+        suggested = None
+        if suggestion is not None and suggestion.pk != user_id:
+            suggested = suggestion.pk
+            option_value = str(suggested)
+            chosen = not selected and option_value == value
+            selected |= chosen
+            offered = suggested == substitute_id
+            first.append(_option(option_value, self.roster.ab_post % {"name": suggestion}, chosen))
+        post = participant.post
+        joined, options = self._of_area(post.area_id if post is not None else None)
+        for pk in (user_id, suggested):
+            if pk in options:
+                joined = joined.replace(options[pk][2], "", 1)
+        if substitute_id in options and substitute_id not in (user_id, suggested):
+            offered = True
+            option_value, label, option = options[substitute_id]
+            if not selected and option_value == value:
+                selected = True
+                joined = joined.replace(option, _option(option_value, label, True), 1)
+        last = ""
+        if substitute_id and not offered:
+            option_value = str(substitute_id)
+            last = _option(
+                option_value, str(participant.substitute), not selected and option_value == value
             )
-            continue
-        # The types too: a safe label and a plain one of the same text escape differently.
-        key = (option_value, type(option_value), label, type(label))
-        option = options.get(key)
-        if option is None:
-            option = options[key] = (
-                f'\n  <option value="{escape(option_value)}">{escape(label)}</option>\n'
-            )
-        drawn.append(option)
-    options_html = "".join(drawn)
-    return mark_safe(f'<select name="{escape(name)}"{attrs_html(attrs)}>{options_html}\n</select>')
+        options_html = f"{''.join(first)}{joined}{last}"
+        return mark_safe(
+            f'<select name="{escape(name)}"{attrs_html(attrs)}>{options_html}\n</select>'
+        )
 
 
 class AttendanceRows:
@@ -132,27 +184,24 @@ class AttendanceRows:
             return
         # As BoundField.as_widget draws an unbound AttendanceForm's fields: the initial
         # values, no attributes but the id (neither field is required or has help text).
-        from .forms import attendance_initial, substitute_attrs, substitute_choices
+        from .forms import attendance_initial, substitute_attrs
 
         buttons = AttendanceButtons(choices=self.roster.attendance_choices)
-        options = {}  # (value, label): the option not selected, escaped once for the page
+        lists = SubstituteLists(self.roster)
         for participant in self.forms:
             prefix = f"p{participant.pk}"
             initial = attendance_initial(participant)
             buttons.id_prefix = prefix
             ident = f"id_{prefix}-substitute"
-            attrs = {**substitute_attrs(self.roster.suggestion(participant)), "id": ident}
+            suggestion = self.roster.suggestion(participant)
+            attrs = {**substitute_attrs(suggestion), "id": ident}
             yield (
                 participant,
                 "",
                 buttons.render(f"{prefix}-attendance", initial["attendance"]),
                 ident,
-                _select(
-                    f"{prefix}-substitute",
-                    attrs,
-                    substitute_choices(participant, self.roster),
-                    initial["substitute"],
-                    options,
+                lists.select(
+                    f"{prefix}-substitute", attrs, participant, suggestion, initial["substitute"]
                 ),
             )
 

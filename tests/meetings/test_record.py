@@ -474,17 +474,26 @@ def test_the_attendance_table_is_drawn_as_its_unbound_forms_draw_it(client, worl
     """The page draws the attendance rows from the participants without a form each; the
     rows are exactly those of an unbound AttendanceForm per participant: the AB partner
     suggested, someone who stood in from the roster, someone from outside it."""
+    from grids.models import User
     from meetings.forms import AttendanceForm
     from meetings.widgets import AttendanceRows
 
     a = world.a
     meeting = make_meeting(a.community, STARTS_AT)
     member = participant(meeting, a.grid_member)
-    member.attendance, member.substitute = "excused", a.grid_member_b
+    # Someone of the roster who is not the AB partner, with a name to escape.
+    a.grid_leader.full_name = 'Lee <"&">'
+    a.grid_leader.save()
+    member.attendance, member.substitute = "excused", a.grid_leader
     member.save()
     leader = participant(meeting, a.grid_leader)
     leader.attendance, leader.substitute = "absent", world.b.grid_member  # not on the roster
     leader.save()
+    # The AB partner.
+    station = participant(meeting, a.stationmaster)
+    station.attendance = "excused"
+    station.substitute = User.objects.get(username="sm_a_b")
+    station.save()
     client.force_login(a.stationmaster)
     response = client.get(meeting.get_absolute_url())
     drawn = response.context["attendance_forms"]
@@ -495,4 +504,7 @@ def test_the_attendance_table_is_drawn_as_its_unbound_forms_draw_it(client, worl
     assert expected.count("data-participant=") == 3
     assert f'data-suggestion="{a.grid_member_b.pk}"' in expected
     assert f'<option value="{world.b.grid_member.pk}" selected>' in expected
+    assert f'<option value="{a.grid_leader.pk}" selected>' in expected
+    assert f'<option value="{station.substitute_id}" selected>' in expected
+    assert "Lee &lt;&quot;&amp;&quot;&gt;" in expected
     assert str(drawn) in response.content.decode()
