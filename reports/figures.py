@@ -2721,8 +2721,8 @@ def register_by_grid(grid_ids, days, households=None):
     grid as of each of the local dates `days`, counted live in one grouped pass over the
     stays and one over the rentals (each in the grid its household was in that day, see
     HouseholdGrid): two queries, none without grids or days. A grid with nothing on a day
-    may be missing or zero. `households`, (the stays', the rentals'): the households
-    counted, as the right-hand sides of an `__in` (reports.register_day)."""
+    may be missing or zero. `households`, (the stays', the rentals'): conditions on the
+    households counted (reports.register_day)."""
     days = sorted(set(days))
     if not days or (not isinstance(grid_ids, QuerySet) and not grid_ids):
         return {}
@@ -2732,7 +2732,7 @@ def register_by_grid(grid_ids, days, households=None):
         Q(moved_out_on__isnull=True) | Q(moved_out_on__gt=days[0])
     )
     if households is not None:
-        stays = stays.filter(household_id__in=households[0])
+        stays = stays.filter(households[0])
     aggregates = {}
     for n, day in enumerate(days):
         aggregates[f"households_{n}"] = Count("household_id", distinct=True, filter=as_of(day))
@@ -2752,7 +2752,7 @@ def register_by_grid(grid_ids, days, households=None):
         household__rentals__ends_on__gte=days[0],
     )
     if households is not None:
-        rentals = rentals.filter(household_id__in=households[1])
+        rentals = rentals.filter(households[1])
     aggregates = {
         f"rentals_{n}": Count(
             "household__rentals", filter=renting(day, "household__rentals__") & in_grid_on(day)
