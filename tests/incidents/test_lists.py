@@ -211,3 +211,58 @@ def test_the_community_list_runs_the_same_queries_however_many_incidents(
         )
     response = count_queries()
     assert response.context["page"].paginator.count == 25
+
+
+def test_a_list_read_again_by_its_bound_statement_follows_its_filters_scope_and_page(
+    client, world, incidents, bound_statements_equal_djangos
+):
+    """The community list's pages are read by statements kept for the tab, the scope, the
+    filters and the page (incidents.intake_views.ListRows): asked again, with other filters,
+    by another station and on another page, each shows its own rows."""
+    a, b = world.a, world.b
+    facility = file(a.grid, a.grid_member, "facility")
+    more = [file(a.other_grid, a.stationmaster, title=f"more {n}") for n in range(26)]
+    category = Category.objects.get(code="facility")
+    everything = (
+        Incident.objects.filter(grid__parent=a.community).open().order_by("-filed_at", "-pk")
+    )
+    numbers = list(everything.values_list("number", flat=True))
+    assert len(numbers) == 32
+    for _ in range(2):
+        assert listed(client, a.stationmaster, view="community") == numbers[:25]
+        assert listed(client, a.stationmaster, view="community", page=2) == numbers[25:]
+        shown = listed(client, a.stationmaster, view="community", category=category.pk)
+        assert shown == [facility.number]
+        # The same page's bounds, another statement.
+        shown = listed(client, a.stationmaster, view="community", supervised="no")
+        assert shown == numbers[:25]
+        assert listed(client, b.stationmaster, view="community") == [incidents["b"]]
+    assert more[-1].number in numbers[:25]
+    assert any(key[0] == "incidents.list" for key in bound_statements_equal_djangos)
+
+
+def test_mine_lists_the_post_the_b_holder_covers_only_while_a_is_away(client, world, incidents):
+    """The posts covered today are written into the statement of "mine": the B holder's
+    list, read again by it, gains the A holder's handled incidents while A is away and
+    loses them when A is back."""
+    from grids.models import Absence, Post, Role
+
+    a = world.a
+    post = Post.objects.get(area=a.grid, role=Role.GRID_MEMBER, holder_a=a.grid_member)
+    assert post.holder_b == a.grid_member_b
+    # The newest, on the first page of 25 both with it and without it.
+    Incident.objects.filter(number=incidents["handled"]).update(
+        post=post, filed_at=timezone.now() + datetime.timedelta(minutes=5)
+    )
+    for n in range(26):
+        set_fields(file(a.grid, a.grid_leader, title=f"more {n}"), handler=a.grid_member_b)
+    assert incidents["handled"] not in listed(client, a.grid_member_b)
+    today = timezone.localdate()
+    away = Absence.objects.create(
+        user=a.grid_member, starts_on=today, ends_on=today, reason="leave"
+    )
+    for _ in range(2):
+        assert incidents["handled"] in listed(client, a.grid_member_b)
+    away.delete()
+    for _ in range(2):
+        assert incidents["handled"] not in listed(client, a.grid_member_b)
