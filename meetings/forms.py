@@ -14,7 +14,7 @@ from grids.forms import StaleCheckMixin
 from grids.models import Area, Post, User
 from grids.once import OnceMixin
 
-from .instances import loaded, unwatched
+from .instances import loaded
 from .models import ActionItem, AgendaItem, Kind, Meeting, Participant
 from .widgets import AttendanceButtons
 
@@ -96,7 +96,7 @@ class Roster:
             )
             return [(post.area_id, (post.holder_a, post.holder_b)) for post in found]
         # Their names alone, as plain rows: one User for each person, however many posts
-        # they hold, made without Model.__init__ (meetings.instances).
+        # they hold (meetings.instances).
         rows = statements.value_rows(
             ("meetings.forms.Roster.names", path),
             lambda values: posts().values_list(
@@ -106,7 +106,6 @@ class Roster:
             {},
         )
         db = Post.objects.db
-        bare = unwatched(User)
         made = {}
 
         def holder(pk, username, full_name):
@@ -115,7 +114,7 @@ class Roster:
             person = made.get(pk)
             if person is None:
                 person = made[pk] = loaded(
-                    User, db, {"id": pk, "username": username, "full_name": full_name}, bare=bare
+                    User, db, {"id": pk, "username": username, "full_name": full_name}
                 )
             return person
 

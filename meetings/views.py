@@ -42,7 +42,7 @@ from .forms import (
     Roster,
 )
 from .gridreports import report_rows_for_meeting
-from .instances import loaded, unwatched
+from .instances import loaded
 from .models import ActionItem, AgendaItem, Kind, Meeting, Participant
 from .widgets import AgendaRows, AttendanceRows
 
@@ -284,7 +284,6 @@ def _participants(meeting, *, holders):
         rows = cursor.fetchall()
     db = meeting._state.db or "default"
     users, areas, found = {}, {}, []
-    bare = unwatched(User, Area, Post, Participant)
 
     def user(pk, username, full_name):
         if pk is None:
@@ -295,7 +294,6 @@ def _participants(meeting, *, holders):
                 User,
                 db,
                 {"id": pk, "username": username, "full_name": full_name},
-                bare=bare,
             )
         return found_user
 
@@ -306,9 +304,7 @@ def _participants(meeting, *, holders):
         if post_id is not None:
             area = areas.get(area_id)
             if area is None:
-                area = areas[area_id] = loaded(
-                    Area, db, {"id": area_id, "name": area_name}, bare=bare
-                )
+                area = areas[area_id] = loaded(Area, db, {"id": area_id, "name": area_name})
             related = {"area": area}
             if holders:
                 related["holder_a"] = user(holder_a_id, names[4], names[5])
@@ -324,7 +320,6 @@ def _participants(meeting, *, holders):
                     "holder_b_id": holder_b_id,
                 },
                 related,
-                bare=bare,
             )
         participant = loaded(
             Participant,
@@ -343,7 +338,6 @@ def _participants(meeting, *, holders):
                 "substitute": user(substitute_id, names[2], names[3]),
                 "post": post,
             },
-            bare=bare,
         )
         found.append(participant)
     return found

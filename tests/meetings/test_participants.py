@@ -1,11 +1,9 @@
-"""A meeting page's participants (meetings.views._participants) are made from plain rows
-without Model.__init__: each is the instance Django's own rows give (select_related and only
-the columns read), with the same values, the same fields left unread, the same related
-objects cached, saved to the same database; also when something listens to the making of
-instances (then they are made by from_db)."""
+"""A meeting page's participants (meetings.views._participants) are made from plain rows: each
+is the instance Django's own rows give (select_related and only the columns read), with the
+same values, the same fields left unread, the same related objects cached, saved to the same
+database."""
 
 import pytest
-from django.db.models.signals import post_init
 
 from grids.models import Role, User
 from meetings.forms import NAMES, Roster
@@ -54,8 +52,7 @@ def djangos(meeting, holders):
 
 
 @pytest.mark.parametrize("holders", [True, False])
-@pytest.mark.parametrize("watched", [False, True])
-def test_the_participants_are_the_instances_djangos_rows_give(world, holders, watched):
+def test_the_participants_are_the_instances_djangos_rows_give(world, holders):
     a = world.a
     meeting = make_meeting(a.community, STARTS_AT)
     first = meeting.participants.get(user=a.grid_member)
@@ -65,15 +62,7 @@ def test_the_participants_are_the_instances_djangos_rows_give(world, holders, wa
     # Someone invited without a post.
     Participant.objects.create(meeting=meeting, user=world.b.stationmaster)
 
-    def listening(**kwargs):
-        pass
-
-    if watched:
-        post_init.connect(listening, sender=User)
-    try:
-        found = _participants(meeting, holders=holders)
-    finally:
-        post_init.disconnect(listening, sender=User)
+    found = _participants(meeting, holders=holders)
     expected = djangos(meeting, holders)
     assert len(expected) == 4
     assert [described(p) for p in found] == [described(p) for p in expected]
