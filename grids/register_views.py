@@ -776,7 +776,7 @@ def search(request):
     context = {"form": form}
     if form.is_valid():
         q = form.cleaned_data["q"].strip()
-        matches = Resident.objects.filter(pk__in=_matching_residents(q, scope))
+        matches = Resident.objects.filter(one_of("pk", _matching_residents(q, scope)))
         matches = matches.order_by("moved_out_on", "name", "pk")
 
         def rows(keys):
