@@ -2,12 +2,13 @@
 search, unmasking and the disclosure log. Every object is reached through the user's scope."""
 
 import datetime
+from collections import defaultdict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import (
     Count,
     OuterRef,
@@ -110,7 +111,10 @@ def present(residents, scope):
 def with_tags(residents):
     """`residents` with `tag_rows`, their tags' kinds and names ([{"kind", "name"}]) in the
     tags' order, read in the same SELECT (a subquery a row) instead of by a prefetch's query
-    of its own. No query."""
+    of its own. No query. Where the database has no ARRAY subquery (SQLite, the embedded
+    default) the tags are prefetched instead, by a query of their own."""
+    if connection.vendor != "postgresql":
+        return residents.prefetch_related("tags")
     tags = (
         Tag.objects.filter(resident=OuterRef("pk"))
         .order_by(*Tag._meta.ordering)
@@ -212,13 +216,18 @@ def household_list(request, grid_code):
     )
     # And, for a station, the transfers waiting for it (`transfers_waiting`).
     waiting = transfers_waiting_count(scope)
+    arrays = connection.vendor == "postgresql"
     grid = scope.get(
         Area.objects.grids()
         .select_related("parent__parent__parent")
-        .annotate(building_rows=ArraySubquery(buildings))
+        .annotate(**({"building_rows": ArraySubquery(buildings)} if arrays else {}))
         .annotate(**({} if waiting is None else {"transfers_waiting": waiting})),
         code=grid_code,
     )
+    if not arrays:  # no ARRAY subquery (SQLite, the embedded default): a query of its own
+        grid.building_rows = list(
+            Area.objects.filter(parent=grid).order_by("code").values("pk", "name")
+        )
     households = (
         Household.objects.filter(grid=grid).active().for_list().order_by("address", "room", "pk")
     )
@@ -696,6 +705,25 @@ def _rentals_in_scope(scope):
     return Rental.objects.filter(one_of("household_id", households))
 
 
+def _add_tenant_names(rentals):
+    """Each rental's `tenant_names` in the residents' order, where the database has no
+    ARRAY subquery (SQLite, the embedded default): one query."""
+    ordering = [
+        f"-resident__{name[1:]}" if name.startswith("-") else f"resident__{name}"
+        for name in Resident._meta.ordering
+    ]
+    names = defaultdict(list)
+    found = (
+        Rental.tenants.through.objects.filter(rental_id__in=[r.pk for r in rentals])
+        .order_by(*ordering)
+        .values_list("rental_id", "resident__name")
+    )
+    for rental_id, name in found:
+        names[rental_id].append(name)
+    for rental in rentals:
+        rental.tenant_names = names[rental.pk]
+
+
 @login_required
 def rental_list(request):
     scope = get_scope(request)
@@ -708,8 +736,9 @@ def rental_list(request):
         _rentals_in_scope(scope)
         .select_related("household__grid")
         .defer("household__grid__boundary")
-        .annotate(tenant_names=ArraySubquery(tenants.values("name")))
     )
+    if connection.vendor == "postgresql":
+        rentals = rentals.annotate(tenant_names=ArraySubquery(tenants.values("name")))
     filterset = RentalFilter(request.GET, queryset=rentals, grids=scope.grids())
     _choices_from(filterset, "grid", grids)
     if _wants_xlsx(request):
@@ -754,6 +783,8 @@ def rental_list(request):
     context = paginate(request, rows, windowed=_is_station_sized(scope))
     soon = today + datetime.timedelta(days=30)
     grid_of = {grid.pk: grid for grid in grids}
+    if connection.vendor != "postgresql":
+        _add_tenant_names(context["page"].object_list)
     for rental in context["page"].object_list:
         household = rental.household
         if household.grid_id in grid_of:

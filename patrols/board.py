@@ -5,8 +5,8 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db import models
-from django.db.models import Exists, FloatField, OuterRef, Value
+from django.db import connection, models
+from django.db.models import Exists, F, FloatField, OuterRef, Value
 from django.db.models.functions import Cast, Coalesce, Extract, NullIf
 from django.utils.translation import gettext_lazy as _
 
@@ -84,9 +84,12 @@ class Log:
     def columns():
         """The annotations a queryset of patrols needs for values_list(*Log.COLUMNS)."""
         return {
-            # In UTC: the seconds of a local time would repeat where clocks go back.
-            "start_seconds": Cast(
-                Extract("started_at", "epoch", tzinfo=datetime.UTC), FloatField()
+            # In UTC: the seconds of a local time would repeat where clocks go back. SQLite
+            # (the embedded default) has no epoch: the time itself, which compares alike.
+            "start_seconds": (
+                Cast(Extract("started_at", "epoch", tzinfo=datetime.UTC), FloatField())
+                if connection.vendor == "postgresql"
+                else F("started_at")
             ),
             # The member's display_name, read with the log: not a person a row (hundreds).
             "member_name": Coalesce(NullIf("member__full_name", Value("")), "member__username"),

@@ -89,6 +89,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from gridmgmt import statements
 from gridmgmt.arrays import AnyOf, one_of
@@ -769,7 +770,7 @@ def _read_area_days(parent, rows, key_of, start, end, today, step, *, categories
         "area days", build, {"parent": parent.pk, "eve": eve, "last": last, "end": end}
     )
     found = {
-        (area_id, day): (grids, computed_at, categories, hours, numbers)
+        (area_id, day): (grids, _aware(computed_at), categories, hours, numbers)
         for area_id, day, grids, computed_at, categories, hours, *numbers in _fetch(sql, params)[1]
     }
     covered = []
@@ -1175,6 +1176,16 @@ def _fetch(sql, params):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [column[0] for column in cursor.description], cursor.fetchall()
+
+
+def _aware(value):
+    """A time a statement's row gives through an expression (a CASE), as an aware datetime:
+    SQLite gives the text it stores (UTC), PostgreSQL the time itself."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value, datetime.UTC)
+    return value
 
 
 def _int(value):
