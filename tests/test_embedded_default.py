@@ -3,6 +3,10 @@
 as PostgreSQL's way."""
 
 import datetime
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from django.utils import timezone
 
@@ -44,3 +48,15 @@ def test_the_tenants_names_read_by_a_query_are_the_arrays(world):
     ]
     assert [r.tenant_names for r in rentals] == expected
     assert [len(names) for names in expected] == [2, 1, 0]
+
+
+def test_every_page_answers_on_the_embedded_default(tmp_path):
+    """`make run`'s database is SQLite: each role's pages on the demo seed, none a 500."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    script = Path(__file__).with_name("embedded_pages.py")
+    done = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert " 0 failed" in done.stdout
