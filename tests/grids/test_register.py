@@ -4,6 +4,7 @@ import io
 import openpyxl
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
 from django.utils import timezone
 
 from grids import services
@@ -441,10 +442,15 @@ def test_a_searchs_rows_read_bound_are_djangos(client, world, monkeypatch):
             if i == 1 and care is not None:
                 person.tags.add(care)
 
+    def tags(r):
+        # Read with the row on PostgreSQL; prefetched where there is no ARRAY (SQLite).
+        if hasattr(r, "tag_rows"):
+            return r.tag_rows
+        return [{"kind": t.kind, "name": t.name} for t in r.tags.all()]
+
     def seen(rows):
         return [
-            (r.pk, r.household.address, r.household.grid.name, r.tag_rows, r.is_moving)
-            for r in rows
+            (r.pk, r.household.address, r.household.grid.name, tags(r), r.is_moving) for r in rows
         ]
 
     for user, q, count in [
@@ -458,5 +464,7 @@ def test_a_searchs_rows_read_bound_are_djangos(client, world, monkeypatch):
         assert len(rows) == count
         expected = register_views._search_rows([r.pk for r in rows])
         assert seen(rows) == seen(sorted(expected, key=lambda r: [x.pk for x in rows].index(r.pk)))
-    assert ("grids.register_views.search_rows", 3) in checked
-    assert ("grids.register_views.search_rows", 1) in checked
+    # Statements are compiled once on PostgreSQL only (gridmgmt.statements).
+    if connection.vendor == "postgresql":
+        assert ("grids.register_views.search_rows", 3) in checked
+        assert ("grids.register_views.search_rows", 1) in checked

