@@ -1224,7 +1224,7 @@ class _Keys:
         to the grids (a district's logs of the day: it misjudged how many and merged them
         with every area by primary key, 23,000 read for 800)."""
         if isinstance(self.ids, _RawIds):
-            if fenced:
+            if fenced and connection.vendor == "postgresql":  # SQLite has no OFFSET alone
                 return RawSQL(f"{self.ids.sql} OFFSET 0", self.ids.params)
             return self.ids.expression()
         return self.ids
