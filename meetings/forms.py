@@ -11,10 +11,10 @@ from gridmgmt import statements
 from gridmgmt.dates import DayField
 from gridmgmt.widgets import Select, escape
 from grids.forms import StaleCheckMixin
-from grids.models import Area, Post, User
+from grids.models import Area, Post
 from grids.once import OnceMixin
 
-from .instances import loaded
+from .instances import person_of
 from .models import ActionItem, AgendaItem, Kind, Meeting, Participant
 from .widgets import AttendanceButtons
 
@@ -105,19 +105,7 @@ class Roster:
             ),
             {},
         )
-        db = Post.objects.db
-        made = {}
-
-        def holder(pk, username, full_name):
-            if pk is None:
-                return None
-            person = made.get(pk)
-            if person is None:
-                person = made[pk] = loaded(
-                    User, db, {"id": pk, "username": username, "full_name": full_name}
-                )
-            return person
-
+        holder = person_of(Post.objects.db)
         return [(row[0], (holder(*row[1:4]), holder(*row[4:7]))) for row in rows]
 
     def choice(self, user):

@@ -10,3 +10,20 @@ def loaded(model, db, values, related=None):
     instance = model.from_db(db, list(values), list(values.values()))
     instance._state.fields_cache.update(related or {})
     return instance
+
+
+def person_of(db):
+    """A function (pk, username, full_name) -> the User with those names read (None for no
+    pk), one instance for each person however often they are named."""
+    from grids.models import User
+
+    made = {}
+
+    def person(pk, username, full_name):
+        if pk is None:
+            return None
+        if pk not in made:
+            made[pk] = loaded(User, db, {"id": pk, "username": username, "full_name": full_name})
+        return made[pk]
+
+    return person

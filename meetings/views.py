@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gridmgmt import statements
-from grids.models import Area, Post, Role, User
+from grids.models import Area, Post, Role
 from grids.once import FIELD as ONCE
 from grids.once import AlreadySent, once
 from grids.paging import paginate
@@ -42,7 +42,7 @@ from .forms import (
     Roster,
 )
 from .gridreports import report_rows_for_meeting
-from .instances import loaded
+from .instances import loaded, person_of
 from .models import ActionItem, AgendaItem, Kind, Meeting, Participant
 from .widgets import AgendaRows, AttendanceRows
 
@@ -283,19 +283,8 @@ def _participants(meeting, *, holders):
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     db = meeting._state.db or "default"
-    users, areas, found = {}, {}, []
-
-    def user(pk, username, full_name):
-        if pk is None:
-            return None
-        found_user = users.get(pk)
-        if found_user is None:
-            found_user = users[pk] = loaded(
-                User,
-                db,
-                {"id": pk, "username": username, "full_name": full_name},
-            )
-        return found_user
+    areas, found = {}, []
+    user = person_of(db)
 
     for row in rows:
         pk, post_id, user_id, attendance, substitute_id, role, area_id, area_name = row[:8]
