@@ -128,8 +128,15 @@ else:
     )
     # No JIT compilation: the app's statements run in milliseconds, and compiling one whose
     # estimated cost passes jit_above_cost (a report's time-to-close percentiles, with their
-    # correlated subqueries) took 450 ms to save nothing (docs/performance.md).
-    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
+    # correlated subqueries) took 450 ms to save nothing (docs/performance.md). No parallel
+    # plans either: starting a statement's parallel workers costs more than the few thousand
+    # rows a page reads (a report's states: 2.6 ms alone, 15-21 ms with two workers), and
+    # under load the workers take the cores the other requests need.
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "options",
+        "-c jit=off -c max_parallel_workers_per_gather="
+        + str(env.int("DATABASE_PARALLEL_WORKERS", default=0)),
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

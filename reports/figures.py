@@ -524,7 +524,10 @@ def report_figures(
             close_hours[key].extend(hours)
 
     # What does not add up over days, per child (with the register), and (for the headline)
-    # what does not add up over grids either, over all of them.
+    # what does not add up over grids either, over all of them. Of those due, the states
+    # count the ones not closed by the end (due_apart) when `due` is counted below and the
+    # status now of those filed is not (which would read the incidents filed anyway).
+    due_apart = not (trend and statuses) and (only is None or {"due", "due_closed"} <= set(only))
     by_child = _compute(
         rows,
         key_of,
@@ -540,6 +543,7 @@ def report_figures(
         statuses=statuses,
         close_known=(close_hours, live),
         only=only,
+        due_apart=due_apart,
     )
     whole = by_child.pop(TOTAL, None)
     child_figures = {key: figures[0] for key, figures in by_child.items()}
@@ -576,6 +580,10 @@ def report_figures(
                 counts = _counts_of(figures)
                 _add_counts(child_figures[key], counts)
                 _add_counts(step_figures[position[first_of[run_start]]], counts)
+
+    if due_apart:
+        for figures in child_figures.values():
+            figures.due_closed += figures.due
 
     # The headline: every grid lies under exactly one child, so what adds up over grids is
     # the children's sum; the percentiles and the distinct grid workers are counted over all
@@ -1969,6 +1977,7 @@ def _compute(
     statuses=True,
     close_known=None,
     only=None,
+    due_apart=False,
 ):
     """{key: [Figures, one per period]} for the groups of `key_of` (grid id -> key) and the
     periods ([(start, end)] local dates, ending in order: each ends no earlier than the one
@@ -2001,7 +2010,14 @@ def _compute(
     left at zero or partly counted (the caller resets it). Without "by_category", those filed
     are counted with the incidents' other events, not by category in a statement of their
     own; without "missed" the missed windows are not read; without "due_closed" the states
-    read only the incidents overdue and open at a period's end."""
+    read only the incidents overdue and open at a period's end.
+
+    due_apart=True, with the states alone (parts=(STATE,)) and the caller counting `due`
+    apart (report_figures): due_closed is left at minus the number of those due in a period
+    and not closed by its end (or now), for the caller to add `due` to; the states then read,
+    as for overdue_open alone, only the incidents open at a period's end (the open ones and
+    those closed since), not every incident due or closed since the period began. Not with
+    the status now of those filed (`statuses` and `details`), which reads those filed."""
     rows = [row for row in rows if row.pk in key_of]
     if not rows:
         return {}
@@ -2169,12 +2185,19 @@ def _compute(
         # period is counted in the same statement, the rows grouped by status too (those filed
         # in the period are among the incidents read, or added to them).
         merged = by_status and not additive
+        # The states alone, `due` counted apart: those due not closed by a period's end
+        # (due_closed = due - due_open, which the caller completes).
+        if due_apart and (additive or merged):
+            raise ValueError("due_apart counts the states alone, not the status of those filed")
+        due_apart = due_apart and "due_closed" in names
+        if due_apart:
+            names[names.index("due_closed")] = "due_open"
         # The statements are built from these values only (see gridmgmt.statements): the
         # period's bounds, each period's and its end (or now).
         values = {"first_at": first_at, "last_at": last_at}
         for n, ((start_at, end_at), cut) in enumerate(zip(bounds, cuts, strict=True)):
             values |= {f"from.{n}": start_at, f"until.{n}": end_at, f"cut.{n}": cut}
-        if state and not additive and not merged and names == ["overdue_open"]:
+        if state and not additive and not merged and set(names) <= {"overdue_open", "due_open"}:
             values |= {"latest_cut": max(cuts), "earliest_cut": min(cuts)}
         shape = (additive, state, merged, len(periods), tuple(names))
 
@@ -2188,7 +2211,10 @@ def _compute(
             if names or merged
             else []
         ):
-            spread_key(key, row, *names)
+            spread_key(key, row, *(name for name in names if name != "due_open"))
+            if due_apart:
+                for n, figures in enumerate(result[key]):
+                    figures.due_closed -= row[f"due_open_{n}"]
             if merged:
                 for n, figures in enumerate(result[key]):
                     count = row[f"opened_{n}"]
@@ -2478,16 +2504,21 @@ def _incidents_counted(v, periods, names, additive, state, merged):
         # Rated by the resident in the period (a rating saves the incident).
         | Q(source=Incident.Source.RESIDENT, updated_at__gte=first_at)
     )
-    if not additive and not merged and list(names) == ["overdue_open"]:
-        # Only the incidents overdue and open at a period's end (its cut): those whose
-        # deadline passed by the latest cut, not closed by the earliest, not every one due
-        # or closed since the period began. Two parts, counted apart (UNION ALL): the open
-        # ones, read from the index of the open incidents alone (migration
-        # reports.0010), and those closed after the earliest cut.
-        overdue = Incident.objects.filter(filed_at__lt=last_at, deadline_at__lte=v["latest_cut"])
+    if not additive and not merged and set(names) <= {"overdue_open", "due_open"}:
+        # Only the incidents open at a period's end (its cut): those whose deadline passed by
+        # the latest cut (overdue_open) or falls in a period (due_open), not closed by the
+        # earliest cut; not every one due or closed since the period began. Two parts,
+        # counted apart (UNION ALL): the open ones, read from the index of the open
+        # incidents alone (migration reports.0010), and those closed at or after the
+        # earliest cut.
+        if "due_open" in names:
+            deadline = Q(deadline_at__lt=last_at)
+        else:
+            deadline = Q(deadline_at__lte=v["latest_cut"])
+        overdue = Incident.objects.filter(deadline, filed_at__lt=last_at)
         incidents = (
             overdue.filter(closed_at__isnull=True),
-            overdue.filter(closed_at__gt=v["earliest_cut"]),
+            overdue.filter(closed_at__gte=v["earliest_cut"]),
         )
     elif not additive:
         # The states need only the incidents due in the period and those not closed before
@@ -2574,6 +2605,15 @@ def _incidents_counted(v, periods, names, additive, state, merged):
             Count,
             "pk",
             within("deadline_at", n) & Q(closed_at__lt=v[f"cut.{n}"]),
+            "deadline_at",
+        ),
+        # Of those due, the ones not closed by the period's end (or now): due_closed's
+        # complement, for when `due` is counted apart (see _compute's due_apart).
+        due_open=lambda n: _split(
+            Count,
+            "pk",
+            within("deadline_at", n)
+            & (Q(closed_at__isnull=True) | Q(closed_at__gte=v[f"cut.{n}"])),
             "deadline_at",
         ),
         overdue_open=lambda n: _split(Count, "pk", _open_overdue_at(v[f"cut.{n}"]), v[f"cut.{n}"]),

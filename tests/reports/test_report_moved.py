@@ -34,6 +34,16 @@ def same_as_live(area):
     live = figures_by_child(area, START, END, grids_of(area), now=NOW)
     assert children == live
     assert headline == figures_for(grids_of(area), START, END, now=NOW)
+    # As the report's page asks: the status now of those filed left out, due_closed made of
+    # `due` and the states' count of those due not closed by the end.
+    pairs, page_headline, _trend = report_figures(
+        area, START, END, grids_of(area), now=NOW, statuses=False
+    )
+    for (child, figures), (_child, counted) in zip(pairs, live, strict=True):
+        assert figures.by_status == {}
+        figures.by_status = counted.by_status
+        assert figures == counted, child
+    assert page_headline.due_closed == headline.due_closed
     return dict(children)
 
 

@@ -72,6 +72,14 @@ def every_grid(world, now):
     assert [child for child, _ in children] == [world.a.grid, world.a.other_grid]
     for grid, figures in children:
         assert_same(figures, expected_for(grid, START, END, now))
+    # As the report's page asks (statuses=False): of those due, the states count the ones not
+    # closed by the end, and due_closed is `due` less them.
+    pairs, page_headline, _trend = report_figures(
+        world.a.community, START, END, grids_of(world.a.community), now=now, statuses=False
+    )
+    for grid, figures in pairs:
+        assert_same(figures, expected_for(grid, START, END, now) | {"by_status": {}})
+    assert page_headline.due_closed == headline.due_closed
     # The headline is the same figures as counted live; the trend's row the same counts
     # (what adds up over days: a step shows no state).
     assert headline == figures_for(grids_of(world.a.community), START, END)
