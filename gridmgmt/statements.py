@@ -81,6 +81,17 @@ def _same(value, other):
     return type(value) is type(other) and value == other
 
 
+def _passed(sample, value):
+    """How the parameter `value` passes the value `sample`: `same` when it is the sample
+    itself, the wrapper type when it is an int the database backend wrapped in the type of its
+    column (psycopg's Int4 for Value(an int) of an IntegerField), None when it is not it."""
+    if _same(sample, value):
+        return "same"
+    if type(sample) is int and isinstance(value, int) and int(value) == sample:
+        return type(value)
+    return None
+
+
 class Statement:
     """The SQL of `build` for values of one shape, with the rule for binding each
     parameter: (name, None) to take from the values, (None, constant) to keep."""
@@ -107,15 +118,23 @@ class Statement:
                 self.slots.append((None, value))
                 continue
             found = [
-                name for name in names if _same(first[name], value) and _same(second[name], other)
+                (name, passed)
+                for name in names
+                if (passed := _passed(first[name], value))
+                and passed == _passed(second[name], other)
             ]
             if len(found) != 1:
                 raise Unbindable(f"a parameter is none of the values: {value!r}")
-            self.slots.append((found[0], None))
+            ((name, passed),) = found
+            # A named value's slot holds the type it is wrapped in, if any.
+            self.slots.append((name, None if passed == "same" else passed))
 
     def bind(self, values):
         """The parameters for `values`, a tuple as Django's sql_with_params gives them."""
-        return tuple(values[name] if name is not None else value for name, value in self.slots)
+        return tuple(
+            value if name is None else values[name] if value is None else value(values[name])
+            for name, value in self.slots
+        )
 
 
 _built = OrderedDict()  # key -> Statement, or None when it cannot be bound

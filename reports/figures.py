@@ -1662,18 +1662,28 @@ class _Keys:
         aggregates), compiled once per `kind` on PostgreSQL (see compiled). One query. With
         `total`, also (TOTAL, row) over every grid, as `rows` gives it."""
         before, after = _before_move(event), _after_move(event)
-        if len(self.groups) == 1 or connection.vendor != "postgresql":
+        if connection.vendor != "postgresql":
             qs, aggregates = make(values)
             qs = qs.filter(
                 (after & self.among("grid_id")) | (before & self.among("moved_from_id"))
             ).order_by()
             return self._rows_moved(qs, before, aggregates, total)
+        single = len(self.groups) == 1
+        if single:
+            # One group (a grid's report): every row is its, a single row of aggregates
+            # whose key is a value of the statement.
+            (group,) = self.groups
+            values = values | {"group": group}
 
         def build(keys, v):
             qs, aggregates = make(v)
             qs = qs.filter(
                 (after & keys.among("grid_id")) | (before & keys.among("moved_from_id"))
             ).order_by()
+            if single:
+                return (
+                    qs.values(_key=Value(v["group"])).annotate(**aggregates).query.sql_with_params()
+                )
             expression = keys._moved_key(before)
             if total:
                 expression = Coalesce(expression, Value(-1))
@@ -1685,6 +1695,10 @@ class _Keys:
 
         sql, params = self.compiled(("rows moved", kind, event, total), build, values)
         columns, found = _fetch(sql, params)
+        if single:
+            ((_key, *counted),) = found
+            row = dict(zip(columns[1:], counted, strict=True))
+            return [(group, row), (TOTAL, row)] if total else [(group, row)]
         result = []
         for values_ in found:
             row = dict(zip(columns, values_, strict=True))

@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, Q, Value
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -106,6 +106,25 @@ def test_sql_that_depends_on_a_value_is_compiled_on_each_call():
 
     for values in ({"since": AT}, {"since": AT.replace(year=2300)}):
         assert statements.compiled("branch", build, values) == build(values)
+
+
+def test_an_int_the_backend_wraps_in_its_columns_type_is_bound_wrapped():
+    # Value(an int) of an IntegerField reaches the parameters as psycopg's Int4 on
+    # PostgreSQL: the statement is kept, and each call's value is passed wrapped the same way.
+    def build(v):
+        qs = Incident.objects.filter(filed_at__gte=v["since"]).annotate(
+            group=Value(v["group"], output_field=IntegerField())
+        )
+        return qs.values("group").annotate(n=Count("pk")).query.sql_with_params()
+
+    for values in ({"since": AT, "group": 112}, {"since": AT, "group": 7}):
+        sql, params = statements.compiled("wrapped", build, values)
+        own_sql, own_params = build(values)
+        assert sql == own_sql
+        assert [(type(p), p) for p in params] == [(type(p), p) for p in own_params]
+    if connection.vendor == "postgresql":
+        assert statements._built[timezone.get_default_timezone_name(), "wrapped"] is not None
+        assert any(type(p) is not int and p == 7 for p in params)
 
 
 def test_a_value_of_another_type_is_not_bound():
