@@ -108,6 +108,9 @@ PERSONAS = {
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+# gunicorn's workers, as the README's production command runs it (`-w 4`): while a worker waits
+# for the database (a statement, a commit's flush), another one uses the core.
+PRODUCTION_WORKERS = 4
 SERVER_URL = "postgres://postgres@127.0.0.1:5432"
 # BENCH_DB and BENCH_PORT let two benches run side by side on one machine.
 DB_NAME = os.environ.get("BENCH_DB", "gridmgmt_bench")
@@ -241,14 +244,14 @@ def get(path, cookie):
     return response.status, (time.perf_counter() - started) * 1000
 
 
-def start_gunicorn(log):
+def start_gunicorn(log, workers):
     try:
         get("/healthz", None)
         sys.exit(f"FAILED: something already listens on {HOST}:{PORT}")
     except OSError:
         pass
     server = subprocess.Popen(
-        [GUNICORN, "gridmgmt.wsgi", "-b", f"{HOST}:{PORT}", "-w", "2"],
+        [GUNICORN, "gridmgmt.wsgi", "-b", f"{HOST}:{PORT}", "-w", str(workers)],
         cwd=ROOT,
         env={**os.environ, **ENV},
         stdout=log,
@@ -692,7 +695,8 @@ def print_load(floor, mixed):
     mix = ", ".join(f"{count} {kind}" for kind, count in mixed["mix"].items())
     print(
         f"load: {mixed['users']} concurrent users for {mixed['seconds']} s each phase, "
-        f"gunicorn -w 2; mixed: {mix}; floor: {floor['users']} grid_member on /notifications/"
+        f"gunicorn -w {mixed['workers']}; mixed: {mix}; floor: {floor['users']} grid_member on "
+        "/notifications/"
     )
     table = [("page", "requests", "errors", "p50 ms", "p95 ms", "p99 ms")]
     for label, page in [
@@ -807,6 +811,12 @@ def main():
     )
     parser.add_argument("--users", type=int, default=8, help="concurrent users of the load")
     parser.add_argument("--load-seconds", type=int, default=60, help="each load phase's length")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=PRODUCTION_WORKERS,
+        help="gunicorn workers (default: the README's production command's)",
+    )
     parser.add_argument("--skip-load", action="store_true", help="skip the mixed load")
     parser.add_argument("--skip-import", action="store_true", help="skip the import's cost")
     parser.add_argument("--import-rows", type=int, nargs="*", default=[10_000, 40_000])
@@ -825,10 +835,11 @@ def main():
         with open(log_path, "w") as log:
             server = None
             try:
-                server = start_gunicorn(log)
+                server = start_gunicorn(log, args.workers)
                 rows = measure(personas, args.requests)
                 if not args.skip_load:
                     floor_load, mixed = mixed_load(server.pid, args.users, args.load_seconds)
+                    floor_load["workers"] = mixed["workers"] = args.workers
             except Exception:
                 log.flush()
                 print(f"gunicorn log:\n{log_path.read_text()}", file=sys.stderr)
@@ -844,7 +855,7 @@ def main():
     print_seed(args.scale, seed, (last or {}).get("seed"))
     print(
         f"requests per page: {WARMUP} warm-up + {args.requests} timed, in rounds of every page in "
-        f"turn, sequential, gunicorn -w 2 at {HOST}:{PORT}"
+        f"turn, sequential, gunicorn -w {args.workers} at {HOST}:{PORT}"
     )
     if last:
         print(f"changes are from the last saved run, {last['when']} ({results_path(args.scale)})")
@@ -876,6 +887,7 @@ def main():
                 "scale": args.scale,
                 "when": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
                 "seed": seed,
+                "workers": args.workers,
                 "pages": rows,
                 "floor_load": floor_load,
                 "mixed": mixed,
