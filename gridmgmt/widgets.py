@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from django import forms
 from django.forms.models import ModelChoiceIterator
+from django.utils.choices import BaseChoiceIterator
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -57,6 +58,18 @@ def choice_list(widget):
     return list(choices)
 
 
+class _Read(BaseChoiceIterator):
+    """Choices read into a list, which a widget takes as they are: a plain list set as a
+    widget's choices is normalized again pair by pair (0.35 ms for a list of two hundred
+    people), though the widget's choices were normalized when they were set."""
+
+    def __init__(self, choices):
+        self.choices = choices
+
+    def __iter__(self):
+        return iter(self.choices)
+
+
 @contextmanager
 def choices_read_once(widget):
     """While a select is drawn, its choices as one list: the `required` attribute's test
@@ -64,7 +77,7 @@ def choices_read_once(widget):
     choice field with no empty choice) and the options then read the same rows. The
     widget's own choices are put back after."""
     original = widget.choices
-    widget.choices = choice_list(widget)
+    widget.choices = _Read(choice_list(widget))
     try:
         yield
     finally:

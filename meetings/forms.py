@@ -1,15 +1,16 @@
+import html
 from collections import defaultdict
 
 from django import forms
 from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gridmgmt import statements
 from gridmgmt.dates import DayField
-from gridmgmt.widgets import Select, escape
+from gridmgmt.widgets import Select
 from grids.forms import StaleCheckMixin
 from grids.models import Area, Post
 from grids.once import OnceMixin
@@ -42,14 +43,16 @@ class Roster:
     action item: the holders of the community's posts and of its grids' posts (building and
     unit posts are left out). Runs one query. `names_only`: the people are read with their
     names alone, for a page that only lists them (a form that saves one of them as a
-    substitute or an action item's owner needs the whole person)."""
+    substitute or an action item's owner needs the whole person); `person`
+    (meetings.instances.person_of) makes them, one instance a person shared with the
+    page's participants."""
 
-    def __init__(self, meeting, participants, *, names_only=False):
+    def __init__(self, meeting, participants, *, names_only=False, person=None):
         path = meeting.community.path
         self.users = {}
         self.at_area = defaultdict(list)
         self.community_people = []
-        for area_id, holders in self._holders(path, names_only):
+        for area_id, holders in self._holders(path, names_only, person):
             for holder in holders:
                 if holder is None:
                     continue
@@ -76,7 +79,7 @@ class Roster:
         self._choices = {}
 
     @staticmethod
-    def _holders(path, names_only):
+    def _holders(path, names_only, person=None):
         """(area id, (holder A, holder B)) of each post of the community at `path` and of
         its grids, in the roster's order. Runs one query, of a statement compiled once per
         process for the community (its path is written into it: gridmgmt.statements binds
@@ -105,15 +108,17 @@ class Roster:
             ),
             {},
         )
-        holder = person_of(Post.objects.db)
+        holder = person or person_of(Post.objects.db)
         return [(row[0], (holder(*row[1:4]), holder(*row[4:7]))) for row in rows]
 
     def choice(self, user):
         """(user id, name) for a list of people, escaped once: the same hundred people are
         offered in each of a monthly meeting's hundred lists."""
-        choice = self._choices.get(user.pk)
+        pk = user.pk
+        choice = self._choices.get(pk)
         if choice is None:
-            choice = self._choices[user.pk] = (mark_safe(str(user.pk)), mark_safe(escape(user)))
+            # SafeString itself: mark_safe first checks whether its argument is lazy.
+            choice = self._choices[pk] = (SafeString(pk), SafeString(html.escape(str(user))))
         return choice
 
     @staticmethod
@@ -155,16 +160,18 @@ class Roster:
     def owner_choices(self):
         """[(user id, label)]: the meeting's participants first, then the others."""
         first = [p.user for p in self.participants]
-        attending = {user.pk for user in first}
+        attending = {p.user_id for p in self.participants}
         rest = sorted(
             (u for pk, u in self.users.items() if pk not in attending),
             key=lambda u: (str(u), u.pk),
         )
         seen, choices = set(), []
+        choice = self.choice
         for user in first + rest:
-            if user.pk not in seen:
-                seen.add(user.pk)
-                choices.append(self.choice(user))
+            pk = user.pk
+            if pk not in seen:
+                seen.add(pk)
+                choices.append(choice(user))
         return choices
 
 

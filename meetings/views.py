@@ -42,7 +42,7 @@ from .forms import (
     Roster,
 )
 from .gridreports import report_rows_for_meeting
-from .instances import loaded, person_of
+from .instances import maker, person_of
 from .models import ActionItem, AgendaItem, Kind, Meeting, Participant
 from .widgets import AgendaRows, AttendanceRows
 
@@ -192,8 +192,10 @@ def _context(request, meeting, **forms):
     supervises = scope.supervises(meeting.community)
     is_open = meeting.status == Meeting.Status.SCHEDULED
     can_edit = supervises and is_open
-    # The posts' holders only for the attendance form, which suggests the AB partner.
-    participants = _with_names(_participants(meeting, holders=can_edit))
+    # The posts' holders only for the attendance form, which suggests the AB partner. The
+    # people are made once for the participants and the roster (each names most of them).
+    person = person_of(meeting._state.db or "default")
+    participants = _with_names(_participants(meeting, holders=can_edit, person=person))
     agenda, elsewhere = _agenda(scope, meeting)
     action_items = _action_items(scope, meeting)
     context = {
@@ -228,7 +230,8 @@ def _context(request, meeting, **forms):
             {"community": meeting.community_id},
         )
         if can_edit:
-            roster = Roster(meeting, participants, names_only=True)  # for the page's lists
+            # For the page's lists.
+            roster = Roster(meeting, participants, names_only=True, person=person)
             sent = forms.get("attendance_forms")
             context["attendance_forms"] = (
                 AttendanceRows(sent) if sent else AttendanceRows.unbound(participants, roster)
@@ -246,13 +249,14 @@ def _context(request, meeting, **forms):
     return context
 
 
-def _participants(meeting, *, holders):
+def _participants(meeting, *, holders, person=None):
     """The meeting's participants in the page's order, each with its user, substitute and
     post (with the post's area's name and, with `holders`, its A and B holders) as
     select_related would attach them, but one User and one Area for each row of the
     database: a monthly meeting's hundred rows name the same hundred people up to four
-    times each, and building an instance for each mention cost more than the query. Runs
-    one query."""
+    times each, and building an instance for each mention cost more than the query.
+    `person` (meetings.instances.person_of) makes the people, shared with the page's
+    roster. Runs one query."""
     people = ["user", "substitute", *(["post__holder_a", "post__holder_b"] if holders else [])]
     columns = [
         "pk",
@@ -284,7 +288,12 @@ def _participants(meeting, *, holders):
         rows = cursor.fetchall()
     db = meeting._state.db or "default"
     areas, found = {}, []
-    user = person_of(db)
+    user = person or person_of(db)
+    make_area = maker(Area, db, ("id", "name"))
+    make_post = maker(Post, db, ("id", "area_id", "role", "holder_a_id", "holder_b_id"))
+    make_participant = maker(
+        Participant, db, ("id", "meeting_id", "post_id", "user_id", "attendance", "substitute_id")
+    )
 
     for row in rows:
         pk, post_id, user_id, attendance, substitute_id, role, area_id, area_name = row[:8]
@@ -293,34 +302,14 @@ def _participants(meeting, *, holders):
         if post_id is not None:
             area = areas.get(area_id)
             if area is None:
-                area = areas[area_id] = loaded(Area, db, {"id": area_id, "name": area_name})
+                area = areas[area_id] = make_area((area_id, area_name))
             related = {"area": area}
             if holders:
                 related["holder_a"] = user(holder_a_id, names[4], names[5])
                 related["holder_b"] = user(holder_b_id, names[6], names[7])
-            post = loaded(
-                Post,
-                db,
-                {
-                    "id": post_id,
-                    "area_id": area_id,
-                    "role": role,
-                    "holder_a_id": holder_a_id,
-                    "holder_b_id": holder_b_id,
-                },
-                related,
-            )
-        participant = loaded(
-            Participant,
-            db,
-            {
-                "id": pk,
-                "meeting_id": meeting.pk,
-                "post_id": post_id,
-                "user_id": user_id,
-                "attendance": attendance,
-                "substitute_id": substitute_id,
-            },
+            post = make_post((post_id, area_id, role, holder_a_id, holder_b_id), related)
+        participant = make_participant(
+            (pk, meeting.pk, post_id, user_id, attendance, substitute_id),
             {
                 "meeting": meeting,
                 "user": user(user_id, names[0], names[1]),
@@ -368,12 +357,19 @@ def _meeting_rows(name, scope, meeting, model, build):
 
 
 def _action_items(scope, meeting):
-    """The meeting's action items, each with `may_open_incident`. Runs one query."""
+    """The meeting's action items, each with `may_open_incident`, and of its owner, grid and
+    incident what the page shows. Runs one query."""
 
     def build(meeting_id):
         return (
             ActionItem.objects.filter(meeting_id=meeting_id)
             .select_related("owner", "grid", "incident")
+            # What the page shows: an incident has some sixty columns, a person fifteen.
+            .only(
+                *("meeting", "text", "owner", "due_on", "grid", "incident"),
+                *("done_at", "cancelled_at", "owner__username", "owner__full_name"),
+                *("grid__name", "incident__number", "incident__status"),
+            )
             .annotate(may_open_incident=_may_open_incident(scope))
         )
 

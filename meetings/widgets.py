@@ -3,11 +3,11 @@ import html
 from django import forms
 from django.template.defaultfilters import linebreaksbr
 from django.utils.html import conditional_escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from gridmgmt.templatetags.row_urls import paths_of
-from gridmgmt.widgets import attrs_html, escape
+from gridmgmt.widgets import escape
 
 
 class AttendanceButtons(forms.RadioSelect):
@@ -56,6 +56,30 @@ class AttendanceButtons(forms.RadioSelect):
         return mark_safe("".join(rows))
 
 
+# Stands in for a row's prefix in the buttons written once for the table: a character that
+# escaping keeps as it is and no prefix, value or label holds.
+_PREFIX = "\x00"
+
+
+class RowButtons:
+    """The attendance buttons of each row of a table, as AttendanceButtons draws them for the
+    row's field (`{prefix}-attendance`, the ids `{prefix}-{value}`): written once for each
+    value checked, with a stand-in for the prefix, and each row's put in. Escaping works
+    character by character, so the prefix escaped on its own is what it is in the whole."""
+
+    def __init__(self, choices):
+        self.widget = AttendanceButtons(choices=choices)
+        self._drawn = {}  # value: the buttons split at the prefix
+
+    def render(self, prefix, value):
+        parts = self._drawn.get(value)
+        if parts is None:
+            self.widget.id_prefix = _PREFIX
+            drawn = self.widget.render(f"{_PREFIX}-attendance", value)
+            parts = self._drawn[value] = drawn.split(_PREFIX)
+        return SafeString(html.escape(str(prefix)).join(parts))
+
+
 def _option(value, label, selected=False):
     """An option as gridmgmt.widgets.Select writes it."""
     flag = " selected" if selected else ""
@@ -77,6 +101,8 @@ class SubstituteLists:
         self.nobody = _option("", roster.nobody)
         self.nobody_selected = _option("", roster.nobody, True)
         self._people = {}  # area id: (the options joined, {pk: (value, label, option)})
+        self._person = {}  # pk: (value, label, option), written once for every area's list
+        self._ab_posts = {}  # the AB partner's id: their option, not selected
 
     def _of_area(self, area_id):
         """The options of the people a list of a post at the area offers after the AB
@@ -87,31 +113,43 @@ class SubstituteLists:
         if found is None:
             roster = self.roster
             people = [*roster.at_area.get(area_id, ()), *roster.community_people]
-            options = {}
+            options, person = {}, self._person
             for user in people:
                 pk = user.pk
                 if pk not in options:
-                    value, label = roster.choice(user)
-                    options[pk] = (value, label, _option(value, label))
+                    found = person.get(pk)
+                    if found is None:
+                        value, label = roster.choice(user)
+                        found = person[pk] = (value, label, _option(value, label))
+                    options[pk] = found
             joined = "".join(option for _value, _label, option in options.values())
             found = self._people[area_id] = (joined, options)
         return found
 
     def select(self, name, attrs, participant, suggestion, value):
-        """The list's <select>, the option of `value` (the first with it) selected."""
+        """The list's <select> (`attrs`: its attributes written, as attrs_html writes them),
+        the option of `value` (the first with it) selected."""
+        options_html = self.options(participant, suggestion, value)
+        return f'<select name="{escape(name)}"{attrs}>{options_html}\n</select>'
+
+    def options(self, participant, suggestion, value):
+        """The list's <option>s, the option of `value` (the first with it) selected."""
         user_id = participant.user_id
         substitute_id = participant.substitute_id
         selected = value == ""
-        first = [self.nobody_selected if selected else self.nobody]
+        first = self.nobody_selected if selected else self.nobody
         offered = False  # whether whoever stood in is among the choices
         suggested = None
-        if suggestion is not None and suggestion.pk != user_id:
+        if suggestion is not None:
             suggested = suggestion.pk
+            if suggested == user_id:
+                suggested = None
+        if suggested is not None:
             option_value = str(suggested)
             chosen = not selected and option_value == value
             selected |= chosen
             offered = suggested == substitute_id
-            first.append(_option(option_value, self.roster.ab_post % {"name": suggestion}, chosen))
+            first += self._ab_post(suggestion, option_value, chosen)
         post = participant.post
         joined, options = self._of_area(post.area_id if post is not None else None)
         for pk in (user_id, suggested):
@@ -129,10 +167,19 @@ class SubstituteLists:
             last = _option(
                 option_value, str(participant.substitute), not selected and option_value == value
             )
-        options_html = f"{''.join(first)}{joined}{last}"
-        return mark_safe(
-            f'<select name="{escape(name)}"{attrs_html(attrs)}>{options_html}\n</select>'
-        )
+        return f"{first}{joined}{last}"
+
+    def _ab_post(self, suggestion, option_value, chosen):
+        """The AB partner's option, written once for each person (the AB posts' partners
+        are suggested to each other)."""
+        if chosen:
+            return _option(option_value, self.roster.ab_post % {"name": suggestion}, True)
+        option = self._ab_posts.get(option_value)
+        if option is None:
+            option = self._ab_posts[option_value] = _option(
+                option_value, self.roster.ab_post % {"name": suggestion}
+            )
+        return option
 
 
 class AttendanceRows:
@@ -184,21 +231,27 @@ class AttendanceRows:
             return
         # As BoundField.as_widget draws an unbound AttendanceForm's fields: the initial
         # values, no attributes but the id (neither field is required or has help text).
-        from .forms import attendance_initial, substitute_attrs
+        from .forms import attendance_initial
 
-        buttons = AttendanceButtons(choices=self.roster.attendance_choices)
-        lists = SubstituteLists(self.roster)
+        roster = self.roster
+        buttons = RowButtons(roster.attendance_choices)
+        lists = SubstituteLists(roster)
         for participant in self.forms:
+            # Made of the participant's id: nothing in them to escape.
             prefix = f"p{participant.pk}"
-            initial = attendance_initial(participant)
-            buttons.id_prefix = prefix
             ident = f"id_{prefix}-substitute"
-            suggestion = self.roster.suggestion(participant)
-            attrs = {**substitute_attrs(suggestion), "id": ident}
+            initial = attendance_initial(participant)
+            suggestion = roster.suggestion(participant)
+            # attrs_html({**substitute_attrs(suggestion), "id": ident}), written at once.
+            suggested = "" if suggestion is None else suggestion.pk
+            attrs = (
+                f' class="form-select" data-substitute="" data-suggestion="{suggested}"'
+                f' id="{ident}"'
+            )
             yield (
                 participant,
                 "",
-                buttons.render(f"{prefix}-attendance", initial["attendance"]),
+                buttons.render(prefix, initial["attendance"]),
                 ident,
                 lists.select(
                     f"{prefix}-substitute", attrs, participant, suggestion, initial["substitute"]
@@ -208,16 +261,21 @@ class AttendanceRows:
     def __html__(self):
         substituted_by = escape(gettext("Substituted by"))
         attendance_of = gettext("Attendance of %(name)s")
+        places = {}  # (role name, area id): the row's post, written once
         rows = []
         for participant, errors, attendance, substitute_id, substitute in self._fields():
             user = participant.user
             name = escape(user.display_name)
             where = ""
-            if participant.post:
-                where = (
-                    f'<span class="small text-body-secondary">{escape(participant.role_name)}'
-                    f" · {escape(participant.post.area.name)}</span>"
-                )
+            post = participant.post
+            if post:
+                place = (participant.role_name, post.area_id)
+                where = places.get(place)
+                if where is None:
+                    where = places[place] = (
+                        '<span class="small text-body-secondary">'
+                        f"{escape(participant.role_name)} · {escape(post.area.name)}</span>"
+                    )
             rows.append(
                 f'\n      <div class="list-group-item" data-participant="{escape(user.username)}">'
                 '\n        <div class="d-flex justify-content-between flex-wrap gap-1">'
@@ -234,7 +292,7 @@ class AttendanceRows:
                 f"\n        {substitute}"
                 "\n      </div>\n    "
             )
-        return mark_safe("".join(rows))
+        return SafeString("".join(rows))
 
     def __str__(self):
         return self.__html__()

@@ -97,3 +97,24 @@ def test_the_roster_of_names_is_the_roster_of_whole_people(world):
     assert {pk: described(u) for pk, u in names.users.items()} == {
         pk: described(own[pk]) for pk in names.users
     }
+
+
+def test_the_page_makes_each_person_once_for_its_participants_and_roster(client, world):
+    """A person named by the participants (as one, a substitute or a post's holder) and by
+    the roster is one instance: the page's people are made once for both."""
+    a = world.a
+    meeting = make_meeting(a.community, STARTS_AT)
+    client.force_login(a.stationmaster)
+    rows = client.get(meeting.get_absolute_url()).context["attendance_forms"]
+    people = {}
+    for participant in rows.forms:
+        post = participant.post
+        named = [participant.user, participant.substitute]
+        named += [post.holder_a, post.holder_b] if post is not None else []
+        for user in filter(None, named):
+            assert people.setdefault(user.pk, user) is user
+    shared = people.keys() & rows.roster.users.keys()
+    assert a.stationmaster.pk in shared and a.grid_member_b.pk in shared
+    assert all(rows.roster.users[pk] is people[pk] for pk in shared)
+    for person in [*rows.roster.community_people, *rows.roster.at_area[a.grid.pk]]:
+        assert person is rows.roster.users[person.pk]

@@ -443,6 +443,42 @@ def test_the_meeting_page_runs_a_fixed_number_of_queries(
         assert client.get(meeting.get_absolute_url()).status_code == 200
 
 
+@pytest.mark.parametrize("size", [1, 4])
+def test_action_items_show_their_owner_grid_and_incident_in_a_fixed_number_of_queries(
+    client, world, during, size, django_assert_num_queries
+):
+    """The action items are read with only what the page shows of them, their owners,
+    grids and incidents: nothing of them is read again row by row."""
+    a = world.a
+    meeting = make_meeting(a.community, STARTS_AT)
+    a.grid_leader.full_name = "李组长"
+    a.grid_leader.save()
+    incidents = []
+    for n in range(size):
+        incident = make_incident(a.grid, a.grid_member, title=f"事项{n}")
+        incidents.append(incident)
+        ActionItem.objects.create(
+            meeting=meeting,
+            text=f"事项{n}",
+            owner=a.grid_leader,
+            due_on=D(2026, 12, 10),
+            grid=a.grid,
+            incident=incident,
+            created_by=a.stationmaster,
+            done_at=DURING if n % 2 else None,
+        )
+    client.force_login(a.stationmaster)
+    # As test_the_meeting_page_runs_a_fixed_number_of_queries counts them.
+    with django_assert_num_queries(10):
+        response = client.get(meeting.get_absolute_url())
+    page = response.content.decode()
+    for incident in incidents:
+        assert f'href="{incident.get_absolute_url()}" data-incident="{incident.number}"' in page
+        assert f"{incident.number}</a> · {incident.get_status_display()}" in page
+    assert page.count("李组长 · ") == size
+    assert page.count(f"· {a.grid.name}</div>") == size
+
+
 def test_an_owner_who_does_not_attend_marks_their_item_done(client, world, meeting, during):
     a = world.a
     item = ActionItem.objects.create(
