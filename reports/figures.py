@@ -1851,7 +1851,9 @@ def _closed_windows(rows, schedules, start, end, moment):
     queries, or one (the working calendar) when a community does not patrol on days off."""
     today = timezone.localdate(moment)
     all_closed_until = min(end, today - datetime.timedelta(days=2))
-    closed_q = Q(day__gte=start, day__lte=all_closed_until)
+    # The days whose windows have all closed, if any: an empty range ORed with the last two
+    # days' windows would keep PostgreSQL from reading those by their day alone.
+    closed_q = Q(day__gte=start, day__lte=all_closed_until) if start <= all_closed_until else None
     closed_in = defaultdict(set)  # (day, slot) -> communities whose window has closed
     open_in = defaultdict(set)  # (day, slot) -> communities whose window has not
     counts = {}
@@ -1898,9 +1900,12 @@ def _closed_windows(rows, schedules, start, end, moment):
         counted[kind] = counts[row.pk] = count
     for (day, slot), communities in closed_in.items():
         if open_in[day, slot]:
-            closed_q |= Q(day=day, slot=slot, grid__parent_id__in=sorted(communities))
+            window = Q(day=day, slot=slot, grid__parent_id__in=sorted(communities))
         else:
-            closed_q |= Q(day=day, slot=slot)
+            window = Q(day=day, slot=slot)
+        closed_q = window if closed_q is None else closed_q | window
+    if closed_q is None:  # no window has closed: a condition no row meets
+        closed_q = Q(day__gte=start, day__lte=all_closed_until)
     if resting:
         days_off = workdays.days_off()
         if days_off:
