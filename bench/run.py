@@ -3,7 +3,7 @@
 Builds a database of its own (drop, create, migrate, `seed_demo --scale <scale>`) and reports
 the seed's wall time, CPU time, peak memory, rows and size on disk. Then, for every page in
 PAGES, counts its SQL queries in-process (one GET after a warm-up GET) and times it over HTTP
-against gunicorn (`--workers`, 4 as in production; 5 warm-up rounds for every 2 workers,
+against gunicorn (`--workers`, 4 as in production; 10 warm-up rounds for every 2 workers,
 then N timed ones; a round requests every page once, in turn, one request at a time), and prints p50, p95, p50 / the floor page's p50, p95 / the
 floor's p50 against the page's target, and the change from the last
 saved run. Then a mixed load (`--users` concurrent users for `--load-seconds`: grid members
@@ -118,7 +118,7 @@ HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", "8765"))
 RESULTS = ROOT / "var" / "bench"
 SCALES = ("community", "district", "city")
 GRIDS_AT = {"community": 16, "district": 800, "city": 8000}  # how --reuse tells them apart
-WARMUP_PER_TWO_WORKERS = 5
+WARMUP_PER_TWO_WORKERS = 10
 WARMUP = WARMUP_PER_TWO_WORKERS  # set by configure
 ENV = {
     "DATABASE_URL": f"{SERVER_URL}/{DB_NAME}",
@@ -135,7 +135,7 @@ ENV = {
 def configure(scale, workers):
     """Point the bench at the scale's database (BENCH_DB, when set, wins), and warm up every
     worker: each process compiles a page's statements and fills its caches on its own first
-    requests, so the warm-up rounds grow with the workers (5 for every 2)."""
+    requests, so the warm-up rounds grow with the workers (10 for every 2)."""
     global DB_NAME, WARMUP
     default = "gridmgmt_bench" if scale == "district" else f"gridmgmt_bench_{scale}"
     DB_NAME = os.environ.get("BENCH_DB", default)
