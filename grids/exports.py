@@ -8,7 +8,7 @@ from django.http import FileResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 
 from . import services
 
@@ -19,17 +19,20 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def safe_cell(value):
     """`value` as a spreadsheet must store it: a string that begins with = + - @, a tab or a
-    carriage return gets a leading apostrophe and stays text. Numbers (a negative one too),
-    dates and empty cells are unchanged; a cell (WriteOnlyCell) has its value escaped the same way.
-    Every writer of XLSX in the project passes its cells through here."""
+    carriage return gets a leading apostrophe and stays text, and loses the control characters
+    an XLSX file cannot hold (openpyxl refuses them: a name with a bell character in it would
+    fail the whole export). Numbers (a negative one too), dates and empty cells are unchanged;
+    a cell (WriteOnlyCell) has its value escaped the same way. Every writer of XLSX in the
+    project passes its cells through here."""
     if isinstance(value, Cell):
-        if isinstance(value.value, str) and value.value.startswith(FORMULA_STARTS):
-            value.value = "'" + value.value
+        value.value = safe_cell(value.value)
         return value
     if isinstance(value, Promise):
         value = str(value)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value.startswith(FORMULA_STARTS):
+            return "'" + value
     return value
 
 

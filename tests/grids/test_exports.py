@@ -52,6 +52,24 @@ def test_safe_cell_escapes_text_that_a_spreadsheet_would_run_and_nothing_else():
     assert safe_row(plain) == plain
 
 
+def test_safe_cell_drops_the_control_characters_a_workbook_cannot_hold():
+    import io
+
+    from openpyxl import Workbook, load_workbook
+
+    from grids.exports import safe_cell, safe_row
+
+    assert safe_row(["张\x07三", "=a\x00", "a\tb\nc"]) == ["张三", "'=a", "a\tb\nc"]
+    assert safe_cell("-\x1bx") == "'-x"
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("t")
+    sheet.append(safe_row(["名\x07字", "-\x1bx"]))  # openpyxl refuses the raw text
+    handle = io.BytesIO()
+    book.save(handle)
+    row = next(load_workbook(handle).active.iter_rows(values_only=True))
+    assert row == ("名字", "'-x")
+
+
 def test_the_floating_export_writes_formulas_as_text(client, world):
     _register(world, FORMULAS)
     client.force_login(world.a.grid_member)
