@@ -4,13 +4,13 @@ Builds a database of its own (drop, create, migrate, `seed_demo --scale <scale>`
 the seed's wall time, CPU time, peak memory, rows and size on disk. Then, for every page in
 PAGES, counts its SQL queries in-process (one GET after a warm-up GET) and times it over HTTP
 against gunicorn (`--workers`, 4 as in production; 10 warm-up rounds for every 2 workers,
-then N timed ones; a round requests every page once, in turn, one request at a time), and prints p50, p95, p50 / the floor page's p50, p95 / the
-floor's p50 against the page's target, and the change from the last
-saved run. Then a mixed load (`--users` concurrent users for `--load-seconds`: grid members
-patrolling and submitting, stationmasters on the board, district staff on the reports), beside
-the floor page alone under the same load: requests per second, p50 / p95 / p99 per page,
-errors, and the web workers' peak memory. Every response must be 200 (a POST: a redirect).
-Needs PostgreSQL and Redis on 127.0.0.1.
+then N timed ones; a round requests every page once, in turn, one request at a time), and
+prints p50, p95, p50 / the floor page's p50, p95 / the floor's p50 against the page's target,
+and the change from the last saved run. Then a mixed load (`--users` concurrent users for
+`--load-seconds`: grid members patrolling and submitting, stationmasters on the board,
+district staff on the reports), beside the floor page alone under the same load: requests per
+second, p50 / p95 / p99 per page, errors, and the web workers' peak memory. Every response
+must be 200 (a POST: a redirect). Needs PostgreSQL and Redis on 127.0.0.1.
 
     .venv/bin/python bench/run.py                 # full run at district scale (`make bench`)
     .venv/bin/python bench/run.py --scale city    # ten districts (`make bench SCALE=city`)
@@ -724,7 +724,7 @@ def print_load(floor, mixed):
     print(
         f"web workers' peak memory: {mixed['worker_hwm_mib']} MiB (VmHWM, largest worker), "
         f"{max(floor['workers_peak_total_rss_mib'], mixed['workers_peak_total_rss_mib'])} MiB "
-        "(both workers' RSS at once, polled)"
+        "(all workers' RSS at once, polled)"
     )
 
 
