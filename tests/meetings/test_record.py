@@ -419,6 +419,19 @@ def test_the_list_runs_a_fixed_number_of_queries(
     assert len(response.context["page"].object_list) == weeks
 
 
+def _action_item(meeting, side, n, **fields):
+    """The n-th action item of `meeting`, owned by the side's grid leader for its grid."""
+    return ActionItem.objects.create(
+        meeting=meeting,
+        text=f"事项{n}",
+        owner=side.grid_leader,
+        due_on=D(2026, 12, 10),
+        grid=side.grid,
+        created_by=side.stationmaster,
+        **fields,
+    )
+
+
 @pytest.mark.parametrize("size", [1, 5])
 def test_the_meeting_page_runs_a_fixed_number_of_queries(
     client, world, during, size, django_assert_num_queries
@@ -426,14 +439,7 @@ def test_the_meeting_page_runs_a_fixed_number_of_queries(
     a = world.a
     meeting = make_meeting(a.community, STARTS_AT)
     for n in range(size):
-        ActionItem.objects.create(
-            meeting=meeting,
-            text=f"事项{n}",
-            owner=a.grid_leader,
-            due_on=D(2026, 12, 10),
-            grid=a.grid,
-            created_by=a.stationmaster,
-        )
+        _action_item(meeting, a, n)
         AgendaItem.objects.create(meeting=meeting, source="other", text=f"议题{n}", grid=a.grid)
     client.force_login(a.stationmaster)
     # 1 session, 2 user, 3 the meeting, 4 the scope's posts, 5 participants, 6 agenda,
@@ -457,16 +463,7 @@ def test_action_items_show_their_owner_grid_and_incident_in_a_fixed_number_of_qu
     for n in range(size):
         incident = make_incident(a.grid, a.grid_member, title=f"事项{n}")
         incidents.append(incident)
-        ActionItem.objects.create(
-            meeting=meeting,
-            text=f"事项{n}",
-            owner=a.grid_leader,
-            due_on=D(2026, 12, 10),
-            grid=a.grid,
-            incident=incident,
-            created_by=a.stationmaster,
-            done_at=DURING if n % 2 else None,
-        )
+        _action_item(meeting, a, n, incident=incident, done_at=DURING if n % 2 else None)
     client.force_login(a.stationmaster)
     # As test_the_meeting_page_runs_a_fixed_number_of_queries counts them.
     with django_assert_num_queries(10):
