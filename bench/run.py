@@ -390,13 +390,26 @@ def sweep_cost():
 
 
 def open_patrol(member, grid_code):
-    """The member's patrol in progress (started now if there is none)."""
-    from grids.models import Area
-    from patrols.models import Patrol
-    from patrols.services import start_patrol
+    """The member's patrol in progress (started now if there is none), as a patrol is midway
+    at every scale: with an observation, on a grid with an open instruction. The page reads
+    each list only when there is one, so a seed's patrol without them (which depends on the
+    hour the seed ran) would show two queries fewer at one scale than at another."""
+    import uuid
 
+    from grids.models import Area
+    from patrols.models import Instruction, Patrol
+    from patrols.services import add_observation, start_patrol
+
+    grid = Area.objects.get(code=grid_code)
     patrol = Patrol.objects.filter(member=member, status=Patrol.Status.IN_PROGRESS).first()
-    return patrol or start_patrol(Area.objects.get(code=grid_code), by=member)
+    patrol = patrol or start_patrol(grid, by=member)
+    if not patrol.observations.exists():
+        add_observation(
+            patrol, by=member, client_id=uuid.uuid4(), category="sanitation", text="bench"
+        )
+    if not Instruction.objects.open().filter(grid=grid).exists():
+        Instruction.objects.create(grid=grid, text="bench", due_on=patrol.day, issued_by=member)
+    return patrol
 
 
 def new_incident(member, grid_code):
