@@ -6,8 +6,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection, models
-from django.db.models import Exists, F, FloatField, OuterRef, Value
-from django.db.models.functions import Cast, Coalesce, Extract, NullIf
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce, Extract, NullIf, RowNumber
 from django.utils.translation import gettext_lazy as _
 
 from gridmgmt import statements
@@ -220,15 +230,43 @@ def missed_flags(day):
     return {f"missed_{slot}": Exists(missed.filter(slot=slot)) for slot in Slot.values}
 
 
+def rank_expression():
+    """_rank in SQL: 0 a full log (submitted or approved), 1 a short one, 2 returned, 3 in
+    progress."""
+    counted = [Patrol.Status.APPROVED, Patrol.Status.SUBMITTED]
+    return Case(
+        When(status__in=counted, is_short=False, then=Value(0)),
+        When(status__in=counted, then=Value(1)),
+        When(status=Patrol.Status.RETURNED, then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
+
+
+def shown_logs(patrols):
+    """Of `patrols` (a queryset of logs of one day), the log each window's cell shows, as
+    build_rows chooses it: the first by rank, then the latest started. A cell reads one
+    row however many logs its window has (a member may log a window again and again).
+    No query."""
+    return patrols.annotate(
+        _shown=Window(
+            RowNumber(),
+            partition_by=[F("grid_id"), F("slot")],
+            order_by=[rank_expression().asc(), F("started_at").desc(), F("pk").desc()],
+        )
+    ).filter(_shown=1)
+
+
 def rows_for_grids(grids, day, now):
     """Board rows for a few grids (fetched with `parent__patrol_schedule` and annotated
-    with `missed_flags(day)`), for a home page. Runs one query: the day's logs (a statement
-    compiled once per process for the grids, bound to the day: gridmgmt.statements)."""
+    with `missed_flags(day)`), for a home page. Runs one query: the log each window shows
+    (shown_logs; a statement compiled once per process for the grids, bound to the day:
+    gridmgmt.statements)."""
     ids = [grid.pk for grid in grids]
     # Extra patrols (no window) count for no cell: not read.
     patrols = statements.model_rows(
         ("patrols.board.day_logs", tuple(ids)),
-        lambda values: (
+        lambda values: shown_logs(
             Patrol.objects.filter(grid_id__in=ids, day=values["day"])
             .exclude(slot="")
             .only("grid_id", "slot", "status", "is_short", "is_all_none", "started_at")
