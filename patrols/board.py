@@ -179,11 +179,15 @@ def build_rows(grids, patrols, missed, schedules, day, now):
         key = (patrol.grid_id, patrol.slot)
         rank = _rank(patrol)
         current = best.get(key)
-        # The log that ranks first; of the same rank, the latest started.
+        # The log that ranks first; of the same rank, the latest started (then the latest
+        # made, as shown_logs chooses).
         if (
             current is None
             or rank < current[0]
-            or (rank == current[0] and patrol.started_at > current[1].started_at)
+            or (
+                rank == current[0]
+                and (patrol.started_at, patrol.pk) > (current[1].started_at, current[1].pk)
+            )
         ):
             best[key] = (rank, patrol)
     best = {key: patrol for key, (_rank_of, patrol) in best.items()}
@@ -243,15 +247,26 @@ def rank_expression():
     )
 
 
-def shown_logs(patrols):
+def shown_logs(patrols, *, waiting=False):
     """Of `patrols` (a queryset of logs of one day), the log each window's cell shows, as
     build_rows chooses it: the first by rank, then the latest started. A cell reads one
     row however many logs its window has (a member may log a window again and again).
-    No query."""
+    With `waiting`, every log waiting for review too (the board lists them): build_rows
+    still finds each cell's log among them. No query."""
+    partition = [F("grid_id"), F("slot")]
+    if waiting:
+        # A waiting log is alone in its partition, so it is always kept.
+        partition.append(
+            Case(
+                When(status=Patrol.Status.SUBMITTED, then=F("pk")),
+                default=Value(0),
+                output_field=models.BigIntegerField(),
+            )
+        )
     return patrols.annotate(
         _shown=Window(
             RowNumber(),
-            partition_by=[F("grid_id"), F("slot")],
+            partition_by=partition,
             order_by=[rank_expression().asc(), F("started_at").desc(), F("pk").desc()],
         )
     ).filter(_shown=1)

@@ -29,6 +29,9 @@ from . import services, windows
 from .models import DaySignOff, Patrol, Slot
 
 BOARD_KINDS = (Area.Kind.STREET, Area.Kind.COMMUNITY)
+# The waiting logs the board lists, the oldest first; it counts the rest. Reviewing one goes
+# on to the next waiting in its community (`_to_next_log`).
+WAITING_LISTED = 100
 
 
 class ReviewForm(forms.Form):
@@ -130,7 +133,8 @@ def board(request):
             "groups": groups,
             "is_street": area.kind == Area.Kind.STREET,
             "counts": review_board.count_states(rows),
-            "waiting": waiting,
+            "waiting": waiting[:WAITING_LISTED],
+            "waiting_more": max(len(waiting) - WAITING_LISTED, 0),
         },
         status=status,
     )
@@ -286,12 +290,16 @@ def _board_grids(area):
 
 
 def _board_logs(area):
-    """build(values) of the logs of values["day"] in `area`, as rows of board.Log's fields,
-    by start."""
+    """build(values) of the logs of values["day"] in `area` that the board shows (each
+    window's, and those waiting for review: board.shown_logs), as rows of board.Log's
+    fields, by start."""
 
     def build(values):
         return (
-            Patrol.objects.filter(grid__path__startswith=area.path, day=values["day"])
+            review_board.shown_logs(
+                Patrol.objects.filter(grid__path__startswith=area.path, day=values["day"]),
+                waiting=True,
+            )
             .annotate(**review_board.Log.columns())
             .order_by("started_at")
             .values_list(*review_board.Log.COLUMNS)

@@ -1,5 +1,5 @@
 """The patrol board's list of logs waiting for review, written in one pass: a street's
-board lists every log of the day not yet reviewed (hundreds on a busy day), and drawn row
+board lists the logs of the day not yet reviewed (up to a hundred), and drawn row
 by row through the template, with a link, a window's name, a name, the minutes and two
 badges each, the list cost 15 µs a row and most of the page (`waiting_rows` writes the
 markup patrols/board.html wrote, each value escaped as the template escaped it). The grids'

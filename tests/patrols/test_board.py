@@ -2,6 +2,8 @@
 signing a day off."""
 
 import datetime
+import itertools
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -28,9 +30,17 @@ def grid(pk, community=100):
     return SimpleNamespace(pk=pk, parent_id=community, parent=SimpleNamespace(pk=community))
 
 
+MADE = itertools.count(1)
+
+
 def log(grid_id, slot, status=Patrol.Status.SUBMITTED, is_short=False, hour=9):
     return SimpleNamespace(
-        grid_id=grid_id, slot=slot, status=status, is_short=is_short, started_at=local(DAY, hour)
+        pk=next(MADE),
+        grid_id=grid_id,
+        slot=slot,
+        status=status,
+        is_short=is_short,
+        started_at=local(DAY, hour),
     )
 
 
@@ -431,3 +441,63 @@ def test_the_board_shows_who_signed_a_day_off_and_the_windows_recorded_missed(
     after = DAY + datetime.timedelta(days=1)
     body = board(client, day=after.isoformat(), area=world.a.community.code).content.decode()
     assert "data-signed-off" not in body
+
+
+def test_a_window_logged_many_times_shows_its_best_log_and_every_waiting_one(
+    client, world, pinned, django_assert_num_queries
+):
+    """The board reads one log a window besides those waiting for review (shown_logs): a
+    window logged again and again costs one row, and its cell still shows the log that
+    counts most, waiting or not."""
+    reviewed = [
+        make_patrol(world.a.grid, DAY, AM, status=Patrol.Status.APPROVED, minutes=30)
+        for _ in range(5)
+    ]
+    returned = make_patrol(world.a.grid, DAY, AM, status=Patrol.Status.RETURNED)
+    waiting_short = make_patrol(world.a.grid, DAY, AM, minutes=20)
+    # The other grid: a full approved log beats the later returned and short waiting ones.
+    best = make_patrol(world.a.other_grid, DAY, AM, status=Patrol.Status.APPROVED)
+    make_patrol(world.a.other_grid, DAY, AM, status=Patrol.Status.RETURNED)
+    waiting_other = make_patrol(world.a.other_grid, DAY, AM, minutes=30)
+    client.force_login(world.a.stationmaster)
+    with django_assert_num_queries(8):
+        body = board(client, area=world.a.community.code).content.decode()
+    # Every log short: the latest started of the short ones (all at 08:00: the last made).
+    assert 'data-state="short"' in cell(body, world.a.grid, AM)
+    row = body[body.index(f'data-grid="{world.a.grid.code}"') :]
+    row = row[: row.index("</tr>")]
+    assert waiting_short.get_absolute_url() in row
+    assert returned.get_absolute_url() not in row
+    assert all(p.get_absolute_url() not in row for p in reviewed)
+    assert 'data-state="done"' in cell(body, world.a.other_grid, AM)
+    other = body[body.index(f'data-grid="{world.a.other_grid.code}"') :]
+    assert best.get_absolute_url() in other[: other.index("</tr>")]
+    assert body.count("data-waiting=") == 2
+    assert f'data-waiting="{waiting_short.pk}"' in body
+    assert f'data-waiting="{waiting_other.pk}"' in body
+
+
+@pytest.mark.parametrize(
+    ("language", "more"),
+    [("en", "And 1 more log waits: each review opens the next one."), ("zh-hans", "另有 1 份")],
+)
+def test_the_waiting_list_shows_its_oldest_logs_and_counts_the_rest(
+    client, world, pinned, monkeypatch, language, more
+):
+    from patrols import review_views
+
+    monkeypatch.setattr(review_views, "WAITING_LISTED", 2)
+    logs = [
+        make_patrol(world.a.grid, DAY, AM, started_at=local(DAY, 8, 50)),
+        make_patrol(world.a.other_grid, DAY, AM, started_at=local(DAY, 8, 10)),
+        make_patrol(world.a.grid, DAY, PM, started_at=local(DAY, 8, 30)),
+    ]
+    world.a.stationmaster.language = language
+    world.a.stationmaster.save(update_fields=["language"])
+    client.force_login(world.a.stationmaster)
+    body = board(client, area=world.a.community.code).content.decode()
+    listed = [int(n) for n in re.findall(r'data-waiting="(\d+)"', body)]
+    assert listed == [logs[1].pk, logs[2].pk]
+    assert more in body and "data-waiting-more" in body
+    # The community still counts all three: the day cannot be signed off.
+    assert "/sign-off/" not in body
