@@ -36,11 +36,13 @@ def build_boundaries(rng, levels, log):
 
 
 def build_rollup(rng, levels, log):
-    """Roll up the register of the last 70 days (reports.rollup), as the hourly beat task
-    would have, so the reports read it from the start. About 25 s at district scale."""
-    from .rollup import fill_missing
+    """Roll up the register of the last 70 days and count today so far (reports.rollup), as
+    the beat tasks would have, so the reports read them from the start. About 25 s at
+    district scale."""
+    from .rollup import count_today, fill_missing
 
     log(f"population roll-up: {fill_missing()} days")
+    log(f"today so far: {count_today()} areas")
 
 
 def polygon(quad):

@@ -33,8 +33,10 @@ period per day, so they equal the live count by construction). When the children
 of a day summed per area) gives a row per child and day for the days on which it holds every
 grid counted under each child; the other days come from the grids' roll-up, where one
 statement per table sums them by child area and by week or month (GROUP BY GROUPING SETS on
-PostgreSQL, plain GROUP BY queries on SQLite); the days the roll-up lacks for some grid
-(today, a day a back-dated write made it forget) are counted live and added. The rest does
+PostgreSQL, plain GROUP BY queries on SQLite); today comes from today's counts so far per
+area (AreaToday, counted every five minutes) while they are fresh; the days the roll-ups
+lack for some grid (today without fresh counts, a day a back-dated write made the roll-up
+forget) are counted live and added. The rest does
 not add up over days (incidents due and closed by the period's end, overdue at its end,
 overdue instructions, percentiles of the time to close, grid workers, the status now of
 those filed, the register as of a day) and is counted per child from the rows of the period,
@@ -196,6 +198,10 @@ class Figures:
     # live. Not a dataclass field, since it is not a figure: it is left out of as_dict(),
     # add() and ==, so figures compare equal whichever way they were counted.
     population_as_of = None
+    # When today's figures come from today's counts so far (reports.models.AreaToday): the
+    # aware datetime of the oldest count read; None when today was counted live or is not in
+    # the period. Not a figure either.
+    today_as_of = None
 
     # --- derived ---
 
@@ -438,9 +444,11 @@ def report_figures(
       and eve) for the past days on which each child's row sums every grid counted under
       it; then from the grids' daily roll-up (GridDay, GridDayCategory) for the other past
       days it has for every grid: one statement each, grouped by child and by step
-      (GROUPING SETS on PostgreSQL; two GROUP BY queries each on SQLite). The days both
-      lack (today, and any day not rolled up yet or forgotten since) are counted live by
-      _compute per child and per run of days, and added.
+      (GROUPING SETS on PostgreSQL; two GROUP BY queries each on SQLite). Today, when the
+      children are areas, comes from today's counts so far (AreaToday) while they are
+      fresh (headline.today_as_of then says when they were counted). The days they all
+      lack (today without fresh counts, any day not rolled up yet or forgotten since) are
+      counted live by _compute per child and per run of days, and added.
     - What does not add up over days (due_closed, overdue_open, overdue_instructions, the
       time to close, grid workers, by_status, the register) is counted from the rows of the
       period (indexes on the incidents' filed_at, deadline_at, closed_at serve it), per
@@ -503,10 +511,19 @@ def report_figures(
     categories = only is None or "by_category" in only
     by_area, area_register = (
         _read_area_days(
-            area, rows, key_of, start, end, today, step, categories=categories, hours=trend
+            area,
+            rows,
+            key_of,
+            start,
+            end,
+            today,
+            step,
+            categories=categories,
+            hours=trend,
+            now=now,
         )
         if children[0].kind != Area.Kind.GRID
-        else ({"child": {}, "step": {}, "days": set(), "hours": {}}, {})
+        else ({"child": {}, "step": {}, "days": set(), "hours": {}, "today_as_of": None}, {})
     )
 
     # The grids' roll-up's other days; the rest is counted live.
@@ -595,6 +612,7 @@ def report_figures(
     headline = Figures()
     for _child, figures in pairs:
         headline.add(figures)
+    headline.today_as_of = by_area["today_as_of"]
     if not trend:
         return pairs, headline, []
     for name in WHOLE_NAMES:
@@ -680,15 +698,19 @@ def _read_rolled_up(rows, ids, start, end, today, step, keys, skip=frozenset(), 
     read again without it); none when the period has no past day outside `skip`.
     categories=False leaves the categories out (one statement fewer)."""
     past_end = min(end, today - datetime.timedelta(days=1))
-    ahead = _days(max(start, past_end + datetime.timedelta(days=1)), end)
+    days_ahead = _days(max(start, past_end + datetime.timedelta(days=1)), end)
+    ahead = [day for day in days_ahead if day not in skip]  # today may be counted already
     if past_end < start:
-        return _sum_rolled_up(ids, start, end, ahead, step, keys, tables=()), ahead
+        return _sum_rolled_up(ids, start, end, days_ahead, step, keys, tables=()), ahead
     skipped = sorted(skip)
+    past_skipped = [day for day in skipped if day <= past_end]
     rolled = _sum_rolled_up(
         ids, start, end, ahead + skipped, step, keys, tables=("days",), by_day=True
     )
     found = rolled.pop("found")
-    if len(skip) == (past_end - start).days + 1 and all(start <= day <= past_end for day in skip):
+    if len(past_skipped) == (past_end - start).days + 1 and all(
+        start <= day for day in past_skipped
+    ):
         live = []  # every past day counted already (the areas' roll-up)
     else:
         live = [day for day in _days_not_rolled_up(rows, start, past_end, found) if day not in skip]
@@ -703,7 +725,9 @@ def _read_rolled_up(rows, ids, start, end, today, step, keys, skip=frozenset(), 
     return rolled, live
 
 
-def _read_area_days(parent, rows, key_of, start, end, today, step, *, categories=True, hours=True):
+def _read_area_days(
+    parent, rows, key_of, start, end, today, step, *, categories=True, hours=True, now=None
+):
     """What the areas' daily roll-up (AreaDay) gives a report of the children of `parent`
     (each child area's id the key of its grids in `key_of`) over [start, end]:
     ({"child": {key: counts}, "step": {first day of the step: counts}, "days": the days
@@ -718,7 +742,12 @@ def _read_area_days(parent, rows, key_of, start, end, today, step, *, categories
     the day before `start` too (a figure's "before"). Two queries (the rows, the categories'
     names), one when no day is counted or with categories=False (by_category is left
     empty), none without a past day. With neither categories nor hours ("hours" left
-    empty), the rows' JSON is not decoded."""
+    empty), the rows' JSON is not decoded.
+
+    Today, when the period holds it, counts from today's rows so far (AreaToday) on the same
+    terms, when they are fresh at `now` (reports.rollup.TODAY_FRESH): then "today_as_of" is
+    the time of the oldest row read, and the register as of today (when the period ends
+    today) is theirs. One query more."""
     from .models import AreaDay
 
     result = {
@@ -726,11 +755,13 @@ def _read_area_days(parent, rows, key_of, start, end, today, step, *, categories
         "step": defaultdict(dict),
         "days": set(),
         "hours": defaultdict(list),
+        "today_as_of": None,
     }
     eve = start - datetime.timedelta(days=1)
     last = min(end, today - datetime.timedelta(days=1))
     if last < eve:
         return result, {}
+    so_far = _today_so_far(parent, rows, key_of, today, now) if start <= today <= end else {}
     # How many of each child's grids existed on each day: a difference array per child.
     size = (last - eve).days + 1
     change = defaultdict(lambda: [0] * (size + 1))
@@ -793,6 +824,9 @@ def _read_area_days(parent, rows, key_of, start, end, today, step, *, categories
     }
     registered = len(REGISTER)
     counted = []  # (key, first day of the step, the additive numbers, categories, hours)
+    if so_far:
+        covered.append((today, list(so_far)))
+        found.update({(key, today): row for key, row in so_far.items()})
     for day, wanted in covered:
         in_period = day >= start
         if in_period:
@@ -801,8 +835,9 @@ def _read_area_days(parent, rows, key_of, start, end, today, step, *, categories
             _grids, _computed_at, categories, hours, numbers = found[key, day]
             if in_period:
                 counted.append((key, first_of[day], numbers[registered:], categories, hours))
-        # The day before today too: today's register is counted from it (_count_register).
-        if day in (eve, end) or (end == today and day == last):
+        # The day before today too: today's register is counted from it (_count_register)
+        # when today's rows so far are not read.
+        if day in (eve, end) or (end == today and day == last and not so_far):
             by_key = {key: dict(zip(REGISTER, found[key, day][4], strict=False)) for key in wanted}
             computed_at = (
                 min((found[key, day][1] for key in wanted), default=None)
@@ -810,6 +845,8 @@ def _read_area_days(parent, rows, key_of, start, end, today, step, *, categories
                 else None  # not read: the base of today's, which shows no roll-up's time
             )
             register[day] = (computed_at, by_key)
+    if so_far:
+        result["today_as_of"] = min(row[1] for row in so_far.values())
     if not counted:
         return result, register
     if categories or hours:
@@ -844,6 +881,51 @@ def _read_area_days(parent, rows, key_of, start, end, today, step, *, categories
             ):
                 named[name] = named.get(name, 0) + opened
     return result, register
+
+
+def _today_so_far(parent, rows, key_of, today, now):
+    """{child key: (grids, computed_at, categories, close hours, register and additive
+    numbers)} of today's rows so far (AreaToday) of the children of `parent`, as
+    _read_area_days reads AreaDay's, when every child with grids of `rows` existing today
+    has a fresh one (reports.rollup.TODAY_FRESH before `now`) that sums exactly those grids;
+    otherwise {}. One query."""
+    from .models import AreaToday
+    from .rollup import TODAY_FRESH
+
+    expected = defaultdict(int)
+    for row in rows:
+        if row.existed_during(today, today):
+            expected[key_of[row.pk]] += 1
+    if not expected:
+        return {}
+
+    def build(v):
+        rows = AreaToday.objects.filter(
+            area__parent=v["parent"], day=v["today"], computed_at__gte=v["fresh"]
+        ).values_list(
+            "area_id",
+            "grids",
+            "computed_at",
+            Cast("categories", TextField()),
+            Cast("close_hours", TextField()),
+            *REGISTER,
+            *ADDITIVE_NAMES,
+        )
+        return rows.query.sql_with_params()
+
+    now = now or timezone.now()
+    sql, params = statements.compiled(
+        "today so far",
+        build,
+        {"parent": parent.pk, "today": today, "fresh": now - TODAY_FRESH},
+    )
+    found = {
+        area_id: (grids, _aware(computed_at), categories, hours, numbers)
+        for area_id, grids, computed_at, categories, hours, *numbers in _fetch(sql, params)[1]
+    }
+    if any(key not in found or found[key][0] != n for key, n in expected.items()):
+        return {}
+    return {key: found[key] for key in expected}
 
 
 def _category_names():
@@ -1187,12 +1269,13 @@ def _fetch(sql, params):
 
 
 def _aware(value):
-    """A time a statement's row gives through an expression (a CASE), as an aware datetime:
-    SQLite gives the text it stores (UTC), PostgreSQL the time itself."""
+    """A time a statement's row gives, as an aware datetime: through an expression (a CASE)
+    SQLite gives the text it stores, read from a column a naive time (both UTC), PostgreSQL
+    the time itself."""
     if isinstance(value, str):
         value = parse_datetime(value)
-        if timezone.is_naive(value):
-            value = timezone.make_aware(value, datetime.UTC)
+    if isinstance(value, datetime.datetime) and timezone.is_naive(value):
+        value = timezone.make_aware(value, datetime.UTC)
     return value
 
 
@@ -2719,6 +2802,7 @@ def _count_register(result, keys, rows, periods, now, known=None):
     base = (
         {yesterday}
         if today in wanted
+        and today not in (known or {})
         and all(
             row.existed_during(yesterday, yesterday) == row.existed_during(today, today)
             for row in rows

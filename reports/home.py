@@ -57,6 +57,8 @@ class AreaSection:
     headlines: list
     attention: list  # [(child area, [Headline], report url)]
     report_url: str
+    # When today's figures are today's counts so far (reports.rollup.count_today).
+    today_as_of: object = None
 
 
 @dataclass
@@ -734,6 +736,7 @@ def _area_section(post, today):
             for child, f in needing[:ATTENTION_LIMIT]
         ],
         report_url=_report_url(area),
+        today_as_of=totals.today_as_of,
     )
 
 

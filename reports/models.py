@@ -205,3 +205,29 @@ class AreaDay(DayFigures):
 
     def __str__(self):
         return f"{self.area_id} {self.day}"
+
+
+class AreaToday(DayFigures):
+    """Today's figures so far summed over the grids under an area above them, as AreaDay
+    holds a past day's: counted for every grid every few minutes by
+    `reports.rollup.count_today` (run by `reports.tasks.count_today`), so a report whose
+    period ends today reads a row per child for today instead of counting today's patrols,
+    incidents and register live. A row is used while it is fresh (reports.rollup.TODAY_FRESH)
+    and its `grids` is every grid the report counts under the area today; the report says
+    when it was counted. One row per area, replaced by each count; a row of another day is
+    never read."""
+
+    area = models.OneToOneField(
+        "grids.Area", verbose_name=_("area"), on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField(_("day"))
+    grids = models.PositiveIntegerField(_("grids"))
+    # Incidents filed today by category: {category id (a string, as JSON keys are): count}.
+    categories = models.JSONField(_("incidents filed by category"), default=dict)
+
+    class Meta:
+        verbose_name = _("figures of an area's day so far")
+        verbose_name_plural = _("figures by area of today so far")
+
+    def __str__(self):
+        return f"{self.area_id} {self.day}"

@@ -50,12 +50,15 @@ from .figures import (
     existed_on_day,
     register_by_grid,
 )
-from .models import AreaDay, GridDay, GridDayCategory
+from .models import AreaDay, AreaToday, GridDay, GridDayCategory
 
 BATCH = 2000
 # Days counted in one pass: at district scale (800 grids, 785,000 stays) the register of one
 # day takes 0.65 s alone, ten days 2.8 s together.
 DAYS_PER_PASS = 10
+# How old today's counts (AreaToday) may be for a report to read them: three of beat's
+# five-minute counts.
+TODAY_FRESH = datetime.timedelta(minutes=15)
 
 
 def roll_up(day, grids=None):
@@ -336,3 +339,88 @@ def rebuild(start, end, grids=None):
         roll_up_days(days[n : n + DAYS_PER_PASS], grids)
         roll_up_areas(days[n : n + DAYS_PER_PASS])
     return len(days)
+
+
+def count_today(now=None):
+    """Count today's figures so far (up to `now`) for every grid existing today, as roll_up
+    counts a past day, and save their sums per area above the grids (AreaToday), replacing
+    the rows of the count before. The register as of today is yesterday's roll-up plus
+    today's changes (reports.register_day) when the roll-up has yesterday for every grid,
+    else counted live. Returns the number of AreaToday rows saved. Runs about 16 queries."""
+    from .register_day import register_changes
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    yesterday = today - datetime.timedelta(days=1)
+    grids = Area.objects.grids().existing_during(today, today)
+    rows = _grid_rows(grids)
+    ids = grids.values("pk")
+    figures = _compute(
+        rows,
+        {row.pk: row.pk for row in rows},
+        [(today, today)],
+        now,
+        register=False,
+        parts=(ADDITIVE,),
+        ids=ids,
+    )
+    hours = close_hours_by_grid({row.pk for row in rows}, ids, [today])
+    base = {
+        grid_id: dict(zip(REGISTER, numbers, strict=True))
+        for grid_id, *numbers in GridDay.objects.filter(grid_id__in=ids, day=yesterday)
+        .filter(existed_on_day())
+        .values_list("grid_id", *REGISTER)
+    }
+    if len(base) == len(rows):
+        register = base
+        for grid_id, change in register_changes(ids, today).items():
+            if grid_id in register:
+                for name in REGISTER:
+                    register[grid_id][name] += change[name]
+    else:
+        register = {grid_id: row for (grid_id, _day), row in register_by_grid(ids, [today]).items()}
+    empty = dict.fromkeys(REGISTER, 0)
+    saved = {}
+    for row in rows:
+        counted = figures[row.pk][0]
+        numbers = {
+            **register.get(row.pk, empty),
+            **{name: getattr(counted, name) for name in ADDITIVE_NAMES},
+        }
+        by_category = counted.__dict__.get("opened_by_category_id", {})
+        for ancestor in row.path.strip("/").split("/")[:-1]:
+            area = saved.get(ancestor)
+            if area is None:
+                area = saved[ancestor] = AreaToday(
+                    area_id=int(ancestor),
+                    day=today,
+                    grids=0,
+                    computed_at=now,
+                    categories={},
+                    close_hours=[],
+                )
+            area.grids += 1
+            for name, value in numbers.items():
+                setattr(area, name, getattr(area, name) + value)
+            area.close_hours.extend(hours.get((row.pk, today), []))
+            for category_id, opened in by_category.items():
+                key = str(category_id)
+                area.categories[key] = area.categories.get(key, 0) + opened
+    with transaction.atomic():
+        AreaToday.objects.exclude(area_id__in=[area.area_id for area in saved.values()]).delete()
+        AreaToday.objects.bulk_create(
+            saved.values(),
+            batch_size=BATCH,
+            update_conflicts=True,
+            unique_fields=["area"],
+            update_fields=[
+                "day",
+                "grids",
+                "computed_at",
+                "categories",
+                "close_hours",
+                *REGISTER,
+                *ADDITIVE_NAMES,
+            ],
+        )
+    return len(saved)

@@ -13,3 +13,15 @@ def roll_up_population():
     from .rollup import fill_missing
 
     return fill_missing()
+
+
+@shared_task(**DURABLE)
+def count_today():
+    """Count today's figures so far for every area above the grids (reports.rollup.
+    count_today), read by the reports whose period ends today; run by beat every five
+    minutes. Idempotent: each run replaces the rows of the one before, and a run lost only
+    leaves the rows older (a report counts today live once they are stale). Returns the
+    number of rows saved."""
+    from .rollup import count_today as count
+
+    return count()

@@ -118,6 +118,8 @@ def _build(scope, area, start, end, sort):
         "step": step,
         # The charts and the export's trend sheet show no register figures.
         "trend": trend_rows,
+        # When today's figures are today's counts so far (reports.rollup.count_today).
+        "today_as_of": headline.today_as_of,
     }
 
 

@@ -15,7 +15,7 @@ from patrols.services import submit_patrol
 from reports.figures import Figures, figures_by_child
 from reports.home import area_figures
 from reports.models import GridDay
-from reports.rollup import fill_missing
+from reports.rollup import count_today, fill_missing
 from tests.patrols.factories import local
 from tests.reports.test_figures import march, seeded  # noqa: F401 (fixture)
 from tests.reports.test_home import (  # noqa: F401 (fixtures)
@@ -100,13 +100,16 @@ def test_the_home_figures_equal_the_live_count_with_and_without_the_roll_up(seed
 # items, unread notifications = 7. The area section, report_figures without the register,
 # the trend, the categories, the missed windows and what is due and closed: the grids, the
 # children; the month's state per child that the page shows (incidents overdue,
-# instructions) = 4; the areas' roll-up = 1; the grids' roll-up's sums with the rows it has
-# of each day (which tell the days it lacks) = 1; those days counted live (schedules,
-# patrols, incidents) = 3. With the past days rolled up, the areas' roll-up has them all:
-# the grids' roll-up is not read, and today is counted live at 10:00, before any window of
-# the day has closed: no log counts, none is read (schedules, incidents = 2).
-LIVE = 7 + 4 + 1 + 1 + 3
-ROLLED = 7 + 4 + 1 + 2
+# instructions) = 4; the areas' roll-up and today's counts so far = 2; the grids' roll-up's
+# sums with the rows it has of each day (which tell the days it lacks) = 1; those days
+# counted live (schedules, patrols, incidents) = 3. With the past days rolled up, the areas'
+# roll-up has them all: the grids' roll-up is not read, and today is counted live at 10:00,
+# before any window of the day has closed: no log counts, none is read (schedules,
+# incidents = 2). With today counted too (reports.rollup.count_today), nothing is counted
+# live.
+LIVE = 7 + 4 + 2 + 1 + 3
+ROLLED = 7 + 4 + 2 + 2
+COUNTED = 7 + 4 + 2
 
 
 @pytest.mark.parametrize("persona", ["district_staff", "street_staff"])
@@ -135,3 +138,12 @@ def test_the_area_home_page_query_count_is_pinned_at_two_sizes(
     rolled_large, _ = home(client, user)
     assert rolled == rolled_large
     assert rolled == ROLLED or not on_postgresql
+    count_today()
+    counted, body = home(client, user)
+    populate(world, 3)
+    fill_missing(days=timezone.localdate().day - 1)
+    count_today()
+    counted_large, _ = home(client, user)
+    assert counted == counted_large
+    assert counted == COUNTED or not on_postgresql
+    assert "data-today-as-of" in body
