@@ -6,11 +6,14 @@ than the report's are not read, and the report counts live as before; the page s
 today was counted."""
 
 import datetime
+import threading
 
 import pytest
 import time_machine
+from celery.signals import task_postrun
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from grids.models import Area
 from reports import tasks
@@ -190,3 +193,41 @@ def test_the_report_says_when_today_was_counted(seeded, client, language):  # no
     }[language]
     assert said in page
     assert said in home
+
+
+def test_beat_counts_today_every_five_minutes(db):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="reports.tasks.count_today")
+    assert task.enabled
+    assert (task.interval.every, task.interval.period) == (5, "minutes")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_on_redis_counts_today(celery_worker_on_redis, world):
+    results = []
+    finished = threading.Event()
+
+    def collect(sender=None, retval=None, **kwargs):
+        if sender.name == "reports.tasks.count_today":
+            results.append(retval)
+            if len(results) == 2:
+                finished.set()
+
+    task_postrun.connect(collect, weak=False)
+    try:
+        tasks.count_today.delay()
+        tasks.count_today.delay()
+        assert finished.wait(60), f"the worker counted today {len(results)} times, not 2"
+    finally:
+        task_postrun.disconnect(collect)
+    # The district, the street, the two communities: the same rows, replaced.
+    assert results == [4, 4]
+    assert set(AreaToday.objects.values_list("area__code", flat=True)) == {
+        "T",
+        "T-01",
+        "T-01-01",
+        "T-01-02",
+    }
+    assert set(AreaToday.objects.values_list("day", flat=True)) == {timezone.localdate()}
