@@ -3,6 +3,8 @@ gridmgmt.xlsx (openpyxl's bytes, the rows written here). Every row goes through
 grids.exports.safe_row, so no text becomes a formula in a spreadsheet.
 """
 
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from gridmgmt import xlsx
@@ -24,12 +26,18 @@ def report_workbook(area, start, end, **tables):
     )
 
 
-def report_sheets(area, start, end, *, sections, categories, formula, rows, trend):
+def report_sheets(
+    area, start, end, *, sections, categories, formula, rows, trend, today_as_of=None
+):
     """The workbook's sheets [(title, rows)]: the headline figures, the incidents by
-    category, the children table (one row per child, in the page's order) and the trend."""
+    category, the children table (one row per child, in the page's order) and the trend.
+    `today_as_of`: when today's figures were counted, as the page says it."""
     summary = []
     summary.append(safe_row([_("Area"), area.name, area.code]))
     summary.append(safe_row([_("Period"), start.isoformat(), end.isoformat()]))
+    if today_as_of:
+        at = date_format(localtime(today_as_of), "Y-m-d H:i")
+        summary.append(safe_row([_("Today counted at"), at]))
     summary.append(safe_row([_("Score formula"), formula]))
     summary.append([])
     summary.append(safe_row([_("Section"), _("Figure"), _("Value")]))

@@ -212,6 +212,7 @@ def report_xlsx(request, area_code):
         formula=built["formula"],
         rows=built["rows"],
         trend=built["trend"],
+        today_as_of=built["today_as_of"],
     )
 
 

@@ -6,6 +6,7 @@ than the report's are not read, and the report counts live as before; the page s
 today was counted."""
 
 import datetime
+import io
 import threading
 
 import pytest
@@ -14,6 +15,7 @@ from celery.signals import task_postrun
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from grids.models import Area
 from reports import tasks
@@ -193,6 +195,16 @@ def test_the_report_says_when_today_was_counted(seeded, client, language):  # no
     }[language]
     assert said in page
     assert said in home
+    # The export of the same report says it too.
+    with time_machine.travel(local(day, 15, 4), tick=False):
+        response = client.get(
+            f"/reports/{world.district.code}/report.xlsx?start={march(1)}&end={day}",
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    label = {"en": "Today counted at", "zh-hans": "今日数据统计于"}[language]
+    figures = next(iter(book.worksheets))
+    assert [figures["A3"].value, figures["B3"].value] == [label, "2026-03-03 15:00"]
 
 
 def test_beat_counts_today_every_five_minutes(db):
