@@ -60,8 +60,8 @@ def _rank(patrol):
 class Log:
     """A log as the board reads it: what its cell and the waiting list show (`grid` is set
     on a waiting one). Built from a row of values, not a model instance: a street's board
-    reads every log of its day (hundreds on a busy one, a thousand on the bench's), and a
-    Patrol instance cost ~25 µs to build, half the page. `started_at` is the start in
+    reads a log a window and up to a hundred waiting ones, and a Patrol instance cost
+    ~25 µs to build. `started_at` is the start in
     seconds since the epoch (`build_rows` only compares it): psycopg took 3.5 µs to read a
     timestamp, 3.5 ms a thousand logs, against 0.2 µs a number."""
 
@@ -247,26 +247,15 @@ def rank_expression():
     )
 
 
-def shown_logs(patrols, *, waiting=False):
+def shown_logs(patrols):
     """Of `patrols` (a queryset of logs of one day), the log each window's cell shows, as
     build_rows chooses it: the first by rank, then the latest started. A cell reads one
-    row however many logs its window has (a member may log a window again and again).
-    With `waiting`, every log waiting for review too (the board lists them): build_rows
-    still finds each cell's log among them. No query."""
-    partition = [F("grid_id"), F("slot")]
-    if waiting:
-        # A waiting log is alone in its partition, so it is always kept.
-        partition.append(
-            Case(
-                When(status=Patrol.Status.SUBMITTED, then=F("pk")),
-                default=Value(0),
-                output_field=models.BigIntegerField(),
-            )
-        )
+    row however many logs its window has (a member may log a window again and again). No
+    query."""
     return patrols.annotate(
         _shown=Window(
             RowNumber(),
-            partition_by=partition,
+            partition_by=[F("grid_id"), F("slot")],
             order_by=[rank_expression().asc(), F("started_at").desc(), F("pk").desc()],
         )
     ).filter(_shown=1)

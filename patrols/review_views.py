@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Subquery, Value
+from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -52,7 +52,8 @@ def board(request):
 
     Runs a fixed number of queries, whatever the number of grids or logs: the area (when
     asked for by code), the areas to pick from, the grids with their schedules, their
-    missed windows and their community's sign-off, and the day's logs.
+    missed windows, their logs waiting for review and their community's sign-off, the log
+    each window shows, and the first WAITING_LISTED logs waiting.
     """
     scope = get_scope(request)
     area = _board_area(request, scope)
@@ -76,11 +77,19 @@ def board(request):
     grids = statements.model_rows(
         ("patrols.board.grids", area.path), _board_grids(area), {"day": day}
     )
-    # Rows of values, not instances (board.Log): hundreds on a busy day.
+    # Rows of values, not instances (board.Log): a log a window, and the waiting ones listed.
     patrols = [
         review_board.Log(*values)
         for values in statements.value_rows(
             ("patrols.board.logs", area.path), _board_logs(area), {"day": day}
+        )
+    ]
+    waiting = [
+        review_board.Log(*values)
+        for values in statements.value_rows(
+            ("patrols.board.waiting", area.path, WAITING_LISTED),
+            _board_waiting(area, WAITING_LISTED),
+            {"day": day},
         )
     ]
     missed = {
@@ -103,14 +112,13 @@ def board(request):
 
     rows = review_board.build_rows(grids, patrols, missed, schedules, day, now)
     grid_names = {grid.pk: grid for grid in grids}
-    waiting = [
-        p for p in patrols if p.status == Patrol.Status.SUBMITTED and p.grid_id in grid_names
-    ]
     for patrol in waiting:
         patrol.grid = grid_names[patrol.grid_id]
     groups = review_board.group_rows(rows)
     is_past_or_today = day <= timezone.localdate(now)
-    waiting_in = Counter(p.grid.parent_id for p in waiting)  # community id: logs waiting
+    waiting_in = Counter()  # community id: logs waiting
+    for grid in grids:
+        waiting_in[grid.parent_id] += grid.waiting_logs
     for group in groups:
         group.sign_off = sign_offs.get(group.community.pk)
         group.waiting = waiting_in[group.community.pk]
@@ -133,8 +141,8 @@ def board(request):
             "groups": groups,
             "is_street": area.kind == Area.Kind.STREET,
             "counts": review_board.count_states(rows),
-            "waiting": waiting[:WAITING_LISTED],
-            "waiting_more": max(len(waiting) - WAITING_LISTED, 0),
+            "waiting": waiting,
+            "waiting_more": max(waiting_in.total() - len(waiting), 0),
         },
         status=status,
     )
@@ -259,13 +267,21 @@ def _board_area(request, scope):
 
 def _board_grids(area):
     """build(values) of the grids of `area` that exist on values["day"], by community and
-    code, with their communities' schedules, their missed windows of the day and their
-    community's sign-off of the day (a probe of the sign-offs' unique index a grid): who
-    signed and when."""
+    code, with their communities' schedules, their missed windows of the day, how many of
+    their logs of the day wait for review (`waiting_logs`, counted in the waiting logs'
+    index) and their community's sign-off of the day (a probe of the sign-offs' unique index
+    a grid): who signed and when."""
 
     def build(values):
         day = values["day"]
         signed = DaySignOff.objects.filter(community=OuterRef("parent_id"), day=day)
+        waiting = (
+            Patrol.objects.filter(grid=OuterRef("pk"), day=day, status=Patrol.Status.SUBMITTED)
+            .order_by()
+            .values("grid")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
         return (
             Area.objects.grids()
             .under(area)
@@ -274,6 +290,7 @@ def _board_grids(area):
             .defer("boundary", "parent__boundary")
             .annotate(
                 **review_board.missed_flags(day),
+                waiting_logs=Coalesce(Subquery(waiting), 0),
                 signed_at=Subquery(signed.values("signed_at")[:1]),
                 signed_by_name=Subquery(
                     signed.values(
@@ -290,18 +307,42 @@ def _board_grids(area):
 
 
 def _board_logs(area):
-    """build(values) of the logs of values["day"] in `area` that the board shows (each
-    window's, and those waiting for review: board.shown_logs), as rows of board.Log's
-    fields, by start."""
+    """build(values) of the log each window of values["day"] in `area` shows
+    (board.shown_logs), as rows of board.Log's fields. Extra patrols (no window) count for
+    no cell: not read."""
 
     def build(values):
         return (
             review_board.shown_logs(
-                Patrol.objects.filter(grid__path__startswith=area.path, day=values["day"]),
-                waiting=True,
+                Patrol.objects.filter(grid__path__startswith=area.path, day=values["day"])
+                .exclude(slot="")
+                .order_by()
             )
             .annotate(**review_board.Log.columns())
-            .order_by("started_at")
+            .values_list(*review_board.Log.COLUMNS)
+        )
+
+    return build
+
+
+def _board_waiting(area, limit):
+    """build(values) of the first `limit` logs of values["day"] waiting for review in the
+    grids of `area` that exist that day, the earliest started first, as rows of board.Log's
+    fields. The board lists these and counts the rest (`waiting_logs` of _board_grids): a
+    backlog of thousands costs what a hundred do."""
+
+    def build(values):
+        day = values["day"]
+        first = Patrol.objects.filter(
+            grid__in=Area.objects.grids().under(area).existing_on(day).values("pk"),
+            day=day,
+            status=Patrol.Status.SUBMITTED,
+        ).order_by("started_at", "pk")
+        # The members' names of those listed only (a join before the limit read one a log).
+        return (
+            Patrol.objects.filter(pk__in=first.values("pk")[:limit])
+            .annotate(**review_board.Log.columns())
+            .order_by("started_at", "pk")
             .values_list(*review_board.Log.COLUMNS)
         )
 

@@ -210,9 +210,9 @@ def test_the_board_costs_the_same_queries_for_more_grids_and_logs(
     client.force_login(world.a.stationmaster)
     url = f"/patrols/board/?area={world.a.community.code}"
     # session, user, posts (scope), the area by code, the areas to pick from, grids with
-    # their communities, schedules, missed windows and sign-offs, the day's logs with their
-    # members, unread notifications (header)
-    with django_assert_num_queries(8):
+    # their communities, schedules, missed windows, waiting logs and sign-offs, the log of
+    # each window and the waiting logs listed, with their members, unread notifications
+    with django_assert_num_queries(9):
         assert client.get(url).status_code == 200
 
     PatrolSchedule.objects.create(community=world.a.community)
@@ -223,7 +223,7 @@ def test_the_board_costs_the_same_queries_for_more_grids_and_logs(
         make_patrol(g, DAY, PM, status=Patrol.Status.IN_PROGRESS)
         MissedPatrol.objects.create(grid=g, day=DAY - datetime.timedelta(days=1), slot=AM)
     MissedPatrol.objects.create(grid=world.a.other_grid, day=DAY, slot=PM)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         body = client.get(url).content.decode()
     assert body.count("data-grid=") == 8
 
@@ -460,7 +460,7 @@ def test_a_window_logged_many_times_shows_its_best_log_and_every_waiting_one(
     make_patrol(world.a.other_grid, DAY, AM, status=Patrol.Status.RETURNED)
     waiting_other = make_patrol(world.a.other_grid, DAY, AM, minutes=30)
     client.force_login(world.a.stationmaster)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         body = board(client, area=world.a.community.code).content.decode()
     # Every log short: the latest started of the short ones (all at 08:00: the last made).
     assert 'data-state="short"' in cell(body, world.a.grid, AM)
