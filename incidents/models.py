@@ -230,16 +230,17 @@ class IncidentQuerySet(models.QuerySet):
         return self.filter(condition)
 
     @staticmethod
-    def mine_q(scope, day=None):
-        """The condition of `mine` with the posts the user covers read in a subquery
-        (grids.posts.covered_posts), not by a query of their own: for a statement compiled
-        once (the home page's). No query."""
+    def mine_q(scope, day=None, covered=None):
+        """The condition of `mine`, with `covered` the ids of the posts the user covers
+        (grids.posts.posts_covered_by, already read) or, without, those posts read in a
+        subquery (grids.posts.covered_posts). No query."""
         from grids.posts import covered_posts
 
         user = scope.user
         condition = Q(handler=user) | Q(first_responsible=user) | Q(covered_for=user)
-        covered = covered_posts(user, scope.posts, day)
-        if covered is not None:
+        if covered is None:
+            covered = covered_posts(user, scope.posts, day)
+        if covered is not None and (not isinstance(covered, list) or covered):
             condition |= Q(post_id__in=covered, handler__isnull=False)
         return condition
 

@@ -80,18 +80,23 @@ def test_the_station_incidents_read_bound_are_the_querysets(client, world):
 
     side = world.a
     now = timezone.now()
-    for grid in (side.grid, side.other_grid):
+    # The grid's incidents handled by its member, the other grid's by the stationmaster.
+    for grid, handler in ((side.grid, side.grid_member), (side.other_grid, side.stationmaster)):
         for _ in range(3):
             incident = make_incident(grid, side.grid_member, at=now - datetime.timedelta(days=2))
             Incident.objects.filter(pk=incident.pk).update(
-                handler=side.stationmaster, deadline_at=now - datetime.timedelta(hours=1)
+                handler=handler, deadline_at=now - datetime.timedelta(hours=1)
             )
     scope = Scope(side.stationmaster)
     ids = [side.community.pk]
-    values = {"now": now, "today": timezone.localdate(now)}
+    # The grid's incidents' post covered (as the station does while its A and B are away):
+    # its incidents are mine too.
+    post = side.grid.posts.filter(holder_a=side.grid_member).get()
+    Incident.objects.filter(grid=side.grid).update(post=post)
+    values = {"now": now, "covered_0": post.pk}
 
     def build(v):
-        return home._station_incidents(scope, ids, True, v)
+        return home._station_incidents(scope, ids, True, 1, v)
 
     def seen(rows):
         return [
@@ -112,5 +117,16 @@ def test_the_station_incidents_read_bound_are_the_querysets(client, world):
 
     expected = seen(build(values))
     assert len(expected) == 6
+    # Mine: those the stationmaster handles, and those of the post they cover.
+    assert [row[8] for row in expected] == [6] * 6
     for _ in range(3):  # as usual, compiled, then bound
         assert seen(statements.model_rows(("test", 1), build, values)) == expected
+
+    # Covering nothing: only those the stationmaster handles are mine.
+    def uncovered(v):
+        return home._station_incidents(scope, ids, True, 0, v)
+
+    alone = seen(uncovered({"now": now}))
+    assert [row[8] for row in alone] == [3] * 6
+    for _ in range(3):
+        assert seen(statements.model_rows(("test", 0), uncovered, {"now": now})) == alone
