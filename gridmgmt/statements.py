@@ -193,7 +193,7 @@ def forget():
     _built.clear()
     _seen.clear()
     _rows.clear()
-    _plain.clear()
+    _converting.clear()
 
 
 class _Rows:
@@ -268,34 +268,37 @@ def model_rows(key, build, values):
         return layout.instances(cursor.fetchall())
 
 
-_plain = {}  # key -> whether the statement's values need no conversion
+# key -> (compiler, converters) when the statement's values need converting, else None.
+_converting = {}
 
 
 def value_rows(key, build, values):
     """[tuple] of the rows of `build(values)` (a values_list() queryset), its statement
-    compiled once per process for `key` and bound to `values` as `compiled` binds it; read
-    through the queryset, as before, when a column's values need converting. Runs one
-    query."""
+    compiled once per process for `key` and bound to `values` as `compiled` binds it; the
+    values of a column that needs converting (an expression's float or int) converted as
+    the queryset converts them, by its compiler kept with the statement. Runs one query."""
     if connection.vendor != "postgresql":
         return [tuple(row) for row in build(values)]
     full = (timezone.get_default_timezone_name(), key)
     if not _kept_or_asked_again(full):
         return [tuple(row) for row in build(values)]
-    plain = _plain.get(full)
-    if plain is None:
+    if full in _converting:
+        converting = _converting[full]
+    else:
         compiler = build(values).query.get_compiler(using="default")
         compiler.setup_query()
-        plain = _plain[full] = not compiler.get_converters(
-            [column[0] for column in compiler.select]
-        )
-        if len(_plain) > KEPT:
-            _plain.pop(next(iter(_plain)))
-    if not plain:
-        return [tuple(row) for row in build(values)]
+        converters = compiler.get_converters([column[0] for column in compiler.select])
+        converting = _converting[full] = (compiler, converters) if converters else None
+        if len(_converting) > KEPT:
+            _converting.pop(next(iter(_converting)))
     try:
         sql, params = compiled(key, lambda v: build(v).query.sql_with_params(), values)
     except EmptyResultSet:  # a queryset that matches nothing (none(), an empty IN): no rows
         return []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    if converting is None:
+        return rows
+    compiler, converters = converting
+    return [tuple(row) for row in compiler.apply_converters(rows, converters)]

@@ -195,3 +195,35 @@ def test_a_date_the_build_reads_from_the_clock_is_not_kept():
         assert timezone.localdate() in params
     if connection.vendor == "postgresql":
         assert statements._built[timezone.get_default_timezone_name(), "clock"] is None
+
+
+@pytest.mark.parametrize("ask_twice", [True, False])
+def test_the_values_a_column_converts_are_read_as_the_queryset_reads_them(
+    world, monkeypatch, ask_twice
+):
+    """value_rows of a values_list() whose columns Django converts (an expression's float or
+    int: the board's start in seconds, a count) reads the rows the queryset gives, of the
+    same types, compiled, then bound."""
+    from django.db.models import F, FloatField
+    from django.db.models.functions import Cast
+
+    monkeypatch.setattr(statements, "ASK_TWICE", ask_twice)
+
+    def build(v):
+        return (
+            Area.objects.filter(parent_id=v["parent"])
+            .annotate(seconds=Cast("pk", FloatField()), next=F("pk") + Value(1))
+            .order_by("code")
+            .values_list("code", "seconds", "next")
+        )
+
+    for parent in (world.a.community, world.street, world.a.community):
+        expected = list(build({"parent": parent.pk}))
+        assert len(expected) >= 2
+        found = statements.value_rows(("converted",), build, {"parent": parent.pk})
+        assert found == expected
+        assert [tuple(map(type, row)) for row in found] == [(str, float, int)] * len(expected)
+    if connection.vendor == "postgresql":
+        full = (timezone.get_default_timezone_name(), ("converted",))
+        assert statements._built[full] is not None  # bound, not compiled each time
+        assert statements._converting[full] is not None
