@@ -481,11 +481,16 @@ def report_figures(
     if area.kind == Area.Kind.GRID:
         children = [area]
     else:
-        children = list(
-            Area.objects.filter(parent=area)
-            .existing_during(start, end)
-            .exclude(kind__in=[Area.Kind.BUILDING, Area.Kind.UNIT])
-            .order_by("code", "pk")
+        # A statement compiled once per process (gridmgmt.statements).
+        children = statements.model_rows(
+            ("reports.figures.children",),
+            lambda values: (
+                Area.objects.filter(parent=values["parent"])
+                .existing_during(values["start"], values["end"])
+                .exclude(kind__in=[Area.Kind.BUILDING, Area.Kind.UNIT])
+                .order_by("code", "pk")
+            ),
+            {"parent": area.pk, "start": start, "end": end},
         )
     key_of = _keys_by_path(rows, children)
     rows = [row for row in rows if row.pk in key_of]
