@@ -239,10 +239,12 @@ class IncidentQuerySet(models.QuerySet):
         user = scope.user
         condition = Q(handler=user) | Q(first_responsible=user) | Q(covered_for=user)
         if covered is None:
-            covered = covered_posts(user, scope.posts, day)
-        if covered is not None and (not isinstance(covered, list) or covered):
-            condition |= Q(post_id__in=covered, handler__isnull=False)
-        return condition
+            covered = covered_posts(user, scope.posts, day)  # None when none can be
+            if covered is None:
+                return condition
+        elif not covered:
+            return condition
+        return condition | Q(post_id__in=covered, handler__isnull=False)
 
     def with_light(self, light, now=None):
         """Filter by light. A paused incident keeps the colour it had when it was paused."""

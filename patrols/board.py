@@ -61,9 +61,9 @@ class Log:
     """A log as the board reads it: what its cell and the waiting list show (`grid` is set
     on a waiting one). Built from a row of values, not a model instance: a street's board
     reads a log a window and up to a hundred waiting ones, and a Patrol instance cost
-    ~25 µs to build. `started_at` is the start in
-    seconds since the epoch (`build_rows` only compares it): psycopg took 3.5 µs to read a
-    timestamp, 3.5 ms a thousand logs, against 0.2 µs a number."""
+    ~25 µs to build. `started_at` is the start in seconds since the epoch (`build_rows`
+    only compares it): psycopg took 3.5 µs to read a timestamp, 3.5 ms a thousand logs,
+    against 0.2 µs a number."""
 
     __slots__ = (
         "pk",
