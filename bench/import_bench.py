@@ -62,7 +62,17 @@ def build_file(path, rows):
 
 def prepare():
     """The area tree down to one unit, and a grid member to upload; nothing imported yet."""
-    from grids.models import Area, Household, ImportJob, Membership, Post, Resident, Role, User
+    from grids.models import (
+        Area,
+        Household,
+        HouseholdGrid,
+        ImportJob,
+        Membership,
+        Post,
+        Resident,
+        Role,
+        User,
+    )
 
     parent = None
     for kind, code in [
@@ -88,6 +98,7 @@ def prepare():
         Resident.history.filter(household__grid=grid),
         residents,
         Household.history.filter(grid=grid),
+        HouseholdGrid.objects.filter(grid=grid),
         Household.objects.filter(grid=grid),
         ImportJob.objects.filter(user=user),
     ]:
