@@ -234,12 +234,18 @@ class SubmitForm(forms.Form):
         widget=CompanionSearch,
     )
 
-    def __init__(self, *args, team, others, search_url="", **kwargs):
+    def __init__(self, *args, team, others, team_rows=None, search_url="", **kwargs):
         """`team`: the grid's own team; `others`: the rest of the community who may be
-        named (users). `search_url`: where the companion search box asks for matches."""
+        named (users). `team_rows`: the team's (pk, full_name, username), when they were read
+        already; else they are read when the form is drawn. `search_url`: where the companion
+        search box asks for matches."""
         super().__init__(*args, **kwargs)
-        self.fields["companions"].queryset = team
-        choices_from_rows(self.fields["companions"], ("pk", "full_name", "username"), user_name)
+        field = self.fields["companions"]
+        field.queryset = team
+        if team_rows is None:
+            choices_from_rows(field, ("pk", "full_name", "username"), user_name)
+        else:
+            field.widget.choices = [(row[0], user_name(*row)) for row in team_rows]
         others_field = self.fields["other_companions"]
         others_field.queryset = others
         source = self.data if self.is_bound else self.initial

@@ -276,15 +276,28 @@ def _render_detail(request, patrol, submit_form=None):
         )
         context["outbox_text"] = OUTBOX_TEXT
         context["submit_form"] = submit_form or _submit_form(
-            request, patrol, initial={"summary": patrol.summary}
+            request, patrol, fresh=True, initial={"summary": patrol.summary}
         )
     return render(request, "patrols/patrol_detail.html", context)
 
 
-def _submit_form(request, patrol, **kwargs):
-    team, others = _team(patrol.grid, request.user)
+def _submit_form(request, patrol, fresh=False, **kwargs):
+    """The member's log form. The team's checkboxes from its rows, of a statement compiled
+    once per process (gridmgmt.statements). `fresh`: the page drawn afresh, where nobody is
+    named yet and nothing is validated, so the querysets of those who may be named are not
+    built (Django took ~2.5 ms to build their subqueries on each member's page)."""
+    rows = statements.value_rows(
+        ("patrols.views.team",),
+        lambda values: _own_team(values["grid"], values["user"]).values_list(*TEAM_COLUMNS),
+        {"grid": patrol.grid_id, "user": request.user.pk},
+    )
+    if fresh:
+        team = others = User.objects.none()
+    else:
+        team, others = _team(patrol.grid, request.user)
     return SubmitForm(
         team=team,
+        team_rows=rows,
         others=others,
         search_url=reverse("patrols:companions", args=[patrol.pk]),
         **kwargs,
@@ -561,28 +574,35 @@ def instruction_create(request):
     return render(request, "patrols/instruction_form.html", {"form": form})
 
 
+TEAM_COLUMNS = ("pk", "full_name", "username")
+
+
 def _team(grid, user):
     """Who may be named as `user`'s companions: everyone holding a post (A or B) in the grid's
-    community. Returns two querysets of users, by name: the grid's own team, and the rest of
-    the community. Runs one query now (the community's posts, through the area path index,
-    a statement compiled once per process for the community: gridmgmt.statements) and one
-    each time a result is evaluated (the users, by primary key): asking the posts first is
-    what keeps this from scanning every user of the district."""
-    holders, team = set(), set()
-    community = grid.parent
-    for area_id, *pair in statements.value_rows(
-        ("patrols.views.team_posts", community.path),
-        lambda values: _posts_under(community).values_list("area_id", "holder_a_id", "holder_b_id"),
-        {},
-    ):
-        holders.update(pair)
-        if area_id == grid.pk:
-            team.update(pair)
-    people = User.objects.filter(is_active=True).order_by("full_name", "username")
-    team -= {None, user.pk}
-    return (
-        people.filter(pk__in=team),
-        people.filter(pk__in=holders - team - {None, user.pk}),
+    community. Two querysets of users, by name: the grid's own team (`_own_team`), and the
+    rest of the community. No query; each runs one when evaluated. The rest is only read
+    when the member searches it or names one of them."""
+    own = Post.objects.order_by().filter(area=grid.pk)
+    others = _people(user.pk).filter(_holding(_posts_under(grid.parent))).exclude(_holding(own))
+    return _own_team(grid.pk, user.pk), others
+
+
+def _own_team(grid_id, user_id):
+    """The holders of the grid's posts but the user, by name. The posts' holders are read
+    first (the area index) and the users by primary key: as a join, or asked as "holds a post
+    here", the planner scans every user of the district."""
+    return _people(user_id).filter(_holding(Post.objects.order_by().filter(area=grid_id)))
+
+
+def _people(user_id):
+    return User.objects.filter(is_active=True).exclude(pk=user_id).order_by("full_name", "username")
+
+
+def _holding(posts):
+    """The condition that a user holds one of `posts` (A or B). The holders are never null
+    (a condition negated is false for none of them)."""
+    return one_of("pk", posts.filter(holder_a__isnull=False).values("holder_a_id")) | one_of(
+        "pk", posts.filter(holder_b__isnull=False).values("holder_b_id")
     )
 
 
