@@ -139,7 +139,11 @@ def patrol_list(request):
     scope = get_scope(request)
     patrols = scope.filter(Patrol.objects.for_list(), "grid")
     if not scope.supervises_somewhere():
-        patrols = patrols.filter(Q(member=request.user) | Q(companions=request.user)).distinct()
+        # Their own and those they went on: the latter as a subquery, so that no log is
+        # listed twice without a DISTINCT (which sorted every row of the member's history,
+        # whole, before the page was cut from it).
+        went_on = Patrol.companions.through.objects.filter(user=request.user).values("patrol_id")
+        patrols = patrols.filter(Q(member=request.user) | Q(pk__in=went_on))
     status = request.GET.get("status")
     http_status = 200
     if status in Patrol.Status.values:

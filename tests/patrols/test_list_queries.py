@@ -35,3 +35,17 @@ def test_the_list_costs_the_same_queries_for_more_logs(client, world, django_ass
     assert f'href="/patrols/{open_patrol.pk}/"' in body
     assert world.a.grid.name in body
     assert 'action="/patrols/start/"' not in body
+
+
+def test_a_member_sees_their_own_logs_and_those_they_went_on_each_once(client, world):
+    member, partner = world.a.grid_member, world.a.grid_member_b
+    own = make_patrol(world.a.grid, DAY, Slot.MORNING, member=member)
+    own.companions.add(partner, world.a.grid_leader)
+    went_on = make_patrol(world.a.grid, DAY, Slot.AFTERNOON, member=partner)
+    went_on.companions.add(member, world.a.grid_leader)
+    alone = make_patrol(world.a.grid, DAY - datetime.timedelta(days=1), member=partner)
+    alone.companions.add(world.a.grid_leader)
+    client.force_login(member)
+    response = client.get("/patrols/")
+    assert [p.pk for p in response.context["page"]] == [went_on.pk, own.pk]
+    assert response.context["page"].paginator.count == 2
