@@ -6,6 +6,8 @@ of visiting each open incident's row, spread over most of the table's pages. Pos
 
 from django.db import migrations
 
+from gridmgmt.migration_sql import postgresql_only
+
 CREATE = """
 CREATE INDEX IF NOT EXISTS report_open_incidents ON incidents_incident (deadline_at)
 INCLUDE (id, grid_id, moved_from_id, moved_at, filed_at, status, closed_at)
@@ -14,20 +16,10 @@ WHERE closed_at IS NULL
 DROP = "DROP INDEX IF EXISTS report_open_incidents"
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("incidents", "0016_escalated_at_index"),
         ("reports", "0009_close_hours"),
     ]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [postgresql_only(CREATE, DROP)]
