@@ -286,26 +286,21 @@ def _render_detail(request, patrol, submit_form=None):
 
 
 def _submit_form(request, patrol, fresh=False, **kwargs):
-    """The member's log form. The team's checkboxes from its rows, of a statement compiled
-    once per process (gridmgmt.statements). `fresh`: the page drawn afresh, where nobody is
-    named yet and nothing is validated, so the querysets of those who may be named are not
-    built (Django took ~2.5 ms to build their subqueries on each member's page)."""
+    """The member's log form. `fresh`: the page drawn afresh, where nobody is named yet and
+    nothing is validated: the team's checkboxes come from its rows, of a statement compiled
+    once per process (gridmgmt.statements), and the querysets of those who may be named are
+    not built (Django took ~2.5 ms to build their subqueries on each member's page)."""
+    search_url = reverse("patrols:companions", args=[patrol.pk])
+    if not fresh:
+        team, others = _team(patrol.grid, request.user)
+        return SubmitForm(team=team, others=others, search_url=search_url, **kwargs)
     rows = statements.value_rows(
         ("patrols.views.team",),
         lambda values: _own_team(values["grid"], values["user"]).values_list(*TEAM_COLUMNS),
         {"grid": patrol.grid_id, "user": request.user.pk},
     )
-    if fresh:
-        team = others = User.objects.none()
-    else:
-        team, others = _team(patrol.grid, request.user)
-    return SubmitForm(
-        team=team,
-        team_rows=rows,
-        others=others,
-        search_url=reverse("patrols:companions", args=[patrol.pk]),
-        **kwargs,
-    )
+    nobody = User.objects.none()
+    return SubmitForm(team=nobody, team_rows=rows, others=nobody, search_url=search_url, **kwargs)
 
 
 @login_required
@@ -599,12 +594,14 @@ def _own_team(grid_id, user_id):
 
 
 def _people(user_id):
+    """The active users but `user_id`, by name."""
     return User.objects.filter(is_active=True).exclude(pk=user_id).order_by("full_name", "username")
 
 
 def _holding(posts):
-    """The condition that a user holds one of `posts` (A or B). The holders are never null
-    (a condition negated is false for none of them)."""
+    """The condition that a user holds one of `posts` (A or B). Only the holders that are
+    there: a null in the array would leave the condition unknown for everyone else, and
+    `exclude()` would then drop them all."""
     return one_of("pk", posts.filter(holder_a__isnull=False).values("holder_a_id")) | one_of(
         "pk", posts.filter(holder_b__isnull=False).values("holder_b_id")
     )
